@@ -1,0 +1,1 @@
+//! CozoDB store of the code graph: schema, batched writes, queries

@@ -1,0 +1,1 @@
+//! Build the module tree, resolve names and produce the code graph

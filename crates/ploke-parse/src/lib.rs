@@ -1,0 +1,1 @@
+//! Parse Rust source files with syn into per-file item records

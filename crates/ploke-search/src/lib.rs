@@ -1,0 +1,1 @@
+//! Lexical BM25 search over items with identifier-aware tokens

@@ -1,0 +1,1 @@
+//! Find the crates, targets and source files of a Cargo workspace
