@@ -5,6 +5,7 @@
 //! [`FileRecord`] and [`CrateRecord`] that the parser and resolver produce and the database
 //! stores. This crate depends on no runtime, no database and no parser.
 
+mod delta;
 mod graph;
 mod hash;
 mod id;
@@ -14,6 +15,7 @@ pub use graph::{
     CrateRecord, Edge, EdgeKind, FileRecord, FileStatus, Graph, Node, Skipped, TargetKind,
     Unresolved, Visibility,
 };
+pub use delta::GraphDelta;
 pub use hash::ContentHash;
 pub use id::NodeId;
 pub use kind::ItemKind;
