@@ -1,1 +1,489 @@
-//! CozoDB store of the code graph: schema, batched writes, queries
+//! CozoDB store of the code graph: schema, batched writes, queries.
+//!
+//! [`Db`] wraps an embedded [CozoDB](https://docs.cozodb.org) instance (SQLite engine, one
+//! file `graph.db` in the index directory) holding one [`Graph`]: its crates, files, nodes,
+//! edges, unresolved references and skip records, plus the full text of every indexed file and
+//! a small key/value `meta` table. The schema is described in the `schema` module and
+//! versioned by [`SCHEMA_VERSION`]; a store written with another version is refused.
+//!
+//! Writes go through [`Db::apply`], which takes a [`GraphDelta`] (see [`Graph::diff`]) and
+//! writes it in one CozoDB transaction with bulk imports (removals first, then puts). Reads
+//! are either whole ([`Db::load_graph`], [`Db::all_nodes`]) or point queries that use the
+//! relation keys and indices (by id, name, path, caller/callee, implementations, children).
+//!
+//! No query is ever built from user text: every value is passed as a script parameter.
+//!
+//! Queries name indices explicitly (`*nodes:by_name{name: $name, id}` joined back to
+//! `*nodes{id, ..}`) instead of relying on CozoDB's automatic index selection: in cozo 0.7.6 an
+//! automatically chosen index that must be joined back to its relation joins on the wrong
+//! column and silently returns nothing. Queries against a relation whose first key column is
+//! bound never trigger that selection.
+//!
+//! ```
+//! use ploke_core::Graph;
+//! let db = ploke_db::Db::open_in_memory().unwrap();
+//! db.apply(&Graph::diff(&Graph::default(), &Graph::default()), &[], &[]).unwrap();
+//! assert_eq!(db.load_graph().unwrap(), Graph::default());
+//! ```
+
+mod codec;
+mod error;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
+use ploke_core::{CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved};
+
+pub use error::DbError;
+pub use schema::SCHEMA_VERSION;
+
+use schema::{
+    col_list, CRATE_COLS, EDGE_COLS, FILE_COLS, INDICES, NODE_COLS, RELATIONS, SCHEMA_VERSION_KEY,
+    SKIPPED_COLS, SOURCE_COLS, UNRESOLVED_COLS,
+};
+
+/// The file name of the database inside the index directory.
+pub const DB_FILE_NAME: &str = "graph.db";
+
+/// Row counts of the store, as shown by `ploke status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    pub crates: u64,
+    pub files: u64,
+    pub nodes: u64,
+    pub edges: u64,
+    pub unresolved: u64,
+    pub skipped: u64,
+}
+
+/// The code-graph store. Cheap to share across threads (`Send + Sync`); every method takes
+/// `&self`, and CozoDB serialises writes internally.
+pub struct Db {
+    inst: DbInstance,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let engine = match &self.inst {
+            DbInstance::Mem(_) => "mem",
+            _ => "sqlite",
+        };
+        f.debug_struct("Db").field("engine", &engine).finish()
+    }
+}
+
+type Params = BTreeMap<String, DataValue>;
+
+fn params<const N: usize>(pairs: [(&str, DataValue); N]) -> Params {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// `?[cols] := *nodes{cols}` bindings, used by every query that returns whole nodes.
+fn node_bindings() -> String {
+    col_list(&NODE_COLS)
+}
+
+impl Db {
+    /// Opens (or creates) the store in `dir`, creating the directory and the schema when new.
+    ///
+    /// Fails with [`DbError::SchemaMismatch`] when the store was written with another
+    /// [`SCHEMA_VERSION`]; the message tells the user to delete the directory or rebuild.
+    pub fn open(dir: &Path) -> Result<Db, DbError> {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
+        let path = dir.join(DB_FILE_NAME);
+        let inst = DbInstance::new("sqlite", &path, "")
+            .map_err(|e| DbError::cozo("opening the database", e))?;
+        let db = Db { inst };
+        db.init_schema()?;
+        Ok(db)
+    }
+
+    /// A fresh store in memory (CozoDB's `mem` engine), for tests.
+    pub fn open_in_memory() -> Result<Db, DbError> {
+        let inst =
+            DbInstance::new("mem", "", "").map_err(|e| DbError::cozo("opening the database", e))?;
+        let db = Db { inst };
+        db.init_schema()?;
+        Ok(db)
+    }
+
+    /// Creates whatever part of the schema is missing and checks the schema version.
+    ///
+    /// A store whose `meta` holds a schema version is complete (the version is written last);
+    /// one without it is new or was interrupted while being created, and is completed here.
+    fn init_schema(&self) -> Result<(), DbError> {
+        const OP: &str = "creating the schema";
+        let existing: Vec<String> = self
+            .run("listing relations", "::relations", Params::new(), ScriptMutability::Immutable)?
+            .rows
+            .iter()
+            .filter_map(|r| r.first().and_then(|v| v.get_str()).map(str::to_owned))
+            .collect();
+        let has = |name: &str| existing.iter().any(|e| e == name);
+
+        if has("meta") {
+            if let Some(found) = self.get_meta(SCHEMA_VERSION_KEY)? {
+                let found: i64 = found.trim().parse().map_err(|_| {
+                    DbError::Corrupt(format!("schema version `{found}` is not a number"))
+                })?;
+                if found != SCHEMA_VERSION {
+                    return Err(DbError::SchemaMismatch { found, expected: SCHEMA_VERSION });
+                }
+                return Ok(());
+            }
+        }
+
+        // All missing relations in one transaction (chained queries), then the indices.
+        let script: String = RELATIONS
+            .iter()
+            .filter(|(name, _)| !has(name))
+            .map(|(name, body)| format!("{{:create {name} {body}}}\n"))
+            .collect();
+        if !script.is_empty() {
+            self.run(OP, &script, Params::new(), ScriptMutability::Mutable)?;
+        }
+        for (rel, idx, cols) in INDICES {
+            if !has(&format!("{rel}:{idx}")) {
+                self.run(OP, &format!("::index create {rel}:{idx} {cols}"), Params::new(), ScriptMutability::Mutable)?;
+            }
+        }
+        self.set_meta(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string())
+    }
+
+    fn run(
+        &self,
+        op: &'static str,
+        script: &str,
+        params: Params,
+        mutability: ScriptMutability,
+    ) -> Result<NamedRows, DbError> {
+        self.inst.run_script(script, params, mutability).map_err(|e| DbError::cozo(op, e))
+    }
+
+    fn query(&self, op: &'static str, script: &str, params: Params) -> Result<Vec<Vec<DataValue>>, DbError> {
+        Ok(self.run(op, script, params, ScriptMutability::Immutable)?.rows)
+    }
+
+    fn query_nodes(&self, op: &'static str, script: &str, params: Params) -> Result<Vec<Node>, DbError> {
+        let mut nodes = decode_all(&self.query(op, script, params)?, codec::node)?;
+        sort_nodes(&mut nodes);
+        Ok(nodes)
+    }
+
+    /// Writes `delta`, stores the text of `sources` (workspace-relative path, full text) and
+    /// deletes the stored text of `rm_sources`, all in one CozoDB transaction.
+    ///
+    /// Every removal is applied before any put, so a row that comes as remove(old) + put(new)
+    /// with the same key (an edge whose line changed) ends up as `new`. Nothing cascades: a
+    /// removed node's edges are removed only if the delta says so (as `Graph::diff` does).
+    pub fn apply(
+        &self,
+        delta: &GraphDelta,
+        sources: &[(String, String)],
+        rm_sources: &[String],
+    ) -> Result<(), DbError> {
+        // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
+        // before every plain name (puts), which gives removals-then-puts in one transaction.
+        let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
+        // Rows are sorted into key order first: CozoDB's key encoding preserves value order, so
+        // SQLite then inserts into its B-trees nearly sequentially instead of at random pages
+        // (about twice as fast for a full write).
+        let mut add = |name: &str, cols: &[&str], mut rows: Vec<Vec<DataValue>>| {
+            if !rows.is_empty() {
+                let keys = key_len(name.trim_start_matches('-'));
+                rows.sort_unstable_by(|a, b| a[..keys].cmp(&b[..keys]));
+                let headers = cols.iter().map(|c| c.to_string()).collect();
+                data.insert(name.to_string(), NamedRows::new(headers, rows));
+            }
+        };
+        let str_key = |s: &String| vec![DataValue::from(s.as_str())];
+        let id_key = |id: &NodeId| vec![codec::id(*id)];
+
+        add("-crates", &CRATE_COLS[..1], delta.rm_crates.iter().map(id_key).collect());
+        add("-files", &FILE_COLS[..1], delta.rm_files.iter().map(str_key).collect());
+        add("-sources", &SOURCE_COLS[..1], rm_sources.iter().map(str_key).collect());
+        add("-nodes", &NODE_COLS[..1], delta.rm_nodes.iter().map(id_key).collect());
+        add("-edges", &EDGE_COLS, delta.rm_edges.iter().map(codec::edge_row).collect());
+        add("-unresolved", &UNRESOLVED_COLS, delta.rm_unresolved.iter().map(codec::unresolved_row).collect());
+        add("-skipped", &SKIPPED_COLS, delta.rm_skipped.iter().map(codec::skipped_row).collect());
+
+        add("crates", &CRATE_COLS, delta.put_crates.iter().map(codec::crate_row).collect());
+        add("files", &FILE_COLS, delta.put_files.iter().map(codec::file_row).collect());
+        add(
+            "sources",
+            &SOURCE_COLS,
+            sources
+                .iter()
+                .map(|(p, t)| vec![DataValue::from(p.as_str()), DataValue::from(t.as_str())])
+                .collect(),
+        );
+        add("nodes", &NODE_COLS, delta.put_nodes.iter().map(codec::node_row).collect());
+        add("edges", &EDGE_COLS, delta.put_edges.iter().map(codec::edge_row).collect());
+        add("unresolved", &UNRESOLVED_COLS, delta.put_unresolved.iter().map(codec::unresolved_row).collect());
+        add("skipped", &SKIPPED_COLS, delta.put_skipped.iter().map(codec::skipped_row).collect());
+
+        if data.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(rows = delta.len() + sources.len() + rm_sources.len(), "applying graph delta");
+        self.inst.import_relations(data).map_err(|e| DbError::cozo("applying a graph delta", e))
+    }
+
+    /// The whole stored graph, canonicalized ([`Graph::canonicalize`]).
+    pub fn load_graph(&self) -> Result<Graph, DbError> {
+        let rels = ["crates", "files", "nodes", "edges", "unresolved", "skipped"];
+        let mut data = self.export(&rels)?;
+        let mut take = |name: &str| data.remove(name).map(|r| r.rows).unwrap_or_default();
+        let mut g = Graph {
+            crates: decode_all(&take("crates"), codec::crate_record)?,
+            files: decode_all(&take("files"), codec::file_record)?,
+            nodes: decode_all(&take("nodes"), codec::node)?,
+            edges: decode_all(&take("edges"), codec::edge)?,
+            unresolved: decode_all(&take("unresolved"), codec::unresolved)?,
+            skipped: decode_all(&take("skipped"), codec::skipped)?,
+        };
+        g.canonicalize();
+        Ok(g)
+    }
+
+    fn export(&self, rels: &[&str]) -> Result<BTreeMap<String, NamedRows>, DbError> {
+        self.inst
+            .export_relations(rels.iter())
+            .map_err(|e| DbError::cozo("reading relations", e))
+    }
+
+    fn export_one(&self, rel: &str) -> Result<Vec<Vec<DataValue>>, DbError> {
+        Ok(self.export(&[rel])?.remove(rel).map(|r| r.rows).unwrap_or_default())
+    }
+
+    /// Stores `value` under `key` in the `meta` table (replacing any previous value).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), DbError> {
+        self.run(
+            "writing meta",
+            "?[key, value] <- [[$key, $value]] :put meta {key => value}",
+            params([("key", key.into()), ("value", value.into())]),
+            ScriptMutability::Mutable,
+        )?;
+        Ok(())
+    }
+
+    /// The value stored under `key` in the `meta` table.
+    pub fn get_meta(&self, key: &str) -> Result<Option<String>, DbError> {
+        let rows = self.query("reading meta", "?[value] := *meta{key: $key, value}", params([("key", key.into())]))?;
+        rows.first().map(|r| codec::single_string(r)).transpose()
+    }
+
+    /// Row counts of the graph relations.
+    pub fn stats(&self) -> Result<Stats, DbError> {
+        let count = |rel: &str, col: &str| -> Result<u64, DbError> {
+            let rows = self.query("counting rows", &format!("?[count({col})] := *{rel}{{{col}}}"), Params::new())?;
+            rows.first().map_or(Ok(0), |r| codec::u64_at(r, 0))
+        };
+        Ok(Stats {
+            crates: count("crates", "id")?,
+            files: count("files", "path")?,
+            nodes: count("nodes", "id")?,
+            edges: count("edges", "src")?,
+            unresolved: count("unresolved", "src")?,
+            skipped: count("skipped", "path")?,
+        })
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> Result<Option<Node>, DbError> {
+        let cols = node_bindings();
+        let script = format!("?[{cols}] := id = $id, *nodes{{{cols}}}");
+        Ok(self.query_nodes("reading a node", &script, params([("id", codec::id(id))]))?.pop())
+    }
+
+    /// Nodes whose canonical path is exactly `canonical_path` (several for cfg twins, or an
+    /// item and a same-named module), ordered by path then id.
+    pub fn nodes_by_path(&self, canonical_path: &str) -> Result<Vec<Node>, DbError> {
+        let cols = node_bindings();
+        let script = format!("?[{cols}] := *nodes:by_path{{path: $path, id}}, *nodes{{{cols}}}");
+        self.query_nodes("finding nodes by path", &script, params([("path", canonical_path.into())]))
+    }
+
+    /// Nodes whose `name` or `display_name` is exactly `name` (both indexed), ordered by path
+    /// then id.
+    pub fn nodes_by_name(&self, name: &str) -> Result<Vec<Node>, DbError> {
+        let cols = node_bindings();
+        let script = format!(
+            "?[{cols}] := *nodes:by_name{{name: $name, id}}, *nodes{{{cols}}}\n\
+             ?[{cols}] := *nodes:by_display{{display_name: $name, id}}, *nodes{{{cols}}}"
+        );
+        self.query_nodes("finding nodes by name", &script, params([("name", name.into())]))
+    }
+
+    /// Nodes defined in the file `path` (workspace-relative), ordered by path then id.
+    pub fn nodes_in_file(&self, path: &str) -> Result<Vec<Node>, DbError> {
+        let cols = node_bindings();
+        let script = format!("?[{cols}] := *nodes:by_file{{file: $file, id}}, *nodes{{{cols}}}");
+        self.query_nodes("finding nodes by file", &script, params([("file", path.into())]))
+    }
+
+    /// Every node, ordered by id.
+    pub fn all_nodes(&self) -> Result<Vec<Node>, DbError> {
+        let rows = self.export_one("nodes")?;
+        let mut nodes = decode_all(&rows, codec::node)?;
+        nodes.sort_by_key(|n| n.id);
+        Ok(nodes)
+    }
+
+    /// Nodes with a `Calls` edge into `id`, each with the line of the call; ordered by the
+    /// caller's path, then line.
+    pub fn callers(&self, id: NodeId) -> Result<Vec<(Node, u32)>, DbError> {
+        self.neighbours(id, EdgeKind::Calls, Direction::In)
+    }
+
+    /// Nodes that `id` calls (`Calls` edges out of `id`), each with the line of the call;
+    /// ordered by the callee's path, then line.
+    pub fn callees(&self, id: NodeId) -> Result<Vec<(Node, u32)>, DbError> {
+        self.neighbours(id, EdgeKind::Calls, Direction::Out)
+    }
+
+    fn neighbours(&self, id: NodeId, kind: EdgeKind, dir: Direction) -> Result<Vec<(Node, u32)>, DbError> {
+        let cols = node_bindings();
+        // `id` is the neighbour's id; the given node is `$me`.
+        let edge = match dir {
+            Direction::In => "*edges:by_dst{dst: $me, kind: $kind, src: id, line: edge_line}",
+            Direction::Out => "*edges{src: $me, kind: $kind, dst: id, line: edge_line}",
+        };
+        let script = format!("?[{cols}, edge_line] := {edge}, *nodes{{{cols}}}");
+        let rows = self.query(
+            "following edges",
+            &script,
+            params([("me", codec::id(id)), ("kind", kind.as_str().into())]),
+        )?;
+        let mut out = rows
+            .iter()
+            .map(|r| Ok((codec::node(r)?, codec::u32_at(r, NODE_COLS.len())?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        out.sort_by(|(a, la), (b, lb)| (&a.path, la, a.id).cmp(&(&b.path, lb, b.id)));
+        Ok(out)
+    }
+
+    /// Unresolved references made by `id`, in canonical order.
+    pub fn unresolved_from(&self, id: NodeId) -> Result<Vec<Unresolved>, DbError> {
+        let cols = col_list(&UNRESOLVED_COLS);
+        let script = format!("?[{cols}] := src = $src, *unresolved{{{cols}}}");
+        let rows = self.query("reading unresolved references", &script, params([("src", codec::id(id))]))?;
+        let mut out = decode_all(&rows, codec::unresolved)?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// Edges of `kind` out of `id`, in canonical order.
+    pub fn edges_from(&self, id: NodeId, kind: EdgeKind) -> Result<Vec<Edge>, DbError> {
+        self.edges(id, kind, "edges", "src")
+    }
+
+    /// Edges of `kind` into `id`, in canonical order.
+    pub fn edges_to(&self, id: NodeId, kind: EdgeKind) -> Result<Vec<Edge>, DbError> {
+        self.edges(id, kind, "edges:by_dst", "dst")
+    }
+
+    /// Edges of `kind` whose `end` column is `id`, read from `rel` (the relation or an index
+    /// keyed by `end`).
+    fn edges(&self, id: NodeId, kind: EdgeKind, rel: &str, end: &str) -> Result<Vec<Edge>, DbError> {
+        let cols = col_list(&EDGE_COLS);
+        let script = format!("?[{cols}] := {end} = $id, kind = $kind, *{rel}{{{cols}}}");
+        let rows = self.query("reading edges", &script, params([("id", codec::id(id)), ("kind", kind.as_str().into())]))?;
+        let mut out = decode_all(&rows, codec::edge)?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// The impl nodes with an `ImplementsTrait` edge to `trait_id`, ordered by path then id.
+    pub fn implementations(&self, trait_id: NodeId) -> Result<Vec<Node>, DbError> {
+        self.linked_nodes(trait_id, EdgeKind::ImplementsTrait, Direction::In)
+    }
+
+    /// The nodes `id` contains (`Contains` edges), ordered by path then id.
+    pub fn children(&self, id: NodeId) -> Result<Vec<Node>, DbError> {
+        self.linked_nodes(id, EdgeKind::Contains, Direction::Out)
+    }
+
+    /// Distinct neighbour nodes over `kind` edges, ordered by path then id.
+    fn linked_nodes(&self, id: NodeId, kind: EdgeKind, dir: Direction) -> Result<Vec<Node>, DbError> {
+        let cols = node_bindings();
+        let edge = match dir {
+            Direction::In => "*edges:by_dst{dst: $me, kind: $kind, src: id}",
+            Direction::Out => "*edges{src: $me, kind: $kind, dst: id}",
+        };
+        let script = format!("?[{cols}] := {edge}, *nodes{{{cols}}}");
+        self.query_nodes(
+            "following edges",
+            &script,
+            params([("me", codec::id(id)), ("kind", kind.as_str().into())]),
+        )
+    }
+
+    /// The stored text of the file at `path` (workspace-relative).
+    pub fn source(&self, path: &str) -> Result<Option<String>, DbError> {
+        let rows = self.query("reading source text", "?[text] := *sources{path: $path, text}", params([("path", path.into())]))?;
+        rows.first().map(|r| codec::single_string(r)).transpose()
+    }
+
+    /// Every file record, ordered by path.
+    pub fn files(&self) -> Result<Vec<FileRecord>, DbError> {
+        let rows = self.export_one("files")?;
+        let mut out = decode_all(&rows, codec::file_record)?;
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Every crate (target) record, ordered by id.
+    pub fn crates(&self) -> Result<Vec<CrateRecord>, DbError> {
+        let rows = self.export_one("crates")?;
+        let mut out = decode_all(&rows, codec::crate_record)?;
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    /// Every skip record, in canonical order.
+    pub fn skipped(&self) -> Result<Vec<Skipped>, DbError> {
+        let rows = self.export_one("skipped")?;
+        let mut out = decode_all(&rows, codec::skipped)?;
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    In,
+    Out,
+}
+
+/// The number of key columns of a relation (the leading columns of its rows).
+fn key_len(rel: &str) -> usize {
+    match rel {
+        "edges" | "unresolved" | "skipped" => 4,
+        _ => 1,
+    }
+}
+
+fn decode_all<T>(
+    rows: &[Vec<DataValue>],
+    f: fn(&[DataValue]) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    rows.iter().map(|r| f(r)).collect()
+}
+
+fn sort_nodes(nodes: &mut [Node]) {
+    nodes.sort_by(|a, b| (&a.path, a.id).cmp(&(&b.path, b.id)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Db>();
+    }
+}

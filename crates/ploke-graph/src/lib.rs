@@ -1,1 +1,49 @@
-//! Build the module tree, resolve names and produce the code graph
+//! From parsed files to a resolved code graph.
+//!
+//! Input: for each compilation target, its module tree as a list of [`ModuleFile`]s (the root
+//! file first, each other file tied to the `mod foo;` item that declares it). Output: a
+//! [`ploke_core::Graph`] of nodes with stable ids, canonical paths, combined `cfg`s and test
+//! flags, the structural edges (contains, implements, impl-for), and the reference edges
+//! (calls, uses-type, imports, re-exports) resolved through the module tree, `use` trees,
+//! globs, renames and re-exports. What cannot be resolved is kept as
+//! [`ploke_core::Unresolved`] text. Pure and deterministic: the same input gives the same graph.
+
+mod build;
+mod resolve;
+
+use ploke_core::TargetKind;
+use ploke_parse::ParsedFile;
+
+pub use build::build_graph;
+
+/// One compilation target to turn into nodes.
+#[derive(Debug, Clone)]
+pub struct CrateInput<'a> {
+    /// Crate name as used in paths (`tokio`, `bat`).
+    pub name: String,
+    pub package: String,
+    pub version: String,
+    pub kind: TargetKind,
+    /// Workspace-relative package directory.
+    pub package_root: String,
+    /// The module tree; `modules[0]` is the root file.
+    pub modules: Vec<ModuleFile<'a>>,
+}
+
+impl CrateInput<'_> {
+    /// What makes this target's ids unique in a workspace: a lib and a bin may share a name.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.package, self.kind.as_str(), self.name)
+    }
+}
+
+/// One file of a module tree.
+#[derive(Debug, Clone)]
+pub struct ModuleFile<'a> {
+    /// Workspace-relative path.
+    pub path: String,
+    pub parsed: &'a ParsedFile,
+    /// `(index of the declaring file in `modules`, index of the `mod` item in its items)`;
+    /// `None` for the root. The declaring file comes earlier in the list.
+    pub declared_by: Option<(usize, u32)>,
+}

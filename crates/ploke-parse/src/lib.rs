@@ -1,1 +1,194 @@
-//! Parse Rust source files with syn into per-file item records
+//! Parse one Rust source file with `syn` into flat item records.
+//!
+//! [`parse_file`] never fails and never panics on any input: it returns the items it could
+//! read plus the problems it met. Each [`RawItem`] carries its kind, name, exact span,
+//! visibility, docs, attributes, own `cfg` predicates, signature text, a content hash and the
+//! references found in its signature and body ([`RawRef`]), still as unresolved paths. Items
+//! inside item-level macro invocations (`cfg_rt! { … }`) are read from the token tree when
+//! they parse as items. Turning these records into a resolved graph is `ploke-graph`'s job;
+//! this crate knows nothing of modules on disk, crates or the database.
+
+mod extract;
+mod refs;
+mod text;
+
+use ploke_core::{ContentHash, ItemKind, Span, Visibility};
+
+pub use text::LineIndex;
+
+/// Everything read from one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParsedFile {
+    /// Items in source order; `parent` indexes into this list.
+    pub items: Vec<RawItem>,
+    /// Problems, each with a 1-based line. Non-empty means the file was (partly) unreadable.
+    pub issues: Vec<ParseIssue>,
+    /// Whether anything of the file was indexed (false when syn rejected the whole file).
+    pub parsed: bool,
+    pub lines: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParseIssue {
+    pub line: u32,
+    pub message: String,
+}
+
+/// One item as written, before name resolution.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RawItem {
+    pub kind: ItemKind,
+    /// The item's own name (`spawn`, `JoinHandle`, `0` for a tuple field, `*` for a glob use,
+    /// `impl Future for JoinHandle` for impls, `extern "C"` for extern blocks).
+    pub name: String,
+    pub parent: Option<u32>,
+    /// Includes outer attributes and doc comments.
+    pub span: Span,
+    pub visibility: Visibility,
+    pub docs: String,
+    /// Non-doc attributes as written.
+    pub attrs: Vec<String>,
+    /// The item's own `cfg` predicates (`unix`, `feature = "rt"`), plus `name!` for each
+    /// item-level macro it was found inside.
+    pub cfg: Vec<String>,
+    /// The declaration without its body, whitespace collapsed.
+    pub signature: String,
+    pub content_hash: ContentHash,
+    /// `#[test]`-like attribute, `#[cfg(test)]`, or a module named `tests`/`test`.
+    pub test_marker: bool,
+    pub detail: Detail,
+    /// References in the signature and body, deduplicated by (kind, path).
+    pub refs: Vec<RawRef>,
+}
+
+/// Kind-specific data the resolver needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Detail {
+    #[default]
+    None,
+    Module {
+        /// `mod foo { … }` (true) or `mod foo;` (false).
+        inline: bool,
+        /// The `#[path = "…"]` attribute, if any.
+        path_attr: Option<String>,
+    },
+    Impl {
+        /// Path segments of the self type's head (`[io, Error]` for `io::Error<T>`); empty when
+        /// the self type is not a path (a reference, tuple, slice…).
+        self_path: Vec<String>,
+        /// Last segment of the self type without generics, or its text when not a path.
+        self_name: String,
+        trait_path: Option<Vec<String>>,
+        trait_name: Option<String>,
+        /// `impl !Send for T`.
+        negative: bool,
+    },
+    Use {
+        entries: Vec<UseEntry>,
+    },
+    ExternCrate {
+        crate_name: String,
+    },
+    MacroRules {
+        /// `#[macro_export]`: the macro lives at the crate root.
+        exported: bool,
+    },
+}
+
+/// One leaf of a use tree: `use a::b::{c, d as e, f::*}` gives `a::b::c`, `a::b::d as e`,
+/// `a::b::f::*`. A leading `::` is kept as an empty first segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct UseEntry {
+    pub path: Vec<String>,
+    /// `as name`; `_` for `as _`.
+    pub alias: Option<String>,
+    pub glob: bool,
+    pub line: u32,
+}
+
+/// How a path was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum RefKind {
+    /// `path(args)`.
+    Call,
+    /// `recv.name(args)`: only the method name is known.
+    Method,
+    /// A type in a signature, field, or body (`let x: T`, `T::new`'s `T`, struct literals).
+    Type,
+    /// A value path with at least two segments: `Kind::Variant`, `Type::CONST`, `module::CONST`.
+    Value,
+    /// `name!(…)`.
+    Macro,
+}
+
+/// A reference to another item, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct RawRef {
+    pub kind: RefKind,
+    pub path: Vec<String>,
+    pub line: u32,
+}
+
+/// Limits that keep pathological input cheap.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// Files larger than this are not parsed (generated code, data blobs).
+    pub max_file_bytes: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_file_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Parse `source` (the text of one file). Never panics.
+pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
+    let lines = text::count_lines(source);
+    if source.len() > opts.max_file_bytes {
+        return ParsedFile {
+            items: Vec::new(),
+            issues: vec![ParseIssue {
+                line: 1,
+                message: format!(
+                    "file is {} bytes, over the {} byte limit for parsing (generated or data file?)",
+                    source.len(),
+                    opts.max_file_bytes
+                ),
+            }],
+            parsed: false,
+            lines,
+        };
+    }
+    // syn and proc-macro2 are not expected to panic, but a parser must never take the whole
+    // index run down with it: contain any panic to this file.
+    let result = std::panic::catch_unwind(|| extract::extract(source));
+    // Spans live in a thread-local source map that only grows; release it after each file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    match result {
+        Ok(mut parsed) => {
+            parsed.lines = lines;
+            parsed
+        }
+        Err(_) => ParsedFile {
+            items: Vec::new(),
+            issues: vec![ParseIssue {
+                line: 1,
+                message: "internal parser panic on this file (please report it)".into(),
+            }],
+            parsed: false,
+            lines,
+        },
+    }
+}
+
+/// The item as the kind-specific name a reader expects (`impl Trait for Type`).
+pub fn impl_name(self_name: &str, trait_name: Option<&str>, negative: bool) -> String {
+    match trait_name {
+        Some(t) if negative => format!("impl !{t} for {self_name}"),
+        Some(t) => format!("impl {t} for {self_name}"),
+        None => format!("impl {self_name}"),
+    }
+}

@@ -1,1 +1,128 @@
-fn main() {}
+//! `ploke`: index a Rust workspace into a code graph, search it, and show items.
+//!
+//! The binary is thin: it parses arguments, wires the library crates together and prints.
+//! `main` only maps `run()`'s error to an exit code.
+
+mod cmd_index;
+mod cmd_item;
+mod cmd_search;
+mod corpus;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "ploke", version, about = "Understand and search Rust code bases")]
+struct Cli {
+    /// More logging (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the workspace and its database are.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Location {
+    /// A path inside the workspace (default: the current directory).
+    #[arg(long = "path", value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Database directory (default: `<workspace>/.ploke`).
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Index a workspace (incremental: only changed files are parsed again).
+    Index {
+        /// A path inside the workspace (default: the current directory).
+        path: Option<PathBuf>,
+        /// Database directory (default: `<workspace>/.ploke`).
+        #[arg(long, value_name = "DIR")]
+        db: Option<PathBuf>,
+        /// Discard the existing database and index from scratch.
+        #[arg(long)]
+        rebuild: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lexical search over indexed items.
+    Search {
+        /// The query (omit with --batch).
+        query: Option<String>,
+        #[command(flatten)]
+        loc: Location,
+        /// Number of results.
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Read JSON lines `{"id", "query"}` from FILE (`-` for stdin), write `{"id", "results"}`.
+        #[arg(long, value_name = "FILE")]
+        batch: Option<PathBuf>,
+    },
+    /// Show an item's source and relations.
+    Item {
+        /// A canonical path (`tokio::runtime::Builder::new`) or a name (`Builder::new`, `spawn`).
+        target: String,
+        #[command(flatten)]
+        loc: Location,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLOKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Index { path, db, rebuild, json } => cmd_index::run(path, db, rebuild, json, cli.verbose),
+        Command::Search { query, loc, k, json, batch } => cmd_search::run(query, &loc, k, json, batch),
+        Command::Item { target, loc, json } => cmd_item::run(&target, &loc, json),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Open the database of the workspace at `loc`, with an error that says what to do.
+pub fn open_db(loc: &Location) -> anyhow::Result<ploke_db::Db> {
+    use anyhow::Context;
+    let dir = match &loc.db {
+        Some(d) => d.clone(),
+        None => {
+            let start = loc.path.clone().unwrap_or_else(|| PathBuf::from("."));
+            let abs = start.canonicalize().with_context(|| format!("{}: no such path", start.display()))?;
+            abs.ancestors()
+                .map(ploke_index::default_db_dir)
+                .find(|d| d.join("graph.db").exists())
+                .ok_or_else(|| anyhow::anyhow!("{}: no ploke index found here or above; run `ploke index` first", abs.display()))?
+        }
+    };
+    if !dir.join("graph.db").exists() {
+        anyhow::bail!("{}: no ploke index in this directory; run `ploke index --db {}` first", dir.display(), dir.display());
+    }
+    ploke_db::Db::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))
+}

@@ -1,0 +1,44 @@
+//! The errors of the store.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong opening, writing or reading the store.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The store directory could not be created or read.
+    #[error("cannot create database directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// CozoDB reported an error while running `op`.
+    #[error("database error while {op}: {message}")]
+    Cozo {
+        /// What the store was doing (`opening the database`, `applying a delta`, …).
+        op: &'static str,
+        /// CozoDB's message, with its causes.
+        message: String,
+    },
+    /// The database was written by a version of ploke with a different schema.
+    #[error(
+        "the index database has schema version {found}, but this ploke uses schema version \
+         {expected}; delete the index directory or re-run `ploke index --rebuild`"
+    )]
+    SchemaMismatch { found: i64, expected: i64 },
+    /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
+    #[error("corrupt index database: {0}; delete the index directory or re-run `ploke index --rebuild`")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// Wraps a CozoDB error, keeping its chain of causes in the message.
+    pub(crate) fn cozo(op: &'static str, err: cozo::Error) -> DbError {
+        let mut message = err.to_string();
+        for cause in err.chain().skip(1) {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+        }
+        DbError::Cozo { op, message }
+    }
+}

@@ -1,0 +1,230 @@
+//! Node creation: canonical paths, display names, combined cfgs, test flags, stable ids.
+
+use fxhash::FxHashMap;
+
+use ploke_core::{CrateRecord, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Span, TargetKind, Visibility};
+use ploke_parse::{Detail, RawItem};
+
+use crate::resolve::Resolver;
+use crate::CrateInput;
+
+/// A node under construction.
+pub(crate) struct B<'a> {
+    pub kind: ItemKind,
+    pub name: String,
+    pub display: String,
+    pub path: String,
+    /// Module path inside the crate, `::`-joined (empty at the root).
+    pub module: String,
+    pub file: String,
+    pub span: Span,
+    pub cfg: Vec<String>,
+    pub is_test: bool,
+    pub parent: Option<usize>,
+    pub crate_idx: usize,
+    /// The module (or crate root) whose namespace names inside this node resolve in.
+    pub scope: usize,
+    pub raw: Option<&'a RawItem>,
+    pub id: NodeId,
+}
+
+impl B<'_> {
+    pub fn is_module(&self) -> bool {
+        matches!(self.kind, ItemKind::Crate | ItemKind::Module)
+    }
+}
+
+fn combined_cfg(parts: &[String]) -> String {
+    match parts.len() {
+        0 => String::new(),
+        1 => parts[0].clone(),
+        _ => format!("all({})", parts.join(", ")),
+    }
+}
+
+/// Turn the module trees of every target into a resolved graph (without file records).
+pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
+    let mut nodes: Vec<B> = Vec::new();
+    let mut crate_roots = Vec::with_capacity(crates.len());
+    for (ci, c) in crates.iter().enumerate() {
+        let root_idx = nodes.len();
+        crate_roots.push(root_idx);
+        let root_file = c.modules.first().map(|m| m.path.clone()).unwrap_or_default();
+        nodes.push(B {
+            kind: ItemKind::Crate,
+            name: c.name.clone(),
+            display: c.name.clone(),
+            path: c.name.clone(),
+            module: String::new(),
+            file: root_file,
+            span: Span::default(),
+            cfg: Vec::new(),
+            is_test: matches!(c.kind, TargetKind::Test),
+            parent: None,
+            crate_idx: ci,
+            scope: root_idx,
+            raw: None,
+            id: NodeId(0),
+        });
+        // (file index, item index) -> node index, for `mod foo;` items that own a file.
+        let mut file_item: FxHashMap<(usize, u32), usize> = FxHashMap::default();
+        for (fi, mf) in c.modules.iter().enumerate() {
+            let file_module = match mf.declared_by {
+                None => root_idx,
+                Some(key) => match file_item.get(&key) {
+                    Some(&m) => m,
+                    None => continue, // declaring item not found: the tree builder broke its promise
+                },
+            };
+            let mut local: Vec<usize> = Vec::with_capacity(mf.parsed.items.len());
+            for (ii, raw) in mf.parsed.items.iter().enumerate() {
+                let parent = match raw.parent {
+                    Some(p) => local.get(p as usize).copied().unwrap_or(file_module),
+                    None => file_module,
+                };
+                let idx = nodes.len();
+                let b = make_node(&nodes, parent, raw, &mf.path, ci, idx);
+                local.push(idx);
+                if matches!(raw.detail, Detail::Module { inline: false, .. }) {
+                    file_item.insert((fi, ii as u32), idx);
+                }
+                nodes.push(b);
+            }
+        }
+    }
+    assign_ids(&mut nodes, crates);
+
+    let mut graph = Graph::default();
+    for (ci, c) in crates.iter().enumerate() {
+        let root = &nodes[crate_roots[ci]];
+        graph.crates.push(CrateRecord {
+            id: root.id,
+            name: c.name.clone(),
+            package: c.package.clone(),
+            version: c.version.clone(),
+            kind: c.kind,
+            package_root: c.package_root.clone(),
+            root_file: root.file.clone(),
+        });
+    }
+    let mut resolver = Resolver::new(&nodes, crates, &crate_roots);
+    resolver.run();
+    let (edges, unresolved) = resolver.finish();
+    graph.edges = edges;
+    graph.unresolved = unresolved;
+    // Structural containment.
+    for b in &nodes {
+        if let Some(p) = b.parent {
+            graph.edges.push(Edge { src: nodes[p].id, kind: EdgeKind::Contains, dst: b.id, line: b.span.start_line });
+        }
+    }
+    graph.nodes = nodes.iter().map(|b| to_node(b, &nodes, crates)).collect();
+    dedup_edges(&mut graph);
+    graph.canonicalize();
+    graph
+}
+
+fn dedup_edges(g: &mut Graph) {
+    // One row per (src, kind, dst): the first line wins.
+    g.edges.sort_by(|a, b| (a.src, a.kind, a.dst, a.line).cmp(&(b.src, b.kind, b.dst, b.line)));
+    g.edges.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
+    g.unresolved.sort_by(|a, b| (a.src, a.kind, &a.text, a.line).cmp(&(b.src, b.kind, &b.text, b.line)));
+    g.unresolved.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.text == b.text);
+}
+
+fn make_node<'a>(nodes: &[B<'a>], parent: usize, raw: &'a RawItem, file: &str, ci: usize, idx: usize) -> B<'a> {
+    let p = &nodes[parent];
+    let module_node = if p.is_module() { parent } else { p.scope };
+    let m = &nodes[module_node];
+    let (path, display, module) = match raw.kind {
+        ItemKind::Module => {
+            let module = if m.module.is_empty() { raw.name.clone() } else { format!("{}::{}", m.module, raw.name) };
+            (format!("{}::{}", m.path, raw.name), raw.name.clone(), module)
+        }
+        ItemKind::Impl => (format!("{}::<{}>", m.path, raw.name), raw.name.clone(), m.module.clone()),
+        ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType => match (&p.kind, p.raw.map(|r| &r.detail)) {
+            (ItemKind::Impl, Some(Detail::Impl { self_name, trait_name, .. })) => {
+                let path = match trait_name {
+                    Some(t) => format!("{}::<{} as {}>::{}", m.path, self_name, t, raw.name),
+                    None => format!("{}::{}::{}", m.path, self_name, raw.name),
+                };
+                (path, format!("{}::{}", self_name, raw.name), m.module.clone())
+            }
+            _ => (format!("{}::{}", p.path, raw.name), format!("{}::{}", p.name, raw.name), m.module.clone()),
+        },
+        ItemKind::Field | ItemKind::Variant => {
+            (format!("{}::{}", p.path, raw.name), format!("{}::{}", p.display, raw.name), m.module.clone())
+        }
+        ItemKind::Use => (format!("{}::{{use {}}}", m.path, raw.name), raw.name.clone(), m.module.clone()),
+        ItemKind::ExternBlock => (format!("{}::{{{}}}", m.path, raw.name), raw.name.clone(), m.module.clone()),
+        _ => (format!("{}::{}", m.path, raw.name), raw.name.clone(), m.module.clone()),
+    };
+    let mut cfg = p.cfg.clone();
+    cfg.extend(raw.cfg.iter().cloned());
+    B {
+        kind: raw.kind,
+        name: raw.name.clone(),
+        display,
+        path,
+        module,
+        file: file.to_string(),
+        span: raw.span,
+        cfg,
+        is_test: raw.test_marker || p.is_test,
+        parent: Some(parent),
+        crate_idx: ci,
+        scope: if raw.kind == ItemKind::Module { idx } else { module_node },
+        raw: Some(raw),
+        id: NodeId(0),
+    }
+}
+
+/// Ids from (crate key, path, kind); twins get their cfg, then an ordinal, as disambiguator.
+fn assign_ids(nodes: &mut [B], crates: &[CrateInput]) {
+    let keys: Vec<String> = crates.iter().map(|c| c.key()).collect();
+    let mut groups: FxHashMap<(usize, &str, ItemKind), Vec<usize>> = FxHashMap::default();
+    for (i, b) in nodes.iter().enumerate() {
+        groups.entry((b.crate_idx, b.path.as_str(), b.kind)).or_default().push(i);
+    }
+    let mut ids = vec![NodeId(0); nodes.len()];
+    for ((ci, path, kind), members) in &groups {
+        if members.len() == 1 {
+            ids[members[0]] = NodeId::new(&keys[*ci], path, *kind, "");
+            continue;
+        }
+        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+        for &i in members {
+            let cfg = combined_cfg(&nodes[i].cfg);
+            let n = seen.entry(cfg.clone()).or_insert(0);
+            let dis = if *n == 0 { cfg } else { format!("{cfg}#{n}") };
+            *n += 1;
+            ids[i] = NodeId::new(&keys[*ci], path, *kind, &dis);
+        }
+    }
+    for (b, id) in nodes.iter_mut().zip(ids) {
+        b.id = id;
+    }
+}
+
+fn to_node(b: &B, nodes: &[B], crates: &[CrateInput]) -> Node {
+    let raw = b.raw;
+    Node {
+        id: b.id,
+        kind: b.kind,
+        crate_name: crates[b.crate_idx].name.clone(),
+        name: b.name.clone(),
+        display_name: b.display.clone(),
+        path: b.path.clone(),
+        module: b.module.clone(),
+        file: b.file.clone(),
+        span: b.span,
+        visibility: raw.map(|r| r.visibility.clone()).unwrap_or(Visibility::Public),
+        docs: raw.map(|r| r.docs.clone()).unwrap_or_default(),
+        attrs: raw.map(|r| r.attrs.clone()).unwrap_or_default(),
+        cfg: combined_cfg(&b.cfg),
+        signature: raw.map(|r| r.signature.clone()).unwrap_or_default(),
+        content_hash: raw.map(|r| r.content_hash).unwrap_or_default(),
+        is_test: b.is_test,
+        parent: b.parent.map(|p| nodes[p].id),
+    }
+}

@@ -1,0 +1,615 @@
+//! Name resolution: module namespaces, `use` imports (globs, renames, re-exports) to a fixed
+//! point, impl self types and traits, then every reference found in signatures and bodies.
+
+use fxhash::{FxHashMap, FxHashSet};
+
+use ploke_core::{Edge, EdgeKind, ItemKind, Unresolved, Visibility};
+use ploke_parse::{Detail, RefKind, UseEntry};
+
+use crate::build::B;
+use crate::CrateInput;
+
+/// Methods so common on std types that a call `.name()` says nothing about which crate
+/// method is meant, unless the caller's own type has it.
+const COMMON_METHODS: &[&str] = &[
+    "clone", "len", "is_empty", "into", "from", "iter", "iter_mut", "into_iter", "unwrap", "expect",
+    "map", "map_err", "and_then", "ok", "err", "as_ref", "as_mut", "to_string", "to_owned", "get",
+    "get_mut", "insert", "remove", "push", "pop", "take", "replace", "contains", "default", "new",
+    "next", "fmt", "eq", "ne", "cmp", "partial_cmp", "hash", "drop", "deref", "deref_mut", "borrow",
+    "borrow_mut", "lock", "read", "write", "flush", "poll", "send", "recv", "extend", "clear",
+    "as_str", "as_bytes", "as_ptr", "unwrap_or", "unwrap_or_else", "unwrap_or_default", "is_some",
+    "is_none", "is_ok", "is_err", "filter", "collect", "fold", "any", "all", "find", "position",
+    "chain", "zip", "rev", "enumerate", "skip", "count", "sum", "max", "min", "first", "last",
+    "split", "join", "trim", "parse", "with_capacity", "reserve", "truncate", "into_inner",
+    "as_slice", "to_vec", "copied", "cloned", "load", "store", "swap", "call", "wake", "start",
+    "stop", "run", "close", "set", "build",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Def {
+    Node(usize),
+    /// A path into a crate outside the workspace (or std): kept as text.
+    External(String),
+}
+
+#[derive(Default)]
+struct Namespace {
+    defs: FxHashMap<String, Vec<Def>>,
+    imports: FxHashMap<String, Vec<Def>>,
+    globs: FxHashMap<String, Vec<Def>>,
+}
+
+pub(crate) struct Resolver<'n, 'a> {
+    nodes: &'n [B<'a>],
+    crate_roots: &'n [usize],
+    /// Workspace library crates by name, for `other_crate::item` paths.
+    lib_crates: FxHashMap<String, usize>,
+    ns: FxHashMap<usize, Namespace>,
+    /// type / trait node -> associated items by name (methods, consts, types, variants).
+    assoc: FxHashMap<usize, FxHashMap<String, Vec<usize>>>,
+    /// impl node -> resolved self types.
+    impl_self: FxHashMap<usize, Vec<usize>>,
+    /// (crate, method name) -> method nodes.
+    methods: FxHashMap<(usize, String), Vec<usize>>,
+    /// (crate, macro name) -> macro_rules nodes.
+    macros: FxHashMap<(usize, String), Vec<usize>>,
+    edges: Vec<Edge>,
+    unresolved: Vec<Unresolved>,
+}
+
+impl<'n, 'a> Resolver<'n, 'a> {
+    pub(crate) fn new(nodes: &'n [B<'a>], crates: &[CrateInput], crate_roots: &'n [usize]) -> Self {
+        let mut lib_crates = FxHashMap::default();
+        for (ci, c) in crates.iter().enumerate() {
+            if c.kind == ploke_core::TargetKind::Lib {
+                lib_crates.insert(c.name.clone(), crate_roots[ci]);
+            }
+        }
+        Resolver {
+            nodes,
+            crate_roots,
+            lib_crates,
+            ns: FxHashMap::default(),
+            assoc: FxHashMap::default(),
+            impl_self: FxHashMap::default(),
+            methods: FxHashMap::default(),
+            macros: FxHashMap::default(),
+            edges: Vec::new(),
+            unresolved: Vec::new(),
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Vec<Edge>, Vec<Unresolved>) {
+        (self.edges, self.unresolved)
+    }
+
+    pub(crate) fn run(&mut self) {
+        self.declare();
+        self.resolve_imports();
+        self.resolve_impls();
+        self.resolve_refs();
+    }
+
+    fn edge(&mut self, src: usize, kind: EdgeKind, dst: usize, line: u32) {
+        if src == dst {
+            return;
+        }
+        self.edges.push(Edge { src: self.nodes[src].id, kind, dst: self.nodes[dst].id, line });
+    }
+
+    fn unresolved(&mut self, src: usize, kind: EdgeKind, text: String, line: u32) {
+        self.unresolved.push(Unresolved { src: self.nodes[src].id, kind, text, line });
+    }
+
+    /// Register every item in its module's namespace.
+    fn declare(&mut self) {
+        for (i, b) in self.nodes.iter().enumerate() {
+            if b.is_module() {
+                self.ns.entry(i).or_default();
+            }
+            let Some(parent) = b.parent else { continue };
+            let p = &self.nodes[parent];
+            let in_module = p.is_module() || p.kind == ItemKind::ExternBlock;
+            match b.kind {
+                ItemKind::Method => {
+                    self.methods.entry((b.crate_idx, b.name.clone())).or_default().push(i);
+                }
+                ItemKind::Macro => {
+                    self.macros.entry((b.crate_idx, b.name.clone())).or_default().push(i);
+                }
+                _ => {}
+            }
+            // Associated items of traits and types (impl members are added once self types resolve).
+            if matches!(p.kind, ItemKind::Trait | ItemKind::Enum) {
+                self.assoc.entry(parent).or_default().entry(b.name.clone()).or_default().push(i);
+            }
+            if !in_module {
+                continue;
+            }
+            let scope = b.scope;
+            match b.kind {
+                ItemKind::Use | ItemKind::Impl | ItemKind::ExternBlock => {}
+                ItemKind::ExternCrate => {
+                    let target = match b.raw.map(|r| &r.detail) {
+                        Some(Detail::ExternCrate { crate_name }) => match crate_name.as_str() {
+                            "self" => Def::Node(self.crate_roots[b.crate_idx]),
+                            n => match self.lib_crates.get(n) {
+                                Some(&r) => Def::Node(r),
+                                None => Def::External(n.to_string()),
+                            },
+                        },
+                        _ => continue,
+                    };
+                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(target);
+                }
+                ItemKind::Macro => {
+                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
+                    if matches!(b.raw.map(|r| &r.detail), Some(Detail::MacroRules { exported: true })) {
+                        let root = self.crate_roots[b.crate_idx];
+                        self.ns.entry(root).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
+                    }
+                }
+                _ => {
+                    // A module's own namespace entry lives in its parent's scope.
+                    let scope = if b.kind == ItemKind::Module { self.nodes[parent].scope_of_module(parent, self.nodes) } else { scope };
+                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
+                }
+            }
+        }
+    }
+
+    fn parent_module(&self, m: usize) -> Option<usize> {
+        let p = self.nodes[m].parent?;
+        Some(self.nodes[p].scope_of_module(p, self.nodes))
+    }
+
+    /// Look a name up in a module: its items, its imports, then its globs.
+    fn lookup(&self, module: usize, name: &str) -> Vec<Def> {
+        if let Some(ns) = self.ns.get(&module) {
+            for table in [&ns.defs, &ns.imports, &ns.globs] {
+                if let Some(d) = table.get(name) {
+                    if !d.is_empty() {
+                        return d.clone();
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The start of a path: `crate`, `self`, `super`, a name in scope, a workspace crate.
+    fn resolve_first(&self, module: usize, segs: &[String], self_ty: &[usize]) -> (Vec<Def>, usize) {
+        let root = self.crate_roots[self.nodes[module].crate_idx];
+        match segs[0].as_str() {
+            "crate" => (vec![Def::Node(root)], 1),
+            "$crate" => (vec![Def::Node(root)], 1),
+            "self" => (vec![Def::Node(module)], 1),
+            "super" => {
+                let mut m = module;
+                let mut i = 0;
+                while i < segs.len() && segs[i] == "super" {
+                    match self.parent_module(m) {
+                        Some(p) => m = p,
+                        None => return (Vec::new(), i),
+                    }
+                    i += 1;
+                }
+                (vec![Def::Node(m)], i)
+            }
+            "Self" => (self_ty.iter().map(|&t| Def::Node(t)).collect(), 1),
+            "" => match segs.get(1).and_then(|n| self.lib_crates.get(n)) {
+                Some(&r) => (vec![Def::Node(r)], 2),
+                None => (vec![Def::External(segs[1..].join("::"))], segs.len()),
+            },
+            name => {
+                let found = self.lookup(module, name);
+                if !found.is_empty() {
+                    return (found, 1);
+                }
+                if let Some(&r) = self.lib_crates.get(name) {
+                    return (vec![Def::Node(r)], 1);
+                }
+                (Vec::new(), 0)
+            }
+        }
+    }
+
+    fn member(&self, d: &Def, seg: &str, out: &mut Vec<Def>) {
+        match d {
+            Def::External(p) => out.push(Def::External(format!("{p}::{seg}"))),
+            Def::Node(n) => {
+                let b = &self.nodes[*n];
+                if b.is_module() {
+                    out.extend(self.lookup(*n, seg));
+                } else if let Some(m) = self.assoc.get(n).and_then(|a| a.get(seg)) {
+                    out.extend(m.iter().map(|&x| Def::Node(x)));
+                }
+            }
+        }
+    }
+
+    /// Resolve a whole path. `Ok(nodes)` when it ends at workspace items, `Err(text)` otherwise.
+    fn resolve_path(&self, module: usize, segs: &[String], self_ty: &[usize]) -> Result<Vec<usize>, String> {
+        if segs.is_empty() {
+            return Err(String::new());
+        }
+        let (mut cur, used) = self.resolve_first(module, segs, self_ty);
+        if cur.is_empty() {
+            return Err(segs.join("::"));
+        }
+        for seg in &segs[used..] {
+            let mut next = Vec::new();
+            for d in &cur {
+                self.member(d, seg, &mut next);
+            }
+            next.dedup();
+            if next.is_empty() {
+                return Err(segs.join("::"));
+            }
+            cur = next;
+        }
+        let nodes: Vec<usize> = cur.iter().filter_map(|d| if let Def::Node(n) = d { Some(*n) } else { None }).collect();
+        if nodes.is_empty() {
+            Err(match cur.first() {
+                Some(Def::External(p)) => p.clone(),
+                _ => segs.join("::"),
+            })
+        } else {
+            Ok(nodes)
+        }
+    }
+
+    /// Explicit and glob imports, iterated to a fixed point (re-exports of re-exports).
+    fn resolve_imports(&mut self) {
+        struct Pending<'e> {
+            module: usize,
+            node: usize,
+            entry: &'e UseEntry,
+        }
+        let mut pending: Vec<Pending> = Vec::new();
+        for (i, b) in self.nodes.iter().enumerate() {
+            if let (ItemKind::Use, Some(Detail::Use { entries })) = (b.kind, b.raw.map(|r| &r.detail)) {
+                for e in entries {
+                    pending.push(Pending { module: b.scope, node: i, entry: e });
+                }
+            }
+        }
+        let mut done = vec![false; pending.len()];
+        for _round in 0..32 {
+            let mut changed = false;
+            for (pi, p) in pending.iter().enumerate() {
+                let e = p.entry;
+                if e.glob {
+                    let targets = match self.resolve_path_defs(p.module, &e.path) {
+                        Some(t) => t,
+                        None => continue,
+                    };
+                    for t in targets {
+                        let Def::Node(src) = t else { continue };
+                        let names: Vec<(String, Vec<Def>)> = if self.nodes[src].is_module() {
+                            match self.ns.get(&src) {
+                                Some(ns) => {
+                                    let mut all: FxHashMap<&String, &Vec<Def>> = FxHashMap::default();
+                                    for table in [&ns.globs, &ns.imports, &ns.defs] {
+                                        for (k, v) in table {
+                                            all.insert(k, v);
+                                        }
+                                    }
+                                    all.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                                }
+                                None => Vec::new(),
+                            }
+                        } else {
+                            self.assoc
+                                .get(&src)
+                                .map(|a| a.iter().map(|(k, v)| (k.clone(), v.iter().map(|&x| Def::Node(x)).collect())).collect())
+                                .unwrap_or_default()
+                        };
+                        let ns = self.ns.entry(p.module).or_default();
+                        for (k, v) in names {
+                            if ns.defs.contains_key(&k) || ns.imports.contains_key(&k) {
+                                continue;
+                            }
+                            let slot = ns.globs.entry(k).or_default();
+                            for d in v {
+                                if !slot.contains(&d) {
+                                    slot.push(d);
+                                    changed = true;
+                                }
+                            }
+                        }
+                    }
+                    if !done[pi] {
+                        done[pi] = true;
+                    }
+                    continue;
+                }
+                if done[pi] {
+                    continue;
+                }
+                let Some(targets) = self.resolve_path_defs(p.module, &e.path) else { continue };
+                done[pi] = true;
+                changed = true;
+                let name = e.alias.clone().unwrap_or_else(|| e.path.last().cloned().unwrap_or_default());
+                if name == "_" || name == "self" && e.path.len() == 1 {
+                    continue;
+                }
+                let name = if name == "self" { e.path[e.path.len() - 2].clone() } else { name };
+                let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
+                for t in targets {
+                    if !slot.contains(&t) {
+                        slot.push(t);
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // What is still unresolved names something outside the workspace (std, a dependency):
+        // bind the name to that path so references through it keep the full text.
+        for (pi, p) in pending.iter().enumerate() {
+            let e = p.entry;
+            if done[pi] || e.glob || e.path.is_empty() {
+                continue;
+            }
+            let first = e.path[0].as_str();
+            if matches!(first, "crate" | "self" | "super" | "Self" | "$crate") {
+                continue;
+            }
+            if !self.resolve_first(p.module, &e.path, &[]).0.is_empty() {
+                continue;
+            }
+            let name = e.alias.clone().unwrap_or_else(|| e.path.last().cloned().unwrap_or_default());
+            if name == "_" || name == "self" {
+                continue;
+            }
+            let ext = Def::External(e.path.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("::"));
+            let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
+            if !slot.contains(&ext) {
+                slot.push(ext);
+            }
+        }
+        // Edges from each use item to what it brings in.
+        for p in &pending {
+            let e = p.entry;
+            let path: Vec<String> = if !e.glob && e.path.last().is_some_and(|s| s == "self") {
+                e.path[..e.path.len() - 1].to_vec()
+            } else {
+                e.path.clone()
+            };
+            let kind = if self.nodes[p.node].raw.is_some_and(|r| r.visibility != Visibility::Private) {
+                EdgeKind::Reexports
+            } else {
+                EdgeKind::Imports
+            };
+            match self.resolve_path(p.module, &path, &[]) {
+                Ok(ts) => {
+                    for t in ts {
+                        self.edge(p.node, kind, t, e.line);
+                    }
+                }
+                Err(text) => {
+                    let text = if e.glob { format!("{text}::*") } else { text };
+                    self.unresolved(p.node, kind, text, e.line);
+                }
+            }
+        }
+    }
+
+    /// Like `resolve_path` but keeps external targets, and says `None` while unresolved.
+    fn resolve_path_defs(&self, module: usize, segs: &[String]) -> Option<Vec<Def>> {
+        if segs.is_empty() {
+            return None;
+        }
+        let (mut cur, used) = self.resolve_first(module, segs, &[]);
+        if cur.is_empty() {
+            return None;
+        }
+        for seg in &segs[used..] {
+            let mut next = Vec::new();
+            for d in &cur {
+                self.member(d, seg, &mut next);
+            }
+            next.dedup();
+            if next.is_empty() {
+                return None;
+            }
+            cur = next;
+        }
+        Some(cur)
+    }
+
+    fn resolve_impls(&mut self) {
+        let mut impl_members: Vec<(usize, usize)> = Vec::new();
+        for (i, b) in self.nodes.iter().enumerate() {
+            if let Some(p) = b.parent {
+                if self.nodes[p].kind == ItemKind::Impl {
+                    impl_members.push((p, i));
+                }
+            }
+        }
+        for i in 0..self.nodes.len() {
+            let b = &self.nodes[i];
+            let Some(Detail::Impl { self_path, self_name, trait_path, .. }) = b.raw.map(|r| &r.detail) else { continue };
+            let line = b.span.start_line;
+            if !self_path.is_empty() {
+                match self.resolve_path(b.scope, self_path, &[]) {
+                    Ok(ts) => {
+                        let ts: Vec<usize> = ts.into_iter().filter(|&t| self.nodes[t].kind.is_type_like()).collect();
+                        for &t in &ts {
+                            self.edge(i, EdgeKind::ImplFor, t, line);
+                        }
+                        if ts.is_empty() {
+                            self.unresolved(i, EdgeKind::ImplFor, self_path.join("::"), line);
+                        }
+                        self.impl_self.insert(i, ts);
+                    }
+                    Err(text) => self.unresolved(i, EdgeKind::ImplFor, text, line),
+                }
+            } else {
+                self.unresolved(i, EdgeKind::ImplFor, self_name.clone(), line);
+            }
+            if let Some(tp) = trait_path {
+                match self.resolve_path(b.scope, tp, &[]) {
+                    Ok(ts) => {
+                        for t in ts {
+                            if self.nodes[t].kind == ItemKind::Trait {
+                                self.edge(i, EdgeKind::ImplementsTrait, t, line);
+                            }
+                        }
+                    }
+                    Err(text) => self.unresolved(i, EdgeKind::ImplementsTrait, text, line),
+                }
+            }
+        }
+        for (imp, member) in impl_members {
+            let name = self.nodes[member].name.clone();
+            for &t in self.impl_self.get(&imp).map(|v| v.as_slice()).unwrap_or(&[]) {
+                self.assoc.entry(t).or_default().entry(name.clone()).or_default().push(member);
+            }
+        }
+    }
+
+    /// The types `Self` means inside node `i`.
+    fn self_types(&self, i: usize) -> Vec<usize> {
+        let mut cur = Some(i);
+        while let Some(c) = cur {
+            let b = &self.nodes[c];
+            match b.kind {
+                ItemKind::Impl => return self.impl_self.get(&c).cloned().unwrap_or_default(),
+                ItemKind::Trait | ItemKind::Struct | ItemKind::Enum | ItemKind::Union => return vec![c],
+                ItemKind::Module | ItemKind::Crate => return Vec::new(),
+                _ => cur = b.parent,
+            }
+        }
+        Vec::new()
+    }
+
+    fn resolve_refs(&mut self) {
+        for i in 0..self.nodes.len() {
+            let b = &self.nodes[i];
+            let Some(raw) = b.raw else { continue };
+            if raw.refs.is_empty() {
+                continue;
+            }
+            let self_ty = self.self_types(i);
+            let scope = b.scope;
+            let ci = b.crate_idx;
+            for r in &raw.refs {
+                match r.kind {
+                    RefKind::Call => match self.resolve_path(scope, &r.path, &self_ty) {
+                        Ok(ts) => {
+                            for t in ts {
+                                let k = if matches!(self.nodes[t].kind, ItemKind::Fn | ItemKind::Method | ItemKind::ForeignFn) {
+                                    EdgeKind::Calls
+                                } else {
+                                    EdgeKind::UsesType
+                                };
+                                self.edge(i, k, t, r.line);
+                            }
+                        }
+                        Err(text) => self.unresolved(i, EdgeKind::Calls, text, r.line),
+                    },
+                    RefKind::Method => {
+                        let name = &r.path[0];
+                        let targets = self.method_targets(ci, name, &self_ty);
+                        if targets.is_empty() {
+                            self.unresolved(i, EdgeKind::Calls, format!(".{name}"), r.line);
+                        } else {
+                            for t in targets {
+                                self.edge(i, EdgeKind::Calls, t, r.line);
+                            }
+                        }
+                    }
+                    RefKind::Type => match self.resolve_path(scope, &r.path, &self_ty) {
+                        Ok(ts) => {
+                            for t in ts {
+                                self.edge(i, EdgeKind::UsesType, t, r.line);
+                            }
+                        }
+                        Err(text) => self.unresolved(i, EdgeKind::UsesType, text, r.line),
+                    },
+                    RefKind::Value => match self.resolve_path(scope, &r.path, &self_ty) {
+                        Ok(ts) => {
+                            for t in ts {
+                                let k = if matches!(self.nodes[t].kind, ItemKind::Fn | ItemKind::Method) {
+                                    EdgeKind::Calls
+                                } else {
+                                    EdgeKind::UsesType
+                                };
+                                self.edge(i, k, t, r.line);
+                            }
+                        }
+                        Err(text) => {
+                            // `Type::CONST` or `Enum::Variant` of a type we know: point at the type.
+                            let n = r.path.len();
+                            match (n >= 2).then(|| self.resolve_path(scope, &r.path[..n - 1], &self_ty)) {
+                                Some(Ok(ts)) => {
+                                    for t in ts {
+                                        if !self.nodes[t].is_module() {
+                                            self.edge(i, EdgeKind::UsesType, t, r.line);
+                                        }
+                                    }
+                                }
+                                _ => self.unresolved(i, EdgeKind::UsesType, text, r.line),
+                            }
+                        }
+                    },
+                    RefKind::Macro => {
+                        let name = r.path.last().cloned().unwrap_or_default();
+                        match self.macros.get(&(ci, name.clone())) {
+                            Some(ts) => {
+                                for t in ts.clone() {
+                                    self.edge(i, EdgeKind::Calls, t, r.line);
+                                }
+                            }
+                            None => self.unresolved(i, EdgeKind::Calls, format!("{}!", r.path.join("::")), r.line),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which crate methods a `.name()` call can mean: the caller's own type's method when it
+    /// has one; otherwise the only method of that name in the crate (not for names so common
+    /// on std types that the call most likely means those).
+    fn method_targets(&self, ci: usize, name: &str, self_ty: &[usize]) -> Vec<usize> {
+        let mut own: Vec<usize> = Vec::new();
+        for t in self_ty {
+            if let Some(m) = self.assoc.get(t).and_then(|a| a.get(name)) {
+                own.extend(m.iter().copied().filter(|&x| self.nodes[x].kind == ItemKind::Method));
+            }
+        }
+        if !own.is_empty() {
+            return own;
+        }
+        if COMMON_METHODS.contains(&name) {
+            return Vec::new();
+        }
+        match self.methods.get(&(ci, name.to_string())) {
+            Some(ms) => {
+                // Cfg twins of one method count as one.
+                let distinct: FxHashSet<&str> = ms.iter().map(|&m| self.nodes[m].path.as_str()).collect();
+                if distinct.len() == 1 {
+                    ms.clone()
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+impl B<'_> {
+    /// The module a module-like node `idx` stands for, or the scope of any other node.
+    pub(crate) fn scope_of_module(&self, idx: usize, _nodes: &[B]) -> usize {
+        if self.is_module() {
+            idx
+        } else {
+            self.scope
+        }
+    }
+}

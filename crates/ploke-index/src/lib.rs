@@ -1,0 +1,88 @@
+//! The index pipeline: workspace → files → parsed items → resolved graph → database.
+//!
+//! [`index`] discovers the workspace, reads and hashes every Rust file, parses the changed ones
+//! on rayon, builds each target's module tree (following `mod` declarations and `#[path]`),
+//! resolves the graph, and writes only the difference to what the database already holds. A
+//! cache beside the database (`state.bin`) keeps the parse results and the last graph, so a
+//! re-index after editing one file re-parses that file alone. Broken input never stops a run:
+//! each problem becomes one [`ploke_core::Skipped`] line (`file:line: reason`).
+
+mod pipeline;
+mod state;
+mod tree;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use pipeline::index;
+
+/// Name of the directory, inside the workspace root, that holds the database by default.
+pub const DEFAULT_DIR: &str = ".ploke";
+
+/// Where the database of a workspace lives unless `--db` says otherwise.
+pub fn default_db_dir(workspace_root: &Path) -> PathBuf {
+    workspace_root.join(DEFAULT_DIR)
+}
+
+/// Receives progress as the pipeline runs (the binary draws a progress bar with it).
+pub trait Progress: Sync {
+    fn stage(&self, name: &'static str, total: u64);
+    fn inc(&self, n: u64);
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _: &'static str, _: u64) {}
+    fn inc(&self, _: u64) {}
+}
+
+/// How to run an index.
+#[derive(Debug, Clone, Default)]
+pub struct IndexOptions {
+    /// Database directory; `<workspace root>/.ploke` when `None`.
+    pub db_dir: Option<PathBuf>,
+    /// Throw away the database and cache first.
+    pub rebuild: bool,
+    /// Parse limits.
+    pub max_file_bytes: Option<usize>,
+}
+
+/// What an index run did.
+#[derive(Debug, Clone, Default)]
+pub struct IndexReport {
+    pub workspace_root: PathBuf,
+    pub db_dir: PathBuf,
+    pub crates: usize,
+    pub files: usize,
+    pub lines: u64,
+    pub bytes: u64,
+    pub nodes: usize,
+    pub edges: usize,
+    pub unresolved: usize,
+    /// Files read and parsed this run (the rest came from the cache unchanged).
+    pub parsed_files: usize,
+    /// Rust files under the packages that no target's module tree reaches.
+    pub orphan_files: Vec<String>,
+    pub skipped: Vec<ploke_core::Skipped>,
+    /// Rows written or removed in the database.
+    pub delta_rows: usize,
+    pub stages: Vec<(&'static str, Duration)>,
+    pub warnings: Vec<String>,
+}
+
+/// Why an index run could not happen at all (a broken file is not one of these).
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Discover(#[from] ploke_workspace::DiscoverError),
+    #[error(transparent)]
+    Db(#[from] ploke_db::DbError),
+    #[error("{path}: {source}; check the path and its permissions")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

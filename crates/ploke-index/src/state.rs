@@ -1,0 +1,81 @@
+//! The cache beside the database: parse results by file and the last graph written.
+//!
+//! It is only an accelerator. Its `generation` must match the one stored in the database,
+//! else it is ignored and the previous graph is read back from the database instead.
+
+use std::path::{Path, PathBuf};
+
+use fxhash::FxHashMap;
+use ploke_core::{ContentHash, Graph};
+use ploke_parse::ParsedFile;
+use ploke_workspace::Workspace;
+
+const STATE_FILE: &str = "state.bin";
+/// Bump when the layout of [`State`] or what the parser extracts changes.
+pub(crate) const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Manifest {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct State {
+    pub version: u32,
+    pub generation: u64,
+    pub workspace: Option<Workspace>,
+    pub manifests: Vec<Manifest>,
+    pub parsed: FxHashMap<PathBuf, (ContentHash, ParsedFile)>,
+    pub graph: Graph,
+}
+
+impl State {
+    pub fn load(dir: &Path) -> Option<State> {
+        let bytes = std::fs::read(dir.join(STATE_FILE)).ok()?;
+        let st: State = postcard::from_bytes(&bytes).ok()?;
+        (st.version == STATE_VERSION).then_some(st)
+    }
+
+    /// Write atomically (temp file + rename) so a crash never leaves half a cache.
+    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let bytes = postcard::to_stdvec(self).map_err(std::io::Error::other)?;
+        let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, dir.join(STATE_FILE))
+    }
+
+    pub fn remove(dir: &Path) {
+        let _ = std::fs::remove_file(dir.join(STATE_FILE));
+    }
+}
+
+pub(crate) fn manifest_stamp(path: &Path) -> Option<Manifest> {
+    let md = std::fs::metadata(path).ok()?;
+    let mtime_ns = md
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
+    Some(Manifest { path: path.to_path_buf(), size: md.len(), mtime_ns })
+}
+
+/// The manifests whose change means the workspace must be discovered again.
+pub(crate) fn manifests_of(ws: &Workspace) -> Vec<Manifest> {
+    let mut paths = vec![ws.root.join("Cargo.toml"), ws.root.join("Cargo.lock")];
+    for p in &ws.packages {
+        paths.push(p.manifest_dir.join("Cargo.toml"));
+    }
+    paths.sort();
+    paths.dedup();
+    paths.iter().filter_map(|p| manifest_stamp(p)).collect()
+}
+
+pub(crate) fn manifests_unchanged(saved: &[Manifest]) -> bool {
+    !saved.is_empty()
+        && saved.iter().all(|m| {
+            manifest_stamp(&m.path).is_some_and(|now| now.size == m.size && now.mtime_ns == m.mtime_ns)
+        })
+}

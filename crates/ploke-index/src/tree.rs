@@ -1,0 +1,130 @@
+//! Module trees: from a target's root file, follow `mod foo;` declarations to files.
+
+use std::path::{Component, Path, PathBuf};
+
+use fxhash::{FxHashMap, FxHashSet};
+use ploke_core::{ItemKind, Skipped};
+use ploke_parse::{Detail, ParsedFile};
+
+/// One file in a target's module tree.
+pub(crate) struct TreeFile {
+    pub path: PathBuf,
+    pub declared_by: Option<(usize, u32)>,
+}
+
+/// Lexically normalise `a/b/../c` to `a/c` (no filesystem access, so symlinked paths keep
+/// their names).
+pub(crate) fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Where a file's child modules live: its own directory for crate roots, `mod.rs` and files
+/// loaded through `#[path]`; `dir/stem/` for other files.
+fn owner_dir(file: &Path, mod_rs_like: bool) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    if mod_rs_like || file.file_name().is_some_and(|n| n == "mod.rs") {
+        dir
+    } else {
+        dir.join(file.file_stem().unwrap_or_default())
+    }
+}
+
+/// Build one target's module tree. `load` returns the parsed file for a path (reading it if
+/// needed), or `None` when the file does not exist or could not be read at all.
+pub(crate) fn module_tree<'p>(
+    root: &Path,
+    mut load: impl FnMut(&Path) -> Option<&'p ParsedFile>,
+    display: impl Fn(&Path) -> String,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<TreeFile> {
+    let mut out: Vec<TreeFile> = Vec::new();
+    let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
+    // (file, declared_by, mod-rs-like)
+    let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> = Default::default();
+    queue.push_back((root.to_path_buf(), None, true));
+    while let Some((path, declared_by, mod_rs_like)) = queue.pop_front() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let Some(parsed) = load(&path) else {
+            if declared_by.is_none() {
+                skipped.push(Skipped {
+                    path: display(&path),
+                    line: 1,
+                    reason: "target root file could not be read".into(),
+                    whole_file: true,
+                });
+            }
+            continue;
+        };
+        let idx = out.len();
+        out.push(TreeFile { path: path.clone(), declared_by });
+        let base = owner_dir(&path, mod_rs_like);
+        let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
+        for (ii, item) in parsed.items.iter().enumerate() {
+            let ii = ii as u32;
+            let Detail::Module { inline, path_attr } = &item.detail else { continue };
+            if item.kind != ItemKind::Module {
+                continue;
+            }
+            // Directory for this module's children given its inline ancestors.
+            let parent_dir = item.parent.and_then(|p| inline_dirs.get(&p).cloned());
+            if *inline {
+                let dir = match (&parent_dir, path_attr) {
+                    (Some(d), Some(p)) => d.join(p),
+                    (Some(d), None) => d.join(&item.name),
+                    (None, Some(p)) => file_dir.join(p),
+                    (None, None) => base.join(&item.name),
+                };
+                inline_dirs.insert(ii, dir);
+                continue;
+            }
+            let candidates: Vec<(PathBuf, bool)> = match (path_attr, &parent_dir) {
+                (Some(p), None) => vec![(file_dir.join(p), true)],
+                (Some(p), Some(d)) => vec![(d.join(p), true)],
+                (None, dir) => {
+                    let d = dir.clone().unwrap_or_else(|| base.clone());
+                    vec![(d.join(format!("{}.rs", item.name)), false), (d.join(&item.name).join("mod.rs"), true)]
+                }
+            };
+            let found = candidates.iter().map(|(c, m)| (normalize(c), *m)).find(|(c, _)| c.is_file());
+            match found {
+                Some((file, m)) => {
+                    if seen.contains(&file) {
+                        skipped.push(Skipped {
+                            path: display(&path),
+                            line: item.span.start_line,
+                            reason: format!("module `{}` points at {} again (module cycle); not followed", item.name, display(&file)),
+                            whole_file: false,
+                        });
+                    } else {
+                        queue.push_back((file, Some((idx, ii)), m));
+                    }
+                }
+                None => {
+                    let tried: Vec<String> = candidates.iter().map(|(c, _)| display(&normalize(c))).collect();
+                    skipped.push(Skipped {
+                        path: display(&path),
+                        line: item.span.start_line,
+                        reason: format!("module `{}` is declared but its file is missing (looked for {})", item.name, tried.join(" and ")),
+                        whole_file: false,
+                    });
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,234 @@
+//! Collect the references (calls, types, values, macros) inside a signature or body.
+
+use std::collections::HashSet;
+
+use syn::punctuated::Punctuated;
+use syn::visit::{self, Visit};
+
+use crate::text::LineIndex;
+use crate::{RawRef, RefKind};
+
+const PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64",
+];
+
+/// Single-segment value names that are never worth a reference.
+const PRELUDE_VALUES: &[&str] = &["None", "Some", "Ok", "Err"];
+
+pub(crate) struct RefCollector<'a> {
+    lines: &'a LineIndex,
+    /// Generic parameter names in scope: `T` in a body refers to no item.
+    generics: &'a HashSet<String>,
+    seen: HashSet<(RefKind, Vec<String>)>,
+    pub(crate) refs: Vec<RawRef>,
+    depth: u32,
+}
+
+/// Macro bodies re-parsed as expressions can nest; past this depth they are left alone.
+const MAX_MACRO_DEPTH: u32 = 8;
+
+impl<'a> RefCollector<'a> {
+    pub(crate) fn new(lines: &'a LineIndex, generics: &'a HashSet<String>) -> Self {
+        RefCollector {
+            lines,
+            generics,
+            seen: HashSet::new(),
+            refs: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    fn push(&mut self, kind: RefKind, path: Vec<String>, span: proc_macro2::Span) {
+        if path.is_empty() {
+            return;
+        }
+        if self.seen.insert((kind, path.clone())) {
+            let line = self.lines.line_of(span.byte_range().start as u32);
+            self.refs.push(RawRef { kind, path, line });
+        }
+    }
+
+    fn path_segments(path: &syn::Path) -> Vec<String> {
+        let mut out = Vec::with_capacity(path.segments.len() + 1);
+        if path.leading_colon.is_some() {
+            out.push(String::new());
+        }
+        for seg in &path.segments {
+            out.push(seg.ident.to_string());
+        }
+        out
+    }
+
+    fn is_generic_or_primitive(&self, segs: &[String]) -> bool {
+        segs.len() == 1 && (self.generics.contains(&segs[0]) || PRIMITIVES.contains(&segs[0].as_str()))
+    }
+
+    fn type_path(&mut self, path: &syn::Path) {
+        let segs = Self::path_segments(path);
+        if segs.is_empty() {
+            return;
+        }
+        // `T::Assoc` where T is generic names no item of ours.
+        if self.generics.contains(&segs[0]) && segs.len() <= 2 {
+            return;
+        }
+        if !self.is_generic_or_primitive(&segs) {
+            let span = path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+            self.push(RefKind::Type, segs, span);
+        }
+    }
+
+    fn macro_body(&mut self, mac: &syn::Macro) {
+        if self.depth >= MAX_MACRO_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        // Most body macros take expressions (`assert!`, `format!`, `try_ready!`); others take
+        // statements. Reading them recovers the calls written inside.
+        let parsed_exprs = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated);
+        match parsed_exprs {
+            Ok(exprs) => {
+                for e in &exprs {
+                    self.visit_expr(e);
+                }
+            }
+            Err(_) => {
+                if let Ok(stmts) = mac.parse_body_with(syn::Block::parse_within) {
+                    for s in &stmts {
+                        self.visit_stmt(s);
+                    }
+                }
+            }
+        }
+        self.depth -= 1;
+    }
+}
+
+impl<'ast> Visit<'ast> for RefCollector<'_> {
+    fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*node.func {
+            if p.qself.is_none() {
+                let segs = Self::path_segments(&p.path);
+                let span = p.path.segments.last().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+                if !(segs.len() == 1 && PRELUDE_VALUES.contains(&segs[0].as_str())) {
+                    if segs.len() >= 2 && self.generics.contains(&segs[0]) {
+                        // `T::new()` on a generic: only the method name is known.
+                        let last = segs[segs.len() - 1].clone();
+                        self.push(RefKind::Method, vec![last], span);
+                    } else {
+                        self.push(RefKind::Call, segs, span);
+                    }
+                }
+                for seg in &p.path.segments {
+                    if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
+                        self.visit_angle_bracketed_generic_arguments(a);
+                    }
+                }
+            } else {
+                self.visit_expr(&node.func);
+            }
+        } else {
+            self.visit_expr(&node.func);
+        }
+        for a in &node.args {
+            self.visit_expr(a);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        self.push(RefKind::Method, vec![node.method.to_string()], node.method.span());
+        visit::visit_expr_method_call(self, node);
+    }
+
+    fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
+        if let Some(q) = &node.qself {
+            self.visit_type(&q.ty);
+        }
+        let segs = Self::path_segments(&node.path);
+        let span = node.path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+        let upper = segs.len() == 1
+            && segs[0].starts_with(|c: char| c.is_ascii_uppercase())
+            && !PRELUDE_VALUES.contains(&segs[0].as_str())
+            && !self.generics.contains(&segs[0]);
+        if (segs.len() >= 2 && !self.generics.contains(&segs[0])) || upper {
+            self.push(RefKind::Value, segs, span);
+        }
+        for seg in &node.path.segments {
+            if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
+                self.visit_angle_bracketed_generic_arguments(a);
+            }
+        }
+    }
+
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        self.type_path(&node.path);
+        for f in &node.fields {
+            self.visit_expr(&f.expr);
+        }
+        if let Some(r) = &node.rest {
+            self.visit_expr(r);
+        }
+    }
+
+    fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
+        self.type_path(&node.path);
+        for f in &node.fields {
+            self.visit_pat(&f.pat);
+        }
+    }
+
+    fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
+        let segs = Self::path_segments(&node.path);
+        if !(segs.len() == 1 && PRELUDE_VALUES.contains(&segs[0].as_str())) {
+            let span = node.path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+            self.push(RefKind::Value, segs, span);
+        }
+        for p in &node.elems {
+            self.visit_pat(p);
+        }
+    }
+
+    fn visit_type_path(&mut self, node: &'ast syn::TypePath) {
+        if let Some(q) = &node.qself {
+            self.visit_type(&q.ty);
+            // `<T as Trait>::Assoc`: the trait is the reference.
+            let n = q.position.min(node.path.segments.len());
+            if n > 0 {
+                let mut p = node.path.clone();
+                p.segments = p.segments.into_iter().take(n).collect();
+                self.type_path(&p);
+            }
+        } else {
+            self.type_path(&node.path);
+        }
+        for seg in &node.path.segments {
+            match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
+                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
+                syn::PathArguments::None => {}
+            }
+        }
+    }
+
+    fn visit_trait_bound(&mut self, node: &'ast syn::TraitBound) {
+        self.type_path(&node.path);
+        for seg in &node.path.segments {
+            match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
+                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
+                syn::PathArguments::None => {}
+            }
+        }
+    }
+
+    fn visit_macro(&mut self, node: &'ast syn::Macro) {
+        let segs = Self::path_segments(&node.path);
+        let span = node.path.segments.last().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+        self.push(RefKind::Macro, segs, span);
+        self.macro_body(node);
+    }
+
+    // Attributes hold no references worth following, and their tokens can be large.
+    fn visit_attribute(&mut self, _node: &'ast syn::Attribute) {}
+}

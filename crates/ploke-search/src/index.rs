@@ -1,0 +1,422 @@
+//! The BM25F index: building it from item documents and answering queries.
+
+use fxhash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::query::{self, NameKey};
+use crate::tokenize::Tokenizer;
+
+/// Number of fields of an [`ItemDoc`].
+pub const NUM_FIELDS: usize = 6;
+
+/// The text of one item, field by field. All fields may be empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemDoc<'a> {
+    /// The item's name as the graph shows it: `spawn`, `Builder::enable_io`,
+    /// `impl Display for Error`.
+    pub name: &'a str,
+    /// Canonical path: `tokio::runtime::Builder::enable_io`.
+    pub path: &'a str,
+    /// The declaration line(s): `pub fn enable_io(&mut self) -> &mut Self`.
+    pub signature: &'a str,
+    /// Doc comments attached to the item.
+    pub docs: &'a str,
+    /// The item's own source text. For best results leave out nested items that are
+    /// indexed as documents of their own (the methods of an `impl`, the items of a `mod`).
+    pub body: &'a str,
+    /// Package-relative file path, e.g. `src/runtime/builder.rs`.
+    pub file: &'a str,
+}
+
+impl<'a> ItemDoc<'a> {
+    fn fields(&self) -> [&'a str; NUM_FIELDS] {
+        [
+            self.name,
+            self.path,
+            self.signature,
+            self.docs,
+            self.body,
+            self.file,
+        ]
+    }
+}
+
+/// Weight and length normalisation of one field (BM25F).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldParams {
+    /// How much one occurrence in this field counts, relative to the others.
+    pub weight: f32,
+    /// Length normalisation in `[0, 1]`: 0 ignores the field's length, 1 divides by it
+    /// relative to the field's average length.
+    pub b: f32,
+}
+
+impl FieldParams {
+    /// A field with this weight and length normalisation.
+    pub const fn new(weight: f32, b: f32) -> Self {
+        Self { weight, b }
+    }
+}
+
+/// Parameters of the ranking. [`Default`] holds the values tuned on the change-request
+/// benchmark (see the crate docs); every field has a serde default, so a configuration file
+/// only names what it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bm25Params {
+    /// Term-frequency saturation of BM25 (applied once, to the weighted sum of the fields).
+    pub k1: f32,
+    /// [`ItemDoc::name`].
+    pub name: FieldParams,
+    /// [`ItemDoc::path`].
+    pub path: FieldParams,
+    /// [`ItemDoc::signature`].
+    pub signature: FieldParams,
+    /// [`ItemDoc::docs`].
+    pub docs: FieldParams,
+    /// [`ItemDoc::body`].
+    pub body: FieldParams,
+    /// [`ItemDoc::file`].
+    pub file: FieldParams,
+    /// Added, times the IDF of the name among item names, when an identifier that the query
+    /// writes as code (`snake_case`, `CamelCase`, `a::b`, `` `backticked` ``, `call()`,
+    /// `macro!`) equals the item's name (its last path segment, or `Owner::item`).
+    pub code_name_boost: f32,
+    /// The same for a plain query word (`sleep`) equal to an item's name.
+    pub word_name_boost: f32,
+    /// Weight of query terms on the first non-empty line (the summary line of a change
+    /// request); terms on later lines weigh 1.
+    pub first_line_weight: f32,
+    /// Exponent applied to a query term's weighted count: 1 sums repetitions, 0.5 takes the
+    /// square root, 0 counts every distinct term once.
+    pub query_tf_exponent: f32,
+    /// Longer items are more often the ones a change touches: scores are multiplied by
+    /// `(1 + tokens in the document) ^ length_prior`. 0 turns it off.
+    pub length_prior: f32,
+    /// Evidence from the item's file: each hit gains `file_context` times the mean of the
+    /// best [`file_context_items`](Self::file_context_items) scores in its file. 0 turns
+    /// it off.
+    pub file_context: f32,
+    /// How many of a file's best hits make up its evidence.
+    pub file_context_items: u32,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Self {
+            k1: 1.0,
+            name: FieldParams::new(3.0, 0.3),
+            path: FieldParams::new(2.0, 0.3),
+            signature: FieldParams::new(1.0, 0.3),
+            docs: FieldParams::new(1.0, 0.75),
+            body: FieldParams::new(1.0, 0.35),
+            file: FieldParams::new(0.5, 0.3),
+            code_name_boost: 0.5,
+            word_name_boost: 0.0,
+            first_line_weight: 2.0,
+            query_tf_exponent: 0.5,
+            length_prior: 0.1,
+            file_context: 0.2,
+            file_context_items: 3,
+        }
+    }
+}
+
+impl Bm25Params {
+    fn fields(&self) -> [FieldParams; NUM_FIELDS] {
+        [
+            self.name,
+            self.path,
+            self.signature,
+            self.docs,
+            self.body,
+            self.file,
+        ]
+    }
+}
+
+/// An in-memory BM25F index over item documents. Immutable once built; `Send + Sync`.
+///
+/// Scores are precomputed per (term, document) at build time, so a query only sums posting
+/// weights: cost is linear in the postings of the query's terms.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LexicalIndex {
+    params: Bm25Params,
+    n_docs: u32,
+    vocab: FxHashMap<Box<str>, u32>,
+    /// `postings_start[t]..postings_start[t + 1]` are the postings of term `t`.
+    postings_start: Vec<u32>,
+    posting_doc: Vec<u32>,
+    /// `idf(t) * saturated BM25F term frequency` of the posting.
+    posting_weight: Vec<f32>,
+    /// Lower-cased item name keys (last segment, and full name when qualified) → documents.
+    names: FxHashMap<Box<str>, Vec<u32>>,
+    /// Per-document multiplier (see [`Bm25Params::length_prior`]).
+    prior: Vec<f32>,
+    /// File number of each document (files numbered in order of first appearance).
+    doc_file: Vec<u32>,
+    n_files: u32,
+}
+
+impl LexicalIndex {
+    /// Builds the index. Document `i` of the iterator is reported as `i` by [`search`].
+    ///
+    /// [`search`]: LexicalIndex::search
+    pub fn build<'a>(docs: impl IntoIterator<Item = ItemDoc<'a>>, params: Bm25Params) -> Self {
+        let mut tk = Tokenizer::new();
+        let mut vocab: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut names: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        // Per-term scratch counts of the current document, and which terms it touched.
+        let mut counts: Vec<[u16; NUM_FIELDS]> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
+        // Raw postings in document order.
+        let mut raw_term: Vec<u32> = Vec::new();
+        let mut raw_tf: Vec<[u16; NUM_FIELDS]> = Vec::new();
+        let mut doc_end: Vec<u32> = Vec::new();
+        let mut doc_len: Vec<[u32; NUM_FIELDS]> = Vec::new();
+        let mut key_buf = Vec::new();
+        let mut files: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut doc_file: Vec<u32> = Vec::new();
+
+        for (d, doc) in docs.into_iter().enumerate() {
+            let d = d as u32;
+            let mut lens = [0u32; NUM_FIELDS];
+            for (f, text) in doc.fields().into_iter().enumerate() {
+                let len = &mut lens[f];
+                tk.tokens(text, |t| {
+                    let id = match vocab.get(t) {
+                        Some(&id) => id,
+                        None => {
+                            let id = vocab.len() as u32;
+                            vocab.insert(t.into(), id);
+                            counts.push([0; NUM_FIELDS]);
+                            id
+                        }
+                    };
+                    let c = &mut counts[id as usize];
+                    if c.iter().all(|&x| x == 0) {
+                        touched.push(id);
+                    }
+                    c[f] = c[f].saturating_add(1);
+                    *len += 1;
+                });
+            }
+            for id in touched.drain(..) {
+                raw_term.push(id);
+                raw_tf.push(std::mem::take(&mut counts[id as usize]));
+            }
+            doc_end.push(raw_term.len() as u32);
+            doc_len.push(lens);
+            let nf = files.len() as u32;
+            doc_file.push(*files.entry(doc.file).or_insert(nf));
+
+            key_buf.clear();
+            query::name_keys(doc.name, &mut key_buf);
+            for key in key_buf.drain(..) {
+                let docs = names.entry(key.into_boxed_str()).or_default();
+                if docs.last() != Some(&d) {
+                    docs.push(d);
+                }
+            }
+        }
+
+        let n_docs = doc_len.len();
+        let n_terms = vocab.len();
+        let mut avg = [0f32; NUM_FIELDS];
+        for lens in &doc_len {
+            for (a, &l) in avg.iter_mut().zip(lens) {
+                *a += l as f32;
+            }
+        }
+        for a in &mut avg {
+            *a = (*a / n_docs.max(1) as f32).max(1.0);
+        }
+
+        // Document frequencies → CSR offsets.
+        let mut postings_start = vec![0u32; n_terms + 1];
+        for &t in &raw_term {
+            postings_start[t as usize + 1] += 1;
+        }
+        for t in 0..n_terms {
+            postings_start[t + 1] += postings_start[t];
+        }
+        let idf: Vec<f32> = (0..n_terms)
+            .map(|t| {
+                let df = (postings_start[t + 1] - postings_start[t]) as f32;
+                idf(n_docs as f32, df)
+            })
+            .collect();
+
+        let fields = params.fields();
+        let k1 = params.k1.max(0.0);
+        let mut cursor: Vec<u32> = postings_start[..n_terms].to_vec();
+        let mut posting_doc = vec![0u32; raw_term.len()];
+        let mut posting_weight = vec![0f32; raw_term.len()];
+        let mut start = 0usize;
+        for (d, (&end, lens)) in doc_end.iter().zip(&doc_len).enumerate() {
+            // Per-field factor weight / length normalisation of this document.
+            let mut norm = [0f32; NUM_FIELDS];
+            for f in 0..NUM_FIELDS {
+                let fp = fields[f];
+                let b = fp.b.clamp(0.0, 1.0);
+                norm[f] = fp.weight / (1.0 - b + b * lens[f] as f32 / avg[f]);
+            }
+            for i in start..end as usize {
+                let t = raw_term[i] as usize;
+                let tf: f32 = raw_tf[i]
+                    .iter()
+                    .zip(&norm)
+                    .map(|(&c, &n)| c as f32 * n)
+                    .sum();
+                let sat = if tf > 0.0 {
+                    tf * (k1 + 1.0) / (tf + k1)
+                } else {
+                    0.0
+                };
+                let p = cursor[t] as usize;
+                cursor[t] += 1;
+                posting_doc[p] = d as u32;
+                posting_weight[p] = idf[t] * sat;
+            }
+            start = end as usize;
+        }
+
+        let prior = doc_len
+            .iter()
+            .map(|l| (1.0 + l.iter().sum::<u32>() as f32).powf(params.length_prior))
+            .collect();
+        Self {
+            n_files: files.len() as u32,
+            doc_file,
+            prior,
+            params,
+            n_docs: n_docs as u32,
+            vocab,
+            postings_start,
+            posting_doc,
+            posting_weight,
+            names,
+        }
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.n_docs as usize
+    }
+
+    /// Whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.n_docs == 0
+    }
+
+    /// Number of distinct terms.
+    pub fn vocabulary_len(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// The parameters the index was built with.
+    pub fn params(&self) -> &Bm25Params {
+        &self.params
+    }
+
+    /// The best `k` documents for `query`, best first, as (document index, score). Only
+    /// documents with a positive score are returned; equal scores are ordered by index.
+    pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
+        if k == 0 || self.n_docs == 0 {
+            return Vec::new();
+        }
+        let q = query::analyze(query, &self.params);
+        let mut scores = vec![0f32; self.n_docs as usize];
+        let mut any = false;
+        for (term, weight) in &q.terms {
+            let Some(&t) = self.vocab.get(term.as_str()) else {
+                continue;
+            };
+            let (s, e) = (
+                self.postings_start[t as usize] as usize,
+                self.postings_start[t as usize + 1] as usize,
+            );
+            for (&d, &w) in self.posting_doc[s..e]
+                .iter()
+                .zip(&self.posting_weight[s..e])
+            {
+                scores[d as usize] += weight * w;
+            }
+            any = true;
+        }
+        for NameKey { key, code } in &q.names {
+            let boost = if *code {
+                self.params.code_name_boost
+            } else {
+                self.params.word_name_boost
+            };
+            if boost == 0.0 {
+                continue;
+            }
+            if let Some(docs) = self.names.get(key.as_str()) {
+                let w = boost * idf(self.n_docs as f32, docs.len() as f32);
+                for &d in docs {
+                    scores[d as usize] += w;
+                }
+                any = true;
+            }
+        }
+        if !any {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u32, f32)> = scores
+            .iter()
+            .enumerate()
+            .zip(&self.prior)
+            .filter(|((_, &s), _)| s > 0.0)
+            .map(|((d, &s), &p)| (d as u32, s * p))
+            .collect();
+        if self.params.file_context > 0.0 {
+            self.add_file_context(&mut hits);
+        }
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if hits.len() > k {
+            hits.select_nth_unstable_by(k - 1, order);
+            hits.truncate(k);
+        }
+        hits.sort_unstable_by(order);
+        hits
+    }
+}
+
+impl LexicalIndex {
+    /// Adds to each hit the weighted mean of the best scores in its file.
+    fn add_file_context(&self, hits: &mut [(u32, f32)]) {
+        let m = self.params.file_context_items.max(1) as usize;
+        let mut by_file: Vec<(u32, f32)> = hits
+            .iter()
+            .map(|&(d, s)| (self.doc_file[d as usize], s))
+            .collect();
+        by_file.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut agg = vec![0f32; self.n_files as usize];
+        let mut i = 0;
+        while i < by_file.len() {
+            let f = by_file[i].0;
+            let mut j = i;
+            let mut sum = 0.0;
+            while j < by_file.len() && by_file[j].0 == f {
+                if j - i < m {
+                    sum += by_file[j].1;
+                }
+                j += 1;
+            }
+            agg[f as usize] = sum / m as f32;
+            i = j;
+        }
+        let g = self.params.file_context;
+        for (d, s) in hits.iter_mut() {
+            *s += g * agg[self.doc_file[*d as usize] as usize];
+        }
+    }
+}
+
+/// BM25 inverse document frequency (always positive).
+fn idf(n: f32, df: f32) -> f32 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
