@@ -1,1 +1,237 @@
-fn main() {}
+//! `cargo xtask …`: benchmarks and evaluation that are too heavy for the test suite.
+//!
+//! - `bench-index [CRATE…]`: index the benchmark crates from scratch, one process per crate,
+//!   and print per crate: files, lines, items, edges, seconds per stage, peak memory, the ratio
+//!   of index time to a plain single-threaded `syn::parse_file` of the same files (measured in
+//!   the same process), and the median time of a re-index after one file changed.
+//! - `eval-lexical`: run every DEV query of `../shared/bench` through `ploke search --batch`
+//!   and print `score.py`'s table.
+//!
+//! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repo").to_path_buf()
+}
+
+fn bench_dir() -> PathBuf {
+    std::env::var_os("PLOKE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/bench"))
+}
+
+/// (crate, version, source dir) for every benchmark crate.
+fn corpus() -> Result<Vec<(String, String, PathBuf)>> {
+    let bench = bench_dir();
+    let scratch = std::env::temp_dir().join("ploke-corpus");
+    let out = Command::new("bash")
+        .arg(bench.join("corpus.sh"))
+        .arg(bench.join("crates.tsv"))
+        .arg(&scratch)
+        .output()
+        .with_context(|| format!("running {}/corpus.sh", bench.display()))?;
+    if !out.status.success() {
+        bail!("corpus.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split('\t');
+            Some((it.next()?.to_string(), it.next()?.to_string(), PathBuf::from(it.next()?)))
+        })
+        .collect())
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let ty = e.file_type()?;
+        let to = dst.join(e.file_name());
+        if ty.is_dir() {
+            copy_dir(&e.path(), &to)?;
+        } else if ty.is_file() {
+            std::fs::copy(e.path(), &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// One crate, in this process: full index, raw parse, re-index after an edit.
+fn index_one(src: &Path) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let work = tmp.path().join("crate");
+    copy_dir(src, &work)?;
+    let db = tmp.path().join("db");
+    let opts = ploke_index::IndexOptions { db_dir: Some(db.clone()), rebuild: true, max_file_bytes: None };
+    // Warm the page cache so the first measured run is not an I/O benchmark.
+    let ws = ploke_workspace::discover(&work)?;
+    let mut files = Vec::new();
+    for p in &ws.packages {
+        files.extend(ploke_workspace::rust_files(&ws, p));
+    }
+    let texts: Vec<String> = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+
+    let t0 = Instant::now();
+    let report = ploke_index::index(&work, &opts, &ploke_index::NoProgress)?;
+    let index_s = t0.elapsed().as_secs_f64();
+
+    // The floor: a plain single-threaded syn parse of the files the index covered.
+    let covered: std::collections::HashSet<PathBuf> = {
+        let graph_files: Vec<String> = report_files(&db)?;
+        graph_files.into_iter().map(|f| work.join(f)).collect()
+    };
+    let cov_texts: Vec<&String> = files.iter().zip(&texts).filter(|(f, _)| covered.contains(*f)).map(|(_, t)| t).collect();
+    let mut raw = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        for text in &cov_texts {
+            let _ = std::hint::black_box(syn::parse_file(text));
+        }
+        raw.push(t.elapsed().as_secs_f64());
+    }
+    raw.sort_by(f64::total_cmp);
+    let raw_s = raw[1];
+
+    // Re-index after changing one file: append a comment to a mid-sized file, five times.
+    let opts_inc = ploke_index::IndexOptions { rebuild: false, ..opts.clone() };
+    let mut target: Vec<&PathBuf> = covered.iter().collect();
+    target.sort();
+    let edit = target[target.len() / 2].clone();
+    let mut inc = Vec::new();
+    let mut inc_parsed = 0;
+    for i in 0..5 {
+        let mut text = std::fs::read_to_string(&edit)?;
+        text.push_str(&format!("\n// ploke bench edit {i}\nfn ploke_bench_added_{i}() {{}}\n"));
+        std::fs::write(&edit, text)?;
+        let t = Instant::now();
+        let r = ploke_index::index(&work, &opts_inc, &ploke_index::NoProgress)?;
+        inc.push(t.elapsed().as_secs_f64());
+        inc_parsed = r.parsed_files;
+    }
+    inc.sort_by(f64::total_cmp);
+
+    let stages: serde_json::Map<String, serde_json::Value> =
+        report.stages.iter().map(|(n, d)| (n.to_string(), d.as_secs_f64().into())).collect();
+    let v = serde_json::json!({
+        "files": report.files, "lines": report.lines, "bytes": report.bytes, "items": report.nodes,
+        "edges": report.edges, "unresolved": report.unresolved, "skipped": report.skipped.len(),
+        "index_s": index_s, "raw_parse_s": raw_s, "stages": stages, "peak_mb": peak_rss_mb(),
+        "reindex_one_file_median_s": inc[inc.len() / 2], "reindex_parsed_files": inc_parsed,
+    });
+    println!("{v}");
+    Ok(())
+}
+
+fn report_files(db: &Path) -> Result<Vec<String>> {
+    let state = ploke_index::indexed_files(db)?;
+    Ok(state)
+}
+
+fn bench_index(filter: &[String]) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    println!(
+        "{:<14} {:>6} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>10}",
+        "crate", "files", "lines", "items", "edges", "parse_s", "resolv_s", "write_s", "total_s", "raw_s", "ratio", "peakMB", "reindex_ms"
+    );
+    for (name, version, dir) in corpus()? {
+        if !filter.is_empty() && !filter.contains(&name) {
+            continue;
+        }
+        let out = Command::new(&exe).arg("index-one").arg(&dir).output()?;
+        if !out.status.success() {
+            println!("{name}-{version}: failed: {}", String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let st = |k: &str| v["stages"][k].as_f64().unwrap_or(0.0);
+        let total = v["index_s"].as_f64().unwrap_or(0.0);
+        let raw = v["raw_parse_s"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "{:<14} {:>6} {:>7} {:>7} {:>7} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>7.2} {:>7.0} {:>10.1}",
+            format!("{name}"),
+            v["files"], v["lines"], v["items"], v["edges"],
+            st("parse"), st("resolve"), st("write") + st("cache"), total, raw, total / raw,
+            v["peak_mb"].as_f64().unwrap_or(0.0),
+            v["reindex_one_file_median_s"].as_f64().unwrap_or(0.0) * 1000.0,
+        );
+    }
+    println!("(total_s: full index from scratch incl. discovery and database write; raw_s: single-threaded syn::parse_file of the same files, median of 3; reindex_ms: median of 5 re-indexes after appending a fn to one file)");
+    Ok(())
+}
+
+fn eval_lexical() -> Result<()> {
+    let root = repo_root();
+    let status = Command::new("cargo").args(["build", "--release", "-p", "ploke"]).current_dir(&root).status()?;
+    if !status.success() {
+        bail!("building ploke failed");
+    }
+    let ploke = root.join("target/release/ploke");
+    let bench = bench_dir();
+    let queries = std::fs::read_to_string(bench.join("queries.jsonl"))?;
+    let tmp = tempfile::tempdir()?;
+    let mut all_runs = String::new();
+    for (name, _version, dir) in corpus()? {
+        let db = tmp.path().join(format!("{name}.db"));
+        let st = Command::new(&ploke).arg("index").arg(&dir).arg("--db").arg(&db).arg("--json").output()?;
+        if !st.status.success() {
+            bail!("indexing {name} failed: {}", String::from_utf8_lossy(&st.stderr));
+        }
+        let mut batch = String::new();
+        for l in queries.lines() {
+            let q: serde_json::Value = serde_json::from_str(l)?;
+            if q["crate"] == name.as_str() {
+                batch.push_str(&serde_json::json!({"id": q["id"], "query": q["query"]}).to_string());
+                batch.push('\n');
+            }
+        }
+        let qfile = tmp.path().join(format!("{name}.q"));
+        std::fs::write(&qfile, batch)?;
+        let out = Command::new(&ploke).arg("search").arg("--db").arg(&db).arg("--batch").arg(&qfile).args(["-k", "100"]).output()?;
+        if !out.status.success() {
+            bail!("search on {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        all_runs.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let run = root.join("target/eval-lexical.run.jsonl");
+    std::fs::write(&run, all_runs)?;
+    for filter in [None, Some("mentions_target_name=false")] {
+        let mut cmd = Command::new("python3");
+        cmd.arg(bench.join("score.py")).arg(bench.join("queries.jsonl")).arg(&run);
+        if let Some(f) = filter {
+            cmd.args(["--filter", f]);
+            println!("\n-- queries that do not name a target --");
+        }
+        let st = cmd.status()?;
+        if !st.success() {
+            bail!("score.py failed");
+        }
+    }
+    println!("\nrun file: {}", run.display());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(|s| s.as_str()) {
+        Some("bench-index") => bench_index(&args[1..]),
+        Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
+        Some("eval-lexical") => eval_lexical(),
+        _ => {
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | eval-lexical");
+            std::process::exit(2);
+        }
+    }
+}

@@ -24,7 +24,14 @@ fn main() {
         let db = if engine == "mem" { Db::open_in_memory().unwrap() } else { Db::open(tmp.path()).unwrap() };
         let s: &[(String, String)] = if *with_src { &srcs } else { &[] };
         let t = Instant::now();
+        let c = cpu();
         db.apply(d, s, &[]).unwrap();
-        println!("{engine:<7} {name:<12} {:>8.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+        let c = cpu() - c;
+        println!("{engine:<7} {name:<12} {:>8.1} ms {:>8.1} cpu-ms", t.elapsed().as_secs_f64() * 1000.0, c as f64 / 1e6);
     }
+}
+
+fn cpu() -> u64 {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    s.split_whitespace().next().unwrap().parse().unwrap()
 }

@@ -93,6 +93,10 @@ impl Db {
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
         let path = dir.join(DB_FILE_NAME);
+        if let Ok(pragmas) = std::env::var("PLOKE_PRAGMAS") {
+            let conn = sqlite::Connection::open(&path).unwrap();
+            conn.execute(&pragmas).unwrap();
+        }
         let inst = DbInstance::new("sqlite", &path, "")
             .map_err(|e| DbError::cozo("opening the database", e))?;
         let db = Db { inst };

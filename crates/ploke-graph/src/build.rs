@@ -160,7 +160,11 @@ fn make_node<'a>(nodes: &[B<'a>], parent: usize, raw: &'a RawItem, file: &str, c
         _ => (format!("{}::{}", m.path, raw.name), raw.name.clone(), m.module.clone()),
     };
     let mut cfg = p.cfg.clone();
-    cfg.extend(raw.cfg.iter().cloned());
+    for c in &raw.cfg {
+        if !cfg.contains(c) {
+            cfg.push(c.clone());
+        }
+    }
     B {
         kind: raw.kind,
         name: raw.name.clone(),

@@ -16,6 +16,15 @@ use std::time::Duration;
 
 pub use pipeline::index;
 
+/// Workspace-relative paths of the files the last run in `db_dir` indexed (from its cache).
+pub fn indexed_files(db_dir: &Path) -> Result<Vec<String>, IndexError> {
+    let state = state::State::load(db_dir).ok_or_else(|| IndexError::Io {
+        path: db_dir.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no index cache here; run an index first"),
+    })?;
+    Ok(state.graph.files.iter().map(|f| f.path.clone()).collect())
+}
+
 /// Name of the directory, inside the workspace root, that holds the database by default.
 pub const DEFAULT_DIR: &str = ".ploke";
 

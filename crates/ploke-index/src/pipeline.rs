@@ -343,7 +343,7 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         .filter(|(_, (_, l))| l.problem.is_none())
         .map(|(p, (_, l))| (p, (l.hash, l.parsed)))
         .collect();
-    let new_state = State { version: crate::state::STATE_VERSION, generation, workspace: Some(ws), manifests, parsed, graph };
+    let new_state = State { version: crate::state::STATE_VERSION, parser_version: ploke_parse::PARSER_VERSION, generation, workspace: Some(ws), manifests, parsed, graph };
     new_state.save(&db_dir).map_err(|source| IndexError::Io { path: db_dir.clone(), source })?;
     t.lap("cache");
     Ok(IndexReport { stages: t.stages, ..report })

@@ -24,6 +24,7 @@ pub(crate) struct Manifest {
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct State {
     pub version: u32,
+    pub parser_version: u32,
     pub generation: u64,
     pub workspace: Option<Workspace>,
     pub manifests: Vec<Manifest>,
@@ -35,7 +36,7 @@ impl State {
     pub fn load(dir: &Path) -> Option<State> {
         let bytes = std::fs::read(dir.join(STATE_FILE)).ok()?;
         let st: State = postcard::from_bytes(&bytes).ok()?;
-        (st.version == STATE_VERSION).then_some(st)
+        (st.version == STATE_VERSION && st.parser_version == ploke_parse::PARSER_VERSION).then_some(st)
     }
 
     /// Write atomically (temp file + rename) so a crash never leaves half a cache.

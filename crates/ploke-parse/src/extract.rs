@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use proc_macro2::Span as PmSpan;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -699,11 +700,15 @@ impl<'a> Cx<'a> {
         if nesting >= MAX_MACRO_NESTING {
             return;
         }
-        // `cfg_rt! { pub mod runtime; … }`: the body is often plain items.
-        if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::Item>) {
+        // `cfg_rt! { pub mod runtime; … }`: the body is often plain items, sometimes led by
+        // inner attributes (`cfg_feature! { #![feature = "client"] pub mod client; }`).
+        if let Ok((inner_attrs, inner)) = m.mac.parse_body_with(parse_items_with_inner_attrs) {
             if !inner.is_empty() {
                 let mut cfg = macro_cfg.to_vec();
                 cfg.push(macro_label(&m.mac));
+                for a in &inner_attrs {
+                    cfg.push(squash(&a.meta.to_token_stream().to_string()));
+                }
                 self.items(&inner, parent, &cfg, outer, nesting + 1);
             }
         }
@@ -749,6 +754,11 @@ fn parse_many<T: syn::parse::Parse>(input: syn::parse::ParseStream) -> syn::Resu
         out.push(input.parse()?);
     }
     Ok(out)
+}
+
+fn parse_items_with_inner_attrs(input: syn::parse::ParseStream) -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Item>)> {
+    let attrs = input.call(syn::Attribute::parse_inner)?;
+    Ok((attrs, parse_many::<syn::Item>(input)?))
 }
 
 fn first_path_span(p: &syn::Path) -> PmSpan {

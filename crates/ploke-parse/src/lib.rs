@@ -16,6 +16,10 @@ use ploke_core::{ContentHash, ItemKind, Span, Visibility};
 
 pub use text::LineIndex;
 
+/// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
+/// an older parser are thrown away.
+pub const PARSER_VERSION: u32 = 2;
+
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParsedFile {

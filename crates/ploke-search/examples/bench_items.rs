@@ -71,6 +71,17 @@ struct Doc {
     file: String,
 }
 
+impl Doc {
+    fn bytes(&self) -> usize {
+        self.name.len()
+            + self.path.len()
+            + self.signature.len()
+            + self.docs.len()
+            + self.body.len()
+            + self.file.len()
+    }
+}
+
 struct Corpus {
     items: Vec<Item>,
     docs: Vec<Doc>,
@@ -415,7 +426,7 @@ fn main() -> Result<(), Error> {
             let dt = t.elapsed().as_secs_f64();
             t_build += dt;
             if !grid {
-                let mb: usize = c.docs.iter().map(|d| d.body.len() + d.docs.len()).sum();
+                let mb: usize = c.docs.iter().map(Doc::bytes).sum();
                 eprintln!(
                     "  {krate:<14} {:>6} docs {:>5.2} MB  build {:>6.1} ms",
                     index.len(),
@@ -424,18 +435,7 @@ fn main() -> Result<(), Error> {
                 );
             }
             n_docs += index.len();
-            bytes += c
-                .docs
-                .iter()
-                .map(|d| {
-                    d.name.len()
-                        + d.path.len()
-                        + d.signature.len()
-                        + d.docs.len()
-                        + d.body.len()
-                        + d.file.len()
-                })
-                .sum::<usize>();
+            bytes += c.docs.iter().map(Doc::bytes).sum::<usize>();
             for &qi in &c.queries {
                 let q = &queries[qi];
                 let t = Instant::now();
