@@ -93,9 +93,8 @@ impl Db {
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
         let path = dir.join(DB_FILE_NAME);
-        if let Ok(pragmas) = std::env::var("PLOKE_PRAGMAS") {
-            let conn = sqlite::Connection::open(&path).unwrap();
-            conn.execute(&pragmas).unwrap();
+        if !path.exists() {
+            create_sqlite_file(&path)?;
         }
         let inst = DbInstance::new("sqlite", &path, "")
             .map_err(|e| DbError::cozo("opening the database", e))?;
@@ -454,6 +453,35 @@ impl Db {
         out.sort();
         Ok(out)
     }
+}
+
+/// SQLite page size of a new store, in bytes.
+const SQLITE_PAGE_SIZE: u32 = 8192;
+/// Page cache of every connection to the store, in pages (64 MiB), stored in the file header.
+const SQLITE_CACHE_PAGES: u32 = 8192;
+
+/// Creates the SQLite file of a new store before CozoDB opens it, with the table CozoDB would
+/// create (`CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB)`, which it then finds
+/// in place) made `WITHOUT ROWID`, larger pages, and a persistent page cache size.
+///
+/// CozoDB opens its connections with SQLite's defaults, including a 2 MiB page cache; a bulk
+/// write of a mid-sized crate then spills dirty pages to disk and reads them back, and every
+/// key is stored twice (rowid table plus its primary-key index). With these settings a full
+/// write takes about half the time and the file is smaller. Every query CozoDB issues on the
+/// table (point get/put/delete by `k`, range scans ordered by `k`) works unchanged on a
+/// `WITHOUT ROWID` table.
+fn create_sqlite_file(path: &Path) -> Result<(), DbError> {
+    const OP: &str = "creating the database file";
+    let err = |e: sqlite::Error| DbError::Cozo { op: OP, message: e.to_string() };
+    let conn = sqlite::Connection::open(path).map_err(err)?;
+    // page_size only takes effect before the first table exists; default_cache_size (kept in
+    // the file header) needs an initialised database, so it comes after the table.
+    conn.execute(format!(
+        "PRAGMA page_size = {SQLITE_PAGE_SIZE};\n\
+         CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;\n\
+         PRAGMA default_cache_size = {SQLITE_CACHE_PAGES};"
+    ))
+    .map_err(err)
 }
 
 #[derive(Clone, Copy)]

@@ -19,6 +19,23 @@ fn is_result_kind(kind: ItemKind) -> bool {
     kind.is_searchable() && !matches!(kind, ItemKind::Field | ItemKind::Variant)
 }
 
+/// The item's text after its doc comments (indexed as their own field) and attributes.
+fn strip_doc_lines(body: &str) -> &str {
+    let mut rest = body;
+    loop {
+        let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+        let t = rest[..line_end].trim_start();
+        if t.starts_with("///") || t.starts_with("//!") || t.starts_with("#[doc") || (t.starts_with("#[") && t.trim_end().ends_with(']')) {
+            rest = &rest[line_end..];
+            if rest.is_empty() {
+                return body;
+            }
+        } else {
+            return rest;
+        }
+    }
+}
+
 pub struct Corpus {
     pub nodes: Vec<Node>,
     /// Workspace path -> package-relative path, for results.
@@ -27,7 +44,7 @@ pub struct Corpus {
 }
 
 /// Score factor for test code: it ranks below the code it tests.
-const TEST_FACTOR: f32 = 0.5;
+const TEST_FACTOR: f32 = 0.3;
 
 pub struct Hit<'a> {
     pub node: &'a Node,
@@ -88,6 +105,7 @@ impl Corpus {
                     _ => src[s..e].to_string(),
                 }
             })
+            .map(|body| strip_doc_lines(&body).to_string())
             .collect();
         let empty = String::new();
         let index = {
