@@ -223,12 +223,42 @@ fn eval_lexical() -> Result<()> {
     Ok(())
 }
 
+/// Single-threaded cost of ploke's parser against a plain `syn::parse_file` on the same files.
+fn parse_cost(dir: &Path) -> Result<()> {
+    let ws = ploke_workspace::discover(dir)?;
+    let mut texts = Vec::new();
+    for p in &ws.packages {
+        for f in ploke_workspace::rust_files(&ws, p) {
+            if let Ok(t) = std::fs::read_to_string(&f) {
+                texts.push(t);
+            }
+        }
+    }
+    let opts = ploke_parse::ParseOptions::default();
+    for round in 0..3 {
+        let t = Instant::now();
+        for text in &texts {
+            let _ = std::hint::black_box(syn::parse_file(text));
+        }
+        let syn_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut items = 0;
+        for text in &texts {
+            items += ploke_parse::parse_file(text, &opts).items.len();
+        }
+        let ploke_s = t.elapsed().as_secs_f64();
+        println!("round {round}: {} files, syn {syn_s:.3} s, ploke-parse {ploke_s:.3} s ({:.2}x), {items} items", texts.len(), ploke_s / syn_s);
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(|s| s.as_str()) {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval-lexical") => eval_lexical(),
+        Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
             eprintln!("usage: cargo xtask bench-index [CRATE…] | eval-lexical");
             std::process::exit(2);

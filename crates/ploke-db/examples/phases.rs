@@ -1,9 +1,9 @@
 //! Scratch: where the time of a full write goes.
 #[path = "../tests/common/mod.rs"]
 mod common;
-use std::time::Instant;
 use ploke_core::{Graph, GraphDelta};
 use ploke_db::Db;
+use std::time::Instant;
 
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
@@ -12,22 +12,53 @@ fn main() {
     let srcs = common::sources(&g, 20_000);
     let full = Graph::diff(&Graph::default(), &g);
     let parts: Vec<(&str, GraphDelta, bool)> = vec![
-        ("nodes", GraphDelta { put_nodes: full.put_nodes.clone(), ..Default::default() }, false),
-        ("edges", GraphDelta { put_edges: full.put_edges.clone(), ..Default::default() }, false),
-        ("unresolved", GraphDelta { put_unresolved: full.put_unresolved.clone(), ..Default::default() }, false),
+        (
+            "nodes",
+            GraphDelta {
+                put_nodes: full.put_nodes.clone(),
+                ..Default::default()
+            },
+            false,
+        ),
+        (
+            "edges",
+            GraphDelta {
+                put_edges: full.put_edges.clone(),
+                ..Default::default()
+            },
+            false,
+        ),
+        (
+            "unresolved",
+            GraphDelta {
+                put_unresolved: full.put_unresolved.clone(),
+                ..Default::default()
+            },
+            false,
+        ),
         ("sources", GraphDelta::default(), true),
         ("all", full.clone(), true),
     ];
     for (name, d, with_src) in &parts {
-        if !which.is_empty() && which != *name { continue; }
+        if !which.is_empty() && which != *name {
+            continue;
+        }
         let tmp = tempfile::tempdir().unwrap();
-        let db = if engine == "mem" { Db::open_in_memory().unwrap() } else { Db::open(tmp.path()).unwrap() };
+        let db = if engine == "mem" {
+            Db::open_in_memory().unwrap()
+        } else {
+            Db::open(tmp.path()).unwrap()
+        };
         let s: &[(String, String)] = if *with_src { &srcs } else { &[] };
         let t = Instant::now();
         let c = cpu();
         db.apply(d, s, &[]).unwrap();
         let c = cpu() - c;
-        println!("{engine:<7} {name:<12} {:>8.1} ms {:>8.1} cpu-ms", t.elapsed().as_secs_f64() * 1000.0, c as f64 / 1e6);
+        println!(
+            "{engine:<7} {name:<12} {:>8.1} ms {:>8.1} cpu-ms",
+            t.elapsed().as_secs_f64() * 1000.0,
+            c as f64 / 1e6
+        );
     }
 }
 

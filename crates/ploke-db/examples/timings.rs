@@ -20,8 +20,13 @@ fn time<T>(what: &str, f: impl FnOnce() -> T) -> T {
 
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().join("index"));
-    let g = time("build synthetic graph", || common::synthetic(42, 150, 15_000, 4));
+    let dir = std::env::args()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("index"));
+    let g = time("build synthetic graph", || {
+        common::synthetic(42, 150, 15_000, 4)
+    });
     let srcs = common::sources(&g, 20_000);
     let src_bytes: usize = srcs.iter().map(|(_, t)| t.len()).sum();
     println!(
@@ -34,14 +39,24 @@ fn main() {
     );
 
     let db = time("open (create schema, sqlite)", || Db::open(&dir).unwrap());
-    let delta = time("Graph::diff(empty, g)", || Graph::diff(&Graph::default(), &g));
-    time("apply full write (sqlite, incl. sources)", || db.apply(&delta, &srcs, &[]).unwrap());
+    let delta = time("Graph::diff(empty, g)", || {
+        Graph::diff(&Graph::default(), &g)
+    });
+    time("apply full write (sqlite, incl. sources)", || {
+        db.apply(&delta, &srcs, &[]).unwrap()
+    });
     let loaded = time("load_graph", || db.load_graph().unwrap());
     assert_eq!(loaded, g);
     let nodes = time("all_nodes", || db.all_nodes().unwrap());
     assert_eq!(nodes.len(), g.nodes.len());
     time("stats", || db.stats().unwrap());
-    time("files + crates + skipped", || (db.files().unwrap(), db.crates().unwrap(), db.skipped().unwrap()));
+    time("files + crates + skipped", || {
+        (
+            db.files().unwrap(),
+            db.crates().unwrap(),
+            db.skipped().unwrap(),
+        )
+    });
 
     let sample: Vec<_> = g.nodes.iter().step_by(150).collect();
     let n = sample.len() as f64;
@@ -49,36 +64,60 @@ fn main() {
     for node in &sample {
         assert_eq!(db.node(node.id).unwrap().as_ref(), Some(*node));
     }
-    println!("{:<48} {:>9.3} ms", "node(id), each", t.elapsed().as_secs_f64() * 1000.0 / n);
+    println!(
+        "{:<48} {:>9.3} ms",
+        "node(id), each",
+        t.elapsed().as_secs_f64() * 1000.0 / n
+    );
     let t = Instant::now();
     for node in &sample {
         assert!(!db.nodes_by_name(&node.name).unwrap().is_empty());
     }
-    println!("{:<48} {:>9.3} ms", "nodes_by_name, each", t.elapsed().as_secs_f64() * 1000.0 / n);
+    println!(
+        "{:<48} {:>9.3} ms",
+        "nodes_by_name, each",
+        t.elapsed().as_secs_f64() * 1000.0 / n
+    );
     let t = Instant::now();
     for node in &sample {
         assert!(!db.nodes_by_path(&node.path).unwrap().is_empty());
     }
-    println!("{:<48} {:>9.3} ms", "nodes_by_path, each", t.elapsed().as_secs_f64() * 1000.0 / n);
+    println!(
+        "{:<48} {:>9.3} ms",
+        "nodes_by_path, each",
+        t.elapsed().as_secs_f64() * 1000.0 / n
+    );
     let t = Instant::now();
     for node in &sample {
         db.callers(node.id).unwrap();
         db.callees(node.id).unwrap();
     }
-    println!("{:<48} {:>9.3} ms", "callers + callees, each pair", t.elapsed().as_secs_f64() * 1000.0 / n);
+    println!(
+        "{:<48} {:>9.3} ms",
+        "callers + callees, each pair",
+        t.elapsed().as_secs_f64() * 1000.0 / n
+    );
     let t = Instant::now();
     for node in &sample {
         db.children(node.id).unwrap();
         db.edges_to(node.id, EdgeKind::UsesType).unwrap();
     }
-    println!("{:<48} {:>9.3} ms", "children + edges_to, each pair", t.elapsed().as_secs_f64() * 1000.0 / n);
+    println!(
+        "{:<48} {:>9.3} ms",
+        "children + edges_to, each pair",
+        t.elapsed().as_secs_f64() * 1000.0 / n
+    );
     time("source(path)", || db.source(&srcs[7].0).unwrap());
 
     // An incremental update: one file's nodes edited, their edges' lines shifted.
     let file = g.files[3].path.clone();
     let mut g2 = g.clone();
-    let ids: std::collections::HashSet<_> =
-        g2.nodes.iter().filter(|n| n.file == file).map(|n| n.id).collect();
+    let ids: std::collections::HashSet<_> = g2
+        .nodes
+        .iter()
+        .filter(|n| n.file == file)
+        .map(|n| n.id)
+        .collect();
     for n in g2.nodes.iter_mut().filter(|n| n.file == file) {
         n.span.start_line += 1;
         n.span.end_line += 1;
@@ -90,15 +129,20 @@ fn main() {
     let d2 = Graph::diff(&g, &g2);
     println!("incremental delta: {} rows", d2.len());
     time("apply incremental (one file)", || {
-        db.apply(&d2, &[(file.clone(), srcs[3].1.clone())], &[]).unwrap()
+        db.apply(&d2, &[(file.clone(), srcs[3].1.clone())], &[])
+            .unwrap()
     });
     drop(db);
     let db = time("reopen", || Db::open(&dir).unwrap());
     assert_eq!(db.load_graph().unwrap(), g2);
 
     let mem = Db::open_in_memory().unwrap();
-    time("apply full write (mem engine)", || mem.apply(&delta, &srcs, &[]).unwrap());
+    time("apply full write (mem engine)", || {
+        mem.apply(&delta, &srcs, &[]).unwrap()
+    });
     time("load_graph (mem engine)", || mem.load_graph().unwrap());
-    let size = std::fs::metadata(dir.join(ploke_db::DB_FILE_NAME)).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(dir.join(ploke_db::DB_FILE_NAME))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!("graph.db size: {:.1} MB", size as f64 / 1e6);
 }

@@ -84,7 +84,12 @@ pub(crate) fn unresolved_row(u: &Unresolved) -> Row {
 }
 
 pub(crate) fn skipped_row(s: &Skipped) -> Row {
-    vec![text(&s.path), int(s.line), text(&s.reason), DataValue::from(s.whole_file)]
+    vec![
+        text(&s.path),
+        int(s.line),
+        text(&s.reason),
+        DataValue::from(s.whole_file),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +184,11 @@ impl<'a> Cursor<'a> {
         match self.next() {
             DataValue::List(items) => items
                 .iter()
-                .map(|v| v.get_str().map(str::to_owned).ok_or_else(|| self.bad("a list of strings")))
+                .map(|v| {
+                    v.get_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| self.bad("a list of strings"))
+                })
                 .collect(),
             _ => Err(self.bad("a list of strings")),
         }
@@ -268,17 +277,32 @@ pub(crate) fn file_record(row: &[DataValue]) -> Result<FileRecord, DbError> {
 
 pub(crate) fn edge(row: &[DataValue]) -> Result<Edge, DbError> {
     let mut c = Cursor::new("edges", row, 4)?;
-    Ok(Edge { src: c.id()?, kind: c.edge_kind()?, dst: c.id()?, line: c.u32()? })
+    Ok(Edge {
+        src: c.id()?,
+        kind: c.edge_kind()?,
+        dst: c.id()?,
+        line: c.u32()?,
+    })
 }
 
 pub(crate) fn unresolved(row: &[DataValue]) -> Result<Unresolved, DbError> {
     let mut c = Cursor::new("unresolved", row, 4)?;
-    Ok(Unresolved { src: c.id()?, kind: c.edge_kind()?, text: c.string()?, line: c.u32()? })
+    Ok(Unresolved {
+        src: c.id()?,
+        kind: c.edge_kind()?,
+        text: c.string()?,
+        line: c.u32()?,
+    })
 }
 
 pub(crate) fn skipped(row: &[DataValue]) -> Result<Skipped, DbError> {
     let mut c = Cursor::new("skipped", row, 4)?;
-    Ok(Skipped { path: c.string()?, line: c.u32()?, reason: c.string()?, whole_file: c.bool()? })
+    Ok(Skipped {
+        path: c.string()?,
+        line: c.u32()?,
+        reason: c.string()?,
+        whole_file: c.bool()?,
+    })
 }
 
 /// The single string in a one-column row.

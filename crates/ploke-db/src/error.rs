@@ -27,7 +27,9 @@ pub enum DbError {
     )]
     SchemaMismatch { found: i64, expected: i64 },
     /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
-    #[error("corrupt index database: {0}; delete the index directory or re-run `ploke index --rebuild`")]
+    #[error(
+        "corrupt index database: {0}; delete the index directory or re-run `ploke index --rebuild`"
+    )]
     Corrupt(String),
 }
 

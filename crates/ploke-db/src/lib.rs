@@ -34,7 +34,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
-use ploke_core::{CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved};
+use ploke_core::{
+    CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved,
+};
 
 pub use error::DbError;
 pub use schema::SCHEMA_VERSION;
@@ -91,7 +93,10 @@ impl Db {
     /// Fails with [`DbError::SchemaMismatch`] when the store was written with another
     /// [`SCHEMA_VERSION`]; the message tells the user to delete the directory or rebuild.
     pub fn open(dir: &Path) -> Result<Db, DbError> {
-        std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join(DB_FILE_NAME);
         if !path.exists() {
             create_sqlite_file(&path)?;
@@ -119,7 +124,12 @@ impl Db {
     fn init_schema(&self) -> Result<(), DbError> {
         const OP: &str = "creating the schema";
         let existing: Vec<String> = self
-            .run("listing relations", "::relations", Params::new(), ScriptMutability::Immutable)?
+            .run(
+                "listing relations",
+                "::relations",
+                Params::new(),
+                ScriptMutability::Immutable,
+            )?
             .rows
             .iter()
             .filter_map(|r| r.first().and_then(|v| v.get_str()).map(str::to_owned))
@@ -132,7 +142,10 @@ impl Db {
                     DbError::Corrupt(format!("schema version `{found}` is not a number"))
                 })?;
                 if found != SCHEMA_VERSION {
-                    return Err(DbError::SchemaMismatch { found, expected: SCHEMA_VERSION });
+                    return Err(DbError::SchemaMismatch {
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
                 }
                 return Ok(());
             }
@@ -149,7 +162,12 @@ impl Db {
         }
         for (rel, idx, cols) in INDICES {
             if !has(&format!("{rel}:{idx}")) {
-                self.run(OP, &format!("::index create {rel}:{idx} {cols}"), Params::new(), ScriptMutability::Mutable)?;
+                self.run(
+                    OP,
+                    &format!("::index create {rel}:{idx} {cols}"),
+                    Params::new(),
+                    ScriptMutability::Mutable,
+                )?;
             }
         }
         self.set_meta(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string())
@@ -162,14 +180,28 @@ impl Db {
         params: Params,
         mutability: ScriptMutability,
     ) -> Result<NamedRows, DbError> {
-        self.inst.run_script(script, params, mutability).map_err(|e| DbError::cozo(op, e))
+        self.inst
+            .run_script(script, params, mutability)
+            .map_err(|e| DbError::cozo(op, e))
     }
 
-    fn query(&self, op: &'static str, script: &str, params: Params) -> Result<Vec<Vec<DataValue>>, DbError> {
-        Ok(self.run(op, script, params, ScriptMutability::Immutable)?.rows)
+    fn query(
+        &self,
+        op: &'static str,
+        script: &str,
+        params: Params,
+    ) -> Result<Vec<Vec<DataValue>>, DbError> {
+        Ok(self
+            .run(op, script, params, ScriptMutability::Immutable)?
+            .rows)
     }
 
-    fn query_nodes(&self, op: &'static str, script: &str, params: Params) -> Result<Vec<Node>, DbError> {
+    fn query_nodes(
+        &self,
+        op: &'static str,
+        script: &str,
+        params: Params,
+    ) -> Result<Vec<Node>, DbError> {
         let mut nodes = decode_all(&self.query(op, script, params)?, codec::node)?;
         sort_nodes(&mut nodes);
         Ok(nodes)
@@ -204,16 +236,56 @@ impl Db {
         let str_key = |s: &String| vec![DataValue::from(s.as_str())];
         let id_key = |id: &NodeId| vec![codec::id(*id)];
 
-        add("-crates", &CRATE_COLS[..1], delta.rm_crates.iter().map(id_key).collect());
-        add("-files", &FILE_COLS[..1], delta.rm_files.iter().map(str_key).collect());
-        add("-sources", &SOURCE_COLS[..1], rm_sources.iter().map(str_key).collect());
-        add("-nodes", &NODE_COLS[..1], delta.rm_nodes.iter().map(id_key).collect());
-        add("-edges", &EDGE_COLS, delta.rm_edges.iter().map(codec::edge_row).collect());
-        add("-unresolved", &UNRESOLVED_COLS, delta.rm_unresolved.iter().map(codec::unresolved_row).collect());
-        add("-skipped", &SKIPPED_COLS, delta.rm_skipped.iter().map(codec::skipped_row).collect());
+        add(
+            "-crates",
+            &CRATE_COLS[..1],
+            delta.rm_crates.iter().map(id_key).collect(),
+        );
+        add(
+            "-files",
+            &FILE_COLS[..1],
+            delta.rm_files.iter().map(str_key).collect(),
+        );
+        add(
+            "-sources",
+            &SOURCE_COLS[..1],
+            rm_sources.iter().map(str_key).collect(),
+        );
+        add(
+            "-nodes",
+            &NODE_COLS[..1],
+            delta.rm_nodes.iter().map(id_key).collect(),
+        );
+        add(
+            "-edges",
+            &EDGE_COLS,
+            delta.rm_edges.iter().map(codec::edge_row).collect(),
+        );
+        add(
+            "-unresolved",
+            &UNRESOLVED_COLS,
+            delta
+                .rm_unresolved
+                .iter()
+                .map(codec::unresolved_row)
+                .collect(),
+        );
+        add(
+            "-skipped",
+            &SKIPPED_COLS,
+            delta.rm_skipped.iter().map(codec::skipped_row).collect(),
+        );
 
-        add("crates", &CRATE_COLS, delta.put_crates.iter().map(codec::crate_row).collect());
-        add("files", &FILE_COLS, delta.put_files.iter().map(codec::file_row).collect());
+        add(
+            "crates",
+            &CRATE_COLS,
+            delta.put_crates.iter().map(codec::crate_row).collect(),
+        );
+        add(
+            "files",
+            &FILE_COLS,
+            delta.put_files.iter().map(codec::file_row).collect(),
+        );
         add(
             "sources",
             &SOURCE_COLS,
@@ -222,16 +294,41 @@ impl Db {
                 .map(|(p, t)| vec![DataValue::from(p.as_str()), DataValue::from(t.as_str())])
                 .collect(),
         );
-        add("nodes", &NODE_COLS, delta.put_nodes.iter().map(codec::node_row).collect());
-        add("edges", &EDGE_COLS, delta.put_edges.iter().map(codec::edge_row).collect());
-        add("unresolved", &UNRESOLVED_COLS, delta.put_unresolved.iter().map(codec::unresolved_row).collect());
-        add("skipped", &SKIPPED_COLS, delta.put_skipped.iter().map(codec::skipped_row).collect());
+        add(
+            "nodes",
+            &NODE_COLS,
+            delta.put_nodes.iter().map(codec::node_row).collect(),
+        );
+        add(
+            "edges",
+            &EDGE_COLS,
+            delta.put_edges.iter().map(codec::edge_row).collect(),
+        );
+        add(
+            "unresolved",
+            &UNRESOLVED_COLS,
+            delta
+                .put_unresolved
+                .iter()
+                .map(codec::unresolved_row)
+                .collect(),
+        );
+        add(
+            "skipped",
+            &SKIPPED_COLS,
+            delta.put_skipped.iter().map(codec::skipped_row).collect(),
+        );
 
         if data.is_empty() {
             return Ok(());
         }
-        tracing::debug!(rows = delta.len() + sources.len() + rm_sources.len(), "applying graph delta");
-        self.inst.import_relations(data).map_err(|e| DbError::cozo("applying a graph delta", e))
+        tracing::debug!(
+            rows = delta.len() + sources.len() + rm_sources.len(),
+            "applying graph delta"
+        );
+        self.inst
+            .import_relations(data)
+            .map_err(|e| DbError::cozo("applying a graph delta", e))
     }
 
     /// The whole stored graph, canonicalized ([`Graph::canonicalize`]).
@@ -258,7 +355,11 @@ impl Db {
     }
 
     fn export_one(&self, rel: &str) -> Result<Vec<Vec<DataValue>>, DbError> {
-        Ok(self.export(&[rel])?.remove(rel).map(|r| r.rows).unwrap_or_default())
+        Ok(self
+            .export(&[rel])?
+            .remove(rel)
+            .map(|r| r.rows)
+            .unwrap_or_default())
     }
 
     /// Stores `value` under `key` in the `meta` table (replacing any previous value).
@@ -274,14 +375,22 @@ impl Db {
 
     /// The value stored under `key` in the `meta` table.
     pub fn get_meta(&self, key: &str) -> Result<Option<String>, DbError> {
-        let rows = self.query("reading meta", "?[value] := *meta{key: $key, value}", params([("key", key.into())]))?;
+        let rows = self.query(
+            "reading meta",
+            "?[value] := *meta{key: $key, value}",
+            params([("key", key.into())]),
+        )?;
         rows.first().map(|r| codec::single_string(r)).transpose()
     }
 
     /// Row counts of the graph relations.
     pub fn stats(&self) -> Result<Stats, DbError> {
         let count = |rel: &str, col: &str| -> Result<u64, DbError> {
-            let rows = self.query("counting rows", &format!("?[count({col})] := *{rel}{{{col}}}"), Params::new())?;
+            let rows = self.query(
+                "counting rows",
+                &format!("?[count({col})] := *{rel}{{{col}}}"),
+                Params::new(),
+            )?;
             rows.first().map_or(Ok(0), |r| codec::u64_at(r, 0))
         };
         Ok(Stats {
@@ -298,7 +407,9 @@ impl Db {
     pub fn node(&self, id: NodeId) -> Result<Option<Node>, DbError> {
         let cols = node_bindings();
         let script = format!("?[{cols}] := id = $id, *nodes{{{cols}}}");
-        Ok(self.query_nodes("reading a node", &script, params([("id", codec::id(id))]))?.pop())
+        Ok(self
+            .query_nodes("reading a node", &script, params([("id", codec::id(id))]))?
+            .pop())
     }
 
     /// Nodes whose canonical path is exactly `canonical_path` (several for cfg twins, or an
@@ -306,7 +417,11 @@ impl Db {
     pub fn nodes_by_path(&self, canonical_path: &str) -> Result<Vec<Node>, DbError> {
         let cols = node_bindings();
         let script = format!("?[{cols}] := *nodes:by_path{{path: $path, id}}, *nodes{{{cols}}}");
-        self.query_nodes("finding nodes by path", &script, params([("path", canonical_path.into())]))
+        self.query_nodes(
+            "finding nodes by path",
+            &script,
+            params([("path", canonical_path.into())]),
+        )
     }
 
     /// Nodes whose `name` or `display_name` is exactly `name` (both indexed), ordered by path
@@ -317,14 +432,11 @@ impl Db {
             "?[{cols}] := *nodes:by_name{{name: $name, id}}, *nodes{{{cols}}}\n\
              ?[{cols}] := *nodes:by_display{{display_name: $name, id}}, *nodes{{{cols}}}"
         );
-        self.query_nodes("finding nodes by name", &script, params([("name", name.into())]))
-    }
-
-    /// Nodes defined in the file `path` (workspace-relative), ordered by path then id.
-    pub fn nodes_in_file(&self, path: &str) -> Result<Vec<Node>, DbError> {
-        let cols = node_bindings();
-        let script = format!("?[{cols}] := *nodes:by_file{{file: $file, id}}, *nodes{{{cols}}}");
-        self.query_nodes("finding nodes by file", &script, params([("file", path.into())]))
+        self.query_nodes(
+            "finding nodes by name",
+            &script,
+            params([("name", name.into())]),
+        )
     }
 
     /// Every node, ordered by id.
@@ -347,7 +459,12 @@ impl Db {
         self.neighbours(id, EdgeKind::Calls, Direction::Out)
     }
 
-    fn neighbours(&self, id: NodeId, kind: EdgeKind, dir: Direction) -> Result<Vec<(Node, u32)>, DbError> {
+    fn neighbours(
+        &self,
+        id: NodeId,
+        kind: EdgeKind,
+        dir: Direction,
+    ) -> Result<Vec<(Node, u32)>, DbError> {
         let cols = node_bindings();
         // `id` is the neighbour's id; the given node is `$me`.
         let edge = match dir {
@@ -372,7 +489,11 @@ impl Db {
     pub fn unresolved_from(&self, id: NodeId) -> Result<Vec<Unresolved>, DbError> {
         let cols = col_list(&UNRESOLVED_COLS);
         let script = format!("?[{cols}] := src = $src, *unresolved{{{cols}}}");
-        let rows = self.query("reading unresolved references", &script, params([("src", codec::id(id))]))?;
+        let rows = self.query(
+            "reading unresolved references",
+            &script,
+            params([("src", codec::id(id))]),
+        )?;
         let mut out = decode_all(&rows, codec::unresolved)?;
         out.sort();
         Ok(out)
@@ -390,10 +511,20 @@ impl Db {
 
     /// Edges of `kind` whose `end` column is `id`, read from `rel` (the relation or an index
     /// keyed by `end`).
-    fn edges(&self, id: NodeId, kind: EdgeKind, rel: &str, end: &str) -> Result<Vec<Edge>, DbError> {
+    fn edges(
+        &self,
+        id: NodeId,
+        kind: EdgeKind,
+        rel: &str,
+        end: &str,
+    ) -> Result<Vec<Edge>, DbError> {
         let cols = col_list(&EDGE_COLS);
         let script = format!("?[{cols}] := {end} = $id, kind = $kind, *{rel}{{{cols}}}");
-        let rows = self.query("reading edges", &script, params([("id", codec::id(id)), ("kind", kind.as_str().into())]))?;
+        let rows = self.query(
+            "reading edges",
+            &script,
+            params([("id", codec::id(id)), ("kind", kind.as_str().into())]),
+        )?;
         let mut out = decode_all(&rows, codec::edge)?;
         out.sort();
         Ok(out)
@@ -410,7 +541,12 @@ impl Db {
     }
 
     /// Distinct neighbour nodes over `kind` edges, ordered by path then id.
-    fn linked_nodes(&self, id: NodeId, kind: EdgeKind, dir: Direction) -> Result<Vec<Node>, DbError> {
+    fn linked_nodes(
+        &self,
+        id: NodeId,
+        kind: EdgeKind,
+        dir: Direction,
+    ) -> Result<Vec<Node>, DbError> {
         let cols = node_bindings();
         let edge = match dir {
             Direction::In => "*edges:by_dst{dst: $me, kind: $kind, src: id}",
@@ -426,7 +562,11 @@ impl Db {
 
     /// The stored text of the file at `path` (workspace-relative).
     pub fn source(&self, path: &str) -> Result<Option<String>, DbError> {
-        let rows = self.query("reading source text", "?[text] := *sources{path: $path, text}", params([("path", path.into())]))?;
+        let rows = self.query(
+            "reading source text",
+            "?[text] := *sources{path: $path, text}",
+            params([("path", path.into())]),
+        )?;
         rows.first().map(|r| codec::single_string(r)).transpose()
     }
 
@@ -472,7 +612,10 @@ const SQLITE_CACHE_PAGES: u32 = 8192;
 /// `WITHOUT ROWID` table.
 fn create_sqlite_file(path: &Path) -> Result<(), DbError> {
     const OP: &str = "creating the database file";
-    let err = |e: sqlite::Error| DbError::Cozo { op: OP, message: e.to_string() };
+    let err = |e: sqlite::Error| DbError::Cozo {
+        op: OP,
+        message: e.to_string(),
+    };
     let conn = sqlite::Connection::open(path).map_err(err)?;
     // page_size only takes effect before the first table exists; default_cache_size (kept in
     // the file header) needs an initialised database, so it comes after the table.

@@ -14,8 +14,8 @@
 //! Node ids are stored as `Int` (the same 64 bits, see `NodeId::as_i64`); hashes as 32-digit
 //! lower-case hex; kinds and visibility as their text forms. Edges, unresolved references and
 //! skip records are keyed by the whole row, exactly as `Graph::diff` treats them, so any graph
-//! round-trips. Indices: `nodes:by_name`, `nodes:by_display`, `nodes:by_path`,
-//! `nodes:by_file` and `edges:by_dst` (`dst, kind` then the rest of the key).
+//! round-trips. Indices: `nodes:by_name`, `nodes:by_display`, `nodes:by_path` and
+//! `edges:by_dst` (`dst, kind` then the rest of the key).
 
 /// The version of the schema below. Bump it whenever a relation, column or index changes: a
 /// store with another version is refused with [`crate::DbError::SchemaMismatch`].
@@ -46,8 +46,14 @@ pub(crate) const RELATIONS: &[(&str, &str)] = &[
          cfg: String, signature: String, hash: String, test: Bool, parent: Int?}",
     ),
     ("edges", "{src: Int, kind: String, dst: Int, line: Int}"),
-    ("unresolved", "{src: Int, kind: String, text: String, line: Int}"),
-    ("skipped", "{path: String, line: Int, reason: String, whole_file: Bool}"),
+    (
+        "unresolved",
+        "{src: Int, kind: String, text: String, line: Int}",
+    ),
+    (
+        "skipped",
+        "{path: String, line: Int, reason: String, whole_file: Bool}",
+    ),
 ];
 
 /// Indices as `(relation, index name, columns)`.
@@ -55,7 +61,6 @@ pub(crate) const INDICES: &[(&str, &str, &str)] = &[
     ("nodes", "by_name", "{name}"),
     ("nodes", "by_display", "{display_name}"),
     ("nodes", "by_path", "{path}"),
-    ("nodes", "by_file", "{file}"),
     ("edges", "by_dst", "{dst, kind}"),
 ];
 
@@ -84,8 +89,15 @@ pub(crate) const NODE_COLS: [&str; 20] = [
 ];
 
 /// Columns of `crates`, in stored order.
-pub(crate) const CRATE_COLS: [&str; 7] =
-    ["id", "name", "package", "version", "kind", "package_root", "root_file"];
+pub(crate) const CRATE_COLS: [&str; 7] = [
+    "id",
+    "name",
+    "package",
+    "version",
+    "kind",
+    "package_root",
+    "root_file",
+];
 
 /// Columns of `files`, in stored order.
 pub(crate) const FILE_COLS: [&str; 6] = ["path", "rel_path", "crate_name", "hash", "size", "lines"];

@@ -4,12 +4,14 @@ mod common;
 
 use common::{sources, synthetic};
 use ploke_core::{
-    ContentHash, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Skipped, Span, Unresolved, Visibility,
+    ContentHash, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Skipped, Span, Unresolved,
+    Visibility,
 };
 use ploke_db::{Db, DbError, Stats, SCHEMA_VERSION};
 
 fn write_all(db: &Db, g: &Graph) {
-    db.apply(&Graph::diff(&Graph::default(), g), &sources(g, 200), &[]).unwrap();
+    db.apply(&Graph::diff(&Graph::default(), g), &sources(g, 200), &[])
+        .unwrap();
 }
 
 #[test]
@@ -30,7 +32,10 @@ fn round_trip_on_disk_and_after_reopen() {
     assert_eq!(db.crates().unwrap(), g.crates);
     assert_eq!(db.skipped().unwrap(), g.skipped);
     let srcs = sources(&g, 200);
-    assert_eq!(db.source(&srcs[2].0).unwrap().as_deref(), Some(srcs[2].1.as_str()));
+    assert_eq!(
+        db.source(&srcs[2].0).unwrap().as_deref(),
+        Some(srcs[2].1.as_str())
+    );
     assert_eq!(db.source("no/such/file.rs").unwrap(), None);
     assert_eq!(
         db.stats().unwrap(),
@@ -68,10 +73,19 @@ fn round_trip_extreme_values() {
             path: format!("ünï::<Type as Trait>::n{i}"),
             module: String::new(),
             file: "src/lib.rs".into(),
-            span: Span { start_byte: u32::MAX - 1, end_byte: u32::MAX, start_line: 0, end_line: u32::MAX },
+            span: Span {
+                start_byte: u32::MAX - 1,
+                end_byte: u32::MAX,
+                start_line: 0,
+                end_line: u32::MAX,
+            },
             visibility: vis,
             docs: "quote \" backslash \\ newline \n nul-free 🦀 $x {y}".into(),
-            attrs: vec!["#[doc(hidden)]".into(), String::new(), "#[attr = \"é\"]".into()],
+            attrs: vec![
+                "#[doc(hidden)]".into(),
+                String::new(),
+                "#[attr = \"é\"]".into(),
+            ],
             cfg: "not(any(windows, target_os = \"macos\"))".into(),
             signature: "fn f<'a>(x: &'a str) -> impl Fn() + 'a".into(),
             content_hash: ContentHash(u128::MAX - i as u128),
@@ -79,13 +93,36 @@ fn round_trip_extreme_values() {
             parent: if i == 0 { None } else { Some(NodeId(i as u64)) },
         });
     }
-    let mut g = Graph { nodes, ..Graph::default() };
-    g.edges.push(Edge { src: NodeId(u64::MAX), kind: EdgeKind::Calls, dst: NodeId(0), line: u32::MAX });
-    g.unresolved.push(Unresolved { src: NodeId(1), kind: EdgeKind::UsesType, text: String::new(), line: 0 });
-    g.skipped.push(Skipped { path: "a \"b\".rs".into(), line: 0, reason: String::new(), whole_file: true });
+    let mut g = Graph {
+        nodes,
+        ..Graph::default()
+    };
+    g.edges.push(Edge {
+        src: NodeId(u64::MAX),
+        kind: EdgeKind::Calls,
+        dst: NodeId(0),
+        line: u32::MAX,
+    });
+    g.unresolved.push(Unresolved {
+        src: NodeId(1),
+        kind: EdgeKind::UsesType,
+        text: String::new(),
+        line: 0,
+    });
+    g.skipped.push(Skipped {
+        path: "a \"b\".rs".into(),
+        line: 0,
+        reason: String::new(),
+        whole_file: true,
+    });
     g.canonicalize();
     let db = Db::open_in_memory().unwrap();
-    db.apply(&Graph::diff(&Graph::default(), &g), &[("e.rs".into(), String::new())], &[]).unwrap();
+    db.apply(
+        &Graph::diff(&Graph::default(), &g),
+        &[("e.rs".into(), String::new())],
+        &[],
+    )
+    .unwrap();
     assert_eq!(db.load_graph().unwrap(), g);
     assert_eq!(db.source("e.rs").unwrap().as_deref(), Some(""));
     for n in &g.nodes {
@@ -116,19 +153,40 @@ fn delta_turns_g1_into_g2() {
     g2.files[0].hash = ContentHash(42);
     // Changed skip record (same path and line, new reason) plus a new one.
     g2.skipped[0].reason = "a different error".into();
-    g2.skipped.push(Skipped { path: "x.rs".into(), line: 9, reason: "bad".into(), whole_file: false });
+    g2.skipped.push(Skipped {
+        path: "x.rs".into(),
+        line: 9,
+        reason: "bad".into(),
+        whole_file: false,
+    });
     // A changed unresolved line, a new edge and a new node.
     g2.unresolved[0].line += 1;
     let mut rng = common::Rng::new(99);
-    let newbie = common::node(&mut rng, "synth", "crates/synth/src/new.rs", 100_000, Some(g2.nodes[0].id));
-    g2.edges.push(Edge { src: g2.nodes[0].id, kind: EdgeKind::Contains, dst: newbie.id, line: 1 });
+    let newbie = common::node(
+        &mut rng,
+        "synth",
+        "crates/synth/src/new.rs",
+        100_000,
+        Some(g2.nodes[0].id),
+    );
+    g2.edges.push(Edge {
+        src: g2.nodes[0].id,
+        kind: EdgeKind::Contains,
+        dst: newbie.id,
+        line: 1,
+    });
     g2.nodes.push(newbie);
     g2.canonicalize();
 
     let delta = Graph::diff(&g1, &g2);
     assert!(!delta.rm_edges.is_empty() && !delta.put_edges.is_empty());
     let changed = &g2.files[0].path;
-    db.apply(&delta, &[(changed.clone(), "new text".into())], std::slice::from_ref(&removed_file)).unwrap();
+    db.apply(
+        &delta,
+        &[(changed.clone(), "new text".into())],
+        std::slice::from_ref(&removed_file),
+    )
+    .unwrap();
     assert_eq!(db.load_graph().unwrap(), g2);
     assert_eq!(db.source(&removed_file).unwrap(), None);
     assert_eq!(db.source(changed).unwrap().as_deref(), Some("new text"));
@@ -147,8 +205,16 @@ fn delta_turns_g1_into_g2() {
 #[test]
 fn rm_then_put_with_same_key_keeps_the_put() {
     let db = Db::open_in_memory().unwrap();
-    let e = Edge { src: NodeId(1), kind: EdgeKind::Calls, dst: NodeId(2), line: 5 };
-    let mut delta = ploke_core::GraphDelta { put_edges: vec![e.clone()], ..Default::default() };
+    let e = Edge {
+        src: NodeId(1),
+        kind: EdgeKind::Calls,
+        dst: NodeId(2),
+        line: 5,
+    };
+    let mut delta = ploke_core::GraphDelta {
+        put_edges: vec![e.clone()],
+        ..Default::default()
+    };
     db.apply(&delta, &[], &[]).unwrap();
     // Remove and re-put the very same row in one delta: the put wins.
     delta.rm_edges = vec![e.clone()];
@@ -183,7 +249,12 @@ fn fixture() -> Fixture {
         path: path.into(),
         module: String::new(),
         file: "src/lib.rs".into(),
-        span: Span { start_byte: 0, end_byte: 10, start_line: 1, end_line: 2 },
+        span: Span {
+            start_byte: 0,
+            end_byte: 10,
+            start_line: 1,
+            end_line: 2,
+        },
         visibility: Visibility::Public,
         docs: String::new(),
         attrs: vec![],
@@ -196,11 +267,28 @@ fn fixture() -> Fixture {
     let krate = mk(ItemKind::Crate, "k", "k", "k", None);
     let tr = mk(ItemKind::Trait, "Tr", "Tr", "k::Tr", Some(krate.id));
     let s = mk(ItemKind::Struct, "S", "S", "k::S", Some(krate.id));
-    let imp = mk(ItemKind::Impl, "impl Tr for S", "impl Tr for S", "k::<S as Tr>", Some(krate.id));
-    let m = mk(ItemKind::Method, "run", "S::run", "k::<S as Tr>::run", Some(imp.id));
+    let imp = mk(
+        ItemKind::Impl,
+        "impl Tr for S",
+        "impl Tr for S",
+        "k::<S as Tr>",
+        Some(krate.id),
+    );
+    let m = mk(
+        ItemKind::Method,
+        "run",
+        "S::run",
+        "k::<S as Tr>::run",
+        Some(imp.id),
+    );
     let f = mk(ItemKind::Fn, "f", "f", "k::f", Some(krate.id));
     let gf = mk(ItemKind::Fn, "g", "g", "k::g", Some(krate.id));
-    let e = |src: &Node, kind, dst: &Node, line| Edge { src: src.id, kind, dst: dst.id, line };
+    let e = |src: &Node, kind, dst: &Node, line| Edge {
+        src: src.id,
+        kind,
+        dst: dst.id,
+        line,
+    };
     let mut edges = vec![];
     for child in [&tr, &s, &imp, &f, &gf] {
         edges.push(e(&krate, EdgeKind::Contains, child, 1));
@@ -212,14 +300,43 @@ fn fixture() -> Fixture {
     edges.push(e(&f, EdgeKind::Calls, &m, 11));
     edges.push(e(&gf, EdgeKind::Calls, &m, 20));
     let unresolved = vec![
-        Unresolved { src: f.id, kind: EdgeKind::Calls, text: "std::mem::take".into(), line: 12 },
-        Unresolved { src: f.id, kind: EdgeKind::UsesType, text: "Arc".into(), line: 3 },
-        Unresolved { src: gf.id, kind: EdgeKind::Calls, text: ".poll".into(), line: 21 },
+        Unresolved {
+            src: f.id,
+            kind: EdgeKind::Calls,
+            text: "std::mem::take".into(),
+            line: 12,
+        },
+        Unresolved {
+            src: f.id,
+            kind: EdgeKind::UsesType,
+            text: "Arc".into(),
+            line: 3,
+        },
+        Unresolved {
+            src: gf.id,
+            kind: EdgeKind::Calls,
+            text: ".poll".into(),
+            line: 21,
+        },
     ];
     let ids = (krate.id, tr.id, s.id, imp.id, m.id, f.id, gf.id);
-    let mut g = Graph { nodes: vec![krate, tr, s, imp, m, f, gf], edges, unresolved, ..Graph::default() };
+    let mut g = Graph {
+        nodes: vec![krate, tr, s, imp, m, f, gf],
+        edges,
+        unresolved,
+        ..Graph::default()
+    };
     g.canonicalize();
-    Fixture { g, krate: ids.0, tr: ids.1, s: ids.2, imp: ids.3, m: ids.4, f: ids.5, gf: ids.6 }
+    Fixture {
+        g,
+        krate: ids.0,
+        tr: ids.1,
+        s: ids.2,
+        imp: ids.3,
+        m: ids.4,
+        f: ids.5,
+        gf: ids.6,
+    }
 }
 
 fn ids(nodes: &[Node]) -> Vec<NodeId> {
@@ -238,46 +355,77 @@ fn queries() {
     write_all(&db, &fx.g);
 
     // Sorted by path: k::<S as Tr>::run < k::f < k::g.
-    assert_eq!(with_lines(&db.callers(fx.m).unwrap()), vec![(fx.f, 11), (fx.gf, 20)]);
+    assert_eq!(
+        with_lines(&db.callers(fx.m).unwrap()),
+        vec![(fx.f, 11), (fx.gf, 20)]
+    );
     assert_eq!(with_lines(&db.callers(fx.gf).unwrap()), vec![(fx.f, 10)]);
     assert!(db.callers(fx.f).unwrap().is_empty());
-    assert_eq!(with_lines(&db.callees(fx.f).unwrap()), vec![(fx.m, 11), (fx.gf, 10)]);
+    assert_eq!(
+        with_lines(&db.callees(fx.f).unwrap()),
+        vec![(fx.m, 11), (fx.gf, 10)]
+    );
     assert_eq!(with_lines(&db.callees(fx.gf).unwrap()), vec![(fx.m, 20)]);
 
     assert_eq!(ids(&db.implementations(fx.tr).unwrap()), vec![fx.imp]);
     assert!(db.implementations(fx.s).unwrap().is_empty());
 
     assert_eq!(ids(&db.children(fx.imp).unwrap()), vec![fx.m]);
-    assert_eq!(ids(&db.children(fx.krate).unwrap()), vec![fx.imp, fx.s, fx.tr, fx.f, fx.gf]);
+    assert_eq!(
+        ids(&db.children(fx.krate).unwrap()),
+        vec![fx.imp, fx.s, fx.tr, fx.f, fx.gf]
+    );
 
     // By name or display name.
     assert_eq!(ids(&db.nodes_by_name("run").unwrap()), vec![fx.m]);
     assert_eq!(ids(&db.nodes_by_name("S::run").unwrap()), vec![fx.m]);
     assert_eq!(ids(&db.nodes_by_name("S").unwrap()), vec![fx.s]);
-    assert_eq!(ids(&db.nodes_by_name("impl Tr for S").unwrap()), vec![fx.imp]);
+    assert_eq!(
+        ids(&db.nodes_by_name("impl Tr for S").unwrap()),
+        vec![fx.imp]
+    );
     assert!(db.nodes_by_name("nope").unwrap().is_empty());
     // Injection-looking names are just values.
     assert!(db.nodes_by_name("\"] := *nodes{id} #").unwrap().is_empty());
 
-    assert_eq!(ids(&db.nodes_by_path("k::<S as Tr>::run").unwrap()), vec![fx.m]);
+    assert_eq!(
+        ids(&db.nodes_by_path("k::<S as Tr>::run").unwrap()),
+        vec![fx.m]
+    );
     assert!(db.nodes_by_path("k::run").unwrap().is_empty());
-    assert_eq!(db.nodes_in_file("src/lib.rs").unwrap().len(), fx.g.nodes.len());
 
     let f_node = fx.g.nodes.iter().find(|n| n.id == fx.f).unwrap();
     assert_eq!(db.node(fx.f).unwrap().as_ref(), Some(f_node));
     assert_eq!(db.node(NodeId(12345)).unwrap(), None);
 
     let un = db.unresolved_from(fx.f).unwrap();
-    assert_eq!(un.iter().map(|u| u.text.as_str()).collect::<Vec<_>>(), vec!["std::mem::take", "Arc"]);
+    assert_eq!(
+        un.iter().map(|u| u.text.as_str()).collect::<Vec<_>>(),
+        vec!["std::mem::take", "Arc"]
+    );
     assert_eq!(db.unresolved_from(fx.gf).unwrap().len(), 1);
 
     assert_eq!(
         db.edges_from(fx.imp, EdgeKind::ImplFor).unwrap(),
-        vec![Edge { src: fx.imp, kind: EdgeKind::ImplFor, dst: fx.s, line: 1 }]
+        vec![Edge {
+            src: fx.imp,
+            kind: EdgeKind::ImplFor,
+            dst: fx.s,
+            line: 1
+        }]
     );
-    assert_eq!(db.edges_to(fx.s, EdgeKind::ImplFor).unwrap(), db.edges_from(fx.imp, EdgeKind::ImplFor).unwrap());
-    assert_eq!(db.edges_from(fx.krate, EdgeKind::Contains).unwrap().len(), 5);
-    assert!(db.edges_to(fx.krate, EdgeKind::Contains).unwrap().is_empty());
+    assert_eq!(
+        db.edges_to(fx.s, EdgeKind::ImplFor).unwrap(),
+        db.edges_from(fx.imp, EdgeKind::ImplFor).unwrap()
+    );
+    assert_eq!(
+        db.edges_from(fx.krate, EdgeKind::Contains).unwrap().len(),
+        5
+    );
+    assert!(db
+        .edges_to(fx.krate, EdgeKind::Contains)
+        .unwrap()
+        .is_empty());
     assert_eq!(db.edges_to(fx.m, EdgeKind::Calls).unwrap().len(), 2);
 }
 
@@ -286,10 +434,16 @@ fn meta_round_trip() {
     let db = Db::open_in_memory().unwrap();
     assert_eq!(db.get_meta("indexed_at").unwrap(), None);
     db.set_meta("indexed_at", "2024-01-01 \"quoted\"").unwrap();
-    assert_eq!(db.get_meta("indexed_at").unwrap().as_deref(), Some("2024-01-01 \"quoted\""));
+    assert_eq!(
+        db.get_meta("indexed_at").unwrap().as_deref(),
+        Some("2024-01-01 \"quoted\"")
+    );
     db.set_meta("indexed_at", "later").unwrap();
     assert_eq!(db.get_meta("indexed_at").unwrap().as_deref(), Some("later"));
-    assert_eq!(db.get_meta("schema_version").unwrap(), Some(SCHEMA_VERSION.to_string()));
+    assert_eq!(
+        db.get_meta("schema_version").unwrap(),
+        Some(SCHEMA_VERSION.to_string())
+    );
 }
 
 #[test]
@@ -297,7 +451,8 @@ fn schema_mismatch_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     {
         let db = Db::open(dir.path()).unwrap();
-        db.set_meta("schema_version", &(SCHEMA_VERSION + 1).to_string()).unwrap();
+        db.set_meta("schema_version", &(SCHEMA_VERSION + 1).to_string())
+            .unwrap();
     }
     let err = Db::open(dir.path()).unwrap_err();
     match &err {
@@ -318,4 +473,153 @@ fn opens_in_a_new_nested_directory() {
     let db = Db::open(&nested).unwrap();
     assert_eq!(db.stats().unwrap(), Stats::default());
     assert!(nested.join(ploke_db::DB_FILE_NAME).exists());
+}
+
+/// Every query against brute force over a larger synthetic graph.
+#[test]
+fn queries_match_brute_force() {
+    use std::collections::BTreeSet;
+    let g = synthetic(3, 10, 1500, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    write_all(&db, &g);
+    let by_id: std::collections::HashMap<NodeId, &Node> =
+        g.nodes.iter().map(|n| (n.id, n)).collect();
+    for n in g.nodes.iter().step_by(37) {
+        let got: BTreeSet<NodeId> = ids(&db.nodes_by_name(&n.name).unwrap())
+            .into_iter()
+            .collect();
+        let want: BTreeSet<NodeId> = g
+            .nodes
+            .iter()
+            .filter(|m| m.name == n.name || m.display_name == n.name)
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(got, want);
+        let got = ids(&db.nodes_by_name(&n.display_name).unwrap())
+            .into_iter()
+            .collect::<BTreeSet<_>>();
+        assert!(got.contains(&n.id));
+        assert_eq!(ids(&db.nodes_by_path(&n.path).unwrap()), vec![n.id]);
+
+        let mut want_callers: Vec<(NodeId, u32)> = g
+            .edges
+            .iter()
+            .filter(|e| e.dst == n.id && e.kind == EdgeKind::Calls)
+            .map(|e| (e.src, e.line))
+            .collect();
+        let mut got_callers = with_lines(&db.callers(n.id).unwrap());
+        want_callers.sort();
+        got_callers.sort();
+        assert_eq!(got_callers, want_callers);
+
+        let mut want_callees: Vec<(NodeId, u32)> = g
+            .edges
+            .iter()
+            .filter(|e| e.src == n.id && e.kind == EdgeKind::Calls)
+            .map(|e| (e.dst, e.line))
+            .collect();
+        let mut got_callees = with_lines(&db.callees(n.id).unwrap());
+        want_callees.sort();
+        got_callees.sort();
+        assert_eq!(got_callees, want_callees);
+
+        for kind in EdgeKind::ALL {
+            let want: Vec<Edge> = g
+                .edges
+                .iter()
+                .filter(|e| e.src == n.id && e.kind == kind)
+                .cloned()
+                .collect();
+            assert_eq!(db.edges_from(n.id, kind).unwrap(), want);
+            let want: Vec<Edge> = g
+                .edges
+                .iter()
+                .filter(|e| e.dst == n.id && e.kind == kind)
+                .cloned()
+                .collect();
+            assert_eq!(db.edges_to(n.id, kind).unwrap(), want);
+        }
+        let want: BTreeSet<NodeId> = g
+            .edges
+            .iter()
+            .filter(|e| e.src == n.id && e.kind == EdgeKind::Contains)
+            .map(|e| e.dst)
+            .collect();
+        assert_eq!(
+            ids(&db.children(n.id).unwrap())
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            want
+        );
+        let want: BTreeSet<NodeId> = g
+            .edges
+            .iter()
+            .filter(|e| e.dst == n.id && e.kind == EdgeKind::ImplementsTrait)
+            .map(|e| e.src)
+            .collect();
+        assert_eq!(
+            ids(&db.implementations(n.id).unwrap())
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            want
+        );
+        let want: Vec<Unresolved> = g
+            .unresolved
+            .iter()
+            .filter(|u| u.src == n.id)
+            .cloned()
+            .collect();
+        assert_eq!(db.unresolved_from(n.id).unwrap(), want);
+        assert_eq!(
+            db.node(n.id).unwrap().as_ref(),
+            Some(*by_id.get(&n.id).unwrap())
+        );
+    }
+}
+
+#[test]
+fn concurrent_readers_and_writer() {
+    let g = synthetic(5, 4, 400, 3);
+    let db = std::sync::Arc::new(Db::open_in_memory().unwrap());
+    write_all(&db, &g);
+    let readers: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            let g = g.clone();
+            std::thread::spawn(move || {
+                for n in g.nodes.iter().skip(t).step_by(40) {
+                    assert_eq!(db.node(n.id).unwrap().as_ref(), Some(n));
+                    db.callers(n.id).unwrap();
+                }
+            })
+        })
+        .collect();
+    for i in 0..5 {
+        db.set_meta("counter", &i.to_string()).unwrap();
+    }
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(db.load_graph().unwrap(), g);
+}
+
+#[test]
+fn store_file_uses_tuned_sqlite_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    write_all(&db, &fixture().g);
+    drop(db);
+    let conn = sqlite::Connection::open(dir.path().join(ploke_db::DB_FILE_NAME)).unwrap();
+    let one = |q: &str| {
+        let mut st = conn.prepare(q).unwrap();
+        assert_eq!(st.next().unwrap(), sqlite::State::Row);
+        st.read::<String, _>(0).unwrap()
+    };
+    assert_eq!(one("PRAGMA page_size"), "8192");
+    assert_eq!(one("PRAGMA default_cache_size"), "8192");
+    assert!(one("SELECT sql FROM sqlite_master WHERE name = 'cozo'").contains("WITHOUT ROWID"));
+    // And the store still opens and reads back.
+    let db = Db::open(dir.path()).unwrap();
+    assert_eq!(db.load_graph().unwrap(), fixture().g);
 }

@@ -312,11 +312,6 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         })
         .collect();
     let generation = db_generation + 1;
-    if !delta.is_empty() {
-        db.apply(&delta, &sources, &delta.rm_files)?;
-    }
-    db.set_meta("generation", &generation.to_string())?;
-    t.lap("write");
 
     let report = IndexReport {
         workspace_root: ws.root.clone(),
@@ -336,15 +331,40 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         warnings: ws.warnings.clone(),
     };
 
-    // Save the cache for the next run.
+    // The database write and the cache save are independent: do them side by side. The cache
+    // carries the generation the database is about to get; if the write fails, the mismatch
+    // makes the next run ignore the cache.
     let manifests = manifests_of(&ws);
     let parsed = table
         .into_iter()
         .filter(|(_, (_, l))| l.problem.is_none())
         .map(|(p, (_, l))| (p, (l.hash, l.parsed)))
         .collect();
-    let new_state = State { version: crate::state::STATE_VERSION, parser_version: ploke_parse::PARSER_VERSION, generation, workspace: Some(ws), manifests, parsed, graph };
-    new_state.save(&db_dir).map_err(|source| IndexError::Io { path: db_dir.clone(), source })?;
-    t.lap("cache");
+    let new_state = State {
+        version: crate::state::STATE_VERSION,
+        parser_version: ploke_parse::PARSER_VERSION,
+        generation,
+        workspace: Some(ws),
+        manifests,
+        parsed,
+        graph,
+    };
+    let (db_result, save_result) = std::thread::scope(|s| {
+        let saver = s.spawn(|| new_state.save(&db_dir));
+        let written = (|| -> Result<(), IndexError> {
+            if !delta.is_empty() {
+                db.apply(&delta, &sources, &delta.rm_files)?;
+            }
+            db.set_meta("generation", &generation.to_string())?;
+            Ok(())
+        })();
+        (written, saver.join())
+    });
+    db_result?;
+    match save_result {
+        Ok(r) => r.map_err(|source| IndexError::Io { path: db_dir.clone(), source })?,
+        Err(_) => State::remove(&db_dir),
+    }
+    t.lap("write");
     Ok(IndexReport { stages: t.stages, ..report })
 }

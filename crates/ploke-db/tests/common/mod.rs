@@ -59,13 +59,20 @@ pub fn node(rng: &mut Rng, crate_name: &str, file: &str, i: usize, parent: Optio
     let attrs = match rng.below(3) {
         0 => vec![],
         1 => vec!["#[inline]".to_string()],
-        _ => vec!["#[derive(Debug, Clone)]".to_string(), "#[cfg_attr(feature = \"x\", allow(dead_code))]".to_string()],
+        _ => vec![
+            "#[derive(Debug, Clone)]".to_string(),
+            "#[cfg_attr(feature = \"x\", allow(dead_code))]".to_string(),
+        ],
     };
     Node {
         id: NodeId::new(crate_name, &path, kind, ""),
         kind,
         crate_name: crate_name.to_string(),
-        display_name: if rng.below(4) == 0 { format!("Type{}::{name}", i % 11) } else { name.clone() },
+        display_name: if rng.below(4) == 0 {
+            format!("Type{}::{name}", i % 11)
+        } else {
+            name.clone()
+        },
         name,
         path,
         module: format!("m{}", i % 7),
@@ -79,8 +86,14 @@ pub fn node(rng: &mut Rng, crate_name: &str, file: &str, i: usize, parent: Optio
         visibility: rng.pick(VIS)(),
         docs: rng.pick(DOCS).to_string(),
         attrs,
-        cfg: if rng.below(5) == 0 { "all(unix, feature = \"fs\")".into() } else { String::new() },
-        signature: format!("pub fn item_{i}<T: Into<String>>(x: &'static str) -> Result<(), \"E\">"),
+        cfg: if rng.below(5) == 0 {
+            "all(unix, feature = \"fs\")".into()
+        } else {
+            String::new()
+        },
+        signature: format!(
+            "pub fn item_{i}<T: Into<String>>(x: &'static str) -> Result<(), \"E\">"
+        ),
         content_hash: ContentHash(((rng.next() as u128) << 64) | rng.next() as u128),
         is_test: rng.below(10) == 0,
         parent,
@@ -112,7 +125,9 @@ pub fn synthetic(seed: u64, n_files: usize, n_nodes: usize, edges_per_node: usiz
         package_root: "crates/synth".into(),
         root_file: "crates/synth/build.rs".into(),
     });
-    let files: Vec<String> = (0..n_files).map(|i| format!("crates/synth/src/f{i}.rs")).collect();
+    let files: Vec<String> = (0..n_files)
+        .map(|i| format!("crates/synth/src/f{i}.rs"))
+        .collect();
     for (i, f) in files.iter().enumerate() {
         g.files.push(FileRecord {
             path: f.clone(),
@@ -124,7 +139,11 @@ pub fn synthetic(seed: u64, n_files: usize, n_nodes: usize, edges_per_node: usiz
         });
     }
     for i in 0..n_nodes {
-        let parent = if i == 0 { None } else { Some(g.nodes[rng.below(i as u64) as usize].id) };
+        let parent = if i == 0 {
+            None
+        } else {
+            Some(g.nodes[rng.below(i as u64) as usize].id)
+        };
         let file = &files[i % files.len()];
         let mut n = node(&mut rng, crate_name, file, i, parent);
         if i == 0 {
@@ -135,12 +154,22 @@ pub fn synthetic(seed: u64, n_files: usize, n_nodes: usize, edges_per_node: usiz
     for i in 0..n_nodes {
         let src = g.nodes[i].id;
         if let Some(p) = g.nodes[i].parent {
-            g.edges.push(Edge { src: p, kind: EdgeKind::Contains, dst: src, line: g.nodes[i].span.start_line });
+            g.edges.push(Edge {
+                src: p,
+                kind: EdgeKind::Contains,
+                dst: src,
+                line: g.nodes[i].span.start_line,
+            });
         }
         for _ in 1..edges_per_node {
             let dst = g.nodes[rng.below(n_nodes as u64) as usize].id;
             let kind = *rng.pick(&EdgeKind::ALL);
-            g.edges.push(Edge { src, kind, dst, line: rng.below(5000) as u32 + 1 });
+            g.edges.push(Edge {
+                src,
+                kind,
+                dst,
+                line: rng.below(5000) as u32 + 1,
+            });
         }
         if rng.below(3) == 0 {
             g.unresolved.push(Unresolved {
@@ -151,8 +180,18 @@ pub fn synthetic(seed: u64, n_files: usize, n_nodes: usize, edges_per_node: usiz
             });
         }
     }
-    g.skipped.push(Skipped { path: files[0].clone(), line: 3, reason: "expected `;`, found `}`".into(), whole_file: false });
-    g.skipped.push(Skipped { path: "crates/synth/src/bad.rs".into(), line: 0, reason: "invalid UTF-8 — skipped".into(), whole_file: true });
+    g.skipped.push(Skipped {
+        path: files[0].clone(),
+        line: 3,
+        reason: "expected `;`, found `}`".into(),
+        whole_file: false,
+    });
+    g.skipped.push(Skipped {
+        path: "crates/synth/src/bad.rs".into(),
+        line: 0,
+        reason: "invalid UTF-8 — skipped".into(),
+        whole_file: true,
+    });
     g.canonicalize();
     g
 }
