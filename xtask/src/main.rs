@@ -252,12 +252,81 @@ fn parse_cost(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What resolved and what did not, by edge kind, with the most common unresolved texts.
+fn graph_stats(db: &Path) -> Result<()> {
+    let g = ploke_db::Db::open(db)?.load_graph()?;
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for e in &g.edges {
+        by_kind.entry(e.kind.to_string()).or_default().0 += 1;
+    }
+    let mut texts: std::collections::HashMap<(String, String), usize> = Default::default();
+    for u in &g.unresolved {
+        by_kind.entry(u.kind.to_string()).or_default().1 += 1;
+        *texts.entry((u.kind.to_string(), u.text.clone())).or_default() += 1;
+    }
+    println!("{:<12} {:>8} {:>10}", "kind", "resolved", "unresolved");
+    for (k, (r, u)) in &by_kind {
+        println!("{k:<12} {r:>8} {u:>10}");
+    }
+    let mut top: Vec<_> = texts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1));
+    for ((k, t), n) in top.iter().take(60) {
+        println!("{n:>6}  {k:<10} {t}");
+    }
+    Ok(())
+}
+
+/// Which items of an independent item list (`../shared/bench/items/*.jsonl`) the index lacks:
+/// an item counts as found when a node in the same file has the same name and start line.
+fn coverage(db: &Path, items: &Path) -> Result<()> {
+    let g = ploke_db::Db::open(db)?.load_graph()?;
+    let rel: std::collections::HashMap<&str, &str> = g.files.iter().map(|f| (f.path.as_str(), f.rel_path.as_str())).collect();
+    let mut have: std::collections::HashSet<(String, String, u32)> = Default::default();
+    let mut have_loose: std::collections::HashSet<(String, String)> = Default::default();
+    for n in &g.nodes {
+        let file = rel.get(n.file.as_str()).copied().unwrap_or(&n.file).to_string();
+        let kind = match n.kind {
+            ploke_core::ItemKind::AssocType => "type".to_string(),
+            ploke_core::ItemKind::AssocConst => "const".to_string(),
+            ploke_core::ItemKind::TypeAlias => "type".to_string(),
+            ploke_core::ItemKind::Module => "mod".to_string(),
+            k => k.as_str().to_string(),
+        };
+        have.insert((file.clone(), n.display_name.clone(), n.span.start_line));
+        have_loose.insert((file, format!("{kind} {}", n.display_name)));
+    }
+    let (mut total, mut exact, mut loose) = (0, 0, 0);
+    let mut missing = Vec::new();
+    for line in std::fs::read_to_string(items)?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let file = v["file"].as_str().unwrap_or("").to_string();
+        let name = v["name"].as_str().unwrap_or("").to_string();
+        let kind = v["kind"].as_str().unwrap_or("").to_string();
+        let start = v["start_line"].as_u64().unwrap_or(0) as u32;
+        total += 1;
+        if have.contains(&(file.clone(), name.clone(), start)) {
+            exact += 1;
+        } else if have_loose.contains(&(file.clone(), format!("{kind} {name}"))) {
+            loose += 1;
+        } else {
+            missing.push(format!("{file}:{start} {kind} {name}"));
+        }
+    }
+    println!("{total} items: {exact} same name+line, {loose} same name other line, {} missing", missing.len());
+    for m in missing.iter().take(40) {
+        println!("  missing {m}");
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(|s| s.as_str()) {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval-lexical") => eval_lexical(),
+        Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
+        Some("coverage") => coverage(Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?), Path::new(args.get(2).context("ITEMS.jsonl")?)),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
             eprintln!("usage: cargo xtask bench-index [CRATE…] | eval-lexical");

@@ -2,6 +2,8 @@
 //! 15k nodes, 60k edges, 150 files with 3 MB of source text.
 //!
 //! `cargo run --release -p ploke-db --example timings [dir]` (a temporary directory by default).
+//! Wall time and this thread's CPU time are printed; on a shared machine the CPU time is the
+//! steadier number.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -11,10 +13,23 @@ use std::time::Instant;
 use ploke_core::{EdgeKind, Graph};
 use ploke_db::Db;
 
+/// CPU time of this thread in nanoseconds (Linux), to tell work from waiting on a busy machine.
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
 fn time<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_ns());
     let out = f();
-    println!("{what:<48} {:>9.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let wall = t.elapsed().as_secs_f64() * 1000.0;
+    match (c, cpu_ns()) {
+        (Some(a), Some(b)) => println!(
+            "{what:<44} {wall:>8.1} ms  (cpu {:>7.1} ms)",
+            (b - a) as f64 / 1e6
+        ),
+        _ => println!("{what:<44} {wall:>8.1} ms"),
+    }
     out
 }
 
