@@ -36,7 +36,11 @@ impl Visibility {
             "pub(crate)" => Visibility::Crate,
             "pub(super)" => Visibility::Super,
             other => Visibility::Restricted(
-                other.trim_start_matches("pub(in ").trim_end_matches(')').to_string(),
+                other
+                    .strip_prefix("pub(in ")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .unwrap_or(other)
+                    .to_string(),
             ),
         }
     }
@@ -256,9 +260,9 @@ pub struct Graph {
 impl Graph {
     /// Sort every list into its canonical order so two graphs of the same tree compare equal.
     pub fn canonicalize(&mut self) {
-        self.crates.sort_by(|a, b| a.id.cmp(&b.id));
+        self.crates.sort_by_key(|c| c.id);
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        self.nodes.sort_by_key(|n| n.id);
         self.edges.sort();
         self.edges.dedup();
         self.unresolved.sort();

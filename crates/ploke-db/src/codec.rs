@@ -79,6 +79,11 @@ pub(crate) fn edge_row(e: &Edge) -> Row {
     vec![id(e.src), text(e.kind.as_str()), id(e.dst), int(e.line)]
 }
 
+/// An edge as a row of `edges_in` (the reverse adjacency: `dst, kind, src, line`).
+pub(crate) fn edge_in_row(e: &Edge) -> Row {
+    vec![id(e.dst), text(e.kind.as_str()), id(e.src), int(e.line)]
+}
+
 pub(crate) fn unresolved_row(u: &Unresolved) -> Row {
     vec![id(u.src), text(u.kind.as_str()), text(&u.text), int(u.line)]
 }

@@ -8,7 +8,9 @@ pub enum DbError {
     /// The store directory could not be created or read.
     #[error("cannot create database directory {path}: {source}")]
     Io {
+        /// The directory.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -20,12 +22,20 @@ pub enum DbError {
         /// CozoDB's message, with its causes.
         message: String,
     },
+    /// SQLite reported an error while the database file was being created.
+    #[error("cannot create the database file: {0}")]
+    Sqlite(String),
     /// The database was written by a version of ploke with a different schema.
     #[error(
         "the index database has schema version {found}, but this ploke uses schema version \
          {expected}; delete the index directory or re-run `ploke index --rebuild`"
     )]
-    SchemaMismatch { found: i64, expected: i64 },
+    SchemaMismatch {
+        /// The version recorded in the store.
+        found: i64,
+        /// This build's [`crate::SCHEMA_VERSION`].
+        expected: i64,
+    },
     /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
     #[error(
         "corrupt index database: {0}; delete the index directory or re-run `ploke index --rebuild`"

@@ -4,7 +4,9 @@
 //! file `graph.db` in the index directory) holding one [`Graph`]: its crates, files, nodes,
 //! edges, unresolved references and skip records, plus the full text of every indexed file and
 //! a small key/value `meta` table. The schema is described in the `schema` module and
-//! versioned by [`SCHEMA_VERSION`]; a store written with another version is refused.
+//! versioned by [`SCHEMA_VERSION`]; a store written with another version is refused. A new
+//! store's SQLite file is set up before CozoDB opens it (a `WITHOUT ROWID` table, 8 KiB pages,
+//! a 64 MiB page cache, write-ahead logging) for bulk-write speed and concurrent readers.
 //!
 //! Writes go through [`Db::apply`], which takes a [`GraphDelta`] (see [`Graph::diff`]) and
 //! writes it in one CozoDB transaction with bulk imports (removals first, then puts). Reads
@@ -26,6 +28,8 @@
 //! assert_eq!(db.load_graph().unwrap(), Graph::default());
 //! ```
 
+#![warn(missing_docs)]
+
 mod codec;
 mod error;
 mod schema;
@@ -42,8 +46,8 @@ pub use error::DbError;
 pub use schema::SCHEMA_VERSION;
 
 use schema::{
-    col_list, CRATE_COLS, EDGE_COLS, FILE_COLS, INDICES, NODE_COLS, RELATIONS, SCHEMA_VERSION_KEY,
-    SKIPPED_COLS, SOURCE_COLS, UNRESOLVED_COLS,
+    col_list, CRATE_COLS, EDGE_COLS, EDGE_IN_COLS, FILE_COLS, INDICES, NODE_COLS, RELATIONS,
+    SCHEMA_VERSION_KEY, SKIPPED_COLS, SOURCE_COLS, UNRESOLVED_COLS,
 };
 
 /// The file name of the database inside the index directory.
@@ -52,11 +56,17 @@ pub const DB_FILE_NAME: &str = "graph.db";
 /// Row counts of the store, as shown by `ploke status`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
+    /// Crate (target) records.
     pub crates: u64,
+    /// File records.
     pub files: u64,
+    /// Nodes (items).
     pub nodes: u64,
+    /// Resolved edges.
     pub edges: u64,
+    /// Unresolved references.
     pub unresolved: u64,
+    /// Skip records (problems with input files).
     pub skipped: u64,
 }
 
@@ -98,7 +108,8 @@ impl Db {
             source,
         })?;
         let path = dir.join(DB_FILE_NAME);
-        if !path.exists() {
+        // A missing or empty file is a new store (empty: one whose creation was interrupted).
+        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
             create_sqlite_file(&path)?;
         }
         let inst = DbInstance::new("sqlite", &path, "")
@@ -222,13 +233,14 @@ impl Db {
         // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
         // before every plain name (puts), which gives removals-then-puts in one transaction.
         let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
-        // Rows are sorted into key order first: CozoDB's key encoding preserves value order, so
-        // SQLite then inserts into its B-trees nearly sequentially instead of at random pages
-        // (about twice as fast for a full write).
+        // Rows are sorted into key order first (a stable sort: of two rows with one key, the
+        // later one still wins). CozoDB's key encoding preserves value order, so SQLite then
+        // inserts into its B-tree sequentially rather than at random pages, which matters once
+        // the store outgrows the page cache.
         let mut add = |name: &str, cols: &[&str], mut rows: Vec<Vec<DataValue>>| {
             if !rows.is_empty() {
                 let keys = key_len(name.trim_start_matches('-'));
-                rows.sort_unstable_by(|a, b| a[..keys].cmp(&b[..keys]));
+                rows.sort_by(|a, b| a[..keys].cmp(&b[..keys]));
                 let headers = cols.iter().map(|c| c.to_string()).collect();
                 data.insert(name.to_string(), NamedRows::new(headers, rows));
             }
@@ -260,6 +272,11 @@ impl Db {
             "-edges",
             &EDGE_COLS,
             delta.rm_edges.iter().map(codec::edge_row).collect(),
+        );
+        add(
+            "-edges_in",
+            &EDGE_IN_COLS,
+            delta.rm_edges.iter().map(codec::edge_in_row).collect(),
         );
         add(
             "-unresolved",
@@ -305,6 +322,11 @@ impl Db {
             delta.put_edges.iter().map(codec::edge_row).collect(),
         );
         add(
+            "edges_in",
+            &EDGE_IN_COLS,
+            delta.put_edges.iter().map(codec::edge_in_row).collect(),
+        );
+        add(
             "unresolved",
             &UNRESOLVED_COLS,
             delta
@@ -332,6 +354,10 @@ impl Db {
     }
 
     /// The whole stored graph, canonicalized ([`Graph::canonicalize`]).
+    ///
+    /// Read in one CozoDB read transaction, which writes through this handle wait for. Against
+    /// a second process writing at the same moment, each relation is read consistently (one
+    /// SQLite statement each) but two relations may straddle that writer's commit.
     pub fn load_graph(&self) -> Result<Graph, DbError> {
         let rels = ["crates", "files", "nodes", "edges", "unresolved", "skipped"];
         let mut data = self.export(&rels)?;
@@ -396,7 +422,8 @@ impl Db {
         Ok(Stats {
             crates: count("crates", "id")?,
             files: count("files", "path")?,
-            nodes: count("nodes", "id")?,
+            // The path index holds one small row per node: no node values to decode.
+            nodes: count("nodes:by_path", "id")?,
             edges: count("edges", "src")?,
             unresolved: count("unresolved", "src")?,
             skipped: count("skipped", "path")?,
@@ -468,7 +495,7 @@ impl Db {
         let cols = node_bindings();
         // `id` is the neighbour's id; the given node is `$me`.
         let edge = match dir {
-            Direction::In => "*edges:by_dst{dst: $me, kind: $kind, src: id, line: edge_line}",
+            Direction::In => "*edges_in{dst: $me, kind: $kind, src: id, line: edge_line}",
             Direction::Out => "*edges{src: $me, kind: $kind, dst: id, line: edge_line}",
         };
         let script = format!("?[{cols}, edge_line] := {edge}, *nodes{{{cols}}}");
@@ -506,11 +533,11 @@ impl Db {
 
     /// Edges of `kind` into `id`, in canonical order.
     pub fn edges_to(&self, id: NodeId, kind: EdgeKind) -> Result<Vec<Edge>, DbError> {
-        self.edges(id, kind, "edges:by_dst", "dst")
+        self.edges(id, kind, "edges_in", "dst")
     }
 
-    /// Edges of `kind` whose `end` column is `id`, read from `rel` (the relation or an index
-    /// keyed by `end`).
+    /// Edges of `kind` whose `end` column is `id`, read from `rel`: `edges` (keyed from
+    /// `src`) or `edges_in` (keyed from `dst`).
     fn edges(
         &self,
         id: NodeId,
@@ -549,7 +576,7 @@ impl Db {
     ) -> Result<Vec<Node>, DbError> {
         let cols = node_bindings();
         let edge = match dir {
-            Direction::In => "*edges:by_dst{dst: $me, kind: $kind, src: id}",
+            Direction::In => "*edges_in{dst: $me, kind: $kind, src: id}",
             Direction::Out => "*edges{src: $me, kind: $kind, dst: id}",
         };
         let script = format!("?[{cols}] := {edge}, *nodes{{{cols}}}");
@@ -600,29 +627,29 @@ const SQLITE_PAGE_SIZE: u32 = 8192;
 /// Page cache of every connection to the store, in pages (64 MiB), stored in the file header.
 const SQLITE_CACHE_PAGES: u32 = 8192;
 
-/// Creates the SQLite file of a new store before CozoDB opens it, with the table CozoDB would
-/// create (`CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB)`, which it then finds
-/// in place) made `WITHOUT ROWID`, larger pages, and a persistent page cache size.
+/// Creates the SQLite file of a new store before CozoDB opens it: CozoDB's one table
+/// (`CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB)`, which it then finds in
+/// place) made `WITHOUT ROWID`, 8 KiB pages, a page cache size stored in the file header, and
+/// write-ahead logging.
 ///
-/// CozoDB opens its connections with SQLite's defaults, including a 2 MiB page cache; a bulk
-/// write of a mid-sized crate then spills dirty pages to disk and reads them back, and every
-/// key is stored twice (rowid table plus its primary-key index). With these settings a full
-/// write takes about half the time and the file is smaller. Every query CozoDB issues on the
-/// table (point get/put/delete by `k`, range scans ordered by `k`) works unchanged on a
-/// `WITHOUT ROWID` table.
+/// CozoDB opens its connections with SQLite's defaults: a 2 MiB page cache, with which a bulk
+/// write of a mid-sized crate spills dirty pages to disk and reads them back, and a rowid
+/// table, which stores every key twice (table plus primary-key index). On the 15k-node
+/// benchmark (`examples/timings.rs`) these settings cut a full write by roughly 40% (the cache
+/// size most of it) and shrink the file. WAL makes small updates about twice as fast and lets
+/// other processes read while the index is written.
+/// Every statement CozoDB runs on the table (get/put/delete by `k`, range scans ordered by
+/// `k`) works unchanged on a `WITHOUT ROWID` table.
 fn create_sqlite_file(path: &Path) -> Result<(), DbError> {
-    const OP: &str = "creating the database file";
-    let err = |e: sqlite::Error| DbError::Cozo {
-        op: OP,
-        message: e.to_string(),
-    };
+    let err = |e: sqlite::Error| DbError::Sqlite(e.to_string());
     let conn = sqlite::Connection::open(path).map_err(err)?;
     // page_size only takes effect before the first table exists; default_cache_size (kept in
     // the file header) needs an initialised database, so it comes after the table.
     conn.execute(format!(
         "PRAGMA page_size = {SQLITE_PAGE_SIZE};\n\
          CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;\n\
-         PRAGMA default_cache_size = {SQLITE_CACHE_PAGES};"
+         PRAGMA default_cache_size = {SQLITE_CACHE_PAGES};\n\
+         PRAGMA journal_mode = WAL;"
     ))
     .map_err(err)
 }
@@ -636,7 +663,7 @@ enum Direction {
 /// The number of key columns of a relation (the leading columns of its rows).
 fn key_len(rel: &str) -> usize {
     match rel {
-        "edges" | "unresolved" | "skipped" => 4,
+        "edges" | "edges_in" | "unresolved" | "skipped" => 4,
         _ => 1,
     }
 }

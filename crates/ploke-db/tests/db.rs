@@ -618,8 +618,40 @@ fn store_file_uses_tuned_sqlite_settings() {
     };
     assert_eq!(one("PRAGMA page_size"), "8192");
     assert_eq!(one("PRAGMA default_cache_size"), "8192");
+    assert_eq!(one("PRAGMA journal_mode"), "wal");
     assert!(one("SELECT sql FROM sqlite_master WHERE name = 'cozo'").contains("WITHOUT ROWID"));
     // And the store still opens and reads back.
     let db = Db::open(dir.path()).unwrap();
     assert_eq!(db.load_graph().unwrap(), fixture().g);
+}
+
+/// Two handles on one directory (as two processes would have): one reads while the other
+/// writes, without "database is locked" errors (the store is in WAL mode).
+#[test]
+fn second_handle_reads_while_first_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let g1 = synthetic(11, 8, 800, 4);
+    let mut g2 = g1.clone();
+    for n in &mut g2.nodes {
+        n.docs.push_str(" (edited)");
+    }
+    let writer = Db::open(dir.path()).unwrap();
+    write_all(&writer, &g1);
+    let reader = Db::open(dir.path()).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut reads = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || reads == 0 {
+                let g = reader.load_graph().unwrap();
+                assert!(g == g1 || g == g2, "a read saw a half-written graph");
+                reads += 1;
+            }
+        });
+        for _ in 0..3 {
+            writer.apply(&Graph::diff(&g1, &g2), &[], &[]).unwrap();
+            writer.apply(&Graph::diff(&g2, &g1), &[], &[]).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
 }
