@@ -130,9 +130,13 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     };
     if opts.rebuild {
         State::remove(&db_dir);
-        let db_file = db_dir.join("graph.db");
-        if db_file.exists() {
-            std::fs::remove_file(&db_file).map_err(|source| IndexError::Io { path: db_file.clone(), source })?;
+        // The database and SQLite's write-ahead log beside it: a stale log must never be
+        // replayed onto a fresh file.
+        for name in [ploke_db::DB_FILE_NAME, "graph.db-wal", "graph.db-shm"] {
+            let f = db_dir.join(name);
+            if f.exists() {
+                std::fs::remove_file(&f).map_err(|source| IndexError::Io { path: f.clone(), source })?;
+            }
         }
     }
     std::fs::create_dir_all(&db_dir).map_err(|source| IndexError::Io { path: db_dir.clone(), source })?;

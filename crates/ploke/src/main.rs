@@ -117,11 +117,11 @@ pub fn open_db(loc: &Location) -> anyhow::Result<ploke_db::Db> {
             let abs = start.canonicalize().with_context(|| format!("{}: no such path", start.display()))?;
             abs.ancestors()
                 .map(ploke_index::default_db_dir)
-                .find(|d| d.join("graph.db").exists())
+                .find(|d| d.join(ploke_db::DB_FILE_NAME).exists())
                 .ok_or_else(|| anyhow::anyhow!("{}: no ploke index found here or above; run `ploke index` first", abs.display()))?
         }
     };
-    if !dir.join("graph.db").exists() {
+    if !dir.join(ploke_db::DB_FILE_NAME).exists() {
         anyhow::bail!("{}: no ploke index in this directory; run `ploke index --db {}` first", dir.display(), dir.display());
     }
     ploke_db::Db::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))
