@@ -2,7 +2,7 @@
 
 use fxhash::FxHashMap;
 
-use ploke_core::{CrateRecord, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Span, TargetKind, Visibility};
+use ploke_core::{CrateRecord, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Span, TargetKind, Unresolved, Visibility};
 use ploke_parse::{Detail, RawItem};
 
 use crate::resolve::Resolver;
@@ -25,6 +25,8 @@ pub(crate) struct B<'a> {
     /// The module (or crate root) whose namespace names inside this node resolve in.
     pub scope: usize,
     pub raw: Option<&'a RawItem>,
+    /// Inner docs (`//! …`) of the file this module or crate root is, if any.
+    pub file_docs: String,
     pub id: NodeId,
 }
 
@@ -64,6 +66,7 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
             crate_idx: ci,
             scope: root_idx,
             raw: None,
+            file_docs: String::new(),
             id: NodeId(0),
         });
         // (file index, item index) -> node index, for `mod foo;` items that own a file.
@@ -76,6 +79,9 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
                     None => continue, // declaring item not found: the tree builder broke its promise
                 },
             };
+            if !mf.parsed.docs.is_empty() {
+                nodes[file_module].file_docs = mf.parsed.docs.clone();
+            }
             let mut local: Vec<usize> = Vec::with_capacity(mf.parsed.items.len());
             for (ii, raw) in mf.parsed.items.iter().enumerate() {
                 let parent = match raw.parent {
@@ -92,6 +98,14 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
             }
         }
     }
+    // Resolve first: the paths of some impl members depend on what their impl's type resolves
+    // to, and ids depend on paths.
+    let mut resolver = Resolver::new(&nodes, crates, &crate_roots);
+    resolver.run();
+    let resolved = resolver.finish();
+    for (i, path) in resolved.member_paths {
+        nodes[i].path = path;
+    }
     assign_ids(&mut nodes, crates);
 
     let mut graph = Graph::default();
@@ -107,11 +121,14 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
             root_file: root.file.clone(),
         });
     }
-    let mut resolver = Resolver::new(&nodes, crates, &crate_roots);
-    resolver.run();
-    let (edges, unresolved) = resolver.finish();
-    graph.edges = edges;
-    graph.unresolved = unresolved;
+    let id = |i: usize| nodes[i].id;
+    graph.edges =
+        resolved.edges.iter().map(|e| Edge { src: id(e.src), kind: e.kind, dst: id(e.dst), line: e.line }).collect();
+    graph.unresolved = resolved
+        .unresolved
+        .into_iter()
+        .map(|u| Unresolved { src: id(u.src), kind: u.kind, text: u.text, line: u.line })
+        .collect();
     // Structural containment.
     for b in &nodes {
         if let Some(p) = b.parent {
@@ -126,7 +143,7 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
 
 fn dedup_edges(g: &mut Graph) {
     // One row per (src, kind, dst): the first line wins.
-    g.edges.sort_by(|a, b| (a.src, a.kind, a.dst, a.line).cmp(&(b.src, b.kind, b.dst, b.line)));
+    g.edges.sort_by_key(|e| (e.src, e.kind, e.dst, e.line));
     g.edges.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
     g.unresolved.sort_by(|a, b| (a.src, a.kind, &a.text, a.line).cmp(&(b.src, b.kind, &b.text, b.line)));
     g.unresolved.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.text == b.text);
@@ -179,6 +196,7 @@ fn make_node<'a>(nodes: &[B<'a>], parent: usize, raw: &'a RawItem, file: &str, c
         crate_idx: ci,
         scope: if raw.kind == ItemKind::Module { idx } else { module_node },
         raw: Some(raw),
+        file_docs: String::new(),
         id: NodeId(0),
     }
 }
@@ -223,7 +241,15 @@ fn to_node(b: &B, nodes: &[B], crates: &[CrateInput]) -> Node {
         file: b.file.clone(),
         span: b.span,
         visibility: raw.map(|r| r.visibility.clone()).unwrap_or(Visibility::Public),
-        docs: raw.map(|r| r.docs.clone()).unwrap_or_default(),
+        docs: {
+            // A file module's docs: those on its `mod` item, then those inside its file.
+            let own = raw.map(|r| r.docs.as_str()).unwrap_or_default();
+            match (own.is_empty(), b.file_docs.is_empty()) {
+                (_, true) => own.to_string(),
+                (true, false) => b.file_docs.clone(),
+                (false, false) => format!("{own}\n{}", b.file_docs),
+            }
+        },
         attrs: raw.map(|r| r.attrs.clone()).unwrap_or_default(),
         cfg: combined_cfg(&b.cfg),
         signature: raw.map(|r| r.signature.clone()).unwrap_or_default(),

@@ -10,6 +10,8 @@
 
 mod build;
 mod resolve;
+#[cfg(test)]
+mod tests;
 
 use ploke_core::TargetKind;
 use ploke_parse::ParsedFile;

@@ -3,7 +3,7 @@
 
 use fxhash::{FxHashMap, FxHashSet};
 
-use ploke_core::{Edge, EdgeKind, ItemKind, Unresolved, Visibility};
+use ploke_core::{EdgeKind, ItemKind, Visibility};
 use ploke_parse::{Detail, RefKind, UseEntry};
 
 use crate::build::B;
@@ -53,8 +53,33 @@ pub(crate) struct Resolver<'n, 'a> {
     methods: FxHashMap<(usize, String), Vec<usize>>,
     /// (crate, macro name) -> macro_rules nodes.
     macros: FxHashMap<(usize, String), Vec<usize>>,
-    edges: Vec<Edge>,
-    unresolved: Vec<Unresolved>,
+    /// Impl members named after their impl's self type: node -> path (see [`Self::place_impl_members`]).
+    member_paths: FxHashMap<usize, String>,
+    edges: Vec<RawEdge>,
+    unresolved: Vec<RawUnresolved>,
+}
+
+/// An edge between node indices; ids are given once every path is final.
+pub(crate) struct RawEdge {
+    pub src: usize,
+    pub kind: EdgeKind,
+    pub dst: usize,
+    pub line: u32,
+}
+
+pub(crate) struct RawUnresolved {
+    pub src: usize,
+    pub kind: EdgeKind,
+    pub text: String,
+    pub line: u32,
+}
+
+/// What resolution produced.
+pub(crate) struct Resolved {
+    pub edges: Vec<RawEdge>,
+    pub unresolved: Vec<RawUnresolved>,
+    /// New paths for impl members whose type lives in another module than the impl.
+    pub member_paths: FxHashMap<usize, String>,
 }
 
 impl<'n, 'a> Resolver<'n, 'a> {
@@ -74,31 +99,72 @@ impl<'n, 'a> Resolver<'n, 'a> {
             impl_self: FxHashMap::default(),
             methods: FxHashMap::default(),
             macros: FxHashMap::default(),
+            member_paths: FxHashMap::default(),
             edges: Vec::new(),
             unresolved: Vec::new(),
         }
     }
 
-    pub(crate) fn finish(self) -> (Vec<Edge>, Vec<Unresolved>) {
-        (self.edges, self.unresolved)
+    pub(crate) fn finish(self) -> Resolved {
+        Resolved { edges: self.edges, unresolved: self.unresolved, member_paths: self.member_paths }
     }
 
     pub(crate) fn run(&mut self) {
         self.declare();
         self.resolve_imports();
         self.resolve_impls();
+        self.place_impl_members();
         self.resolve_refs();
+    }
+
+    /// An impl may sit in another module than its type (`impl super::Widget { … }`, platform
+    /// files): its members are named after the type's path, as rustdoc shows them
+    /// (`crate::defs::Widget::extra`, `crate::defs::<Widget as Trait>::f`), not after the
+    /// module of the impl. Only where the self type is one workspace type (cfg twins of it
+    /// count as one) of the impl's own crate. The impl node keeps the path where it is written.
+    fn place_impl_members(&mut self) {
+        let mut homes: Vec<(usize, usize)> = Vec::new();
+        for (&imp, tys) in &self.impl_self {
+            let Some(&first) = tys.first() else { continue };
+            let (ci, path) = (self.nodes[first].crate_idx, &self.nodes[first].path);
+            let one = tys.iter().all(|&t| self.nodes[t].crate_idx == ci && self.nodes[t].path == *path);
+            if one && ci == self.nodes[imp].crate_idx {
+                homes.push((imp, first));
+            }
+        }
+        let home_of: FxHashMap<usize, usize> = homes.into_iter().collect();
+        for (i, b) in self.nodes.iter().enumerate() {
+            let Some(imp) = b.parent else { continue };
+            let Some(&ty) = home_of.get(&imp) else { continue };
+            if !matches!(b.kind, ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType) {
+                continue;
+            }
+            let Some(Detail::Impl { trait_name, .. }) = self.nodes[imp].raw.map(|r| &r.detail) else { continue };
+            let t = &self.nodes[ty];
+            let path = match trait_name {
+                None => format!("{}::{}", t.path, b.name),
+                Some(tr) => format!("{}::<{} as {tr}>::{}", self.nodes[t.scope].path, t.name, b.name),
+            };
+            if path != b.path {
+                self.member_paths.insert(i, path);
+            }
+        }
+    }
+
+    /// A node's final path.
+    fn path_of(&self, i: usize) -> &str {
+        self.member_paths.get(&i).map(String::as_str).unwrap_or(&self.nodes[i].path)
     }
 
     fn edge(&mut self, src: usize, kind: EdgeKind, dst: usize, line: u32) {
         if src == dst {
             return;
         }
-        self.edges.push(Edge { src: self.nodes[src].id, kind, dst: self.nodes[dst].id, line });
+        self.edges.push(RawEdge { src, kind, dst, line });
     }
 
     fn unresolved(&mut self, src: usize, kind: EdgeKind, text: String, line: u32) {
-        self.unresolved.push(Unresolved { src: self.nodes[src].id, kind, text, line });
+        self.unresolved.push(RawUnresolved { src, kind, text, line });
     }
 
     /// Register every item in its module's namespace.
@@ -327,14 +393,16 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 if done[pi] {
                     continue;
                 }
-                let Some(targets) = self.resolve_path_defs(p.module, &e.path) else { continue };
+                let Some((path, name)) = binding(e) else {
+                    done[pi] = true;
+                    continue;
+                };
+                let Some(targets) = self.resolve_path_defs(p.module, path) else { continue };
                 done[pi] = true;
                 changed = true;
-                let name = e.alias.clone().unwrap_or_else(|| e.path.last().cloned().unwrap_or_default());
-                if name == "_" || name == "self" && e.path.len() == 1 {
+                if name == "_" {
                     continue;
                 }
-                let name = if name == "self" { e.path[e.path.len() - 2].clone() } else { name };
                 let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
                 for t in targets {
                     if !slot.contains(&t) {
@@ -360,11 +428,11 @@ impl<'n, 'a> Resolver<'n, 'a> {
             if !self.resolve_first(p.module, &e.path, &[]).0.is_empty() {
                 continue;
             }
-            let name = e.alias.clone().unwrap_or_else(|| e.path.last().cloned().unwrap_or_default());
-            if name == "_" || name == "self" {
+            let Some((path, name)) = binding(e) else { continue };
+            if name == "_" {
                 continue;
             }
-            let ext = Def::External(e.path.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("::"));
+            let ext = Def::External(path.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("::"));
             let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
             if !slot.contains(&ext) {
                 slot.push(ext);
@@ -588,19 +656,47 @@ impl<'n, 'a> Resolver<'n, 'a> {
         if COMMON_METHODS.contains(&name) {
             return Vec::new();
         }
-        match self.methods.get(&(ci, name.to_string())) {
-            Some(ms) => {
-                // Cfg twins of one method count as one.
-                let distinct: FxHashSet<&str> = ms.iter().map(|&m| self.nodes[m].path.as_str()).collect();
-                if distinct.len() == 1 {
-                    ms.clone()
-                } else {
-                    Vec::new()
-                }
+        // The caller's crate first; when it has no method of that name, the workspace's
+        // library crates (a call on a type from another member, `thing.size()`).
+        let candidates: Vec<usize> = match self.methods.get(&(ci, name.to_string())) {
+            Some(ms) => ms.clone(),
+            None => {
+                let mut libs: Vec<usize> = self
+                    .lib_crates
+                    .values()
+                    .map(|&root| self.nodes[root].crate_idx)
+                    .filter(|&c| c != ci)
+                    .collect();
+                libs.sort_unstable();
+                libs.iter()
+                    .filter_map(|&c| self.methods.get(&(c, name.to_string())))
+                    .flatten()
+                    .copied()
+                    .collect()
             }
-            None => Vec::new(),
+        };
+        // Cfg twins of one method count as one.
+        let distinct: FxHashSet<(usize, &str)> =
+            candidates.iter().map(|&m| (self.nodes[m].crate_idx, self.path_of(m))).collect();
+        if distinct.len() == 1 {
+            candidates
+        } else {
+            Vec::new()
         }
     }
+}
+
+/// What a non-glob use entry binds: the path it imports (a trailing `self` dropped) and the
+/// name it binds there (`use a::b::{self}` binds `b`; `use a::b as c` binds `c`). `None` for
+/// entries that bind nothing (`use self;`).
+fn binding(e: &UseEntry) -> Option<(&[String], String)> {
+    let path: &[String] = match e.path.split_last() {
+        Some((last, rest)) if last == "self" => rest,
+        _ => &e.path,
+    };
+    let last = path.last().filter(|s| !s.is_empty() && !matches!(s.as_str(), "crate" | "self" | "super"));
+    let name = e.alias.clone().or_else(|| last.cloned())?;
+    Some((path, name))
 }
 
 impl B<'_> {

@@ -34,21 +34,30 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
     };
     match syn::parse_file(text) {
         Ok(file) => {
+            let docs = inner_docs(&file.attrs);
             cx.items(&file.items, None, &[], &HashSet::new(), 0);
-            ParsedFile { items: cx.items, issues: cx.issues, parsed: true, lines: 0 }
+            ParsedFile { items: cx.items, issues: cx.issues, parsed: true, lines: 0, docs }
         }
         Err(err) => {
             let line = err.span().start().line.max(1) as u32;
-            cx.issues.push(ParseIssue { line, message: format!("syntax error: {err}") });
             // Recover what we can: lex the file, then read item by item, skipping what fails.
             match text.parse::<proc_macro2::TokenStream>() {
                 Ok(tokens) => {
-                    let items = lenient_items(tokens);
+                    cx.issues.push(ParseIssue { line, message: format!("syntax error: {err}") });
+                    let (attrs, items) = lenient_items(tokens);
                     let parsed = !items.is_empty();
                     cx.items(&items, None, &[], &HashSet::new(), 0);
-                    ParsedFile { items: cx.items, issues: cx.issues, parsed, lines: 0 }
+                    ParsedFile { items: cx.items, issues: cx.issues, parsed, lines: 0, docs: inner_docs(&attrs) }
                 }
-                Err(_) => ParsedFile { items: Vec::new(), issues: cx.issues, parsed: false, lines: 0 },
+                Err(_) => {
+                    // syn's own message here ("cannot parse string into token stream") says
+                    // nothing useful; the usual cause is an unclosed or mismatched delimiter.
+                    cx.issues.push(ParseIssue {
+                        line,
+                        message: "syntax error: unbalanced delimiter or invalid token; the file cannot be tokenized".into(),
+                    });
+                    ParsedFile { items: Vec::new(), issues: cx.issues, parsed: false, lines: 0, docs: String::new() }
+                }
             }
         }
     }
@@ -74,11 +83,36 @@ fn clean_prefix(s: &str) -> String {
     out
 }
 
+/// The doc comments among inner attributes (`//! …`), one line each.
+fn inner_docs(attrs: &[syn::Attribute]) -> String {
+    let mut docs = String::new();
+    for a in attrs {
+        if matches!(a.style, syn::AttrStyle::Inner(_)) {
+            push_doc(a, &mut docs);
+        }
+    }
+    docs
+}
+
+/// Append the text of a `doc` attribute (`/// …`, `//! …`, `#[doc = "…"]`) as a new line.
+fn push_doc(a: &syn::Attribute, docs: &mut String) {
+    if let syn::Meta::NameValue(nv) = &a.meta {
+        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+            if !docs.is_empty() {
+                docs.push('\n');
+            }
+            let v = s.value();
+            docs.push_str(v.strip_prefix(' ').unwrap_or(&v));
+        }
+    }
+}
+
 /// Parse items one at a time; on an error skip to the next token that can start an item.
-fn lenient_items(tokens: proc_macro2::TokenStream) -> Vec<syn::Item> {
+/// Returns the file's inner attributes too.
+fn lenient_items(tokens: proc_macro2::TokenStream) -> (Vec<syn::Attribute>, Vec<syn::Item>) {
     use syn::parse::{ParseStream, Parser};
-    let parser = |input: ParseStream| -> syn::Result<Vec<syn::Item>> {
-        let _ = input.call(syn::Attribute::parse_inner);
+    let parser = |input: ParseStream| -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Item>)> {
+        let attrs = input.call(syn::Attribute::parse_inner).unwrap_or_default();
         let mut out = Vec::new();
         while !input.is_empty() {
             let fork = input.fork();
@@ -103,7 +137,7 @@ fn lenient_items(tokens: proc_macro2::TokenStream) -> Vec<syn::Item> {
                 }
             }
         }
-        Ok(out)
+        Ok((attrs, out))
     };
     parser.parse2(tokens).unwrap_or_default()
 }
@@ -222,26 +256,23 @@ impl<'a> Cx<'a> {
         let mut test_marker = false;
         for a in attrs {
             if matches!(a.style, syn::AttrStyle::Inner(_)) {
+                // `mod m { //! docs … }`: the module's docs, written inside it. Other inner
+                // attributes (`#![allow(…)]`) say nothing about the item itself.
+                if a.path().is_ident("doc") {
+                    push_doc(a, &mut docs);
+                }
                 continue;
             }
             let (s, _) = bytes(a.pound_token.span);
             start = start.min(s);
             if a.path().is_ident("doc") {
-                if let syn::Meta::NameValue(nv) = &a.meta {
-                    if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
-                        if !docs.is_empty() {
-                            docs.push('\n');
-                        }
-                        let v = s.value();
-                        docs.push_str(v.strip_prefix(' ').unwrap_or(&v));
-                    }
-                }
+                push_doc(a, &mut docs);
                 continue;
             }
             let text = squash(self.span_text(a.span()));
             if a.path().is_ident("cfg") {
                 if let syn::Meta::List(l) = &a.meta {
-                    let pred = squash(&l.tokens.to_string());
+                    let pred = tokens_text(&l.tokens);
                     if cfg_mentions_test(&l.tokens) {
                         test_marker = true;
                     }
@@ -484,7 +515,8 @@ impl<'a> Cx<'a> {
                     prefix.push(String::new());
                 }
                 self.use_tree(&u.tree, &mut prefix, &mut entries);
-                let name = squash(&self.span_text(u.tree.span()).replace(char::is_whitespace, ""));
+                let mut name = if u.leading_colon.is_some() { "::".to_string() } else { String::new() };
+                use_tree_text(&u.tree, &mut name);
                 let end = com.end;
                 self.push(ItemKind::Use, name, parent, com, end, vis_of(&u.vis), macro_cfg, Detail::Use { entries }, Vec::new());
             }
@@ -534,7 +566,7 @@ impl<'a> Cx<'a> {
         let mut g = outer.clone();
         generic_names(&i.generics, &mut g);
         let (self_path, self_name) = type_head(&i.self_ty, |s| squash(self.span_text(s)));
-        let self_name = if self_name.is_empty() { squash(&self.span_text(i.self_ty.span())) } else { self_name };
+        let self_name = if self_name.is_empty() { squash(self.span_text(i.self_ty.span())) } else { self_name };
         let (trait_path, trait_name, negative) = match &i.trait_ {
             Some((bang, p, _)) => (Some(path_segs(p)), p.segments.last().map(|s| s.ident.to_string()), bang.is_some()),
             None => (None, None, false),
@@ -584,13 +616,11 @@ impl<'a> Cx<'a> {
                     let refs = self.collect_refs(g, |r| r.visit_type(&t.ty));
                     self.push(ItemKind::AssocType, t.ident.to_string(), Some(parent), com, end, vis_of(&t.vis), macro_cfg, Detail::None, refs);
                 }
-                syn::ImplItem::Macro(m) => {
-                    if nesting < MAX_MACRO_NESTING {
-                        if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
-                            let mut cfg = macro_cfg.to_vec();
-                            cfg.push(macro_label(&m.mac));
-                            self.impl_items(&inner, parent, &cfg, g, nesting + 1);
-                        }
+                syn::ImplItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
+                    if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
+                        let mut cfg = macro_cfg.to_vec();
+                        cfg.push(macro_label(&m.mac));
+                        self.impl_items(&inner, parent, &cfg, g, nesting + 1);
                     }
                 }
                 _ => {}
@@ -646,13 +676,11 @@ impl<'a> Cx<'a> {
                     });
                     self.push(ItemKind::AssocType, t.ident.to_string(), Some(parent), com, end, Visibility::Private, macro_cfg, Detail::None, refs);
                 }
-                syn::TraitItem::Macro(m) => {
-                    if nesting < MAX_MACRO_NESTING {
-                        if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
-                            let mut cfg = macro_cfg.to_vec();
-                            cfg.push(macro_label(&m.mac));
-                            self.trait_items(&inner, parent, &cfg, g, nesting + 1);
-                        }
+                syn::TraitItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
+                    if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
+                        let mut cfg = macro_cfg.to_vec();
+                        cfg.push(macro_label(&m.mac));
+                        self.trait_items(&inner, parent, &cfg, g, nesting + 1);
                     }
                 }
                 _ => {}
@@ -707,7 +735,7 @@ impl<'a> Cx<'a> {
                 let mut cfg = macro_cfg.to_vec();
                 cfg.push(macro_label(&m.mac));
                 for a in &inner_attrs {
-                    cfg.push(squash(&a.meta.to_token_stream().to_string()));
+                    cfg.push(tokens_text(&a.meta.to_token_stream()));
                 }
                 self.items(&inner, parent, &cfg, outer, nesting + 1);
             }
@@ -741,6 +769,73 @@ impl<'a> Cx<'a> {
             }
         }
     }
+}
+
+/// A use tree as rustfmt writes it: `a::b::{self, c as d, e::*}`.
+fn use_tree_text(tree: &syn::UseTree, out: &mut String) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            out.push_str(&p.ident.to_string());
+            out.push_str("::");
+            use_tree_text(&p.tree, out);
+        }
+        syn::UseTree::Name(n) => out.push_str(&n.ident.to_string()),
+        syn::UseTree::Rename(r) => {
+            out.push_str(&r.ident.to_string());
+            out.push_str(" as ");
+            out.push_str(&r.rename.to_string());
+        }
+        syn::UseTree::Glob(_) => out.push('*'),
+        syn::UseTree::Group(g) => {
+            out.push('{');
+            for (i, t) in g.items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                use_tree_text(t, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Attribute tokens (a `cfg` predicate) in one canonical spacing, whatever the source's:
+/// `all(unix, not(target_os = "linux"))`. Twins' ids are keyed on this text.
+pub(crate) fn tokens_text(tokens: &proc_macro2::TokenStream) -> String {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut String) {
+        use proc_macro2::{Delimiter, TokenTree};
+        for tt in tokens {
+            match tt {
+                TokenTree::Group(g) => {
+                    let (open, close) = match g.delimiter() {
+                        Delimiter::Parenthesis => ("(", ")"),
+                        Delimiter::Bracket => ("[", "]"),
+                        Delimiter::Brace => ("{", "}"),
+                        Delimiter::None => ("", ""),
+                    };
+                    out.push_str(open);
+                    walk(g.stream(), out);
+                    let trimmed = out.trim_end().trim_end_matches(',').len();
+                    out.truncate(trimmed);
+                    out.push_str(close);
+                }
+                TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                    if out.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"' || c == ')') {
+                        out.push(' ');
+                    }
+                    out.push_str(&tt.to_string());
+                }
+                TokenTree::Punct(p) => match p.as_char() {
+                    ',' => out.push_str(", "),
+                    '=' if p.spacing() == proc_macro2::Spacing::Alone => out.push_str(" = "),
+                    c => out.push(c),
+                },
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(tokens.clone(), &mut out);
+    out.trim().to_string()
 }
 
 fn macro_label(m: &syn::Macro) -> String {

@@ -10,6 +10,8 @@
 
 mod extract;
 mod refs;
+#[cfg(test)]
+mod tests;
 mod text;
 
 use ploke_core::{ContentHash, ItemKind, Span, Visibility};
@@ -18,7 +20,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 2;
+pub const PARSER_VERSION: u32 = 3;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +32,8 @@ pub struct ParsedFile {
     /// Whether anything of the file was indexed (false when syn rejected the whole file).
     pub parsed: bool,
     pub lines: u32,
+    /// The file's inner doc comments (`//! …`): the docs of the module (or crate) it is.
+    pub docs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -164,6 +168,7 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             }],
             parsed: false,
             lines,
+            docs: String::new(),
         };
     }
     // syn and proc-macro2 are not expected to panic, but a parser must never take the whole
@@ -184,6 +189,7 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             }],
             parsed: false,
             lines,
+            docs: String::new(),
         },
     }
 }

@@ -1,6 +1,6 @@
 //! Collect the references (calls, types, values, macros) inside a signature or body.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
@@ -23,6 +23,9 @@ pub(crate) struct RefCollector<'a> {
     seen: HashSet<(RefKind, Vec<String>)>,
     pub(crate) refs: Vec<RawRef>,
     depth: u32,
+    /// Names bound by `use` items inside the blocks being visited (`use some_dep::Client;` in a
+    /// fn body): name -> full path. Paths starting with such a name are written out in full.
+    local_uses: HashMap<String, Vec<String>>,
 }
 
 /// Macro bodies re-parsed as expressions can nest; past this depth they are left alone.
@@ -36,12 +39,18 @@ impl<'a> RefCollector<'a> {
             seen: HashSet::new(),
             refs: Vec::new(),
             depth: 0,
+            local_uses: HashMap::new(),
         }
     }
 
-    fn push(&mut self, kind: RefKind, path: Vec<String>, span: proc_macro2::Span) {
+    fn push(&mut self, kind: RefKind, mut path: Vec<String>, span: proc_macro2::Span) {
         if path.is_empty() {
             return;
+        }
+        if matches!(kind, RefKind::Call | RefKind::Type | RefKind::Value) {
+            if let Some(full) = self.local_uses.get(&path[0]) {
+                path.splice(0..1, full.iter().cloned());
+            }
         }
         if self.seen.insert((kind, path.clone())) {
             let line = self.lines.line_of(span.byte_range().start as u32);
@@ -105,7 +114,81 @@ impl<'a> RefCollector<'a> {
     }
 }
 
+/// The names a use tree binds, with the paths they stand for (globs and `as _` bind none).
+fn use_bindings(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<String>)>) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_bindings(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            if n.ident == "self" {
+                // `use a::b::{self}` binds `b`.
+                if let Some(last) = prefix.last() {
+                    out.push((last.clone(), prefix.clone()));
+                }
+            } else {
+                let mut path = prefix.clone();
+                path.push(n.ident.to_string());
+                out.push((n.ident.to_string(), path));
+            }
+        }
+        syn::UseTree::Rename(r) => {
+            if r.rename == "_" {
+                return;
+            }
+            let mut path = prefix.clone();
+            if r.ident != "self" {
+                path.push(r.ident.to_string());
+            }
+            out.push((r.rename.to_string(), path));
+        }
+        syn::UseTree::Glob(_) => {}
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                use_bindings(t, prefix, out);
+            }
+        }
+    }
+}
+
 impl<'ast> Visit<'ast> for RefCollector<'_> {
+    fn visit_block(&mut self, node: &'ast syn::Block) {
+        // `use` items in a block are in scope in the whole block (and only there).
+        let mut bindings = Vec::new();
+        for stmt in &node.stmts {
+            if let syn::Stmt::Item(syn::Item::Use(u)) = stmt {
+                let mut prefix = Vec::new();
+                if u.leading_colon.is_some() {
+                    prefix.push(String::new());
+                }
+                use_bindings(&u.tree, &mut prefix, &mut bindings);
+            }
+        }
+        if bindings.is_empty() {
+            visit::visit_block(self, node);
+            return;
+        }
+        let saved = self.local_uses.clone();
+        for (name, path) in bindings {
+            // A path that is only the name itself (`use foo;`) says nothing more.
+            if path.len() > 1 || path.first().is_some_and(|s| *s != name) {
+                self.local_uses.insert(name, path);
+            }
+        }
+        visit::visit_block(self, node);
+        self.local_uses = saved;
+    }
+
+    /// `&self` / `&mut self` carry a `Self` type that is not written: no reference. An explicit
+    /// `self: Box<Self>` names its types.
+    fn visit_receiver(&mut self, node: &'ast syn::Receiver) {
+        if node.colon_token.is_some() {
+            self.visit_type(&node.ty);
+        }
+    }
+
     fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
         if let syn::Expr::Path(p) = &*node.func {
             if p.qself.is_none() {
