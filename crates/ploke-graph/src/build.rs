@@ -214,12 +214,20 @@ fn assign_ids(nodes: &mut [B], crates: &[CrateInput]) {
             ids[members[0]] = NodeId::new(&keys[*ci], path, *kind, "");
             continue;
         }
-        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+        // Twins are told apart by their cfg text, then by an ordinal. A cfg text can itself
+        // look like `x#1`, so every disambiguator is checked against those already taken.
+        let mut next: FxHashMap<String, usize> = FxHashMap::default();
+        let mut taken: fxhash::FxHashSet<String> = fxhash::FxHashSet::default();
         for &i in members {
             let cfg = combined_cfg(&nodes[i].cfg);
-            let n = seen.entry(cfg.clone()).or_insert(0);
-            let dis = if *n == 0 { cfg } else { format!("{cfg}#{n}") };
+            let n = next.entry(cfg.clone()).or_insert(0);
+            let mut dis = if *n == 0 { cfg.clone() } else { format!("{cfg}#{n}") };
+            while taken.contains(&dis) {
+                *n += 1;
+                dis = format!("{cfg}#{n}");
+            }
             *n += 1;
+            taken.insert(dis.clone());
             ids[i] = NodeId::new(&keys[*ci], path, *kind, &dis);
         }
     }

@@ -50,6 +50,11 @@ pub(crate) fn module_tree<'p>(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<TreeFile> {
     let mut out: Vec<TreeFile> = Vec::new();
+    // The resolved path of each file in `out` (same index), to spot a module that is its own
+    // ancestor through a symbolic link (`src/m/mod.rs` declaring `mod m;` with `src/m/m -> .`).
+    // Lexically those paths never repeat, so without this the tree would grow one level per
+    // link hop until the OS gives up resolving (ELOOP), each level a copy of the same items.
+    let mut resolved: Vec<Option<PathBuf>> = Vec::new();
     let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
     // (file, declared_by, mod-rs-like)
     let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> = Default::default();
@@ -71,6 +76,7 @@ pub(crate) fn module_tree<'p>(
         };
         let idx = out.len();
         out.push(TreeFile { path: path.clone(), declared_by });
+        resolved.push(path.canonicalize().ok());
         let base = owner_dir(&path, mod_rs_like);
         let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
@@ -103,7 +109,19 @@ pub(crate) fn module_tree<'p>(
             let found = candidates.iter().map(|(c, m)| (normalize(c), *m)).find(|(c, _)| c.is_file());
             match found {
                 Some((file, m)) => {
-                    if seen.contains(&file) {
+                    if let Some(again) = linked_ancestor(&file, idx, &out, &resolved) {
+                        skipped.push(Skipped {
+                            path: display(&path),
+                            line: item.span.start_line,
+                            reason: format!(
+                                "module `{}` at {} is {} again through a symbolic link (module cycle); not followed",
+                                item.name,
+                                display(&file),
+                                display(&out[again].path)
+                            ),
+                            whole_file: false,
+                        });
+                    } else if seen.contains(&file) {
                         skipped.push(Skipped {
                             path: display(&path),
                             line: item.span.start_line,
@@ -127,4 +145,18 @@ pub(crate) fn module_tree<'p>(
         }
     }
     out
+}
+
+/// The index of the file in `out`, among `parent` and its ancestors, that `file` resolves to
+/// (following symbolic links), if any.
+fn linked_ancestor(file: &Path, parent: usize, out: &[TreeFile], resolved: &[Option<PathBuf>]) -> Option<usize> {
+    let target = file.canonicalize().ok()?;
+    let mut cur = Some(parent);
+    while let Some(i) = cur {
+        if resolved[i].as_ref() == Some(&target) {
+            return Some(i);
+        }
+        cur = out[i].declared_by.map(|(p, _)| p);
+    }
+    None
 }

@@ -20,7 +20,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 3;
+pub const PARSER_VERSION: u32 = 4;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -171,11 +171,32 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             docs: String::new(),
         };
     }
-    // syn and proc-macro2 are not expected to panic, but a parser must never take the whole
-    // index run down with it: contain any panic to this file.
-    let result = std::panic::catch_unwind(|| extract::extract(source));
-    // Spans live in a thread-local source map that only grows; release it after each file.
-    proc_macro2::extra::invalidate_current_thread_spans();
+    // syn parses recursively: deeply nested input would overflow an ordinary thread's stack,
+    // which aborts the process (no panic to catch). Nesting that deep is pathological; past a
+    // bound the file is refused, and short of it, deep files get a thread with a large stack.
+    let depth = nesting_estimate(source);
+    if depth > MAX_NESTING {
+        return ParsedFile {
+            items: Vec::new(),
+            issues: vec![ParseIssue {
+                line: 1,
+                message: format!("nesting about {depth} levels deep, over the limit of {MAX_NESTING} (generated file?)"),
+            }],
+            parsed: false,
+            lines,
+            docs: String::new(),
+        };
+    }
+    let result = if depth > SMALL_STACK_NESTING {
+        std::thread::scope(|s| {
+            match std::thread::Builder::new().stack_size(DEEP_STACK_BYTES).spawn_scoped(s, || parse_here(source)) {
+                Ok(h) => h.join().unwrap_or(Err(())),
+                Err(_) => Err(()),
+            }
+        })
+    } else {
+        parse_here(source)
+    };
     match result {
         Ok(mut parsed) => {
             parsed.lines = lines;
@@ -192,6 +213,65 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             docs: String::new(),
         },
     }
+}
+
+/// Nesting an ordinary 2 MiB thread stack handles with a wide margin (it aborts at ~270
+/// nested generics in the worst case measured).
+const SMALL_STACK_NESTING: usize = 64;
+/// Nesting refused outright; [`DEEP_STACK_BYTES`] holds well over this in every shape measured.
+const MAX_NESTING: usize = 3000;
+const DEEP_STACK_BYTES: usize = 512 * 1024 * 1024;
+
+/// Extract on the current thread, containing panics and releasing the span map.
+fn parse_here(source: &str) -> Result<ParsedFile, ()> {
+    // syn and proc-macro2 are not expected to panic, but a parser must never take the whole
+    // index run down with it: contain any panic to this file.
+    let result = std::panic::catch_unwind(|| extract::extract(source)).map_err(|_| ());
+    // Spans live in a thread-local source map that only grows; release it after each file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+/// A cheap upper-bound-ish estimate of how deeply the parser will recurse: the deepest
+/// bracket nesting, plus the deepest `<` nesting within one statement, plus the longest run of
+/// prefix-like `&`/`|`/`!`/`*`/`-` operators. One pass over the bytes, no lexing.
+pub(crate) fn nesting_estimate(source: &str) -> usize {
+    let (mut brackets, mut max_brackets) = (0usize, 0usize);
+    let (mut angles, mut max_angles) = (0usize, 0usize);
+    let (mut run, mut max_run) = (0usize, 0usize);
+    for &b in source.as_bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                brackets += 1;
+                max_brackets = max_brackets.max(brackets);
+                if b == b'{' {
+                    angles = 0;
+                }
+            }
+            b')' | b']' | b'}' => {
+                brackets = brackets.saturating_sub(1);
+                if b == b'}' {
+                    angles = 0;
+                }
+            }
+            b';' => angles = 0,
+            b'<' => {
+                angles += 1;
+                max_angles = max_angles.max(angles);
+            }
+            b'>' => angles = angles.saturating_sub(1),
+            _ => {}
+        }
+        match b {
+            b'&' | b'|' | b'!' | b'*' | b'-' => {
+                run += 1;
+                max_run = max_run.max(run);
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => run = 0,
+        }
+    }
+    max_brackets + max_angles + max_run
 }
 
 /// The item as the kind-specific name a reader expects (`impl Trait for Type`).

@@ -636,3 +636,44 @@ fn over_the_size_limit_is_skipped() {
     assert_eq!(p.issues.len(), 1);
     assert_eq!(p.lines, 2);
 }
+
+/// Regression: syn parses recursively, so deeply nested input overflows the stack inside
+/// `parse_file`. A stack overflow is not a panic: `catch_unwind` cannot contain it and the
+/// whole process aborts ("has overflowed its stack"). On a 2 MiB thread (the Rust and rayon
+/// default) about 270 nested generic types, 370 nested inline modules or 390 nested blocks
+/// are enough. The body runs in a child process so that the abort cannot take the rest of the
+/// suite down when ignored tests are run.
+#[test]
+fn deep_nesting_does_not_abort() {
+    const CHILD: &str = "PLOKE_PARSE_PROP_DEEP_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // 900 levels: parsed (on a deep stack); 5000: refused with an issue. Neither aborts.
+        for d in [900usize, 5000] {
+        let inputs = [
+            format!("type T = {}u8{};\n", "Vec<".repeat(d), ">".repeat(d)),
+            format!("{}{}\n", "mod a { ".repeat(d), "}".repeat(d)),
+            format!("fn f() {}{}\n", "{".repeat(d), "}".repeat(d)),
+        ];
+        for text in inputs {
+            let t = text.clone();
+            let p = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || parse(&t))
+                .expect("spawn")
+                .join()
+                .expect("parse thread");
+            let mut s = text.clone();
+            s.truncate(20);
+            eprintln!("survived {s}…: parsed={} issues={:?}", p.parsed, p.issues);
+            assert_eq!(p.parsed, d < 3000, "depth {d}: {s}");
+        }
+        }
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "deep_nesting_does_not_abort", "--include-ignored", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("run child");
+    assert!(out.status.success(), "child died: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+}

@@ -6,8 +6,10 @@ use ploke_db::Db;
 
 use crate::{open_db, Location};
 
+/// `file:line` of an item. A crate root has no span of its own (its span is empty, line 0):
+/// it is shown at line 1 of its root file.
 fn loc_of(n: &Node) -> String {
-    format!("{}:{}", n.file, n.span.start_line)
+    format!("{}:{}", n.file, n.span.start_line.max(1))
 }
 
 fn find(db: &Db, target: &str) -> anyhow::Result<Vec<Node>> {
@@ -83,10 +85,16 @@ fn relations(db: &Db, n: &Node) -> anyhow::Result<Relations> {
     })
 }
 
-fn source_of(db: &Db, n: &Node) -> anyhow::Result<String> {
-    let Some(text) = db.source(&n.file)? else { return Ok(String::new()) };
+/// The item's source text (exactly its span), and the whitespace before it on its first line
+/// (so that a method prints with the same indentation on every line).
+fn source_of(db: &Db, n: &Node) -> anyhow::Result<(String, String)> {
+    let Some(text) = db.source(&n.file)? else { return Ok(Default::default()) };
     let (s, e) = (n.span.start_byte as usize, n.span.end_byte as usize);
-    Ok(text.get(s..e).unwrap_or("").to_string())
+    let Some(src) = text.get(s..e) else { return Ok(Default::default()) };
+    let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..s];
+    let indent = if before.chars().all(|c| c == ' ' || c == '\t') { before } else { "" };
+    Ok((indent.to_string(), src.to_string()))
 }
 
 fn node_json(n: &Node) -> serde_json::Value {
@@ -105,7 +113,7 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
     let mut out_json = Vec::new();
     for (i, n) in found.iter().enumerate() {
         let r = relations(&db, n)?;
-        let src = source_of(&db, n)?;
+        let (indent, src) = source_of(&db, n)?;
         if json {
             let mut v = node_json(n);
             v["source"] = src.into();
@@ -128,7 +136,11 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
         if i > 0 {
             println!("\n{}", "-".repeat(60));
         }
-        println!("{} {}  ({}:{}-{})", n.kind, n.path, n.file, n.span.start_line, n.span.end_line);
+        if n.kind == ItemKind::Crate {
+            println!("{} {}  ({})", n.kind, n.path, n.file);
+        } else {
+            println!("{} {}  ({}:{}-{})", n.kind, n.path, n.file, n.span.start_line, n.span.end_line);
+        }
         if !n.cfg.is_empty() {
             println!("cfg: {}", n.cfg);
         }
@@ -136,7 +148,7 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
             println!("in module {}  ({})", m.path, loc_of(m));
         }
         println!();
-        println!("{src}");
+        println!("{indent}{src}");
         let section = |title: &str, rows: Vec<String>| {
             if !rows.is_empty() {
                 println!("\n{title}:");

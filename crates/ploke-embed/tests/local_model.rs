@@ -1,0 +1,203 @@
+//! The local backend with the real all-MiniLM-L6-v2 from `target/models/` (put there by
+//! `scripts/fetch-models.sh`). Without the model these tests fail and say how to get it,
+//! unless `PLOKE_SKIP_MODEL_TESTS=1`, which skips them with a note.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ploke_embed::{cosine, EmbedConfig, EmbedError, Embedder, LocalBert};
+
+fn model_dir() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+    repo.join("target/models/all-MiniLM-L6-v2")
+}
+
+/// The model, loaded once per test binary; `None` when skipping.
+fn model() -> Option<&'static Embedder> {
+    static MODEL: OnceLock<Embedder> = OnceLock::new();
+    let dir = model_dir();
+    if !dir.join("model.safetensors").is_file() {
+        if std::env::var("PLOKE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
+            eprintln!(
+                "note: skipping model test: no model at {} (PLOKE_SKIP_MODEL_TESTS=1)",
+                dir.display()
+            );
+            return None;
+        }
+        panic!(
+            "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-models.sh \
+             (or set PLOKE_SKIP_MODEL_TESTS=1 to skip the model tests)",
+            dir.display()
+        );
+    }
+    Some(MODEL.get_or_init(|| {
+        let mut config = EmbedConfig::default();
+        config.local.dir = Some(dir);
+        config.batch_size = 4; // small, so the tests below cross batch boundaries
+        Embedder::from_config(&config).expect("load all-MiniLM-L6-v2")
+    }))
+}
+
+fn embed_one(model: &Embedder, text: &str) -> Vec<f32> {
+    model.embed(&[text]).unwrap().remove(0)
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn dims_and_model_id() {
+    let Some(model) = model() else { return };
+    assert_eq!(model.dims(), 384);
+    let id = model.model_id();
+    assert!(id.starts_with("bert:all-MiniLM-L6-v2:"), "{id}");
+    assert!(id.ends_with(":mean:t128"), "{id}");
+    assert!(matches!(model, Embedder::Local(_)));
+}
+
+/// Agreement with an independent implementation: `tests/data/reference_bert.py` runs the
+/// same weights through a plain-numpy BERT with mean pooling.
+#[test]
+fn matches_independent_numpy_reference() {
+    let Some(model) = model() else { return };
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        text: String,
+        embedding: Vec<f32>,
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/minilm_reference.json");
+    let refs: Vec<Reference> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    let vectors = model.embed(&texts).unwrap();
+    for (r, v) in refs.iter().zip(&vectors) {
+        let diff = max_abs_diff(v, &r.embedding);
+        assert!(diff < 1e-4, "{:?}: max |diff| {diff}", r.text);
+        assert!(cosine(v, &r.embedding) > 0.99999, "{:?}", r.text);
+    }
+}
+
+#[test]
+fn vectors_have_unit_norm() {
+    let Some(model) = model() else { return };
+    let vectors = model
+        .embed(&["fn main() {}", "pub struct Runtime { handle: Handle }", "", "ä 漢字 🦀"])
+        .unwrap();
+    for v in &vectors {
+        assert_eq!(v.len(), 384);
+        let norm = cosine(v, v).sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+    }
+}
+
+#[test]
+fn related_texts_are_closer() {
+    let Some(model) = model() else { return };
+    let v = model
+        .embed(&["how to spawn a task", "spawn a new asynchronous task", "parse a json number"])
+        .unwrap();
+    let related = cosine(&v[0], &v[1]);
+    let unrelated = cosine(&v[0], &v[2]);
+    assert!(
+        related > unrelated,
+        "cos(related) {related} <= cos(unrelated) {unrelated}"
+    );
+    assert!(related > 0.5, "cos(related) {related}");
+}
+
+#[test]
+fn deterministic() {
+    let Some(model) = model() else { return };
+    let text = "impl<T> Sender<T> { pub async fn send(&self, value: T) -> Result<(), SendError<T>> }";
+    let a = embed_one(model, text);
+    let b = embed_one(model, text);
+    assert!(max_abs_diff(&a, &b) < 1e-6);
+}
+
+#[test]
+fn batching_and_order_do_not_change_vectors() {
+    let Some(model) = model() else { return };
+    let target = "fn spawn_blocking<F, R>(f: F) -> JoinHandle<R> where F: FnOnce() -> R + Send";
+    let alone = embed_one(model, target);
+
+    // Texts much shorter and much longer than the target, so that it is padded in the batch,
+    // and more of them than one batch (batch_size is 4 here).
+    let long = "pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> ".repeat(20);
+    let mut batch: Vec<&str> = vec!["a", "mod io;", &long, "struct X;", "fn f() {}", &long, "enum E { A, B }"];
+    batch.insert(3, target);
+    let vectors = model.embed(&batch).unwrap();
+    assert!(
+        max_abs_diff(&alone, &vectors[3]) < 1e-4,
+        "in a batch: diff {}",
+        max_abs_diff(&alone, &vectors[3])
+    );
+
+    // Same texts reversed: every vector follows its text.
+    let reversed: Vec<&str> = batch.iter().rev().copied().collect();
+    let back = model.embed(&reversed).unwrap();
+    for (i, v) in vectors.iter().enumerate() {
+        let j = batch.len() - 1 - i;
+        assert!(max_abs_diff(v, &back[j]) < 1e-4, "text {i} moved");
+    }
+}
+
+#[test]
+fn long_texts_are_truncated_to_max_tokens() {
+    let Some(model) = model() else { return };
+    let Embedder::Local(bert) = model else { unreachable!() };
+    let head = "let x = compute(a, b, c); ".repeat(40); // well past 128 tokens
+    let a = format!("{head} fn tail_one() {{}}");
+    let b = format!("{head} struct TailTwo;");
+    let counts = bert.token_counts(&[&a, "fn f() {}"]).unwrap();
+    assert_eq!(counts[0], 128);
+    assert!(counts[1] < 10);
+    // Only the first 128 tokens count, so different tails give the same vector.
+    let v = model.embed(&[&a, &b]).unwrap();
+    assert!(max_abs_diff(&v[0], &v[1]) < 1e-5);
+}
+
+#[test]
+fn empty_input_gives_no_vectors() {
+    let Some(model) = model() else { return };
+    assert!(model.embed(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn missing_files_name_the_directory_and_the_fix() {
+    // Needs no model.
+    let dir = tempfile::tempdir().unwrap();
+    let err = LocalBert::from_dir(dir.path(), &EmbedConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, EmbedError::MissingModelFile { file: "model.safetensors", .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains(&dir.path().display().to_string()), "{message}");
+    assert!(message.contains("scripts/fetch-models.sh"), "{message}");
+}
+
+#[test]
+fn offline_hub_download_says_what_to_do() {
+    // Needs no model: the "hub" is a loopback port where nothing listens.
+    let cache = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut config = EmbedConfig::default();
+    config.local.cache_dir = Some(cache.path().to_path_buf());
+    config.local.hub_endpoint = Some(format!("http://{addr}"));
+    let err = Embedder::from_config(&config).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, EmbedError::Download { .. }), "{err:?}");
+    assert!(
+        message.starts_with(
+            "cannot download sentence-transformers/all-MiniLM-L6-v2 (offline?); put \
+             model.safetensors, tokenizer.json and config.json in a directory and pass it with"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+}
