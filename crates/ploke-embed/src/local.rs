@@ -80,7 +80,8 @@ impl ModelFiles {
 /// A BERT sentence model in memory, ready to embed.
 pub struct LocalBert {
     model: BertModel,
-    tokenizer: Tokenizer,
+    // Boxed: the tokenizer is most of this struct's inline size, which every `Embedder` pays.
+    tokenizer: Box<Tokenizer>,
     device: Device,
     pooling: Pooling,
     dims: usize,
@@ -187,14 +188,11 @@ impl LocalBert {
         })?;
 
         let fingerprint = fingerprint(&files)?;
-        let model_id = format!(
-            "bert:{name}:{fingerprint}:{}:t{max_tokens}",
-            pooling.name()
-        );
+        let model_id = format!("bert:{name}:{fingerprint}:{}:t{max_tokens}", pooling.name());
         tracing::debug!(%model_id, "loaded local embedding model");
         Ok(Self {
             model,
-            tokenizer,
+            tokenizer: Box::new(tokenizer),
             device,
             pooling,
             dims: bert_config.hidden_size,
@@ -322,7 +320,7 @@ fn read_pooling(path: &Path) -> Result<Pooling, EmbedError> {
     match chosen.as_slice() {
         [one] => Ok(*one),
         [] => Err(err(
-            "no pooling mode enabled (expected mean, cls or max)".to_string(),
+            "no pooling mode enabled (expected mean, cls or max)".to_string()
         )),
         _ => Err(err(
             "several pooling modes at once (concatenated pooling) are not supported".to_string(),

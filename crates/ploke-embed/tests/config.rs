@@ -36,7 +36,10 @@ fn full_toml() {
     assert_eq!(config.batch_size, 16);
     assert_eq!(config.remote.dims, Some(1536));
     assert_eq!(config.remote.max_retries, 5);
-    assert_eq!(config.local.hub_id, DEFAULT_HUB_MODEL, "unset keys keep defaults");
+    assert_eq!(
+        config.local.hub_id, DEFAULT_HUB_MODEL,
+        "unset keys keep defaults"
+    );
     config.validate().unwrap();
     assert!(
         !format!("{config:?}").contains("sk-secret"),

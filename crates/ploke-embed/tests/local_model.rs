@@ -2,13 +2,21 @@
 //! `scripts/fetch-models.sh`). Without the model these tests fail and say how to get it,
 //! unless `PLOKE_SKIP_MODEL_TESTS=1`, which skips them with a note.
 
+mod common;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use common::{closed_port, Response, TestServer};
 
 use ploke_embed::{cosine, EmbedConfig, EmbedError, Embedder, LocalBert};
 
 fn model_dir() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap();
     repo.join("target/models/all-MiniLM-L6-v2")
 }
 
@@ -44,7 +52,10 @@ fn embed_one(model: &Embedder, text: &str) -> Vec<f32> {
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -67,7 +78,10 @@ fn matches_independent_numpy_reference() {
         text: String,
         embedding: Vec<f32>,
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/minilm_reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/minilm_reference.json"
+    );
     let refs: Vec<Reference> =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
@@ -83,7 +97,12 @@ fn matches_independent_numpy_reference() {
 fn vectors_have_unit_norm() {
     let Some(model) = model() else { return };
     let vectors = model
-        .embed(&["fn main() {}", "pub struct Runtime { handle: Handle }", "", "ä 漢字 🦀"])
+        .embed(&[
+            "fn main() {}",
+            "pub struct Runtime { handle: Handle }",
+            "",
+            "ä 漢字 🦀",
+        ])
         .unwrap();
     for v in &vectors {
         assert_eq!(v.len(), 384);
@@ -96,7 +115,11 @@ fn vectors_have_unit_norm() {
 fn related_texts_are_closer() {
     let Some(model) = model() else { return };
     let v = model
-        .embed(&["how to spawn a task", "spawn a new asynchronous task", "parse a json number"])
+        .embed(&[
+            "how to spawn a task",
+            "spawn a new asynchronous task",
+            "parse a json number",
+        ])
         .unwrap();
     let related = cosine(&v[0], &v[1]);
     let unrelated = cosine(&v[0], &v[2]);
@@ -110,7 +133,8 @@ fn related_texts_are_closer() {
 #[test]
 fn deterministic() {
     let Some(model) = model() else { return };
-    let text = "impl<T> Sender<T> { pub async fn send(&self, value: T) -> Result<(), SendError<T>> }";
+    let text =
+        "impl<T> Sender<T> { pub async fn send(&self, value: T) -> Result<(), SendError<T>> }";
     let a = embed_one(model, text);
     let b = embed_one(model, text);
     assert!(max_abs_diff(&a, &b) < 1e-6);
@@ -125,7 +149,15 @@ fn batching_and_order_do_not_change_vectors() {
     // Texts much shorter and much longer than the target, so that it is padded in the batch,
     // and more of them than one batch (batch_size is 4 here).
     let long = "pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> ".repeat(20);
-    let mut batch: Vec<&str> = vec!["a", "mod io;", &long, "struct X;", "fn f() {}", &long, "enum E { A, B }"];
+    let mut batch: Vec<&str> = vec![
+        "a",
+        "mod io;",
+        &long,
+        "struct X;",
+        "fn f() {}",
+        &long,
+        "enum E { A, B }",
+    ];
     batch.insert(3, target);
     let vectors = model.embed(&batch).unwrap();
     assert!(
@@ -146,7 +178,9 @@ fn batching_and_order_do_not_change_vectors() {
 #[test]
 fn long_texts_are_truncated_to_max_tokens() {
     let Some(model) = model() else { return };
-    let Embedder::Local(bert) = model else { unreachable!() };
+    let Embedder::Local(bert) = model else {
+        unreachable!()
+    };
     let head = "let x = compute(a, b, c); ".repeat(40); // well past 128 tokens
     let a = format!("{head} fn tail_one() {{}}");
     let b = format!("{head} struct TailTwo;");
@@ -170,11 +204,20 @@ fn missing_files_name_the_directory_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let err = LocalBert::from_dir(dir.path(), &EmbedConfig::default()).unwrap_err();
     assert!(
-        matches!(err, EmbedError::MissingModelFile { file: "model.safetensors", .. }),
+        matches!(
+            err,
+            EmbedError::MissingModelFile {
+                file: "model.safetensors",
+                ..
+            }
+        ),
         "{err:?}"
     );
     let message = err.to_string();
-    assert!(message.contains(&dir.path().display().to_string()), "{message}");
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
     assert!(message.contains("scripts/fetch-models.sh"), "{message}");
 }
 
@@ -182,13 +225,9 @@ fn missing_files_name_the_directory_and_the_fix() {
 fn offline_hub_download_says_what_to_do() {
     // Needs no model: the "hub" is a loopback port where nothing listens.
     let cache = tempfile::tempdir().unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     let mut config = EmbedConfig::default();
     config.local.cache_dir = Some(cache.path().to_path_buf());
-    config.local.hub_endpoint = Some(format!("http://{addr}"));
+    config.local.hub_endpoint = Some(format!("http://{}", closed_port()));
     let err = Embedder::from_config(&config).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, EmbedError::Download { .. }), "{err:?}");
@@ -200,4 +239,66 @@ fn offline_hub_download_says_what_to_do() {
         "{message}"
     );
     assert!(!message.contains('\n'), "one line: {message}");
+}
+
+/// A model hub on loopback serving the model directory the way huggingface.co serves a
+/// repository to `hf-hub`: `GET /{repo}/resolve/main/{file}`, first with `Range: bytes=0-0`
+/// for the metadata (`etag`, `x-repo-commit`, `content-range`), then `Range: bytes=N-`.
+fn fake_hub(dir: &Path, repo: &str) -> TestServer {
+    let mut files = HashMap::new();
+    for name in [
+        "model.safetensors",
+        "tokenizer.json",
+        "config.json",
+        "1_Pooling/config.json",
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let path = format!("/{repo}/resolve/main/{name}");
+        files.insert(path, Arc::new(bytes));
+    }
+    TestServer::start(move |_, request| {
+        let Some(bytes) = files.get(&request.path) else {
+            return Response::new(404, "Entry not found");
+        };
+        let size = bytes.len();
+        let start: usize = request
+            .header("range")
+            .and_then(|r| r.strip_prefix("bytes="))
+            .and_then(|r| r.split('-').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let end = match request.header("range") {
+            Some("bytes=0-0") => 0,
+            _ => size - 1,
+        };
+        Response::new(206, bytes[start..=end].to_vec())
+            .with_header("etag", format!("\"{}\"", blake3::hash(bytes).to_hex()))
+            .with_header("x-repo-commit", "0123456789abcdef0123456789abcdef01234567")
+            .with_header("content-range", format!("bytes {start}-{end}/{size}"))
+    })
+}
+
+#[test]
+fn hub_id_downloads_once_then_works_offline() {
+    let Some(reference) = model() else { return };
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = EmbedConfig::default();
+    config.local.cache_dir = Some(cache.path().to_path_buf());
+
+    let hub = fake_hub(&model_dir(), &config.local.hub_id);
+    config.local.hub_endpoint = Some(hub.url());
+    let downloaded = Embedder::from_config(&config).unwrap();
+    let requests = hub.seen().len();
+    assert!(requests >= 8, "metadata + body for 4 files, got {requests}");
+    drop(hub);
+
+    // Same files, same vectors and the same id as the directory they came from.
+    assert_eq!(downloaded.model_id(), reference.model_id());
+    let text = "pub fn block_on<F: Future>(&self, future: F) -> F::Output";
+    assert!(max_abs_diff(&embed_one(&downloaded, text), &embed_one(reference, text)) < 1e-6);
+
+    // The hub is gone: the cache alone is enough.
+    config.local.hub_endpoint = Some(format!("http://{}", closed_port()));
+    let offline = Embedder::from_config(&config).unwrap();
+    assert_eq!(offline.model_id(), reference.model_id());
 }

@@ -160,14 +160,26 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     let mut cache = std::mem::take(&mut state.parsed);
     let jobs: Vec<(PathBuf, usize, Option<(ContentHash, ParsedFile)>)> =
         files.into_iter().map(|(f, pi)| { let c = cache.remove(&f); (f, pi, c) }).collect();
-    let loaded: Vec<(PathBuf, usize, Loaded)> = jobs
-        .into_par_iter()
-        .map(|(f, pi, c)| {
-            let l = read_one(&f, &rel(&ws.root, &f), c, &parse_opts);
-            progress.inc(1);
-            (f, pi, l)
-        })
-        .collect();
+    // Threads with deep stacks: syn recurses, and most files then parse without the parser
+    // having to switch to a fresh stack segment.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(ploke_parse::RECOMMENDED_STACK_BYTES)
+        .thread_name(|i| format!("ploke-parse-{i}"))
+        .build()
+        .ok();
+    let parse_all = || -> Vec<(PathBuf, usize, Loaded)> {
+        jobs.into_par_iter()
+            .map(|(f, pi, c)| {
+                let l = read_one(&f, &rel(&ws.root, &f), c, &parse_opts);
+                progress.inc(1);
+                (f, pi, l)
+            })
+            .collect()
+    };
+    let loaded = match &pool {
+        Some(p) => p.install(parse_all),
+        None => parse_all(),
+    };
     let mut table: FxHashMap<PathBuf, (usize, Loaded)> = loaded.into_iter().map(|(f, pi, l)| (f, (pi, l))).collect();
     t.lap("parse");
 

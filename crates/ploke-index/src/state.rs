@@ -63,11 +63,20 @@ pub(crate) fn manifest_stamp(path: &Path) -> Option<Manifest> {
     Some(Manifest { path: path.to_path_buf(), size: md.len(), mtime_ns })
 }
 
-/// The manifests whose change means the workspace must be discovered again.
+/// The manifests (and target directories) whose change means the workspace must be
+/// discovered again.
 pub(crate) fn manifests_of(ws: &Workspace) -> Vec<Manifest> {
     let mut paths = vec![ws.root.join("Cargo.toml"), ws.root.join("Cargo.lock")];
     for p in &ws.packages {
         paths.push(p.manifest_dir.join("Cargo.toml"));
+        // Cargo finds targets by file name too (src/main.rs, src/bin/x.rs, tests/y.rs,
+        // build.rs): a file added to or removed from these directories changes their mtime.
+        for dir in ["", "src", "src/bin", "examples", "tests", "benches"] {
+            let d = if dir.is_empty() { p.manifest_dir.clone() } else { p.manifest_dir.join(dir) };
+            if d.is_dir() {
+                paths.push(d);
+            }
+        }
     }
     paths.sort();
     paths.dedup();

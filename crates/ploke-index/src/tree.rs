@@ -55,9 +55,13 @@ pub(crate) fn module_tree<'p>(
     // Lexically those paths never repeat, so without this the tree would grow one level per
     // link hop until the OS gives up resolving (ELOOP), each level a copy of the same items.
     let mut resolved: Vec<Option<PathBuf>> = Vec::new();
+    // Files taken from the queue, and files ever put in it.
     let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
+    let mut queued: FxHashSet<PathBuf> = FxHashSet::default();
+    queued.insert(root.to_path_buf());
     // (file, declared_by, mod-rs-like)
-    let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> = Default::default();
+    let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> =
+        Default::default();
     queue.push_back((root.to_path_buf(), None, true));
     while let Some((path, declared_by, mod_rs_like)) = queue.pop_front() {
         if !seen.insert(path.clone()) {
@@ -75,14 +79,19 @@ pub(crate) fn module_tree<'p>(
             continue;
         };
         let idx = out.len();
-        out.push(TreeFile { path: path.clone(), declared_by });
+        out.push(TreeFile {
+            path: path.clone(),
+            declared_by,
+        });
         resolved.push(path.canonicalize().ok());
         let base = owner_dir(&path, mod_rs_like);
         let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
         for (ii, item) in parsed.items.iter().enumerate() {
             let ii = ii as u32;
-            let Detail::Module { inline, path_attr } = &item.detail else { continue };
+            let Detail::Module { inline, path_attr } = &item.detail else {
+                continue;
+            };
             if item.kind != ItemKind::Module {
                 continue;
             }
@@ -103,41 +112,72 @@ pub(crate) fn module_tree<'p>(
                 (Some(p), Some(d)) => vec![(d.join(p), true)],
                 (None, dir) => {
                     let d = dir.clone().unwrap_or_else(|| base.clone());
-                    vec![(d.join(format!("{}.rs", item.name)), false), (d.join(&item.name).join("mod.rs"), true)]
+                    vec![
+                        (d.join(format!("{}.rs", item.name)), false),
+                        (d.join(&item.name).join("mod.rs"), true),
+                    ]
                 }
             };
-            let found = candidates.iter().map(|(c, m)| (normalize(c), *m)).find(|(c, _)| c.is_file());
+            let found = candidates
+                .iter()
+                .map(|(c, m)| (normalize(c), *m))
+                .find(|(c, _)| c.is_file());
             match found {
                 Some((file, m)) => {
-                    if let Some(again) = linked_ancestor(&file, idx, &out, &resolved) {
+                    let lexical = ancestor(idx, &out, |i| out[i].path == file);
+                    let linked = match lexical {
+                        Some(_) => None,
+                        None => linked_ancestor(&file, idx, &out, &resolved),
+                    };
+                    let problem = if lexical.is_some() {
+                        Some(format!(
+                            "module `{}` points at {} again (module cycle); not followed",
+                            item.name,
+                            display(&file)
+                        ))
+                    } else if let Some(again) = linked {
+                        Some(format!(
+                            "module `{}` at {} is {} again through a symbolic link (module cycle); not followed",
+                            item.name,
+                            display(&file),
+                            display(&out[again].path)
+                        ))
+                    } else if queued.contains(&file) {
+                        // Rust would compile the file twice, as two modules; the index holds a
+                        // file once per crate, under the module that declared it first.
+                        Some(format!(
+                            "module `{}` is {}, which is already another module of this crate; indexed once, under the first",
+                            item.name,
+                            display(&file)
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = problem {
                         skipped.push(Skipped {
                             path: display(&path),
                             line: item.span.start_line,
-                            reason: format!(
-                                "module `{}` at {} is {} again through a symbolic link (module cycle); not followed",
-                                item.name,
-                                display(&file),
-                                display(&out[again].path)
-                            ),
-                            whole_file: false,
-                        });
-                    } else if seen.contains(&file) {
-                        skipped.push(Skipped {
-                            path: display(&path),
-                            line: item.span.start_line,
-                            reason: format!("module `{}` points at {} again (module cycle); not followed", item.name, display(&file)),
+                            reason,
                             whole_file: false,
                         });
                     } else {
+                        queued.insert(file.clone());
                         queue.push_back((file, Some((idx, ii)), m));
                     }
                 }
                 None => {
-                    let tried: Vec<String> = candidates.iter().map(|(c, _)| display(&normalize(c))).collect();
+                    let tried: Vec<String> = candidates
+                        .iter()
+                        .map(|(c, _)| display(&normalize(c)))
+                        .collect();
                     skipped.push(Skipped {
                         path: display(&path),
                         line: item.span.start_line,
-                        reason: format!("module `{}` is declared but its file is missing (looked for {})", item.name, tried.join(" and ")),
+                        reason: format!(
+                            "module `{}` is declared but its file is missing (looked for {})",
+                            item.name,
+                            tried.join(" and ")
+                        ),
                         whole_file: false,
                     });
                 }
@@ -147,16 +187,27 @@ pub(crate) fn module_tree<'p>(
     out
 }
 
-/// The index of the file in `out`, among `parent` and its ancestors, that `file` resolves to
-/// (following symbolic links), if any.
-fn linked_ancestor(file: &Path, parent: usize, out: &[TreeFile], resolved: &[Option<PathBuf>]) -> Option<usize> {
-    let target = file.canonicalize().ok()?;
-    let mut cur = Some(parent);
+/// The first of `from` and its ancestors in the module tree (by `declared_by`) that satisfies
+/// `is`.
+fn ancestor(from: usize, out: &[TreeFile], is: impl Fn(usize) -> bool) -> Option<usize> {
+    let mut cur = Some(from);
     while let Some(i) = cur {
-        if resolved[i].as_ref() == Some(&target) {
+        if is(i) {
             return Some(i);
         }
         cur = out[i].declared_by.map(|(p, _)| p);
     }
     None
+}
+
+/// The index of the file in `out`, among `parent` and its ancestors, that `file` resolves to
+/// (following symbolic links), if any.
+fn linked_ancestor(
+    file: &Path,
+    parent: usize,
+    out: &[TreeFile],
+    resolved: &[Option<PathBuf>],
+) -> Option<usize> {
+    let target = file.canonicalize().ok()?;
+    ancestor(parent, out, |i| resolved[i].as_ref() == Some(&target))
 }

@@ -49,24 +49,42 @@ fn index_checked(p: &Project) -> (IndexReport, Graph) {
     let db = p.db("db");
     let (report, _) = index_within(p, &db, Duration::from_secs(60));
     let g = load(&db);
-    assert_eq!(report.skipped, g.skipped, "the report lists the stored problems");
+    assert_eq!(
+        report.skipped, g.skipped,
+        "the report lists the stored problems"
+    );
     let (again, _) = index_within(p, &db, Duration::from_secs(60));
-    assert_eq!(again.skipped, report.skipped, "a re-index reports the same problems, once each");
-    assert_eq!(again.delta_rows, 0, "a re-index of an unchanged tree writes nothing");
+    assert_eq!(
+        again.skipped, report.skipped,
+        "a re-index reports the same problems, once each"
+    );
+    assert_eq!(
+        again.delta_rows, 0,
+        "a re-index of an unchanged tree writes nothing"
+    );
     assert_eq!(load(&db), g);
     (report, g)
 }
 
 /// The problems as (file, line, whole file?), sorted.
 fn problems(g: &Graph) -> Vec<(String, u32, bool)> {
-    let mut v: Vec<_> = g.skipped.iter().map(|s| (s.path.clone(), s.line, s.whole_file)).collect();
+    let mut v: Vec<_> = g
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.line, s.whole_file))
+        .collect();
     v.sort();
     v
 }
 
 fn problem<'g>(g: &'g Graph, path: &str) -> &'g Skipped {
     let found: Vec<&Skipped> = g.skipped.iter().filter(|s| s.path == path).collect();
-    assert_eq!(found.len(), 1, "exactly one problem for {path}: {:?}", g.skipped);
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one problem for {path}: {:?}",
+        g.skipped
+    );
     found[0]
 }
 
@@ -109,28 +127,50 @@ fn first_bad( { }
 
 pub fn last() {}
 ";
-    let p = Project::new("midbroken", &[("src/lib.rs", lib), ("src/shapes.rs", shapes)]);
+    let p = Project::new(
+        "midbroken",
+        &[("src/lib.rs", lib), ("src/shapes.rs", shapes)],
+    );
     let (report, g) = index_checked(&p);
 
     // The item with the error is gone; those before and after it are there, with their edges.
-    assert_eq!(fns(&g), ["midbroken::After::after", "midbroken::before"], "{:#?}", g.nodes);
+    assert_eq!(
+        fns(&g),
+        ["midbroken::After::after", "midbroken::before"],
+        "{:#?}",
+        g.nodes
+    );
     node(&g, "midbroken::After");
-    edge(&g, "midbroken::After::after", EdgeKind::Calls, "midbroken::before");
+    edge(
+        &g,
+        "midbroken::After::after",
+        EdgeKind::Calls,
+        "midbroken::before",
+    );
 
     // One problem for the partly parsed file, at the line of the error.
     let s = problem(&g, "src/lib.rs");
     assert_eq!(s.line, line_of(lib, "let = ;"));
     assert!(!s.whole_file);
     assert!(s.reason.contains("syntax error"), "{s}");
-    assert!(s.reason.contains("before and after"), "says the rest of the file is indexed: {s}");
-    assert_eq!(s.to_string(), format!("src/lib.rs:{}: {}", s.line, s.reason));
+    assert!(
+        s.reason.contains("before and after"),
+        "says the rest of the file is indexed: {s}"
+    );
+    assert_eq!(
+        s.to_string(),
+        format!("src/lib.rs:{}: {}", s.line, s.reason)
+    );
 
     // Unbalanced delimiters cannot even be tokenized: the whole file is out, reported once at
     // the first bad line, and the module that declares it is still there.
     let s = problem(&g, "src/shapes.rs");
     assert!(s.whole_file, "{s}");
     assert!(s.reason.contains("syntax error"), "{s}");
-    assert!(s.line >= 1 && s.line <= 3, "points at or before the bad line: {s}");
+    assert!(
+        s.line >= 1 && s.line <= 3,
+        "points at or before the bad line: {s}"
+    );
     assert_eq!(children(&g, "midbroken::shapes"), 0);
     assert_eq!(g.skipped.len(), 2, "{:?}", g.skipped);
     assert_eq!(report.files, 2);
@@ -158,9 +198,18 @@ pub fn c() {}
 #[test]
 fn invalid_utf8_is_skipped_with_the_line_of_the_first_bad_byte() {
     let lib = "pub mod latin1;\npub mod fine;\n\npub fn root() -> u32 { fine::ok() }\n";
-    let p = Project::new("utf", &[("src/lib.rs", lib), ("src/fine.rs", "pub fn ok() -> u32 { 1 }\n")]);
+    let p = Project::new(
+        "utf",
+        &[
+            ("src/lib.rs", lib),
+            ("src/fine.rs", "pub fn ok() -> u32 { 1 }\n"),
+        ],
+    );
     // Latin-1 `é` (0xE9) on line 3.
-    p.write("src/latin1.rs", b"// Latin-1 file\npub fn ok() {}\npub fn caf\xe9() {}\npub fn after() {}\n");
+    p.write(
+        "src/latin1.rs",
+        b"// Latin-1 file\npub fn ok() {}\npub fn caf\xe9() {}\npub fn after() {}\n",
+    );
     let (_, g) = index_checked(&p);
 
     let s = problem(&g, "src/latin1.rs");
@@ -180,7 +229,9 @@ fn huge_generated_file_is_skipped_quickly() {
     let mut big = String::from("// @generated\n");
     let mut i = 0;
     while big.len() < 10 * 1024 * 1024 {
-        big.push_str(&format!("pub const C{i}: u64 = {i}; pub fn f{i}() -> u64 {{ C{i} * 2 }}\n"));
+        big.push_str(&format!(
+            "pub const C{i}: u64 = {i}; pub fn f{i}() -> u64 {{ C{i} * 2 }}\n"
+        ));
         i += 1;
     }
     let lib = "pub mod generated;\n\npub fn small() -> u32 { 2 }\n";
@@ -194,7 +245,10 @@ fn huge_generated_file_is_skipped_quickly() {
     let s = problem(&g, "src/generated.rs");
     assert!(s.whole_file, "{s}");
     assert_eq!(s.line, 1);
-    assert!(s.reason.contains(&big.len().to_string()), "names the size: {s}");
+    assert!(
+        s.reason.contains(&big.len().to_string()),
+        "names the size: {s}"
+    );
     assert!(s.reason.contains("limit"), "says why: {s}");
     assert_eq!(g.skipped.len(), 1, "{:?}", g.skipped);
     assert_eq!(children(&g, "huge::generated"), 0);
@@ -219,12 +273,23 @@ fn parse_limit_is_configurable() {
         ..Default::default()
     };
     let report = ploke_index::index(&p.root, &opts, &ploke_index::NoProgress).unwrap();
-    assert_eq!(problems(&load(&p.db("db"))), [("src/big.rs".to_string(), 1, true)], "{:?}", report.skipped);
+    assert_eq!(
+        problems(&load(&p.db("db"))),
+        [("src/big.rs".to_string(), 1, true)],
+        "{:?}",
+        report.skipped
+    );
 }
 
 #[test]
 fn empty_files_are_fine() {
-    let p = Project::new("empty", &[("src/lib.rs", "pub mod nothing;\npub mod blank;\npub fn f() {}\n")]);
+    let p = Project::new(
+        "empty",
+        &[(
+            "src/lib.rs",
+            "pub mod nothing;\npub mod blank;\npub fn f() {}\n",
+        )],
+    );
     p.write("src/nothing.rs", "");
     p.write("src/blank.rs", "\n\n   \n");
     let (_, g) = index_checked(&p);
@@ -232,7 +297,14 @@ fn empty_files_are_fine() {
     assert_eq!(children(&g, "empty::nothing"), 0);
     assert_eq!(children(&g, "empty::blank"), 0);
     let lines: Vec<(&str, u32)> = g.files.iter().map(|f| (f.path.as_str(), f.lines)).collect();
-    assert_eq!(lines, [("src/blank.rs", 3), ("src/lib.rs", 3), ("src/nothing.rs", 0)]);
+    assert_eq!(
+        lines,
+        [
+            ("src/blank.rs", 3),
+            ("src/lib.rs", 3),
+            ("src/nothing.rs", 0)
+        ]
+    );
     node(&g, "empty::f");
 
     // A crate whose root file is empty is an indexed crate with nothing in it.
@@ -256,7 +328,10 @@ fn bom_and_shebang_keep_spans_exact() {
         ("bom::script::second", script, "pub fn second() -> u8 { 2 }"),
     ] {
         let n = node(&g, path);
-        assert_eq!(&text[n.span.start_byte as usize..n.span.end_byte as usize], item);
+        assert_eq!(
+            &text[n.span.start_byte as usize..n.span.end_byte as usize],
+            item
+        );
         assert_eq!(n.span.start_line, line_of(text, item));
     }
 }
@@ -291,20 +366,38 @@ pub fn lib_fn() -> u32 { present::here() }
     assert_eq!(absent_line, line_of(lib, "/// Declared, never written."));
     assert_eq!(
         problems(&g),
-        [("src/lib.rs".to_string(), absent_line, false), ("src/shared.rs".to_string(), 1, false)],
+        [
+            ("src/lib.rs".to_string(), absent_line, false),
+            ("src/shared.rs".to_string(), 1, false)
+        ],
         "{:?}",
         g.skipped
     );
     let s = problem(&g, "src/lib.rs");
     assert!(s.reason.contains("`absent`"), "names the module: {s}");
-    assert!(s.reason.contains("src/absent.rs") && s.reason.contains("src/absent/mod.rs"), "says where it looked: {s}");
+    assert!(
+        s.reason.contains("src/absent.rs") && s.reason.contains("src/absent/mod.rs"),
+        "says where it looked: {s}"
+    );
     // Everything else is there, in both targets.
-    edge(&g, "missing::lib_fn", EdgeKind::Calls, "missing::present::here");
+    edge(
+        &g,
+        "missing::lib_fn",
+        EdgeKind::Calls,
+        "missing::present::here",
+    );
     // The lib and the bin are both crates called `missing`: one `s` in each, with its own id.
-    let s_ids: std::collections::BTreeSet<_> =
-        g.nodes.iter().filter(|n| n.path == "missing::shared::s").map(|n| n.id).collect();
+    let s_ids: std::collections::BTreeSet<_> = g
+        .nodes
+        .iter()
+        .filter(|n| n.path == "missing::shared::s")
+        .map(|n| n.id)
+        .collect();
     assert_eq!(s_ids.len(), 2);
-    assert!(g.nodes.iter().any(|n| n.kind == ItemKind::Fn && n.name == "main"));
+    assert!(g
+        .nodes
+        .iter()
+        .any(|n| n.kind == ItemKind::Fn && n.name == "main"));
     assert_eq!(g.crates.len(), 2);
     // The declared module is an (empty) node, so the declaration can still be found.
     assert_eq!(children(&g, "missing::absent"), 0);
@@ -349,31 +442,124 @@ pub fn top() -> u32 { real::inner() }
     // The real items are indexed once, under their own paths (not through a link).
     edge(&g, "loops::top", EdgeKind::Calls, "loops::real::inner");
     assert_eq!(g.nodes.iter().filter(|n| n.name == "inner").count(), 1);
-    assert!(g.files.iter().all(|f| !f.path.contains("cycle/")), "links to directories are not followed");
+    assert!(
+        g.files.iter().all(|f| !f.path.contains("cycle/")),
+        "links to directories are not followed"
+    );
     node(&g, "loops::nest::level");
 
     // `ping`'s file cannot be resolved: reported once, at its declaration.
-    let ping: Vec<&Skipped> = g.skipped.iter().filter(|s| s.reason.contains("`ping`")).collect();
+    let ping: Vec<&Skipped> = g
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("`ping`"))
+        .collect();
     assert_eq!(ping.len(), 1, "{:?}", g.skipped);
-    assert_eq!((ping[0].path.as_str(), ping[0].line), ("src/lib.rs", line_of(lib, "pub mod ping;")));
+    assert_eq!(
+        (ping[0].path.as_str(), ping[0].line),
+        ("src/lib.rs", line_of(lib, "pub mod ping;"))
+    );
 
     // `nest` reaches itself again through the link: one module cycle, reported once at the
     // declaration, and the items of `nest` are indexed once (not once per link hop).
     assert_eq!(g.nodes.iter().filter(|n| n.name == "level").count(), 1);
-    let cycle: Vec<&Skipped> = g.skipped.iter().filter(|s| s.reason.contains("`nest`")).collect();
+    let cycle: Vec<&Skipped> = g
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("`nest`"))
+        .collect();
     assert_eq!(cycle.len(), 1, "{:?}", g.skipped);
-    assert_eq!((cycle[0].path.as_str(), cycle[0].line), ("src/nest/mod.rs", 1));
-    assert!(cycle[0].reason.contains("cycle") && cycle[0].reason.contains("src/nest/mod.rs"), "{}", cycle[0]);
+    assert_eq!(
+        (cycle[0].path.as_str(), cycle[0].line),
+        ("src/nest/mod.rs", 1)
+    );
+    assert!(
+        cycle[0].reason.contains("cycle") && cycle[0].reason.contains("src/nest/mod.rs"),
+        "{}",
+        cycle[0]
+    );
     assert_eq!(children(&g, "loops::nest::nest"), 0);
     assert_eq!(g.skipped.len(), 2, "{:?}", g.skipped);
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
 
 #[test]
+fn module_cycles_and_files_included_twice() {
+    let lib = "\
+#[path = \"common.rs\"]
+pub mod first;
+#[path = \"common.rs\"]
+pub mod second;
+#[path = \"lib.rs\"]
+mod itself;
+pub mod sub;
+
+pub fn top() {}
+";
+    let p = Project::new(
+        "cyc",
+        &[
+            ("src/lib.rs", lib),
+            ("src/common.rs", "pub fn shared() {}\n"),
+            ("src/sub.rs", "pub mod back;\n"),
+            // A grandchild that points back at the crate root.
+            (
+                "src/sub/back.rs",
+                "#[path = \"../lib.rs\"]\npub mod root_again;\npub fn b() {}\n",
+            ),
+        ],
+    );
+    let (_, g) = index_checked(&p);
+    // The first declaration gets the file; the second is reported (a file is indexed once).
+    node(&g, "cyc::first::shared");
+    assert_eq!(children(&g, "cyc::second"), 0);
+    node(&g, "cyc::sub::back::b");
+    let at = |s: &Skipped| (s.path.clone(), s.line);
+    let mut found: Vec<(String, u32)> = g.skipped.iter().map(at).collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "src/lib.rs".to_string(),
+                line_of(lib, "pub mod second;") - 1
+            ),
+            (
+                "src/lib.rs".to_string(),
+                line_of(lib, "#[path = \"lib.rs\"]")
+            ),
+            ("src/sub/back.rs".to_string(), 1),
+        ],
+        "{:#?}",
+        g.skipped
+    );
+    for s in &g.skipped {
+        assert!(!s.reason.contains("symbolic link"), "no link involved: {s}");
+        if s.reason.contains("`second`") {
+            assert!(
+                s.reason.contains("src/common.rs") && s.reason.contains("already"),
+                "{s}"
+            );
+        } else {
+            assert!(
+                s.reason.contains("module cycle") && s.reason.contains("src/lib.rs"),
+                "{s}"
+            );
+        }
+    }
+}
+
+#[test]
 fn unreadable_file_is_reported_once() {
     use std::os::unix::fs::PermissionsExt;
     let lib = "pub mod locked;\npub mod open;\npub fn f() -> u32 { open::g() }\n";
-    let p = Project::new("perm", &[("src/lib.rs", lib), ("src/open.rs", "pub fn g() -> u32 { 1 }\n")]);
+    let p = Project::new(
+        "perm",
+        &[
+            ("src/lib.rs", lib),
+            ("src/open.rs", "pub fn g() -> u32 { 1 }\n"),
+        ],
+    );
     p.write("src/locked.rs", "pub fn secret() {}\n");
     let locked = p.path("src/locked.rs");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
@@ -410,9 +596,15 @@ pub fn entry() -> u32 { good::work() + syntax::fine() }
         "everything",
         &[
             ("src/lib.rs", lib),
-            ("src/syntax.rs", "pub fn fine() -> u32 { 1 }\nfn nope() { let = ; }\npub fn also_fine() {}\n"),
+            (
+                "src/syntax.rs",
+                "pub fn fine() -> u32 { 1 }\nfn nope() { let = ; }\npub fn also_fine() {}\n",
+            ),
             ("src/empty.rs", ""),
-            ("src/good.rs", "pub fn work() -> u32 { helper() }\nfn helper() -> u32 { 2 }\n"),
+            (
+                "src/good.rs",
+                "pub fn work() -> u32 { helper() }\nfn helper() -> u32 { 2 }\n",
+            ),
             // Not in the module tree: never reported, never indexed.
             ("src/orphan.rs", "fn orphan( {\n"),
         ],
@@ -441,6 +633,100 @@ pub fn entry() -> u32 { good::work() + syntax::fine() }
         ]
     );
     assert_eq!(report.orphan_files, ["src/orphan.rs"]);
-    edge(&g, "everything::good::work", EdgeKind::Calls, "everything::good::helper");
-    edge(&g, "everything::entry", EdgeKind::Calls, "everything::syntax::fine");
+    edge(
+        &g,
+        "everything::good::work",
+        EdgeKind::Calls,
+        "everything::good::helper",
+    );
+    edge(
+        &g,
+        "everything::entry",
+        EdgeKind::Calls,
+        "everything::syntax::fine",
+    );
+}
+
+/// Set (to a project root) in the child process that `deep_code_never_crashes_the_run` starts.
+const CHILD_ENV: &str = "PLOKE_TEST_INDEX_IN_CHILD";
+
+/// Does nothing in a normal run. In a child process started by
+/// `deep_code_never_crashes_the_run` it indexes the project there: a stack overflow aborts the
+/// whole process, which only a separate process can observe and survive.
+#[test]
+fn index_in_child_process() {
+    let Some(root) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let root = std::path::PathBuf::from(root);
+    common::index_dir(&root, &root.with_file_name("db"));
+}
+
+#[test]
+fn deep_code_never_crashes_the_run() {
+    // Shapes syn parses (or that are dropped / visited) recursively without brackets nesting.
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "else-if chain",
+            format!(
+                "pub fn deep(x: u32) -> u8 {{ if x == 0 {{ 1 }} {}else {{ 2 }} }}",
+                "else if x == 1 { 1 } ".repeat(30_000)
+            ),
+        ),
+        (
+            "closure chain",
+            format!("pub fn deep() {{ let _ = {}1; }}", "|x| ".repeat(5_000)),
+        ),
+        (
+            "return chain",
+            format!("pub fn deep() {{ {}; }}", "return ".repeat(5_000)),
+        ),
+        (
+            "sum chain",
+            format!("pub fn deep() -> u64 {{ 1{} }}", " + 1".repeat(30_000)),
+        ),
+        (
+            "cast chain",
+            format!("pub fn deep() -> u8 {{ 1{} }}", " as u8".repeat(20_000)),
+        ),
+        (
+            "assignment chain",
+            format!(
+                "pub fn deep() {{ let mut a = 0; {}1; }}",
+                "a = ".repeat(20_000)
+            ),
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (name, body) in cases {
+        let lib = format!("pub fn before() {{}}\n{body}\npub fn after() {{}}\n");
+        let p = Project::new("deep", &[("src/lib.rs", &lib)]);
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "index_in_child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &p.root)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = err.lines().rev().take(3).collect();
+            failed.push(format!("{name}: the run died ({}): {tail:?}", out.status));
+            continue;
+        }
+        let g = load(&p.db("db"));
+        assert!(
+            has_node(&g, "deep::before") && has_node(&g, "deep::after"),
+            "{name}: the rest is indexed"
+        );
+        assert!(
+            has_node(&g, "deep::deep") || g.skipped.len() == 1,
+            "{name}: indexed or reported: {:?}",
+            g.skipped
+        );
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
 }

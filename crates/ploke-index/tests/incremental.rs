@@ -65,14 +65,22 @@ const GONE: &str = "pub fn old() -> f64 {\n    0.0\n}\n";
 fn project() -> Project {
     Project::new(
         "inc",
-        &[("src/lib.rs", LIB), ("src/shapes.rs", SHAPES), ("src/util.rs", UTIL), ("src/gone.rs", GONE)],
+        &[
+            ("src/lib.rs", LIB),
+            ("src/shapes.rs", SHAPES),
+            ("src/util.rs", UTIL),
+            ("src/gone.rs", GONE),
+        ],
     )
 }
 
 /// The stored text of every file, by path.
 fn sources(db: &Path, g: &Graph) -> BTreeMap<String, Option<String>> {
     let db = ploke_db::Db::open(db).unwrap();
-    g.files.iter().map(|f| (f.path.clone(), db.source(&f.path).unwrap())).collect()
+    g.files
+        .iter()
+        .map(|f| (f.path.clone(), db.source(&f.path).unwrap()))
+        .collect()
 }
 
 /// Index incrementally into `db`, then check the result against a clean index of the same tree:
@@ -82,19 +90,48 @@ fn sources(db: &Path, g: &Graph) -> BTreeMap<String, Option<String>> {
 fn reindex_and_compare(p: &Project, db: &Path, step: &str) -> (IndexReport, Graph) {
     let report = p.index(db);
     let incremental = load(db);
-    let clean_dir = tempfile::Builder::new().prefix("clean-").tempdir_in(p.tmp.path()).unwrap();
+    let clean_dir = tempfile::Builder::new()
+        .prefix("clean-")
+        .tempdir_in(p.tmp.path())
+        .unwrap();
     let clean_report = p.index(clean_dir.path());
     let clean = load(clean_dir.path());
     common::assert_same_graph(&incremental, &clean, step);
-    assert_eq!(sources(db, &incremental), sources(clean_dir.path(), &clean), "{step}: stored source text");
+    assert_eq!(
+        sources(db, &incremental),
+        sources(clean_dir.path(), &clean),
+        "{step}: stored source text"
+    );
     for f in &incremental.files {
         let on_disk = std::fs::read_to_string(p.path(&f.path)).unwrap();
-        assert_eq!(sources(db, &incremental)[&f.path].as_deref(), Some(on_disk.as_str()), "{step}: {}", f.path);
+        assert_eq!(
+            sources(db, &incremental)[&f.path].as_deref(),
+            Some(on_disk.as_str()),
+            "{step}: {}",
+            f.path
+        );
     }
     // What the report counts is what the clean run counts.
-    let counts = |r: &IndexReport| (r.crates, r.files, r.nodes, r.edges, r.unresolved, r.skipped.clone(), r.orphan_files.clone());
-    assert_eq!(counts(&report), counts(&clean_report), "{step}: report counts");
-    assert_eq!(report.skipped, incremental.skipped, "{step}: reported problems are the stored ones");
+    let counts = |r: &IndexReport| {
+        (
+            r.crates,
+            r.files,
+            r.nodes,
+            r.edges,
+            r.unresolved,
+            r.skipped.clone(),
+            r.orphan_files.clone(),
+        )
+    };
+    assert_eq!(
+        counts(&report),
+        counts(&clean_report),
+        "{step}: report counts"
+    );
+    assert_eq!(
+        report.skipped, incremental.skipped,
+        "{step}: reported problems are the stored ones"
+    );
     (report, incremental)
 }
 
@@ -113,7 +150,11 @@ fn assert_ids_kept(before: &Graph, after: &Graph, step: &str) {
 #[track_caller]
 fn assert_noop(p: &Project, db: &Path, expected: &Graph, step: &str) {
     let r = p.index(db);
-    assert_eq!((r.parsed_files, r.delta_rows), (0, 0), "{step}: a re-index with no change");
+    assert_eq!(
+        (r.parsed_files, r.delta_rows),
+        (0, 0),
+        "{step}: a re-index with no change"
+    );
     assert_eq!(&load(db), expected, "{step}: unchanged");
 }
 
@@ -136,7 +177,10 @@ fn edits_then_reindex_equals_clean_index() {
     let (r, g) = reindex_and_compare(&p, &db, "modify a fn body");
     assert_eq!(r.parsed_files, 1, "only the edited file is parsed");
     assert!(r.delta_rows > 0);
-    let (old, new) = (node(&prev, "inc::util::helper"), node(&g, "inc::util::helper"));
+    let (old, new) = (
+        node(&prev, "inc::util::helper"),
+        node(&g, "inc::util::helper"),
+    );
     assert_eq!(old.id, new.id);
     assert_ne!(old.content_hash, new.content_hash);
     assert_eq!(new.span.end_line, old.span.end_line + 1);
@@ -145,23 +189,45 @@ fn edits_then_reindex_equals_clean_index() {
     prev = g;
 
     // 2. A new file and its `mod` declaration.
-    p.write("src/extra.rs", "pub fn extra() -> f64 {\n    crate::util::helper(3.0)\n}\n");
-    p.edit("src/lib.rs", "pub mod util;\n", "pub mod util;\npub mod extra;\n");
+    p.write(
+        "src/extra.rs",
+        "pub fn extra() -> f64 {\n    crate::util::helper(3.0)\n}\n",
+    );
+    p.edit(
+        "src/lib.rs",
+        "pub mod util;\n",
+        "pub mod util;\npub mod extra;\n",
+    );
     let (r, g) = reindex_and_compare(&p, &db, "add a file and its mod declaration");
     assert_eq!(r.parsed_files, 2);
-    common::edge(&g, "inc::extra::extra", EdgeKind::Calls, "inc::util::helper");
+    common::edge(
+        &g,
+        "inc::extra::extra",
+        EdgeKind::Calls,
+        "inc::util::helper",
+    );
     assert_ids_kept(&prev, &g, "add a file");
     prev = g;
 
     // 3. A file is deleted (its declaration stays: one problem), then the declaration goes too.
     p.remove("src/gone.rs");
     let (r, g) = reindex_and_compare(&p, &db, "delete a file");
-    assert_eq!(r.parsed_files, 0, "nothing left to parse: the other files are unchanged");
+    assert_eq!(
+        r.parsed_files, 0,
+        "nothing left to parse: the other files are unchanged"
+    );
     assert!(g.files.iter().all(|f| f.path != "src/gone.rs"));
     assert!(g.nodes.iter().all(|n| n.path != "inc::gone::old"));
     assert_eq!(g.skipped.len(), 1, "{:?}", g.skipped);
     assert!(g.skipped[0].reason.contains("`gone`"));
-    assert!(ploke_db::Db::open(&db).unwrap().source("src/gone.rs").unwrap().is_none(), "stale text removed");
+    assert!(
+        ploke_db::Db::open(&db)
+            .unwrap()
+            .source("src/gone.rs")
+            .unwrap()
+            .is_none(),
+        "stale text removed"
+    );
     assert_ids_kept(&prev, &g, "delete a file");
     p.edit("src/lib.rs", "mod gone;\n", "");
     p.edit("src/lib.rs", " + gone::old()", "");
@@ -179,7 +245,10 @@ fn edits_then_reindex_equals_clean_index() {
     }
     let (r, g) = reindex_and_compare(&p, &db, "rename an item");
     assert_eq!(r.parsed_files, 2);
-    assert!(g.nodes.iter().all(|n| !n.path.contains("Circle")), "no trace of the old name");
+    assert!(
+        g.nodes.iter().all(|n| !n.path.contains("Circle")),
+        "no trace of the old name"
+    );
     node(&g, "inc::shapes::Round");
     let round_area = node(&g, "inc::shapes::<Round as Shape>::area").id;
     assert_ne!(round_area, area_id, "a renamed item is a new item");
@@ -205,12 +274,21 @@ fn edits_then_reindex_equals_clean_index() {
 
     // 6. Cargo.toml gains a bin target.
     p.write("src/bin/tool.rs", "fn main() {\n    inc::entry();\n}\n");
-    let manifest = p.read("Cargo.toml").replace("[workspace]", "[[bin]]\nname = \"tool\"\npath = \"src/bin/tool.rs\"\n\n[workspace]");
+    let manifest = p.read("Cargo.toml").replace(
+        "[workspace]",
+        "[[bin]]\nname = \"tool\"\npath = \"src/bin/tool.rs\"\n\n[workspace]",
+    );
     p.write("Cargo.toml", manifest);
     let (r, g) = reindex_and_compare(&p, &db, "add a bin target in Cargo.toml");
     assert_eq!(r.crates, 2);
     assert_eq!(r.parsed_files, 1);
-    assert!(g.crates.iter().any(|c| c.name == "tool" && c.kind == ploke_core::TargetKind::Bin), "{:?}", g.crates);
+    assert!(
+        g.crates
+            .iter()
+            .any(|c| c.name == "tool" && c.kind == ploke_core::TargetKind::Bin),
+        "{:?}",
+        g.crates
+    );
     node(&g, "tool::main");
     assert_ids_kept(&prev, &g, "add a bin target");
     assert_noop(&p, &db, &g, "after adding a bin target");
@@ -223,7 +301,11 @@ fn edits_then_reindex_equals_clean_index() {
     assert_eq!(r.delta_rows, 0, "the database already holds this graph");
     assert_eq!(g2, g);
     std::fs::remove_file(db.join("state.bin")).unwrap();
-    p.edit("src/util.rs", "pub(crate) fn unused() {}\n", "pub(crate) fn unused() {}\n\npub fn more() {}\n");
+    p.edit(
+        "src/util.rs",
+        "pub(crate) fn unused() {}\n",
+        "pub(crate) fn unused() {}\n\npub fn more() {}\n",
+    );
     let (r, g3) = reindex_and_compare(&p, &db, "edit with no cache");
     assert!(r.delta_rows > 0);
     node(&g3, "inc::util::more");
@@ -274,13 +356,27 @@ fn ids_of_unchanged_items_never_change() {
     let db = p.db("db");
     p.index(&db);
     let g0 = load(&db);
-    let ids0: BTreeMap<String, NodeId> = g0.nodes.iter().map(|n| (format!("{}|{}", n.path, n.kind), n.id)).collect();
+    let ids0: BTreeMap<String, NodeId> = g0
+        .nodes
+        .iter()
+        .map(|n| (format!("{}|{}", n.path, n.kind), n.id))
+        .collect();
 
     // Edits that move items around without renaming them: new lines above, bodies changed,
     // a new sibling item, reordered items.
-    p.edit("src/lib.rs", "//! The demo crate.\n", "//! The demo crate.\n\n// a comment\n\n");
+    p.edit(
+        "src/lib.rs",
+        "//! The demo crate.\n",
+        "//! The demo crate.\n\n// a comment\n\n",
+    );
     p.edit("src/util.rs", "pub(crate) fn unused() {}\n", "");
-    p.write("src/util.rs", format!("pub(crate) fn unused() {{}}\n\npub const K: u8 = 1;\n\n{}", p.read("src/util.rs")));
+    p.write(
+        "src/util.rs",
+        format!(
+            "pub(crate) fn unused() {{}}\n\npub const K: u8 = 1;\n\n{}",
+            p.read("src/util.rs")
+        ),
+    );
     let (_, g1) = reindex_and_compare(&p, &db, "moves");
     for n in &g1.nodes {
         if let Some(old) = ids0.get(&format!("{}|{}", n.path, n.kind)) {
@@ -288,11 +384,23 @@ fn ids_of_unchanged_items_never_change() {
         }
     }
     // And the same tree indexed somewhere else entirely gives the same ids.
-    let copy = tempfile::Builder::new().prefix("ploke-copy-").tempdir().unwrap();
+    let copy = tempfile::Builder::new()
+        .prefix("ploke-copy-")
+        .tempdir()
+        .unwrap();
     let root = copy.path().join("inc");
-    std::process::Command::new("cp").arg("-r").arg(&p.root).arg(&root).status().unwrap();
+    std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&p.root)
+        .arg(&root)
+        .status()
+        .unwrap();
     common::index_dir(&root, &copy.path().join("db"));
-    assert_eq!(load(&copy.path().join("db")), g1, "ids and everything else do not depend on where the tree is");
+    assert_eq!(
+        load(&copy.path().join("db")),
+        g1,
+        "ids and everything else do not depend on where the tree is"
+    );
 }
 
 #[test]
@@ -330,7 +438,10 @@ fn a_new_target_file_found_by_cargo_auto_discovery() {
     p.write("src/main.rs", "fn main() {\n    inc::entry();\n}\n");
     let (r, g) = reindex_and_compare(&p, &db, "add src/main.rs");
     assert_eq!(r.crates, 2);
-    assert!(g.crates.iter().any(|c| c.kind == ploke_core::TargetKind::Bin));
+    assert!(g
+        .crates
+        .iter()
+        .any(|c| c.kind == ploke_core::TargetKind::Bin));
     p.write("src/bin/other.rs", "fn main() {}\n");
     reindex_and_compare(&p, &db, "add src/bin/other.rs");
     p.remove("src/main.rs");
@@ -342,7 +453,11 @@ fn gitignore_changes_are_picked_up() {
     let p = project();
     let db = p.db("db");
     p.write("src/generated/mod.rs", "pub fn gen() {}\n");
-    p.edit("src/lib.rs", "pub mod util;\n", "pub mod util;\npub mod generated;\n");
+    p.edit(
+        "src/lib.rs",
+        "pub mod util;\n",
+        "pub mod util;\npub mod generated;\n",
+    );
     p.index(&db);
     // A module file that becomes ignored is still reached through its `mod` declaration.
     p.write(".gitignore", "src/generated/\n");
@@ -366,23 +481,43 @@ fn moves_and_manifest_edits() {
     assert_eq!(node(&g, "inc::util::helper").file, "src/util/mod.rs");
 
     // An inline module moves out to its own file, and a file module moves inline.
-    p.edit("src/lib.rs", "mod gone;\n", "mod gone {\n    pub fn old() -> f64 {\n        0.0\n    }\n}\n");
+    p.edit(
+        "src/lib.rs",
+        "mod gone;\n",
+        "mod gone {\n    pub fn old() -> f64 {\n        0.0\n    }\n}\n",
+    );
     p.remove("src/gone.rs");
     reindex_and_compare(&p, &db, "file module -> inline module");
-    p.edit("src/lib.rs", "mod gone {\n    pub fn old() -> f64 {\n        0.0\n    }\n}\n", "mod gone;\n");
+    p.edit(
+        "src/lib.rs",
+        "mod gone {\n    pub fn old() -> f64 {\n        0.0\n    }\n}\n",
+        "mod gone;\n",
+    );
     p.write("src/gone.rs", GONE);
     reindex_and_compare(&p, &db, "inline module -> file module");
 
     // The package is renamed: every id changes with the crate name, and nothing of the old
     // name is left behind.
-    p.write("Cargo.toml", p.read("Cargo.toml").replace("name = \"inc\"", "name = \"renamed\""));
-    p.edit("src/lib.rs", "pub use shapes::Circle;", "pub use crate::shapes::Circle;");
+    p.write(
+        "Cargo.toml",
+        p.read("Cargo.toml")
+            .replace("name = \"inc\"", "name = \"renamed\""),
+    );
+    p.edit(
+        "src/lib.rs",
+        "pub use shapes::Circle;",
+        "pub use crate::shapes::Circle;",
+    );
     let (_, g) = reindex_and_compare(&p, &db, "rename the package");
     assert!(g.nodes.iter().all(|n| n.crate_name == "renamed"));
     node(&g, "renamed::util::helper");
 
     // An explicit rebuild gives the same graph and writes it whole.
-    let opts = ploke_index::IndexOptions { db_dir: Some(db.clone()), rebuild: true, ..Default::default() };
+    let opts = ploke_index::IndexOptions {
+        db_dir: Some(db.clone()),
+        rebuild: true,
+        ..Default::default()
+    };
     let r = ploke_index::index(&p.root, &opts, &ploke_index::NoProgress).unwrap();
     assert_eq!(load(&db), g);
     assert_eq!(r.parsed_files, 4);
@@ -401,13 +536,19 @@ fn a_moved_workspace_keeps_its_index() {
     std::fs::rename(&p.root, &moved).unwrap();
     let r = ploke_index::index(&moved, &opts, &ploke_index::NoProgress).unwrap();
     assert_eq!(r.db_dir, moved.canonicalize().unwrap().join(".ploke"));
-    assert_eq!(r.delta_rows, 0, "paths are stored relative to the workspace: nothing to rewrite");
+    assert_eq!(
+        r.delta_rows, 0,
+        "paths are stored relative to the workspace: nothing to rewrite"
+    );
     assert_eq!(load(&r.db_dir), g);
     // And it still follows edits.
     std::fs::write(moved.join("src/util.rs"), UTIL.replace("x * x", "x * 2.0")).unwrap();
     let r = ploke_index::index(&moved, &opts, &ploke_index::NoProgress).unwrap();
     assert_eq!(r.parsed_files, 1);
-    let clean = tempfile::Builder::new().prefix("clean-").tempdir_in(p.tmp.path()).unwrap();
+    let clean = tempfile::Builder::new()
+        .prefix("clean-")
+        .tempdir_in(p.tmp.path())
+        .unwrap();
     common::index_dir(&moved, clean.path());
     common::assert_same_graph(&load(&r.db_dir), &load(clean.path()), "moved workspace");
 }

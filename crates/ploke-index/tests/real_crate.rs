@@ -36,7 +36,22 @@ fn materialise(scratch: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    let fetch = cargo().arg("fetch").current_dir(&proj).output().expect("running cargo");
+    // Online first; with no network, a cargo cache that already holds the crate will do.
+    let mut fetch = cargo()
+        .arg("fetch")
+        .current_dir(&proj)
+        .output()
+        .expect("running cargo");
+    if !fetch.status.success() {
+        let offline = cargo()
+            .args(["fetch", "--offline"])
+            .current_dir(&proj)
+            .output()
+            .expect("running cargo");
+        if offline.status.success() {
+            fetch = offline;
+        }
+    }
     assert!(
         fetch.status.success(),
         "`cargo fetch` of {CRATE} {VERSION} failed: this test needs crates.io (or a cargo cache that \
@@ -48,7 +63,11 @@ fn materialise(scratch: &Path) -> PathBuf {
         .current_dir(&proj)
         .output()
         .expect("running cargo");
-    assert!(meta.status.success(), "`cargo metadata` failed:\n{}", String::from_utf8_lossy(&meta.stderr));
+    assert!(
+        meta.status.success(),
+        "`cargo metadata` failed:\n{}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
     // Every package's `"manifest_path":"…/Cargo.toml"`; the registry unpacks a crate into a
     // directory named `<name>-<version>`. (No JSON parser needed for that.)
     let json = String::from_utf8(meta.stdout).unwrap();
@@ -60,9 +79,16 @@ fn materialise(scratch: &Path) -> PathBuf {
             PathBuf::from(&rest[..rest.find('"').unwrap()])
         })
         .filter_map(|m| m.parent().map(Path::to_path_buf))
-        .find(|d| d.file_name().is_some_and(|n| n.to_string_lossy() == format!("{CRATE}-{VERSION}")))
+        .find(|d| {
+            d.file_name()
+                .is_some_and(|n| n.to_string_lossy() == format!("{CRATE}-{VERSION}"))
+        })
         .unwrap_or_else(|| panic!("cargo metadata does not list {CRATE} {VERSION}"));
-    assert!(dir.join("src/lib.rs").is_file(), "{} holds the crate", dir.display());
+    assert!(
+        dir.join("src/lib.rs").is_file(),
+        "{} holds the crate",
+        dir.display()
+    );
     dir
 }
 
@@ -82,19 +108,29 @@ fn copy_dir(src: &Path, dst: &Path) {
 struct Indexed {
     _tmp: tempfile::TempDir,
     root: PathBuf,
+    db: PathBuf,
     graph: Graph,
     report: ploke_index::IndexReport,
 }
 
 fn index_either() -> Indexed {
-    let tmp = tempfile::Builder::new().prefix("ploke-real-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("ploke-real-")
+        .tempdir()
+        .unwrap();
     let src = materialise(tmp.path());
     let root = tmp.path().join(format!("{CRATE}-{VERSION}"));
     copy_dir(&src, &root);
     let db = tmp.path().join("db");
     let report = common::index_dir(&root, &db);
     let graph = load(&db);
-    Indexed { _tmp: tmp, root, graph, report }
+    Indexed {
+        _tmp: tmp,
+        root,
+        db,
+        graph,
+        report,
+    }
 }
 
 impl Indexed {
@@ -105,8 +141,17 @@ impl Indexed {
     /// 1-based line of the one line in `file` that contains `needle`.
     fn line(&self, file: &str, needle: &str) -> u32 {
         let text = self.text(file);
-        let hits: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
-        assert_eq!(hits.len(), 1, "`{needle}` is on exactly one line of {file}: {hits:?}");
+        let hits: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "`{needle}` is on exactly one line of {file}: {hits:?}"
+        );
         hits[0] as u32
     }
 
@@ -119,7 +164,12 @@ impl Indexed {
     fn line_after(&self, file: &str, after: &str, needle: &str) -> u32 {
         let from = self.line(file, after);
         let text = self.text(file);
-        let i = text.lines().enumerate().skip(from as usize).find(|(_, l)| l.contains(needle)).map(|(i, _)| i);
+        let i = text
+            .lines()
+            .enumerate()
+            .skip(from as usize)
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i);
         i.unwrap_or_else(|| panic!("no `{needle}` after `{after}` in {file}")) as u32 + 1
     }
 
@@ -127,7 +177,12 @@ impl Indexed {
     /// indentation): where an item whose header is on line `from` ends.
     fn closing_line(&self, file: &str, from: u32, closing: &str) -> u32 {
         let text = self.text(file);
-        let i = text.lines().enumerate().skip(from as usize).find(|(_, l)| *l == closing).map(|(i, _)| i);
+        let i = text
+            .lines()
+            .enumerate()
+            .skip(from as usize)
+            .find(|(_, l)| *l == closing)
+            .map(|(i, _)| i);
         i.unwrap_or_else(|| panic!("no `{closing}` after line {from} of {file}")) as u32 + 1
     }
 
@@ -135,19 +190,46 @@ impl Indexed {
     /// line or attribute) to the `closing` line after its `header` line (or the header line
     /// itself for one-line items, `closing` empty). The byte span and the line span agree.
     #[track_caller]
-    fn check_item(&self, path: &str, kind: ItemKind, file: &str, first: u32, header: &str, closing: &str) -> &Node {
+    fn check_item(
+        &self,
+        path: &str,
+        kind: ItemKind,
+        file: &str,
+        first: u32,
+        header: &str,
+        closing: &str,
+    ) -> &Node {
         let n = node(&self.graph, path);
         assert_eq!((n.kind, n.file.as_str()), (kind, file), "{path}");
         let header_line = self.line(file, header);
-        let end = if closing.is_empty() { header_line } else { self.closing_line(file, header_line, closing) };
-        assert_eq!((n.span.start_line, n.span.end_line), (first, end), "{path}: span lines");
+        let end = if closing.is_empty() {
+            header_line
+        } else {
+            self.closing_line(file, header_line, closing)
+        };
+        assert_eq!(
+            (n.span.start_line, n.span.end_line),
+            (first, end),
+            "{path}: span lines"
+        );
         let text = self.text(file);
         let first_text = text.lines().nth(first as usize - 1).unwrap().trim();
         let line_at = |byte: u32| text[..byte as usize].matches('\n').count() as u32 + 1;
-        assert_eq!(line_at(n.span.start_byte), n.span.start_line, "{path}: start byte is on the start line");
-        assert_eq!(line_at(n.span.end_byte - 1), n.span.end_line, "{path}: last byte is on the end line");
+        assert_eq!(
+            line_at(n.span.start_byte),
+            n.span.start_line,
+            "{path}: start byte is on the start line"
+        );
+        assert_eq!(
+            line_at(n.span.end_byte - 1),
+            n.span.end_line,
+            "{path}: last byte is on the end line"
+        );
         let body = self.span_text(n);
-        assert!(body.starts_with(first_text), "{path} starts with `{first_text}`: {body}");
+        assert!(
+            body.starts_with(first_text),
+            "{path} starts with `{first_text}`: {body}"
+        );
         let header = header.trim().trim_end_matches(',');
         assert!(body.contains(header), "{path} holds `{header}`: {body}");
         n
@@ -155,31 +237,68 @@ impl Indexed {
 }
 
 fn ids(g: &Graph, path: &str) -> Vec<ploke_core::NodeId> {
-    g.nodes.iter().filter(|n| n.path == path).map(|n| n.id).collect()
+    g.nodes
+        .iter()
+        .filter(|n| n.path == path)
+        .map(|n| n.id)
+        .collect()
 }
 
 #[test]
 fn either_items_paths_kinds_and_spans() {
     let ix = index_either();
     let g = &ix.graph;
-    assert!(g.skipped.is_empty(), "a published crate indexes cleanly: {:?}", g.skipped);
-    assert!(ix.report.orphan_files.is_empty(), "{:?}", ix.report.orphan_files);
+    assert!(
+        g.skipped.is_empty(),
+        "a published crate indexes cleanly: {:?}",
+        g.skipped
+    );
+    assert!(
+        ix.report.orphan_files.is_empty(),
+        "{:?}",
+        ix.report.orphan_files
+    );
 
     // One library target (the published manifest turns target auto-discovery off).
     assert_eq!(g.crates.len(), 1, "{:?}", g.crates);
     let c = &g.crates[0];
     assert_eq!(
-        (c.name.as_str(), c.package.as_str(), c.version.as_str(), c.kind, c.root_file.as_str(), c.package_root.as_str()),
-        (CRATE, CRATE, VERSION, ploke_core::TargetKind::Lib, "src/lib.rs", "")
+        (
+            c.name.as_str(),
+            c.package.as_str(),
+            c.version.as_str(),
+            c.kind,
+            c.root_file.as_str(),
+            c.package_root.as_str()
+        ),
+        (
+            CRATE,
+            CRATE,
+            VERSION,
+            ploke_core::TargetKind::Lib,
+            "src/lib.rs",
+            ""
+        )
     );
     let mut files: Vec<&str> = g.files.iter().map(|f| f.path.as_str()).collect();
     files.sort();
     assert_eq!(
         files,
-        ["src/into_either.rs", "src/iterator.rs", "src/lib.rs", "src/serde_untagged.rs", "src/serde_untagged_optional.rs"]
+        [
+            "src/into_either.rs",
+            "src/iterator.rs",
+            "src/lib.rs",
+            "src/serde_untagged.rs",
+            "src/serde_untagged_optional.rs"
+        ]
     );
     for f in &g.files {
-        assert_eq!(f.lines as usize, ix.text(&f.path).lines().count(), "{}", f.path);
+        assert_eq!(
+            f.lines as usize,
+            ix.text(&f.path).lines().count(),
+            "{}",
+            f.path
+        );
     }
 
     let root = node(g, "either");
@@ -190,20 +309,41 @@ fn either_items_paths_kinds_and_spans() {
         "either::Either",
         ItemKind::Enum,
         "src/lib.rs",
-        ix.line("src/lib.rs", "/// The enum `Either` with variants `Left` and `Right` is a general purpose"),
+        ix.line(
+            "src/lib.rs",
+            "/// The enum `Either` with variants `Left` and `Right` is a general purpose",
+        ),
         "pub enum Either<L, R> {",
         "}",
     );
     assert_eq!(either.visibility, ploke_core::Visibility::Public);
-    assert!(either.docs.starts_with("The enum `Either` with variants"), "{}", either.docs);
-    assert!(either.attrs.iter().any(|a| a.contains("derive(Copy")), "{:?}", either.attrs);
-    ix.check_item("either::Either::Left", ItemKind::Variant, "src/lib.rs", ix.line("src/lib.rs", "/// A value of type `L`."), "    Left(L),", "");
+    assert!(
+        either.docs.starts_with("The enum `Either` with variants"),
+        "{}",
+        either.docs
+    );
+    assert!(
+        either.attrs.iter().any(|a| a.contains("derive(Copy")),
+        "{:?}",
+        either.attrs
+    );
+    ix.check_item(
+        "either::Either::Left",
+        ItemKind::Variant,
+        "src/lib.rs",
+        ix.line("src/lib.rs", "/// A value of type `L`."),
+        "    Left(L),",
+        "",
+    );
 
     let flip = ix.check_item(
         "either::Either::flip",
         ItemKind::Method,
         "src/lib.rs",
-        ix.line("src/lib.rs", "    /// Convert `Either<L, R>` to `Either<R, L>`."),
+        ix.line(
+            "src/lib.rs",
+            "    /// Convert `Either<L, R>` to `Either<R, L>`.",
+        ),
         "    pub fn flip(self) -> Either<R, L> {",
         "    }",
     );
@@ -214,7 +354,10 @@ fn either_items_paths_kinds_and_spans() {
         "either::into_either::IntoEither",
         ItemKind::Trait,
         "src/into_either.rs",
-        ix.line("src/into_either.rs", "/// Provides methods for converting a type `Self` into either a [`Left`] or [`Right`]"),
+        ix.line(
+            "src/into_either.rs",
+            "/// Provides methods for converting a type `Self` into either a [`Left`] or [`Right`]",
+        ),
         "pub trait IntoEither: Sized {",
         "}",
     );
@@ -224,7 +367,11 @@ fn either_items_paths_kinds_and_spans() {
         ItemKind::Method,
         "src/into_either.rs",
         // The first doc line after the trait's header.
-        ix.line_after("src/into_either.rs", "pub trait IntoEither", "/// Converts `self` into a [`Left`] variant"),
+        ix.line_after(
+            "src/into_either.rs",
+            "pub trait IntoEither",
+            "/// Converts `self` into a [`Left`] variant",
+        ),
         "    fn into_either(self, into_left: bool) -> Either<Self, Self> {",
         "    }",
     );
@@ -242,7 +389,10 @@ fn either_items_paths_kinds_and_spans() {
         "either::iterator::IterEither::new",
         ItemKind::Method,
         "src/iterator.rs",
-        ix.line("src/iterator.rs", "    pub(crate) fn new(inner: Either<L, R>) -> Self {"),
+        ix.line(
+            "src/iterator.rs",
+            "    pub(crate) fn new(inner: Either<L, R>) -> Self {",
+        ),
         "    pub(crate) fn new(inner: Either<L, R>) -> Self {",
         "    }",
     );
@@ -262,7 +412,10 @@ fn either_items_paths_kinds_and_spans() {
         "either::<impl Clone for Either>",
         ItemKind::Impl,
         "src/lib.rs",
-        ix.line("src/lib.rs", "impl<L: Clone, R: Clone> Clone for Either<L, R> {"),
+        ix.line(
+            "src/lib.rs",
+            "impl<L: Clone, R: Clone> Clone for Either<L, R> {",
+        ),
         "impl<L: Clone, R: Clone> Clone for Either<L, R> {",
         "}",
     );
@@ -273,18 +426,31 @@ fn either_items_paths_kinds_and_spans() {
         "either::for_both",
         ItemKind::Macro,
         "src/lib.rs",
-        ix.line("src/lib.rs", "/// Evaluate the provided expression for both [`Either::Left`] and [`Either::Right`]."),
+        ix.line(
+            "src/lib.rs",
+            "/// Evaluate the provided expression for both [`Either::Left`] and [`Either::Right`].",
+        ),
         "macro_rules! for_both {",
         "}",
     );
 
     // Modules: declared in lib.rs; the cfg'd ones carry their predicate.
     let it = node(g, "either::iterator");
-    assert_eq!((it.kind, it.file.as_str(), it.span.start_line), (ItemKind::Module, "src/lib.rs", ix.line("src/lib.rs", "mod iterator;")));
+    assert_eq!(
+        (it.kind, it.file.as_str(), it.span.start_line),
+        (
+            ItemKind::Module,
+            "src/lib.rs",
+            ix.line("src/lib.rs", "mod iterator;")
+        )
+    );
     let serde = node(g, "either::serde_untagged");
     assert_eq!(serde.kind, ItemKind::Module);
     assert_eq!(serde.cfg, "feature = \"serde\"");
-    assert_eq!(serde.span.end_line, ix.line("src/lib.rs", "pub mod serde_untagged;"));
+    assert_eq!(
+        serde.span.end_line,
+        ix.line("src/lib.rs", "pub mod serde_untagged;")
+    );
 
     // Two `impl` blocks define `cloned` (for `Either<&L, &R>` and `Either<&mut L, &mut R>`):
     // one path, two items, two ids.
@@ -302,7 +468,12 @@ fn either_edges_and_reexports() {
 
     // Calls: a method call on `self` inside the same impl, a trait default method calling its
     // sibling, and a path call into another module.
-    let e = edge(g, "either::Either::is_right", EdgeKind::Calls, "either::Either::is_left");
+    let e = edge(
+        g,
+        "either::Either::is_right",
+        EdgeKind::Calls,
+        "either::Either::is_left",
+    );
     assert_eq!(e.line, ix.line(lib, "        !self.is_left()"));
     let e = edge(
         g,
@@ -310,17 +481,49 @@ fn either_edges_and_reexports() {
         EdgeKind::Calls,
         "either::into_either::IntoEither::into_either",
     );
-    assert_eq!(e.line, ix.line("src/into_either.rs", "        self.into_either(into_left)"));
-    let e = edge(g, "either::Either::factor_into_iter", EdgeKind::Calls, "either::iterator::IterEither::new");
-    assert_eq!(e.line, ix.line_after(lib, "pub fn factor_into_iter(self)", "IterEither::new("));
+    assert_eq!(
+        e.line,
+        ix.line("src/into_either.rs", "        self.into_either(into_left)")
+    );
+    let e = edge(
+        g,
+        "either::Either::factor_into_iter",
+        EdgeKind::Calls,
+        "either::iterator::IterEither::new",
+    );
+    assert_eq!(
+        e.line,
+        ix.line_after(lib, "pub fn factor_into_iter(self)", "IterEither::new(")
+    );
     // A macro used in a body is a call of the macro.
-    edge(g, "either::Either::factor_into_iter", EdgeKind::Calls, "either::map_both");
+    edge(
+        g,
+        "either::Either::factor_into_iter",
+        EdgeKind::Calls,
+        "either::map_both",
+    );
 
     // impl → self type, and impl → trait, for a trait of this crate.
-    let e = edge(g, "either::<impl Clone for Either>", EdgeKind::ImplFor, "either::Either");
-    assert_eq!(e.line, ix.line(lib, "impl<L: Clone, R: Clone> Clone for Either<L, R> {"));
-    let e = edge(g, "either::into_either::<impl IntoEither for T>", EdgeKind::ImplementsTrait, "either::into_either::IntoEither");
-    assert_eq!(e.line, ix.line("src/into_either.rs", "impl<T> IntoEither for T {}"));
+    let e = edge(
+        g,
+        "either::<impl Clone for Either>",
+        EdgeKind::ImplFor,
+        "either::Either",
+    );
+    assert_eq!(
+        e.line,
+        ix.line(lib, "impl<L: Clone, R: Clone> Clone for Either<L, R> {")
+    );
+    let e = edge(
+        g,
+        "either::into_either::<impl IntoEither for T>",
+        EdgeKind::ImplementsTrait,
+        "either::into_either::IntoEither",
+    );
+    assert_eq!(
+        e.line,
+        ix.line("src/into_either.rs", "impl<T> IntoEither for T {}")
+    );
     // `Either` is the self type of many impls in two files.
     let either = node(g, "either::Either").id;
     let impls: Vec<&Node> = g
@@ -329,45 +532,132 @@ fn either_edges_and_reexports() {
         .filter(|e| e.kind == EdgeKind::ImplFor && e.dst == either)
         .map(|e| common::node_by_id(g, e.src))
         .collect();
-    assert!(impls.iter().any(|n| n.file == "src/iterator.rs") && impls.iter().any(|n| n.file == lib));
-    assert!(impls.iter().any(|n| n.path == "either::iterator::<impl Iterator for Either>"));
+    assert!(
+        impls.iter().any(|n| n.file == "src/iterator.rs") && impls.iter().any(|n| n.file == lib)
+    );
+    assert!(impls
+        .iter()
+        .any(|n| n.path == "either::iterator::<impl Iterator for Either>"));
 
     // Contains: module → item, trait → method, impl → method, enum → variant.
     for (parent, child) in [
         ("either::into_either", "either::into_either::IntoEither"),
-        ("either::into_either::IntoEither", "either::into_either::IntoEither::into_either"),
-        ("either::<impl Clone for Either>", "either::<Either as Clone>::clone"),
+        (
+            "either::into_either::IntoEither",
+            "either::into_either::IntoEither::into_either",
+        ),
+        (
+            "either::<impl Clone for Either>",
+            "either::<Either as Clone>::clone",
+        ),
         ("either::Either", "either::Either::Left"),
         ("either", "either::Either"),
         ("either::iterator", "either::iterator::IterEither"),
     ] {
         let e = edge(g, parent, EdgeKind::Contains, child);
-        assert_eq!(e.line, node(g, child).span.start_line, "{parent} contains {child}");
+        assert_eq!(
+            e.line,
+            node(g, child).span.start_line,
+            "{parent} contains {child}"
+        );
     }
 
     // Re-exports: `pub use self::into_either::IntoEither;` and `pub use crate::Either::{Left,
     // Right};` at the crate root point at the items they re-export…
     let use_into = "either::{use self::into_either::IntoEither}";
-    let e = edge(g, use_into, EdgeKind::Reexports, "either::into_either::IntoEither");
-    assert_eq!(e.line, ix.line(lib, "pub use self::into_either::IntoEither;"));
+    let e = edge(
+        g,
+        use_into,
+        EdgeKind::Reexports,
+        "either::into_either::IntoEither",
+    );
+    assert_eq!(
+        e.line,
+        ix.line(lib, "pub use self::into_either::IntoEither;")
+    );
     let use_lr = "either::{use crate::Either::{Left, Right}}";
     assert_eq!(
         common::edges_from(g, use_lr, EdgeKind::Reexports),
         ["either::Either::Left", "either::Either::Right"]
     );
-    edge(g, "either::{use self::iterator::IterEither}", EdgeKind::Reexports, "either::iterator::IterEither");
+    edge(
+        g,
+        "either::{use self::iterator::IterEither}",
+        EdgeKind::Reexports,
+        "either::iterator::IterEither",
+    );
     // …and a `use super::{Either, Left, Right}` in a submodule resolves `Left` and `Right`
     // through that re-export to the enum's variants.
     assert_eq!(
-        common::edges_from(g, "either::iterator::{use super::{Either, Left, Right}}", EdgeKind::Imports),
-        ["either::Either", "either::Either::Left", "either::Either::Right"]
+        common::edges_from(
+            g,
+            "either::iterator::{use super::{Either, Left, Right}}",
+            EdgeKind::Imports
+        ),
+        [
+            "either::Either",
+            "either::Either::Left",
+            "either::Either::Right"
+        ]
     );
     assert_eq!(
-        common::edges_from(g, "either::into_either::{use super::{Either, Left, Right}}", EdgeKind::Imports),
-        ["either::Either", "either::Either::Left", "either::Either::Right"]
+        common::edges_from(
+            g,
+            "either::into_either::{use super::{Either, Left, Right}}",
+            EdgeKind::Imports
+        ),
+        [
+            "either::Either",
+            "either::Either::Left",
+            "either::Either::Right"
+        ]
     );
     // The trait's signature names `Either` through that import.
-    let sig_types = common::edges_from(g, "either::into_either::IntoEither::into_either", EdgeKind::UsesType);
-    assert!(sig_types.contains(&"either::Either".to_string()), "{sig_types:?}");
-}
+    let sig_types = common::edges_from(
+        g,
+        "either::into_either::IntoEither::into_either",
+        EdgeKind::UsesType,
+    );
+    assert!(
+        sig_types.contains(&"either::Either".to_string()),
+        "{sig_types:?}"
+    );
 
+    // The same relations through the database's point queries (what `ploke item` uses).
+    let db = ploke_db::Db::open(&ix.db).unwrap();
+    let trait_id = node(g, "either::into_either::IntoEither").id;
+    let impls: Vec<String> = db
+        .implementations(trait_id)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.path)
+        .collect();
+    assert_eq!(impls, ["either::into_either::<impl IntoEither for T>"]);
+    let callers: Vec<(String, u32)> = db
+        .callers(node(g, "either::iterator::IterEither::new").id)
+        .unwrap()
+        .into_iter()
+        .map(|(n, line)| (n.path, line))
+        .collect();
+    let expected: Vec<(String, u32)> = ["factor_into_iter", "factor_iter", "factor_iter_mut"]
+        .iter()
+        .map(|f| {
+            (
+                format!("either::Either::{f}"),
+                ix.line_after(lib, &format!("pub fn {f}("), "IterEither::new("),
+            )
+        })
+        .collect();
+    assert_eq!(callers, expected);
+    let named: Vec<String> = db
+        .nodes_by_name("IterEither::new")
+        .unwrap()
+        .into_iter()
+        .map(|n| n.path)
+        .collect();
+    assert_eq!(named, ["either::iterator::IterEither::new"]);
+    assert_eq!(
+        db.source("src/into_either.rs").unwrap().as_deref(),
+        Some(ix.text("src/into_either.rs").as_str())
+    );
+}

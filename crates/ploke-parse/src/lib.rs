@@ -187,13 +187,16 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             docs: String::new(),
         };
     }
-    let result = if depth > SMALL_STACK_NESTING {
-        std::thread::scope(|s| {
-            match std::thread::Builder::new().stack_size(DEEP_STACK_BYTES).spawn_scoped(s, || parse_here(source)) {
-                Ok(h) => h.join().unwrap_or(Err(())),
-                Err(_) => Err(()),
-            }
-        })
+    // Recursion also comes without brackets (`return return …`, `|x| |x| …`, `a = a = …`),
+    // about one level per 4 bytes at worst: only small files are safe on any stack.
+    let result = if depth > SMALL_STACK_NESTING || source.len() > SMALL_STACK_BYTES {
+        // Recursion depth is bounded by the nesting estimate plus about one level per 4 bytes
+        // (`return return …`, `|x| |x| …`); allow ~1 KiB of stack per byte and 4 KiB per
+        // estimated level. If the current stack has less left, continue on a fresh segment
+        // (same thread, no spawn). Callers that parse many files give their threads big stacks
+        // so this rarely allocates.
+        let need = (source.len().saturating_mul(1024)).saturating_add(depth.saturating_mul(4096)).clamp(1 << 20, DEEP_STACK_BYTES);
+        stacker::maybe_grow(need, DEEP_STACK_BYTES, || parse_here(source))
     } else {
         parse_here(source)
     };
@@ -215,12 +218,18 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
     }
 }
 
+/// Stack a thread should have to parse files up to 64 KiB without growing its stack.
+pub const RECOMMENDED_STACK_BYTES: usize = 80 << 20;
+
 /// Nesting an ordinary 2 MiB thread stack handles with a wide margin (it aborts at ~270
 /// nested generics in the worst case measured).
 const SMALL_STACK_NESTING: usize = 64;
 /// Nesting refused outright; [`DEEP_STACK_BYTES`] holds well over this in every shape measured.
 const MAX_NESTING: usize = 3000;
-const DEEP_STACK_BYTES: usize = 512 * 1024 * 1024;
+/// Files up to this size cannot nest deep enough to exhaust a 2 MiB stack.
+const SMALL_STACK_BYTES: usize = 1024;
+/// A virtual reservation: only the pages a parse touches are ever backed by memory.
+const DEEP_STACK_BYTES: usize = 4 << 30;
 
 /// Extract on the current thread, containing panics and releasing the span map.
 fn parse_here(source: &str) -> Result<ParsedFile, ()> {

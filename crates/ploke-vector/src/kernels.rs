@@ -117,7 +117,10 @@ pub(crate) mod avx2 {
                 j += 32;
             }
             let acc = _mm256_add_epi32(acc0, acc1);
-            let s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+            let s = _mm_add_epi32(
+                _mm256_castsi256_si128(acc),
+                _mm256_extracti128_si256::<1>(acc),
+            );
             let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
             let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
             *o = _mm_cvtsi128_si32(s);
@@ -169,8 +172,12 @@ mod tests {
 
     #[test]
     fn f32_dot_matches_f64_closely_and_normalises_negative_zero() {
-        let a: Vec<f32> = (0..391).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
-        let b: Vec<f32> = (0..391).map(|i| ((i * 104729) % 997) as f32 / 997.0 - 0.5).collect();
+        let a: Vec<f32> = (0..391)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
+        let b: Vec<f32> = (0..391)
+            .map(|i| ((i * 104729) % 997) as f32 / 997.0 - 0.5)
+            .collect();
         let exact: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
         assert!((dot(&a, &b) as f64 - exact).abs() < 1e-4);
         let z = dot(&[-0.0, 0.0], &[1.0, -1.0]);

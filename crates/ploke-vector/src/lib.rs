@@ -27,6 +27,42 @@
 //! just with high recall. On adversarial data (many near-duplicates closer than the
 //! int8 resolution) more candidates are re-ranked; the worst case degrades to an
 //! f32 brute force, never to a wrong answer.
+//!
+//! Measured on a shared 2-core x86_64 VM (AVX2), 384 dims, k = 20: 200k vectors
+//! search in ~2–6 ms median (f32 brute force: 11–30 ms), upsert ~1–3 µs,
+//! ~1.97 KB of memory per vector. See `examples/bench.rs`.
+//!
+//! # Persistence
+//!
+//! [`VectorIndex::to_bytes`] / [`VectorIndex::write_to`] write a versioned,
+//! little-endian image: a 32-byte header (magic `PLKVECIX`, version, dims,
+//! count), the ids, the f32 vectors, and a BLAKE3 checksum of everything before
+//! it. [`VectorIndex::from_bytes`] verifies it and re-derives the int8 codes in
+//! parallel (the codes are not stored, so they can never disagree with the data).
+//!
+//! # Example
+//!
+//! ```
+//! use ploke_vector::VectorIndex;
+//!
+//! let mut index = VectorIndex::new(3);
+//! index.upsert(10, &[1.0, 0.0, 0.0]).unwrap();
+//! index.upsert(11, &[0.6, 0.8, 0.0]).unwrap();
+//! index.upsert(12, &[0.0, 0.0, 1.0]).unwrap();
+//!
+//! let hits = index.search(&[0.8, 0.6, 0.0], 2);
+//! assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), vec![11, 10]);
+//! assert_eq!(hits[0].1, ploke_vector::dot(&[0.8, 0.6, 0.0], &[0.6, 0.8, 0.0]));
+//!
+//! let odd_only = index.search_filtered(&[0.8, 0.6, 0.0], 2, |id| id % 2 == 1);
+//! assert_eq!(odd_only[0].0, 11);
+//!
+//! let restored = VectorIndex::from_bytes(&index.to_bytes()).unwrap();
+//! assert_eq!(restored.search(&[0.8, 0.6, 0.0], 2), hits);
+//! ```
+
+// `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.85.
+#![allow(clippy::manual_is_multiple_of)]
 
 mod kernels;
 mod persist;
@@ -49,6 +85,12 @@ pub const MAX_DIMS: usize = 1 << 16;
 pub const MAX_NORM: f32 = 1e18;
 /// Code rows are padded to a multiple of this many lanes.
 const LANES: usize = 32;
+/// Indexes with at least this many blocks are scanned in parallel with rayon.
+/// Below (≲ 64k vectors, a ≲ 1.5 ms single-threaded scan whose codes fit in L3)
+/// a second thread did not pay for its wake-up on the shared 2-core machine
+/// this was tuned on. Callers wanting a single-threaded search can run it
+/// inside a one-thread rayon pool (`pool.install(|| index.search(..))`).
+const PAR_MIN_BLOCKS: usize = 64;
 /// Candidate lists are compacted when they grow past this size.
 const PRUNE_MIN: usize = 4096;
 
@@ -160,6 +202,41 @@ fn round_up(x: f64) -> f32 {
     }
 }
 
+/// `Σ x²` in f64 with 8 independent lanes (a single f64 accumulator is a serial
+/// dependency chain: ~4x slower). Infinite or NaN iff some component is.
+#[inline]
+fn norm2_f64(v: &[f32]) -> f64 {
+    let mut acc = [0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l] as f64 * c[l] as f64;
+        }
+    }
+    for (l, &x) in rem.iter().enumerate() {
+        acc[l] += x as f64 * x as f64;
+    }
+    acc.iter().sum()
+}
+
+/// `max |x|` with 16 independent lanes.
+#[inline]
+fn max_abs(v: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let chunks = v.chunks_exact(16);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for l in 0..16 {
+            acc[l] = acc[l].max(c[l].abs());
+        }
+    }
+    for (l, &x) in rem.iter().enumerate() {
+        acc[l] = acc[l].max(x.abs());
+    }
+    acc.iter().fold(0f32, |m, &x| m.max(x))
+}
+
 /// Check dims, finiteness and norm of an input vector.
 fn validate(dims: usize, v: &[f32]) -> Result<(), VectorError> {
     if v.len() != dims {
@@ -168,10 +245,11 @@ fn validate(dims: usize, v: &[f32]) -> Result<(), VectorError> {
             got: v.len(),
         });
     }
-    if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+    let n2 = norm2_f64(v);
+    if !n2.is_finite() {
+        let index = v.iter().position(|x| !x.is_finite()).unwrap_or(0);
         return Err(VectorError::NonFinite { index });
     }
-    let n2: f64 = v.iter().map(|&x| x as f64 * x as f64).sum();
     if n2.sqrt() > MAX_NORM as f64 {
         return Err(VectorError::NormTooLarge);
     }
@@ -188,24 +266,52 @@ fn round_clamp(y: f64, lim: f64) -> f64 {
 /// Quantize `v` into `codes` (length `pdims`, padding zeroed). `v` is validated.
 ///
 /// Any rounding of the codes is fine for correctness: the residual norm is
-/// computed exactly (in f64, rounded up) from the codes actually stored.
+/// computed (in f64, rounded up) from the codes actually stored.
 fn quantize(v: &[f32], codes: &mut [i8]) -> Meta {
-    let maxabs = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let maxabs = max_abs(v);
     codes.fill(0);
     if maxabs == 0.0 {
         return Meta::default();
     }
     let scale = maxabs / 127.0;
-    let inv = 127.0 / maxabs as f64;
-    for (c, &x) in codes.iter_mut().zip(v) {
-        *c = round_clamp(x as f64 * inv, 127.0) as i8;
+    let inv = 127.0 / maxabs;
+    let codes = &mut codes[..v.len()];
+    if inv.is_finite() {
+        // Packed f32 → i32 conversions (vectorised `cvttps2dq`).
+        for (c, &x) in codes.iter_mut().zip(v) {
+            let y = x * inv;
+            // SAFETY: `x` is finite with |x| ≤ maxabs and `inv` is finite, so `y`
+            // is finite with |y| ≤ 127·(1 + 2⁻²²) and |y ± 0.5| < 2³¹.
+            let k: i32 = unsafe { (y + 0.5f32.copysign(y)).to_int_unchecked() };
+            *c = k.clamp(-127, 127) as i8;
+        }
+    } else {
+        // Tiny (near-subnormal) vectors: 127 / maxabs overflows f32.
+        let inv = 127.0 / maxabs as f64;
+        for (c, &x) in codes.iter_mut().zip(v) {
+            *c = round_clamp(x as f64 * inv, 127.0) as i8;
+        }
     }
-    let (mut err2, mut norm2) = (0f64, 0f64);
-    for (&c, &x) in codes.iter().zip(v) {
-        let r = x as f64 - scale as f64 * c as f64;
-        err2 += r * r;
-        norm2 += x as f64 * x as f64;
+    // Residual `v − scale·c` (exact products in f64), 8 lanes.
+    let (mut err, mut norm) = ([0f64; 8], [0f64; 8]);
+    let s = scale as f64;
+    let (vc, cc) = (v.chunks_exact(8), codes.chunks_exact(8));
+    let (vr, cr) = (vc.remainder(), cc.remainder());
+    for (xs, cs) in vc.zip(cc) {
+        for l in 0..8 {
+            let (x, c) = (xs[l] as f64, cs[l] as f64);
+            let r = x - s * c;
+            err[l] += r * r;
+            norm[l] += x * x;
+        }
     }
+    for (l, (&x, &c)) in vr.iter().zip(cr).enumerate() {
+        let (x, c) = (x as f64, c as f64);
+        let r = x - s * c;
+        err[l] += r * r;
+        norm[l] += x * x;
+    }
+    let (err2, norm2): (f64, f64) = (err.iter().sum(), norm.iter().sum());
     Meta {
         scale,
         err: round_up(err2.sqrt() * (1.0 + 1e-12)),
@@ -589,17 +695,14 @@ impl VectorIndex {
             st.scan_block(block, (bi * BLOCK_LEN) as u32, &pq, pdims, &keep);
             st
         };
-        let mut st = if self.blocks.len() >= 2 {
+        let mut st = if self.blocks.len() >= PAR_MIN_BLOCKS {
             self.blocks
                 .par_iter()
                 .enumerate()
                 .fold(|| ScanState::new(k), scan)
                 .reduce(|| ScanState::new(k), ScanState::merge)
         } else {
-            self.blocks
-                .iter()
-                .enumerate()
-                .fold(ScanState::new(k), scan)
+            self.blocks.iter().enumerate().fold(ScanState::new(k), scan)
         };
         // θ ≤ k-th best exact score among kept vectors, so every member of the
         // exact top k has upper ≥ exact ≥ θ and is a candidate.
@@ -668,40 +771,40 @@ impl VectorIndex {
     }
 
     /// Build an index from `(id, vector)` pairs (later duplicates replace earlier
-    /// ones), quantizing blocks in parallel.
+    /// ones), validating and quantizing blocks in parallel. Errors like
+    /// [`VectorIndex::upsert`] on the first invalid vector.
     pub fn from_vectors<'a>(
         dims: usize,
         items: impl IntoIterator<Item = (u64, &'a [f32])>,
     ) -> Result<Self, VectorError> {
-        let mut ids = Vec::new();
-        let mut data = Vec::new();
-        for (id, v) in items {
-            validate(dims, v)?;
-            ids.push(id);
-            data.extend_from_slice(v);
+        let items: Vec<(u64, &'a [f32])> = items.into_iter().collect();
+        if let Some(e) = items
+            .par_iter()
+            .with_min_len(256)
+            .find_map_first(|(_, v)| validate(dims, v).err())
+        {
+            return Err(e);
         }
-        let mut seen = FxHashMap::default();
-        seen.reserve(ids.len());
-        let mut dup = false;
-        for (i, &id) in ids.iter().enumerate() {
-            dup |= seen.insert(id, i).is_some();
-        }
-        if dup {
-            // Rare: fall back to sequential upserts for replace semantics.
-            let mut idx = VectorIndex::new(dims);
-            for (id, v) in ids.iter().zip(data.chunks_exact(dims)) {
-                idx.upsert(*id, v)?;
-            }
-            return Ok(idx);
-        }
-        if ids.len() > u32::MAX as usize {
+        if items.len() > u32::MAX as usize {
             return Err(VectorError::Full);
         }
-        let chunk = BLOCK_LEN * dims;
-        Ok(Self::from_parts(dims, ids, |b| {
-            Some(data[b * chunk..((b + 1) * chunk).min(data.len())].to_vec())
+        let ids: Vec<u64> = items.iter().map(|(id, _)| *id).collect();
+        let idx = Self::from_parts(dims, ids, |b| {
+            let chunk = &items[b * BLOCK_LEN..((b + 1) * BLOCK_LEN).min(items.len())];
+            let mut data = Vec::with_capacity(BLOCK_LEN * dims);
+            chunk.iter().for_each(|(_, v)| data.extend_from_slice(v));
+            Some(data)
         })
-        .expect("vectors were validated"))
+        .expect("vectors were validated");
+        if idx.slots.len() == idx.len {
+            return Ok(idx);
+        }
+        // Duplicate ids (rare): sequential upserts give the replace semantics.
+        let mut idx = VectorIndex::new(dims);
+        for (id, v) in items {
+            idx.upsert(id, v)?;
+        }
+        Ok(idx)
     }
 
     /// Build from ids (at most `u32::MAX`; duplicates leave `slots.len() < len`)
@@ -722,12 +825,17 @@ impl VectorIndex {
                 debug_assert_eq!(data.len(), bids.len() * dims);
                 let mut block = Block::with_capacity(dims, pdims);
                 block.codes.resize(bids.len() * pdims, 0);
-                for (v, codes) in data.chunks_exact(dims).zip(block.codes.chunks_exact_mut(pdims)) {
+                for (v, codes) in data
+                    .chunks_exact(dims)
+                    .zip(block.codes.chunks_exact_mut(pdims))
+                {
                     block.meta.push(quantize(v, codes));
                 }
                 block.ids.extend_from_slice(bids);
                 block.data = data;
-                block.data.reserve_exact(BLOCK_LEN * dims - block.data.len());
+                block
+                    .data
+                    .reserve_exact(BLOCK_LEN * dims - block.data.len());
                 Some(block)
             })
             .collect::<Option<Vec<Block>>>()?;
@@ -746,7 +854,9 @@ mod tests {
 
     #[test]
     fn quantize_bounds_hold() {
-        let v: Vec<f32> = (0..100).map(|i| ((i * 37) % 19) as f32 / 7.0 - 1.3).collect();
+        let v: Vec<f32> = (0..100)
+            .map(|i| ((i * 37) % 19) as f32 / 7.0 - 1.3)
+            .collect();
         let mut codes = vec![0i8; 128];
         let m = quantize(&v, &mut codes);
         let mut e2 = 0f64;

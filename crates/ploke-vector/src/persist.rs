@@ -25,6 +25,8 @@ const MAGIC: &[u8; 8] = b"PLKVECIX";
 const VERSION: u32 = 1;
 const HEADER_LEN: usize = 32;
 const HASH_LEN: usize = 32;
+/// Inputs at least this long are hashed with both threads.
+const PAR_HASH_MIN: usize = 256 * 1024;
 
 /// Writer adaptor hashing everything written through it.
 struct HashingWriter<W> {
@@ -35,7 +37,11 @@ struct HashingWriter<W> {
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        if n >= PAR_HASH_MIN {
+            self.hasher.update_rayon(&buf[..n]);
+        } else {
+            self.hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -57,8 +63,9 @@ fn write_le<W: Write, T: Pod, const N: usize>(
     if cfg!(target_endian = "little") {
         // SAFETY: `T` is u64 or f32 (no padding, every byte initialised); on a
         // little-endian target their memory is exactly their LE encoding.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(xs.as_ptr() as *const u8, std::mem::size_of_val(xs)) };
+        let bytes = unsafe {
+            std::slice::from_raw_parts(xs.as_ptr() as *const u8, std::mem::size_of_val(xs))
+        };
         w.write_all(bytes)
     } else {
         let mut buf = Vec::with_capacity(64 * 1024);
@@ -80,7 +87,8 @@ impl VectorIndex {
     /// Serialize the index (see the format in the `persist` module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.serialized_len());
-        self.write_to(&mut out).expect("writing to a Vec cannot fail");
+        self.write_to(&mut out)
+            .expect("writing to a Vec cannot fail");
         out
     }
 
@@ -140,7 +148,13 @@ impl VectorIndex {
             return Err(Corrupt("length does not match header"));
         }
         let (payload, hash) = bytes.split_at(bytes.len() - HASH_LEN);
-        if blake3::hash(payload).as_bytes() != hash {
+        let mut hasher = blake3::Hasher::new();
+        if payload.len() >= PAR_HASH_MIN {
+            hasher.update_rayon(payload);
+        } else {
+            hasher.update(payload);
+        }
+        if hasher.finalize().as_bytes() != hash {
             return Err(Corrupt("checksum mismatch"));
         }
         let n = count as usize;

@@ -88,12 +88,20 @@ fn relations(db: &Db, n: &Node) -> anyhow::Result<Relations> {
 /// The item's source text (exactly its span), and the whitespace before it on its first line
 /// (so that a method prints with the same indentation on every line).
 fn source_of(db: &Db, n: &Node) -> anyhow::Result<(String, String)> {
-    let Some(text) = db.source(&n.file)? else { return Ok(Default::default()) };
+    let Some(text) = db.source(&n.file)? else {
+        return Ok(Default::default());
+    };
     let (s, e) = (n.span.start_byte as usize, n.span.end_byte as usize);
-    let Some(src) = text.get(s..e) else { return Ok(Default::default()) };
+    let Some(src) = text.get(s..e) else {
+        return Ok(Default::default());
+    };
     let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..s];
-    let indent = if before.chars().all(|c| c == ' ' || c == '\t') { before } else { "" };
+    let indent = if before.chars().all(|c| c == ' ' || c == '\t') {
+        before
+    } else {
+        ""
+    };
     Ok((indent.to_string(), src.to_string()))
 }
 
@@ -125,10 +133,38 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
             v["is_test"] = n.is_test.into();
             v["module"] = r.module.as_ref().map(node_json).into();
             v["parent"] = r.parent.as_ref().map(node_json).into();
-            v["callers"] = r.callers.iter().map(|(c, l)| { let mut j = node_json(c); j["line"] = (*l).into(); j }).collect::<Vec<_>>().into();
-            v["callees"] = r.callees.iter().map(|(c, l)| { let mut j = node_json(c); j["line"] = (*l).into(); j }).collect::<Vec<_>>().into();
-            v["implementations"] = r.implementations.iter().map(node_json).collect::<Vec<_>>().into();
-            v["implements"] = r.implements.iter().map(node_json).collect::<Vec<_>>().into();
+            v["callers"] = r
+                .callers
+                .iter()
+                .map(|(c, l)| {
+                    let mut j = node_json(c);
+                    j["line"] = (*l).into();
+                    j
+                })
+                .collect::<Vec<_>>()
+                .into();
+            v["callees"] = r
+                .callees
+                .iter()
+                .map(|(c, l)| {
+                    let mut j = node_json(c);
+                    j["line"] = (*l).into();
+                    j
+                })
+                .collect::<Vec<_>>()
+                .into();
+            v["implementations"] = r
+                .implementations
+                .iter()
+                .map(node_json)
+                .collect::<Vec<_>>()
+                .into();
+            v["implements"] = r
+                .implements
+                .iter()
+                .map(node_json)
+                .collect::<Vec<_>>()
+                .into();
             v["unresolved_calls"] = r.unresolved_calls.clone().into();
             out_json.push(v);
             continue;
@@ -139,7 +175,10 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
         if n.kind == ItemKind::Crate {
             println!("{} {}  ({})", n.kind, n.path, n.file);
         } else {
-            println!("{} {}  ({}:{}-{})", n.kind, n.path, n.file, n.span.start_line, n.span.end_line);
+            println!(
+                "{} {}  ({}:{}-{})",
+                n.kind, n.path, n.file, n.span.start_line, n.span.end_line
+            );
         }
         if !n.cfg.is_empty() {
             println!("cfg: {}", n.cfg);
@@ -157,10 +196,34 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
                 }
             }
         };
-        section("implements", r.implements.iter().map(|t| format!("{}  {}", t.path, loc_of(t))).collect());
-        section("implementations", r.implementations.iter().map(|t| format!("{}  {}", t.path, loc_of(t))).collect());
-        section("callers", r.callers.iter().map(|(c, l)| format!("{}  {}:{}", c.path, c.file, l)).collect());
-        section("callees", r.callees.iter().map(|(c, _)| format!("{}  {}", c.path, loc_of(c))).collect());
+        section(
+            "implements",
+            r.implements
+                .iter()
+                .map(|t| format!("{}  {}", t.path, loc_of(t)))
+                .collect(),
+        );
+        section(
+            "implementations",
+            r.implementations
+                .iter()
+                .map(|t| format!("{}  {}", t.path, loc_of(t)))
+                .collect(),
+        );
+        section(
+            "callers",
+            r.callers
+                .iter()
+                .map(|(c, l)| format!("{}  {}:{}", c.path, c.file, l))
+                .collect(),
+        );
+        section(
+            "callees",
+            r.callees
+                .iter()
+                .map(|(c, _)| format!("{}  {}", c.path, loc_of(c)))
+                .collect(),
+        );
         section("unresolved calls", r.unresolved_calls.clone());
     }
     if json {

@@ -150,6 +150,6 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
         "path": h.node.path,
         "start_line": h.node.span.start_line,
         "end_line": h.node.span.end_line,
-        "score": (h.score * 1000.0).round() / 1000.0,
+        "score": ((h.score as f64) * 1000.0).round() / 1000.0,
     })
 }

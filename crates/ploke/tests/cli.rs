@@ -9,7 +9,10 @@ use serde_json::Value;
 /// A two-member workspace: a library `geo` (a trait, a type with an inherent and a trait impl,
 /// functions calling each other) and a binary `app` that uses it.
 const FILES: &[(&str, &str)] = &[
-    ("Cargo.toml", "[workspace]\nmembers = [\"crates/geo\", \"crates/app\"]\nresolver = \"2\"\n"),
+    (
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/geo\", \"crates/app\"]\nresolver = \"2\"\n",
+    ),
     (
         "crates/geo/Cargo.toml",
         "[package]\nname = \"geo\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n",
@@ -88,7 +91,10 @@ struct Ws {
 
 fn workspace() -> Ws {
     // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new().prefix("ploke-cli-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("ploke-cli-")
+        .tempdir()
+        .unwrap();
     let root = tmp.path().join("ws");
     for (path, text) in FILES {
         let p = root.join(path);
@@ -130,29 +136,52 @@ fn ploke_in(cwd: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     cmd.args(args)
         .current_dir(cwd)
         .env_remove("PLOKE_LOG")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("running the ploke binary");
     if let Some(input) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
 
 #[track_caller]
 fn ok(out: Output, args: &[&str]) -> String {
-    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
-    assert!(out.status.success(), "ploke {args:?} failed ({:?}):\n{stderr}\n{stdout}", out.status);
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(
+        out.status.success(),
+        "ploke {args:?} failed ({:?}):\n{stderr}\n{stdout}",
+        out.status
+    );
     stdout
 }
 
 /// Expect exit code 1 and exactly one line on stderr, starting `error: `; nothing on stdout.
 #[track_caller]
 fn fails(out: Output, args: &[&str]) -> String {
-    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
-    assert_eq!(out.status.code(), Some(1), "ploke {args:?} should fail:\n{stderr}\n{stdout}");
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ploke {args:?} should fail:\n{stderr}\n{stdout}"
+    );
     assert_eq!(stderr.lines().count(), 1, "one line of error: {stderr:?}");
     assert!(stderr.starts_with("error: "), "{stderr:?}");
     assert!(stdout.is_empty(), "nothing on stdout: {stdout:?}");
@@ -165,16 +194,27 @@ fn json(s: &str) -> Value {
 
 /// The number right before `word` in `text` ("12 items" → 12).
 fn count_before(text: &str, word: &str) -> u64 {
-    let i = text.find(&format!(" {word}")).unwrap_or_else(|| panic!("no `{word}` in {text}"));
+    let i = text
+        .find(&format!(" {word}"))
+        .unwrap_or_else(|| panic!("no `{word}` in {text}"));
     let head = &text[..i];
-    let start = head.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |j| j + 1);
-    head[start..].parse().unwrap_or_else(|_| panic!("no number before `{word}` in {text}"))
+    let start = head
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |j| j + 1);
+    head[start..]
+        .parse()
+        .unwrap_or_else(|_| panic!("no number before `{word}` in {text}"))
 }
 
 /// 1-based line of the one line of `file` that contains `needle`.
 fn line_of(file: &Path, needle: &str) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
-    let hits: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
     assert_eq!(hits.len(), 1, "`{needle}` once in {}", file.display());
     hits[0] as u64
 }
@@ -183,33 +223,54 @@ fn line_of(file: &Path, needle: &str) -> u64 {
 fn index_prints_a_summary_and_creates_dot_ploke() {
     let ws = workspace();
     // A problem, so the summary has one to show.
-    std::fs::write(ws.path("crates/geo/src/lib.rs"), format!("{}\nmod lost;\n", FILES[2].1)).unwrap();
+    std::fs::write(
+        ws.path("crates/geo/src/lib.rs"),
+        format!("{}\nmod lost;\n", FILES[2].1),
+    )
+    .unwrap();
     let out = ws.run_in(ws.tmp.path(), &["index", "ws"]);
     let stdout = ok(out, &["index", "ws"]);
     let canon = ws.root.canonicalize().unwrap();
-    assert!(stdout.starts_with(&format!("indexed {}", canon.display())), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("indexed {}", canon.display())),
+        "{stdout}"
+    );
     assert_eq!(count_before(&stdout, "crates"), 2, "{stdout}");
     assert_eq!(count_before(&stdout, "files"), 3, "{stdout}");
     assert!(count_before(&stdout, "items") > 10, "{stdout}");
     assert!(count_before(&stdout, "edges") > 5, "{stdout}");
     assert_eq!(count_before(&stdout, "files parsed"), 3, "{stdout}");
     // Time per stage.
-    let time = stdout.lines().find(|l| l.trim_start().starts_with("time ")).expect("a time line");
+    let time = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("time "))
+        .expect("a time line");
     for stage in ["discover", "parse", "resolve", "write"] {
-        assert!(time.contains(&format!("{stage} ")) && time.contains(" ms"), "{time}");
+        assert!(
+            time.contains(&format!("{stage} ")) && time.contains(" ms"),
+            "{time}"
+        );
     }
     // The problem, as file:line: reason.
     let lost = line_of(&ws.path("crates/geo/src/lib.rs"), "mod lost;");
     assert_eq!(count_before(&stdout, "problems"), 1, "{stdout}");
     assert!(
-        stdout.lines().any(|l| l.trim() .starts_with(&format!("crates/geo/src/lib.rs:{lost}: module `lost`"))),
+        stdout.lines().any(|l| l
+            .trim()
+            .starts_with(&format!("crates/geo/src/lib.rs:{lost}: module `lost`"))),
         "{stdout}"
     );
     // The database went to <workspace>/.ploke, kept out of git.
     let dot = ws.path(".ploke");
-    assert!(stdout.contains(&format!("into {}", canon.join(".ploke").display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("into {}", canon.join(".ploke").display())),
+        "{stdout}"
+    );
     assert!(dot.join("graph.db").is_file());
-    assert_eq!(std::fs::read_to_string(dot.join(".gitignore")).unwrap(), "*\n");
+    assert_eq!(
+        std::fs::read_to_string(dot.join(".gitignore")).unwrap(),
+        "*\n"
+    );
 }
 
 #[test]
@@ -221,7 +282,13 @@ fn second_index_parses_nothing() {
     assert!(!again.contains("problems"), "{again}");
     // After editing one file, one file is parsed.
     let f = ws.path("crates/geo/src/shapes.rs");
-    std::fs::write(&f, std::fs::read_to_string(&f).unwrap().replace("x * x", "x.powi(2)")).unwrap();
+    std::fs::write(
+        &f,
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("x * x", "x.powi(2)"),
+    )
+    .unwrap();
     let third = ws.ok(&["index"]);
     assert_eq!(count_before(&third, "files parsed"), 1, "{third}");
     assert!(count_before(&third, "rows written") > 0, "{third}");
@@ -241,7 +308,10 @@ fn index_json_summary() {
         assert!(v["stages_ms"][stage].is_number(), "{v}");
     }
     let v = json(&ws.ok(&["index", "--json"]));
-    assert_eq!((v["parsed_files"].as_u64(), v["delta_rows"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (v["parsed_files"].as_u64(), v["delta_rows"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -252,7 +322,10 @@ fn explicit_db_dir_leaves_the_workspace_alone() {
     ws.ok(&["index", "--db", db_s]);
     assert!(db.join("graph.db").is_file());
     assert!(!ws.path(".ploke").exists(), "no .ploke when --db is given");
-    assert!(!db.join(".gitignore").exists(), "the user's own directory is left as it is");
+    assert!(
+        !db.join(".gitignore").exists(),
+        "the user's own directory is left as it is"
+    );
     // Search and item find it with --db (and only with it).
     let v = json(&ws.ok(&["search", "circle radius", "--db", db_s, "--json"]));
     assert!(!v.as_array().unwrap().is_empty());
@@ -282,19 +355,33 @@ fn search_text_output() {
         last = score;
         let (file, range) = cols[3].rsplit_once(':').unwrap();
         let (s, e) = range.split_once('-').unwrap();
-        assert!(s.parse::<u32>().unwrap() <= e.parse::<u32>().unwrap(), "{l}");
-        assert!(file == "src/lib.rs" || file == "src/shapes.rs" || file == "src/main.rs", "package-relative file: {l}");
+        assert!(
+            s.parse::<u32>().unwrap() <= e.parse::<u32>().unwrap(),
+            "{l}"
+        );
+        assert!(
+            file == "src/lib.rs" || file == "src/shapes.rs" || file == "src/main.rs",
+            "package-relative file: {l}"
+        );
         if cols[2] == "geo::shapes::Circle::new" {
             seen_new = true;
             assert_eq!(cols[1], "method");
-            let start = line_of(&ws.path("crates/geo/src/shapes.rs"), "/// A circle of radius");
+            let start = line_of(
+                &ws.path("crates/geo/src/shapes.rs"),
+                "/// A circle of radius",
+            );
             let end = line_of(&ws.path("crates/geo/src/shapes.rs"), "Circle { radius }") + 1;
             assert_eq!(cols[3], format!("src/shapes.rs:{start}-{end}"));
         }
     }
     assert!(seen_new, "Circle::new is found: {out}");
     // -k limits the results.
-    assert_eq!(ws.ok(&["search", "circle radius", "-k", "2"]).lines().count(), 2);
+    assert_eq!(
+        ws.ok(&["search", "circle radius", "-k", "2"])
+            .lines()
+            .count(),
+        2
+    );
     // No hits is said, not an error.
     let none = ws.ok(&["search", "zzzqqq"]);
     assert_eq!(none.trim(), "no results for \"zzzqqq\"");
@@ -309,7 +396,19 @@ fn search_json_results() {
     let mut last = f64::INFINITY;
     for h in hits {
         let keys: Vec<&str> = h.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["end_line", "file", "kind", "name", "path", "score", "start_line"], "{h}");
+        assert_eq!(
+            keys,
+            [
+                "end_line",
+                "file",
+                "kind",
+                "name",
+                "path",
+                "score",
+                "start_line"
+            ],
+            "{h}"
+        );
         let score = h["score"].as_f64().unwrap();
         assert!(score <= last, "best first");
         last = score;
@@ -318,30 +417,68 @@ fn search_json_results() {
         assert!(h["file"].as_str().unwrap().starts_with("src/"), "{h}");
     }
     let find = |path: &str| {
-        hits.iter().find(|h| h["path"] == path).unwrap_or_else(|| panic!("{path} in the results: {v:#}"))
+        hits.iter()
+            .find(|h| h["path"] == path)
+            .unwrap_or_else(|| panic!("{path} in the results: {v:#}"))
     };
     // Names as the benchmark writes them.
     let trait_m = find("geo::shapes::Shape::area");
-    assert_eq!((trait_m["name"].as_str(), trait_m["kind"].as_str()), (Some("Shape::area"), Some("method")));
+    assert_eq!(
+        (trait_m["name"].as_str(), trait_m["kind"].as_str()),
+        (Some("Shape::area"), Some("method"))
+    );
     let impl_m = find("geo::shapes::<Circle as Shape>::area");
-    assert_eq!((impl_m["name"].as_str(), impl_m["kind"].as_str()), (Some("Circle::area"), Some("method")));
+    assert_eq!(
+        (impl_m["name"].as_str(), impl_m["kind"].as_str()),
+        (Some("Circle::area"), Some("method"))
+    );
     let shapes = ws.path("crates/geo/src/shapes.rs");
     assert_eq!(impl_m["file"], "src/shapes.rs");
-    assert_eq!(impl_m["start_line"].as_u64(), Some(line_of(&shapes, "    fn area(&self) -> f64 {")));
-    assert_eq!(impl_m["end_line"].as_u64(), Some(line_of(&shapes, "std::f64::consts::PI") + 1));
+    assert_eq!(
+        impl_m["start_line"].as_u64(),
+        Some(line_of(&shapes, "    fn area(&self) -> f64 {"))
+    );
+    assert_eq!(
+        impl_m["end_line"].as_u64(),
+        Some(line_of(&shapes, "std::f64::consts::PI") + 1)
+    );
     let f = find("geo::total_area");
-    assert_eq!((f["name"].as_str(), f["kind"].as_str(), f["file"].as_str()), (Some("total_area"), Some("fn"), Some("src/lib.rs")));
+    assert_eq!(
+        (f["name"].as_str(), f["kind"].as_str(), f["file"].as_str()),
+        (Some("total_area"), Some("fn"), Some("src/lib.rs"))
+    );
     let lib = ws.path("crates/geo/src/lib.rs");
-    assert_eq!(f["start_line"].as_u64(), Some(line_of(&lib, "/// Sum of the areas")));
+    assert_eq!(
+        f["start_line"].as_u64(),
+        Some(line_of(&lib, "/// Sum of the areas"))
+    );
 
     let v = json(&ws.ok(&["search", "Circle", "--json"]));
-    let ty = v.as_array().unwrap().iter().find(|h| h["path"] == "geo::shapes::Circle").expect("the type");
-    assert_eq!((ty["name"].as_str(), ty["kind"].as_str()), (Some("Circle"), Some("struct")));
-    let new = v.as_array().unwrap().iter().find(|h| h["path"] == "geo::shapes::Circle::new").expect("the constructor");
+    let ty = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["path"] == "geo::shapes::Circle")
+        .expect("the type");
+    assert_eq!(
+        (ty["name"].as_str(), ty["kind"].as_str()),
+        (Some("Circle"), Some("struct"))
+    );
+    let new = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["path"] == "geo::shapes::Circle::new")
+        .expect("the constructor");
     assert_eq!(new["name"], "Circle::new");
     // The binary's file is relative to its own package too.
     let v = json(&ws.ok(&["search", "main", "--json"]));
-    let main = v.as_array().unwrap().iter().find(|h| h["name"] == "main").expect("fn main");
+    let main = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "main")
+        .expect("fn main");
     assert_eq!(main["file"], "src/main.rs");
 }
 
@@ -356,10 +493,18 @@ fn search_batch_json_lines() {
     .unwrap();
     let out = ws.ok(&["search", "--batch", batch.to_str().unwrap(), "-k", "5"]);
     let lines: Vec<Value> = out.lines().map(json).collect();
-    assert_eq!(lines.len(), 3, "one line per query (blank lines skipped): {out}");
+    assert_eq!(
+        lines.len(),
+        3,
+        "one line per query (blank lines skipped): {out}"
+    );
     assert_eq!(lines[0]["id"], "q-area");
     assert_eq!(lines[1]["id"], 7);
-    assert_eq!(lines[2]["id"], serde_json::json!({"x": [1]}), "any JSON id comes back as it was");
+    assert_eq!(
+        lines[2]["id"],
+        serde_json::json!({"x": [1]}),
+        "any JSON id comes back as it was"
+    );
     for l in &lines {
         let keys: Vec<&str> = l.as_object().unwrap().keys().map(|k| k.as_str()).collect();
         assert_eq!(keys, ["id", "results"]);
@@ -373,7 +518,11 @@ fn search_batch_json_lines() {
 
     // From stdin with `-`.
     let out = ok(
-        ploke_in(&ws.root, &["search", "--batch", "-", "-k", "5"], Some("{\"id\": 1, \"query\": \"area\"}\n")),
+        ploke_in(
+            &ws.root,
+            &["search", "--batch", "-", "-k", "5"],
+            Some("{\"id\": 1, \"query\": \"area\"}\n"),
+        ),
         &["search", "--batch", "-"],
     );
     let v = json(out.trim());
@@ -397,7 +546,10 @@ fn search_batch_bad_line_names_file_and_line() {
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(1), "{content:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains(&format!("{b}:{line}:")), "{content:?}: names {b}:{line}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{b}:{line}:")),
+            "{content:?}: names {b}:{line}: {stderr}"
+        );
     }
     let missing = ws.tmp.path().join("nope.jsonl");
     let err = ws.fails(&["search", "--batch", missing.to_str().unwrap()]);
@@ -414,22 +566,49 @@ fn item_text_shows_source_and_relations() {
     let out = ws.ok(&["item", "square"]);
     let start = line_of(&shapes, "fn square(x: f64) -> f64 {");
     assert!(
-        out.starts_with(&format!("fn geo::shapes::square  (crates/geo/src/shapes.rs:{start}-{})", start + 2)),
+        out.starts_with(&format!(
+            "fn geo::shapes::square  (crates/geo/src/shapes.rs:{start}-{})",
+            start + 2
+        )),
         "{out}"
     );
     let mod_line = line_of(&lib, "pub mod shapes;");
-    assert!(out.contains(&format!("in module geo::shapes  (crates/geo/src/lib.rs:{mod_line})")), "{out}");
-    assert!(out.contains("fn square(x: f64) -> f64 {\n    x * x\n}"), "the source: {out}");
+    assert!(
+        out.contains(&format!(
+            "in module geo::shapes  (crates/geo/src/lib.rs:{mod_line})"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("fn square(x: f64) -> f64 {\n    x * x\n}"),
+        "the source: {out}"
+    );
     let call = line_of(&shapes, "square(self.radius)");
-    assert!(out.contains(&format!("callers:\n  geo::shapes::<Circle as Shape>::area  crates/geo/src/shapes.rs:{call}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "callers:\n  geo::shapes::<Circle as Shape>::area  crates/geo/src/shapes.rs:{call}"
+        )),
+        "{out}"
+    );
 
     let out = ws.ok(&["item", "geo::total_area"]);
     let zero = line_of(&lib, "fn zero() -> f64 {");
-    assert!(out.contains(&format!("callees:\n  geo::zero  crates/geo/src/lib.rs:{zero}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "callees:\n  geo::zero  crates/geo/src/lib.rs:{zero}"
+        )),
+        "{out}"
+    );
     // Calls across crates: the binary calls into the library.
-    assert!(out.contains("callers:\n  app::main  crates/app/src/main.rs:3"), "{out}");
+    assert!(
+        out.contains("callers:\n  app::main  crates/app/src/main.rs:3"),
+        "{out}"
+    );
     // A crate root as containing module has a real line, not line 0.
-    assert!(out.contains("in module geo  (crates/geo/src/lib.rs:1)"), "{out}");
+    assert!(
+        out.contains("in module geo  (crates/geo/src/lib.rs:1)"),
+        "{out}"
+    );
 
     // A trait: its implementations.
     let out = ws.ok(&["item", "Shape"]);
@@ -441,11 +620,20 @@ fn item_text_shows_source_and_relations() {
     // A type: its impls.
     let out = ws.ok(&["item", "Circle"]);
     assert!(out.contains("implementations:"), "{out}");
-    assert!(out.contains("geo::shapes::<impl Circle>") && out.contains("geo::shapes::<impl Shape for Circle>"), "{out}");
+    assert!(
+        out.contains("geo::shapes::<impl Circle>")
+            && out.contains("geo::shapes::<impl Shape for Circle>"),
+        "{out}"
+    );
 
     // Indented items print with their own indentation on the first line too.
     let out = ws.ok(&["item", "Circle::new"]);
-    assert!(out.contains("\n    /// A circle of radius `radius`.\n    pub fn new(radius: f64) -> Self {\n"), "{out}");
+    assert!(
+        out.contains(
+            "\n    /// A circle of radius `radius`.\n    pub fn new(radius: f64) -> Self {\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -461,11 +649,23 @@ fn item_json() {
     assert_eq!(it["kind"], "method");
     assert_eq!(it["file"], "crates/geo/src/shapes.rs");
     let start = line_of(&shapes, "    fn area(&self) -> f64 {");
-    assert_eq!((it["start_line"].as_u64(), it["end_line"].as_u64()), (Some(start), Some(start + 2)));
-    assert_eq!(it["source"], "fn area(&self) -> f64 {\n        std::f64::consts::PI * square(self.radius)\n    }");
+    assert_eq!(
+        (it["start_line"].as_u64(), it["end_line"].as_u64()),
+        (Some(start), Some(start + 2))
+    );
+    assert_eq!(
+        it["source"],
+        "fn area(&self) -> f64 {\n        std::f64::consts::PI * square(self.radius)\n    }"
+    );
     assert_eq!(it["module"]["path"], "geo::shapes");
     assert_eq!(it["module"]["file"], "crates/geo/src/lib.rs");
-    assert_eq!(it["module"]["start_line"].as_u64(), Some(line_of(&ws.path("crates/geo/src/lib.rs"), "pub mod shapes;")));
+    assert_eq!(
+        it["module"]["start_line"].as_u64(),
+        Some(line_of(
+            &ws.path("crates/geo/src/lib.rs"),
+            "pub mod shapes;"
+        ))
+    );
     assert_eq!(it["parent"]["path"], "geo::shapes::<impl Shape for Circle>");
     let callees = it["callees"].as_array().unwrap();
     assert_eq!(callees.len(), 1, "{it:#}");
@@ -475,9 +675,19 @@ fn item_json() {
     // unresolved in `total_area` rather than guessed.
     assert_eq!(it["callers"], Value::Array(vec![]));
     let total = json(&ws.ok(&["item", "total_area", "--json"]));
-    assert_eq!(total[0]["unresolved_calls"], serde_json::json!([format!("{} (line {})", ".area", line_of(&ws.path("crates/geo/src/lib.rs"), "c.area()"))]));
+    assert_eq!(
+        total[0]["unresolved_calls"],
+        serde_json::json!([format!(
+            "{} (line {})",
+            ".area",
+            line_of(&ws.path("crates/geo/src/lib.rs"), "c.area()")
+        )])
+    );
     let sq = json(&ws.ok(&["item", "square", "--json"]));
-    assert_eq!(sq[0]["callers"][0]["path"], "geo::shapes::<Circle as Shape>::area");
+    assert_eq!(
+        sq[0]["callers"][0]["path"],
+        "geo::shapes::<Circle as Shape>::area"
+    );
     assert_eq!(sq[0]["callers"][0]["line"].as_u64(), Some(start + 1));
 
     let v = json(&ws.ok(&["item", "geo::shapes::Shape", "--json"]));
@@ -487,7 +697,10 @@ fn item_json() {
     let impls = t["implementations"].as_array().unwrap();
     assert_eq!(impls.len(), 1);
     assert_eq!(impls[0]["path"], "geo::shapes::<impl Shape for Circle>");
-    assert_eq!(impls[0]["start_line"].as_u64(), Some(line_of(&shapes, "impl Shape for Circle {")));
+    assert_eq!(
+        impls[0]["start_line"].as_u64(),
+        Some(line_of(&shapes, "impl Shape for Circle {"))
+    );
     let v = json(&ws.ok(&["item", "geo::shapes::<impl Shape for Circle>", "--json"]));
     assert_eq!(v[0]["implements"][0]["path"], "geo::shapes::Shape");
 }
@@ -501,14 +714,23 @@ fn errors_are_one_line_and_say_what_to_do() {
     let err = ws.fails(&["item", "Circle"]);
     assert!(err.contains("run `ploke index`"), "{err}");
     let p = ws.root.to_str().unwrap();
-    let err = fails(ws.run_in(ws.tmp.path(), &["search", "circle", "--path", p]), &["search"]);
+    let err = fails(
+        ws.run_in(ws.tmp.path(), &["search", "circle", "--path", p]),
+        &["search"],
+    );
     assert!(err.contains("run `ploke index`"), "{err}");
-    assert!(!ws.path(".ploke").exists(), "a failed search creates nothing");
+    assert!(
+        !ws.path(".ploke").exists(),
+        "a failed search creates nothing"
+    );
 
     ws.ok(&["index"]);
     // Unknown item: names it, suggests search.
     let err = ws.fails(&["item", "NoSuchThing"]);
-    assert!(err.contains("`NoSuchThing`") && err.contains("ploke search"), "{err}");
+    assert!(
+        err.contains("`NoSuchThing`") && err.contains("ploke search"),
+        "{err}"
+    );
     // A search without a query.
     let err = ws.fails(&["search"]);
     assert!(err.contains("QUERY") || err.contains("--batch"), "{err}");
@@ -529,10 +751,20 @@ fn commands_work_from_a_subdirectory() {
     let ws = workspace();
     let sub = ws.path("crates/geo/src");
     ok(ws.run_in(&sub, &["index"]), &["index"]);
-    assert!(ws.path(".ploke/graph.db").is_file(), "the index lives at the workspace root");
-    let out = ok(ws.run_in(&sub, &["search", "square", "--json"]), &["search"]);
+    assert!(
+        ws.path(".ploke/graph.db").is_file(),
+        "the index lives at the workspace root"
+    );
+    let out = ok(
+        ws.run_in(&sub, &["search", "square", "--json"]),
+        &["search"],
+    );
     assert_eq!(json(&out)[0]["path"], "geo::shapes::square");
     ok(ws.run_in(&sub, &["item", "square"]), &["item"]);
     let again = ok(ws.run_in(&ws.path("crates/app"), &["index"]), &["index"]);
-    assert_eq!(count_before(&again, "files parsed"), 0, "same index from another member: {again}");
+    assert_eq!(
+        count_before(&again, "files parsed"),
+        0,
+        "same index from another member: {again}"
+    );
 }

@@ -29,11 +29,14 @@ pub fn manifest(name: &str, extra: &str) -> String {
 impl Project {
     /// A package called `name` with the given files (path relative to the package root).
     pub fn new(name: &str, files: &[(&str, &str)]) -> Project {
-        let tmp = tempfile::Builder::new().prefix("ploke-test-").tempdir().expect("temp dir");
+        let tmp = tempfile::Builder::new()
+            .prefix("ploke-test-")
+            .tempdir()
+            .expect("temp dir");
         let root = tmp.path().join(name);
         std::fs::create_dir_all(&root).unwrap();
         let p = Project { tmp, root };
-        p.write("Cargo.toml", &manifest(name, ""));
+        p.write("Cargo.toml", manifest(name, ""));
         for (path, text) in files {
             p.write(path, text);
         }
@@ -57,7 +60,11 @@ impl Project {
     /// Replace the one occurrence of `from` in file `rel` by `to`.
     pub fn edit(&self, rel: &str, from: &str, to: &str) {
         let text = self.read(rel);
-        assert_eq!(text.matches(from).count(), 1, "`{from}` occurs once in {rel}");
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` occurs once in {rel}"
+        );
         self.write(rel, text.replace(from, to));
     }
 
@@ -126,7 +133,10 @@ pub fn has_node(g: &Graph, path: &str) -> bool {
 }
 
 pub fn node_by_id(g: &Graph, id: NodeId) -> &Node {
-    g.nodes.iter().find(|n| n.id == id).expect("edge end is a node")
+    g.nodes
+        .iter()
+        .find(|n| n.id == id)
+        .expect("edge end is a node")
 }
 
 /// The edges of `kind` out of the node at `src`, as destination paths.
@@ -205,9 +215,18 @@ pub fn graph_difference(a: &Graph, b: &Graph, an: &str, bn: &str) -> String {
             .map(|n| n.path.clone())
             .unwrap_or_else(|| id.to_hex())
     };
-    section(&format!("in {bn}, not in {an}: crates"), d.put_crates.iter().map(|c| format!("{c:?}")).collect());
-    section(&format!("in {an}, not in {bn}: crates"), d.rm_crates.iter().map(|c| name(a, *c)).collect());
-    section(&format!("in {bn}, not in {an}: files"), d.put_files.iter().map(|f| format!("{f:?}")).collect());
+    section(
+        &format!("in {bn}, not in {an}: crates"),
+        d.put_crates.iter().map(|c| format!("{c:?}")).collect(),
+    );
+    section(
+        &format!("in {an}, not in {bn}: crates"),
+        d.rm_crates.iter().map(|c| name(a, *c)).collect(),
+    );
+    section(
+        &format!("in {bn}, not in {an}: files"),
+        d.put_files.iter().map(|f| format!("{f:?}")).collect(),
+    );
     section(&format!("in {an}, not in {bn}: files"), d.rm_files.clone());
     section(
         &format!("in {bn}, not in {an}: nodes"),
@@ -219,20 +238,49 @@ pub fn graph_difference(a: &Graph, b: &Graph, an: &str, bn: &str) -> String {
             })
             .collect(),
     );
-    section(&format!("in {an}, not in {bn}: nodes"), d.rm_nodes.iter().map(|id| name(a, *id)).collect());
-    let edge = |g: &Graph, e: &Edge| format!("{} -{}-> {} (line {})", name(g, e.src), e.kind, name(g, e.dst), e.line);
-    section(&format!("in {bn}, not in {an}: edges"), d.put_edges.iter().map(|e| edge(b, e)).collect());
-    section(&format!("in {an}, not in {bn}: edges"), d.rm_edges.iter().map(|e| edge(a, e)).collect());
+    section(
+        &format!("in {an}, not in {bn}: nodes"),
+        d.rm_nodes.iter().map(|id| name(a, *id)).collect(),
+    );
+    let edge = |g: &Graph, e: &Edge| {
+        format!(
+            "{} -{}-> {} (line {})",
+            name(g, e.src),
+            e.kind,
+            name(g, e.dst),
+            e.line
+        )
+    };
+    section(
+        &format!("in {bn}, not in {an}: edges"),
+        d.put_edges.iter().map(|e| edge(b, e)).collect(),
+    );
+    section(
+        &format!("in {an}, not in {bn}: edges"),
+        d.rm_edges.iter().map(|e| edge(a, e)).collect(),
+    );
     section(
         &format!("in {bn}, not in {an}: unresolved"),
-        d.put_unresolved.iter().map(|u| format!("{} {} {} line {}", name(b, u.src), u.kind, u.text, u.line)).collect(),
+        d.put_unresolved
+            .iter()
+            .map(|u| format!("{} {} {} line {}", name(b, u.src), u.kind, u.text, u.line))
+            .collect(),
     );
     section(
         &format!("in {an}, not in {bn}: unresolved"),
-        d.rm_unresolved.iter().map(|u| format!("{} {} {} line {}", name(a, u.src), u.kind, u.text, u.line)).collect(),
+        d.rm_unresolved
+            .iter()
+            .map(|u| format!("{} {} {} line {}", name(a, u.src), u.kind, u.text, u.line))
+            .collect(),
     );
-    section(&format!("in {bn}, not in {an}: problems"), d.put_skipped.iter().map(|s| s.to_string()).collect());
-    section(&format!("in {an}, not in {bn}: problems"), d.rm_skipped.iter().map(|s| s.to_string()).collect());
+    section(
+        &format!("in {bn}, not in {an}: problems"),
+        d.put_skipped.iter().map(|s| s.to_string()).collect(),
+    );
+    section(
+        &format!("in {an}, not in {bn}: problems"),
+        d.rm_skipped.iter().map(|s| s.to_string()).collect(),
+    );
     out
 }
 
