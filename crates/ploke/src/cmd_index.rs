@@ -60,8 +60,15 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    for w in &report.warnings {
+    // Published crates often declare examples/tests/benches they do not ship: a handful of
+    // warnings is worth showing, a wall of them is not.
+    const SHOWN_WARNINGS: usize = 3;
+    let shown = if verbose > 0 { report.warnings.len() } else { SHOWN_WARNINGS };
+    for w in report.warnings.iter().take(shown) {
         eprintln!("warning: {w}");
+    }
+    if report.warnings.len() > shown {
+        eprintln!("warning: … and {} more (-v shows them all)", report.warnings.len() - shown);
     }
     let total: f64 = report.stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
     println!(
