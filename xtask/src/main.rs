@@ -15,6 +15,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+/// Indexing allocates many small strings and vectors; mimalloc handles that markedly faster
+/// than the system allocator (measured: see README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repo").to_path_buf()
 }

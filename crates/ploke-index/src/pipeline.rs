@@ -282,7 +282,9 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
             }
         })
         .collect();
+    let tb = Instant::now();
     let mut graph = ploke_graph::build_graph(&crate_inputs);
+    tracing::debug!(ms = tb.elapsed().as_secs_f64() * 1000.0, "build_graph");
 
     // File records: every file some target reaches, attributed to the first such target.
     let mut file_records: FxHashMap<&Path, FileRecord> = FxHashMap::default();
@@ -307,7 +309,9 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
 
     // Write the difference to what the database holds.
     progress.stage("write", 0);
+    let to = Instant::now();
     let db = Db::open(&db_dir)?;
+    tracing::debug!(ms = to.elapsed().as_secs_f64() * 1000.0, "db open");
     let db_generation: u64 = db.get_meta("generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
     let old_graph = if state.generation == db_generation && db_generation > 0 {
         std::mem::take(&mut state.graph)
@@ -316,7 +320,9 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     } else {
         Graph::default()
     };
+    let td = Instant::now();
     let delta = Graph::diff(&old_graph, &graph);
+    tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
     let by_path: FxHashMap<String, &PathBuf> = table.keys().map(|p| (rel(&ws.root, p), p)).collect();
     let sources: Vec<(String, String)> = delta
         .put_files
@@ -369,7 +375,9 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         let saver = s.spawn(|| new_state.save(&db_dir));
         let written = (|| -> Result<(), IndexError> {
             if !delta.is_empty() {
+                let ta = Instant::now();
                 db.apply(&delta, &sources, &delta.rm_files)?;
+                tracing::debug!(ms = ta.elapsed().as_secs_f64() * 1000.0, rows = delta.len(), "db apply");
             }
             db.set_meta("generation", &generation.to_string())?;
             Ok(())

@@ -57,8 +57,9 @@ pub(crate) fn module_tree<'p>(
     let mut resolved: Vec<Option<PathBuf>> = Vec::new();
     // Files taken from the queue, and files ever put in it.
     let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
-    let mut queued: FxHashSet<PathBuf> = FxHashSet::default();
-    queued.insert(root.to_path_buf());
+    // File -> (declaring file, module name) of the declaration that queued it.
+    let mut queued: FxHashMap<PathBuf, (usize, String)> = FxHashMap::default();
+    queued.insert(root.to_path_buf(), (usize::MAX, String::new()));
     // (file, declared_by, mod-rs-like)
     let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> =
         Default::default();
@@ -129,6 +130,7 @@ pub(crate) fn module_tree<'p>(
                         Some(_) => None,
                         None => linked_ancestor(&file, idx, &out, &resolved),
                     };
+                    let twin = queued.get(&file).is_some_and(|(f, name)| *f == idx && *name == item.name);
                     let problem = if lexical.is_some() {
                         Some(format!(
                             "module `{}` points at {} again (module cycle); not followed",
@@ -142,7 +144,12 @@ pub(crate) fn module_tree<'p>(
                             display(&file),
                             display(&out[again].path)
                         ))
-                    } else if queued.contains(&file) {
+                    } else if twin {
+                        // cfg twins of one module (`cfg_rt! { pub mod runtime; }` beside
+                        // `cfg_not_rt! { pub(crate) mod runtime; }`): one file, one module, no
+                        // problem to report.
+                        None
+                    } else if queued.contains_key(&file) {
                         // Rust would compile the file twice, as two modules; the index holds a
                         // file once per crate, under the module that declared it first.
                         Some(format!(
@@ -160,8 +167,8 @@ pub(crate) fn module_tree<'p>(
                             reason,
                             whole_file: false,
                         });
-                    } else {
-                        queued.insert(file.clone());
+                    } else if !twin {
+                        queued.insert(file.clone(), (idx, item.name.clone()));
                         queue.push_back((file, Some((idx, ii)), m));
                     }
                 }

@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Indexing allocates many small strings and vectors; mimalloc handles that markedly faster
+/// than the system allocator (measured: see README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "ploke", version, about = "Understand and search Rust code bases")]
 struct Cli {
