@@ -296,24 +296,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
 
     /// Resolve a whole path. `Ok(nodes)` when it ends at workspace items, `Err(text)` otherwise.
     fn resolve_path(&self, module: usize, segs: &[String], self_ty: &[usize]) -> Result<Vec<usize>, String> {
-        if segs.is_empty() {
-            return Err(String::new());
-        }
-        let (mut cur, used) = self.resolve_first(module, segs, self_ty);
-        if cur.is_empty() {
+        let Some(cur) = self.walk_path(module, segs, self_ty) else {
             return Err(segs.join("::"));
-        }
-        for seg in &segs[used..] {
-            let mut next = Vec::new();
-            for d in &cur {
-                self.member(d, seg, &mut next);
-            }
-            next.dedup();
-            if next.is_empty() {
-                return Err(segs.join("::"));
-            }
-            cur = next;
-        }
+        };
         let nodes: Vec<usize> = cur.iter().filter_map(|d| if let Def::Node(n) = d { Some(*n) } else { None }).collect();
         if nodes.is_empty() {
             Err(match cur.first() {
@@ -323,6 +308,29 @@ impl<'n, 'a> Resolver<'n, 'a> {
         } else {
             Ok(nodes)
         }
+    }
+
+    /// Follow a path segment by segment; `None` when some segment names nothing (yet).
+    fn walk_path(&self, module: usize, segs: &[String], self_ty: &[usize]) -> Option<Vec<Def>> {
+        if segs.is_empty() {
+            return None;
+        }
+        let (mut cur, used) = self.resolve_first(module, segs, self_ty);
+        if cur.is_empty() {
+            return None;
+        }
+        for seg in &segs[used..] {
+            let mut next = Vec::new();
+            for d in &cur {
+                self.member(d, seg, &mut next);
+            }
+            next.dedup();
+            if next.is_empty() {
+                return None;
+            }
+            cur = next;
+        }
+        Some(cur)
     }
 
     /// Explicit and glob imports, iterated to a fixed point (re-exports of re-exports).
@@ -346,7 +354,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             for (pi, p) in pending.iter().enumerate() {
                 let e = p.entry;
                 if e.glob {
-                    let targets = match self.resolve_path_defs(p.module, &e.path) {
+                    let targets = match self.walk_path(p.module, &e.path, &[]) {
                         Some(t) => t,
                         None => continue,
                     };
@@ -397,7 +405,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     done[pi] = true;
                     continue;
                 };
-                let Some(targets) = self.resolve_path_defs(p.module, path) else { continue };
+                let Some(targets) = self.walk_path(p.module, path, &[]) else { continue };
                 done[pi] = true;
                 changed = true;
                 if name == "_" {
@@ -463,29 +471,6 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 }
             }
         }
-    }
-
-    /// Like `resolve_path` but keeps external targets, and says `None` while unresolved.
-    fn resolve_path_defs(&self, module: usize, segs: &[String]) -> Option<Vec<Def>> {
-        if segs.is_empty() {
-            return None;
-        }
-        let (mut cur, used) = self.resolve_first(module, segs, &[]);
-        if cur.is_empty() {
-            return None;
-        }
-        for seg in &segs[used..] {
-            let mut next = Vec::new();
-            for d in &cur {
-                self.member(d, seg, &mut next);
-            }
-            next.dedup();
-            if next.is_empty() {
-                return None;
-            }
-            cur = next;
-        }
-        Some(cur)
     }
 
     fn resolve_impls(&mut self) {

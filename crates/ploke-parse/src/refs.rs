@@ -153,6 +153,19 @@ fn use_bindings(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(St
     }
 }
 
+impl RefCollector<'_> {
+    /// The generic arguments of every segment (`Vec<Item>`, `Fn(A) -> B`).
+    fn path_arguments(&mut self, path: &syn::Path) {
+        for seg in &path.segments {
+            match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
+                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
+                syn::PathArguments::None => {}
+            }
+        }
+    }
+}
+
 impl<'ast> Visit<'ast> for RefCollector<'_> {
     fn visit_block(&mut self, node: &'ast syn::Block) {
         // `use` items in a block are in scope in the whole block (and only there).
@@ -285,24 +298,12 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
         } else {
             self.type_path(&node.path);
         }
-        for seg in &node.path.segments {
-            match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
-                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
-                syn::PathArguments::None => {}
-            }
-        }
+        self.path_arguments(&node.path);
     }
 
     fn visit_trait_bound(&mut self, node: &'ast syn::TraitBound) {
         self.type_path(&node.path);
-        for seg in &node.path.segments {
-            match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
-                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
-                syn::PathArguments::None => {}
-            }
-        }
+        self.path_arguments(&node.path);
     }
 
     fn visit_macro(&mut self, node: &'ast syn::Macro) {

@@ -105,6 +105,17 @@ fn source_of(db: &Db, n: &Node) -> anyhow::Result<(String, String)> {
     Ok((indent.to_string(), src.to_string()))
 }
 
+/// Related nodes with the line of the relation (a call site).
+fn with_lines(rows: &[(Node, u32)]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|(c, l)| {
+            let mut j = node_json(c);
+            j["line"] = (*l).into();
+            j
+        })
+        .collect()
+}
+
 fn node_json(n: &Node) -> serde_json::Value {
     serde_json::json!({
         "id": n.id.to_hex(), "kind": n.kind.as_str(), "name": n.display_name, "path": n.path,
@@ -133,26 +144,8 @@ pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
             v["is_test"] = n.is_test.into();
             v["module"] = r.module.as_ref().map(node_json).into();
             v["parent"] = r.parent.as_ref().map(node_json).into();
-            v["callers"] = r
-                .callers
-                .iter()
-                .map(|(c, l)| {
-                    let mut j = node_json(c);
-                    j["line"] = (*l).into();
-                    j
-                })
-                .collect::<Vec<_>>()
-                .into();
-            v["callees"] = r
-                .callees
-                .iter()
-                .map(|(c, l)| {
-                    let mut j = node_json(c);
-                    j["line"] = (*l).into();
-                    j
-                })
-                .collect::<Vec<_>>()
-                .into();
+            v["callers"] = with_lines(&r.callers).into();
+            v["callees"] = with_lines(&r.callees).into();
             v["implementations"] = r
                 .implementations
                 .iter()
