@@ -728,6 +728,26 @@ impl<'a> Cx<'a> {
         if nesting >= MAX_MACRO_NESTING {
             return;
         }
+        // `thread_local! { static NAME: T = expr; }`: std's own syntax, not items; each
+        // declaration is a static of the module.
+        if m.mac.path.segments.last().is_some_and(|s| s.ident == "thread_local") {
+            if let Ok(decls) = m.mac.parse_body_with(parse_thread_locals) {
+                for d in decls {
+                    let first = vis_start(&d.vis).unwrap_or(d.static_token.span);
+                    let last = d.semi.map(|s| s.span).unwrap_or_else(|| last_span_of_expr(&d.init));
+                    let com = self.common(&d.attrs, first, last);
+                    let sig_end = bytes(d.eq_token.span).0;
+                    let refs = self.collect_refs(outer, |r| {
+                        r.visit_type(&d.ty);
+                        r.visit_expr(&d.init);
+                    });
+                    let mut cfg = macro_cfg.to_vec();
+                    cfg.push(macro_label(&m.mac));
+                    self.push(ItemKind::Static, d.ident.to_string(), parent, com, sig_end, vis_of(&d.vis), &cfg, Detail::None, refs);
+                }
+            }
+            return;
+        }
         // `cfg_rt! { pub mod runtime; … }`: the body is often plain items, sometimes led by
         // inner attributes (`cfg_feature! { #![feature = "client"] pub mod client; }`).
         if let Ok((inner_attrs, inner)) = m.mac.parse_body_with(parse_items_with_inner_attrs) {
@@ -847,6 +867,41 @@ fn parse_many<T: syn::parse::Parse>(input: syn::parse::ParseStream) -> syn::Resu
     let mut out = Vec::new();
     while !input.is_empty() {
         out.push(input.parse()?);
+    }
+    Ok(out)
+}
+
+/// One declaration inside `thread_local! { … }`.
+struct ThreadLocal {
+    attrs: Vec<syn::Attribute>,
+    vis: syn::Visibility,
+    static_token: syn::Token![static],
+    ident: syn::Ident,
+    ty: syn::Type,
+    eq_token: syn::Token![=],
+    /// The initialiser; `const { … }` initialisers are read as their block.
+    init: syn::Expr,
+    semi: Option<syn::Token![;]>,
+}
+
+fn parse_thread_locals(input: syn::parse::ParseStream) -> syn::Result<Vec<ThreadLocal>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let vis: syn::Visibility = input.parse()?;
+        let static_token = input.parse()?;
+        let ident = input.parse()?;
+        input.parse::<syn::Token![:]>()?;
+        let ty = input.parse()?;
+        let eq_token = input.parse()?;
+        let init: syn::Expr = if input.peek(syn::Token![const]) && input.peek2(syn::token::Brace) {
+            input.parse::<syn::Token![const]>()?;
+            syn::Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: input.parse()? })
+        } else {
+            input.parse()?
+        };
+        let semi = input.parse()?;
+        out.push(ThreadLocal { attrs, vis, static_token, ident, ty, eq_token, init, semi });
     }
     Ok(out)
 }

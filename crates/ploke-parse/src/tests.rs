@@ -116,3 +116,23 @@ fn broken_files_keep_what_parses() {
         f.issues[0].message
     );
 }
+
+#[test]
+fn thread_local_declarations_are_statics() {
+    let src = "thread_local! {\n    /// The current context.\n    static CONTEXT: Context = Context::new();\n    pub(crate) static COUNT: Cell<u32> = const { Cell::new(0) }\n}\n";
+    let f = parse(src);
+    assert!(f.issues.is_empty(), "{:?}", f.issues);
+    let ctx = item(&f, "CONTEXT");
+    assert_eq!(ctx.kind, ItemKind::Static);
+    assert_eq!((ctx.span.start_line, ctx.span.end_line), (2, 3));
+    assert_eq!(ctx.docs, "The current context.");
+    assert_eq!(ctx.signature, "static CONTEXT: Context");
+    assert_eq!(ctx.cfg, vec!["thread_local!".to_string()]);
+    assert!(refs(ctx, RefKind::Call).contains(&"Context::new".to_string()));
+    let count = item(&f, "COUNT");
+    assert_eq!(count.kind, ItemKind::Static);
+    assert_eq!(count.span.start_line, 4);
+    assert!(&src[count.span.start_byte as usize..count.span.end_byte as usize].ends_with("Cell::new(0) }"));
+    // A malformed body yields nothing and no panic.
+    assert!(parse("thread_local! { static X = 1; }").items.is_empty());
+}
