@@ -728,26 +728,6 @@ impl<'a> Cx<'a> {
         if nesting >= MAX_MACRO_NESTING {
             return;
         }
-        // `thread_local! { static NAME: T = expr; }`: std's own syntax, not items; each
-        // declaration is a static of the module.
-        if m.mac.path.segments.last().is_some_and(|s| s.ident == "thread_local") {
-            if let Ok(decls) = m.mac.parse_body_with(parse_thread_locals) {
-                for d in decls {
-                    let first = vis_start(&d.vis).unwrap_or(d.static_token.span);
-                    let last = d.semi.map(|s| s.span).unwrap_or_else(|| last_span_of_expr(&d.init));
-                    let com = self.common(&d.attrs, first, last);
-                    let sig_end = bytes(d.eq_token.span).0;
-                    let refs = self.collect_refs(outer, |r| {
-                        r.visit_type(&d.ty);
-                        r.visit_expr(&d.init);
-                    });
-                    let mut cfg = macro_cfg.to_vec();
-                    cfg.push(macro_label(&m.mac));
-                    self.push(ItemKind::Static, d.ident.to_string(), parent, com, sig_end, vis_of(&d.vis), &cfg, Detail::None, refs);
-                }
-            }
-            return;
-        }
         // `cfg_rt! { pub mod runtime; … }`: the body is often plain items, sometimes led by
         // inner attributes (`cfg_feature! { #![feature = "client"] pub mod client; }`).
         if let Ok((inner_attrs, inner)) = m.mac.parse_body_with(parse_items_with_inner_attrs) {
@@ -758,6 +738,24 @@ impl<'a> Cx<'a> {
                     cfg.push(tokens_text(&a.meta.to_token_stream()));
                 }
                 self.items(&inner, parent, &cfg, outer, nesting + 1);
+            }
+            return;
+        }
+        // `thread_local! { static NAME: T = expr; }` (and wrappers such as
+        // `tokio_thread_local!`): not items, but each declaration is a static of the module.
+        if let Ok(decls) = m.mac.parse_body_with(parse_thread_locals) {
+            for d in decls {
+                let first = vis_start(&d.vis).unwrap_or(d.static_token.span);
+                let last = d.semi.map(|s| s.span).unwrap_or_else(|| last_span_of_expr(&d.init));
+                let com = self.common(&d.attrs, first, last);
+                let sig_end = bytes(d.eq_token.span).0;
+                let refs = self.collect_refs(outer, |r| {
+                    r.visit_type(&d.ty);
+                    r.visit_expr(&d.init);
+                });
+                let mut cfg = macro_cfg.to_vec();
+                cfg.push(macro_label(&m.mac));
+                self.push(ItemKind::Static, d.ident.to_string(), parent, com, sig_end, vis_of(&d.vis), &cfg, Detail::None, refs);
             }
         }
     }

@@ -20,7 +20,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 5;
+pub const PARSER_VERSION: u32 = 6;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
