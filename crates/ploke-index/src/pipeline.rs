@@ -324,15 +324,18 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     let delta = Graph::diff(&old_graph, &graph);
     tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
     let by_path: FxHashMap<String, &PathBuf> = table.keys().map(|p| (rel(&ws.root, p), p)).collect();
-    let sources: Vec<(String, String)> = delta
-        .put_files
-        .iter()
-        .filter_map(|f| {
-            let p = by_path.get(&f.path)?;
-            let text = table[*p].1.text.clone()?;
-            Some((f.path.clone(), text))
-        })
-        .collect();
+    // Source text is stored for files that yielded items; a file refused whole (too large,
+    // too deeply nested) keeps no text, and any text it had before is dropped.
+    let mut sources: Vec<(String, String)> = Vec::new();
+    let mut rm_sources: Vec<String> = delta.rm_files.clone();
+    for f in &delta.put_files {
+        let Some(p) = by_path.get(&f.path) else { continue };
+        let l = &table[*p].1;
+        match &l.text {
+            Some(text) if l.parsed.parsed => sources.push((f.path.clone(), text.clone())),
+            _ => rm_sources.push(f.path.clone()),
+        }
+    }
     let generation = db_generation + 1;
 
     let report = IndexReport {
@@ -376,7 +379,7 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         let written = (|| -> Result<(), IndexError> {
             if !delta.is_empty() {
                 let ta = Instant::now();
-                db.apply(&delta, &sources, &delta.rm_files)?;
+                db.apply(&delta, &sources, &rm_sources)?;
                 tracing::debug!(ms = ta.elapsed().as_secs_f64() * 1000.0, rows = delta.len(), "db apply");
             }
             db.set_meta("generation", &generation.to_string())?;

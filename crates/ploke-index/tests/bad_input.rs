@@ -254,6 +254,11 @@ fn huge_generated_file_is_skipped_quickly() {
     assert_eq!(children(&g, "huge::generated"), 0);
     assert_eq!(fns(&g), ["huge::small"]);
     assert_eq!(report.skipped, g.skipped);
+    // Its 10 MB of text is not stored; the indexed file's is.
+    let db = ploke_db::Db::open(&p.db("db")).unwrap();
+    assert_eq!(db.source("src/generated.rs").unwrap(), None);
+    assert_eq!(db.source("src/lib.rs").unwrap().as_deref(), Some(lib));
+    drop(db);
 
     // The next run does not even look at it again.
     let (again, took) = index_within(&p, &p.db("db"), Duration::from_secs(120));
