@@ -163,7 +163,7 @@ pub(crate) fn module_tree<'p>(
                     if let Some(reason) = problem {
                         skipped.push(Skipped {
                             path: display(&path),
-                            line: item.span.start_line,
+                            line: item.decl_line,
                             reason,
                             whole_file: false,
                         });
@@ -179,7 +179,7 @@ pub(crate) fn module_tree<'p>(
                         .collect();
                     skipped.push(Skipped {
                         path: display(&path),
-                        line: item.span.start_line,
+                        line: item.decl_line,
                         reason: format!(
                             "module `{}` is declared but its file is missing (looked for {})",
                             item.name,

@@ -366,9 +366,10 @@ pub fn lib_fn() -> u32 { present::here() }
         ],
     );
     let (_, g) = index_checked(&p);
-    // The line is the declaration's start, which includes its doc comment.
-    let absent_line = node(&g, "missing::absent").span.start_line;
-    assert_eq!(absent_line, line_of(lib, "/// Declared, never written."));
+    // The problem is reported at the `mod` line itself, not at its doc comment (where the
+    // item's span starts).
+    assert_eq!(node(&g, "missing::absent").span.start_line, line_of(lib, "/// Declared, never written."));
+    let absent_line = line_of(lib, "pub mod absent;");
     assert_eq!(
         problems(&g),
         [
@@ -527,13 +528,13 @@ pub fn top() {}
         [
             (
                 "src/lib.rs".to_string(),
-                line_of(lib, "pub mod second;") - 1
+                line_of(lib, "pub mod second;")
             ),
             (
                 "src/lib.rs".to_string(),
-                line_of(lib, "#[path = \"lib.rs\"]")
+                line_of(lib, "mod itself;")
             ),
-            ("src/sub/back.rs".to_string(), 1),
+            ("src/sub/back.rs".to_string(), 2), // the `pub mod root_again;` line
         ],
         "{:#?}",
         g.skipped

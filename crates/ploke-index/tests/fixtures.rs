@@ -838,7 +838,7 @@ fn broken_files() {
     assert_eq!(
         problems,
         vec![
-            ("src/lib.rs".to_string(), 15, false),
+            ("src/lib.rs".to_string(), 16, false), // the `pub mod missing;` line
             ("src/not_utf8.rs".to_string(), 3, true),
             ("src/syntax_error.rs".to_string(), 8, false),
             ("src/unbalanced.rs".to_string(), 3, true),

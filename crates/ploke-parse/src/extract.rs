@@ -322,6 +322,7 @@ impl<'a> Cx<'a> {
             signature,
             content_hash,
             test_marker: c.test_marker,
+            decl_line: self.lines.line_of(c.decl_start),
             detail,
             refs,
         });

@@ -20,7 +20,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 6;
+pub const PARSER_VERSION: u32 = 7;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,6 +64,9 @@ pub struct RawItem {
     pub content_hash: ContentHash,
     /// `#[test]`-like attribute, `#[cfg(test)]`, or a module named `tests`/`test`.
     pub test_marker: bool,
+    /// 1-based line of the declaration itself (after doc comments and attributes): where a
+    /// problem with the item is reported.
+    pub decl_line: u32,
     pub detail: Detail,
     /// References in the signature and body, deduplicated by (kind, path).
     pub refs: Vec<RawRef>,

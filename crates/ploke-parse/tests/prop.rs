@@ -66,6 +66,10 @@ fn check_invariants(text: &str, p: &ParsedFile) -> Result<(), TestCaseError> {
             let ps = &p.items[parent as usize].span;
             prop_assert!(ps.contains(&item.span), "item {} `{}` {:?} not inside its parent {:?}", i, item.name, item.span, ps);
         }
+        prop_assert!(
+            item.span.start_line <= item.decl_line && item.decl_line <= item.span.end_line,
+            "item {} `{}`: declaration line {} outside its lines {:?}", i, item.name, item.decl_line, item.span
+        );
         let src = &text[item.span.start_byte as usize..item.span.end_byte as usize];
         prop_assert_eq!(item.content_hash, ContentHash::of(src.as_bytes()), "content hash of item {}", i);
         for r in &item.refs {
@@ -615,6 +619,7 @@ fn shifted(mut p: ParsedFile, pad_bytes: u32, pad_lines: u32) -> ParsedFile {
         item.span.end_byte += pad_bytes;
         item.span.start_line += pad_lines;
         item.span.end_line += pad_lines;
+        item.decl_line += pad_lines;
         for r in &mut item.refs {
             r.line += pad_lines;
         }
