@@ -10,21 +10,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{edge, has_node, load, node, Project};
+use common::{edge, has_node, line_of, load, node, Project};
 use ploke_core::{EdgeKind, Graph, ItemKind, Skipped};
 use ploke_index::IndexReport;
 
-/// 1-based line of the one line of `text` that contains `needle`.
-fn line_of(text: &str, needle: &str) -> u32 {
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(hits.len(), 1, "`{needle}` is on exactly one line");
-    hits[0] as u32
-}
 
 /// Index on another thread and fail (instead of hanging the test run) if it takes too long.
 fn index_within(p: &Project, db: &Path, limit: Duration) -> (IndexReport, Duration) {

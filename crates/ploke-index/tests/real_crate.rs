@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{edge, load, node};
+use common::{edge, line_of, load, node};
 use ploke_core::{EdgeKind, Graph, ItemKind, Node};
 
 const CRATE: &str = "either";
@@ -140,19 +140,7 @@ impl Indexed {
 
     /// 1-based line of the one line in `file` that contains `needle`.
     fn line(&self, file: &str, needle: &str) -> u32 {
-        let text = self.text(file);
-        let hits: Vec<usize> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| l.contains(needle))
-            .map(|(i, _)| i + 1)
-            .collect();
-        assert_eq!(
-            hits.len(),
-            1,
-            "`{needle}` is on exactly one line of {file}: {hits:?}"
-        );
-        hits[0] as u32
+        line_of(&self.text(file), needle)
     }
 
     /// The span's text, exactly as in the file.

@@ -294,3 +294,15 @@ pub fn assert_same_graph(incremental: &Graph, clean: &Graph, context: &str) {
         );
     }
 }
+
+/// 1-based line of the one line of `text` that contains `needle`.
+pub fn line_of(text: &str, needle: &str) -> u32 {
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(hits.len(), 1, "`{needle}` is on exactly one line: {hits:?}");
+    hits[0] as u32
+}
