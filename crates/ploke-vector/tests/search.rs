@@ -7,35 +7,9 @@ use ploke_vector::{dot, VectorError, VectorIndex, BLOCK_LEN};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-/// SplitMix64: tiny deterministic RNG.
-struct Rng(u64);
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unif(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gauss(&mut self) -> f32 {
-        let (u, v) = (self.unif().max(1e-300), self.unif());
-        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
-    }
-    fn gauss_vec(&mut self, dims: usize) -> Vec<f32> {
-        (0..dims).map(|_| self.gauss()).collect()
-    }
-}
-
-fn normalize(mut v: Vec<f32>) -> Vec<f32> {
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if n > 0.0 {
-        v.iter_mut().for_each(|x| *x /= n);
-    }
-    v
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::{normalize, Rng};
 
 /// Reference: score everything with `dot`, best first, ties by id.
 fn brute(
