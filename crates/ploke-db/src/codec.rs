@@ -328,3 +328,10 @@ pub(crate) fn u64_at(row: &[DataValue], col: usize) -> Result<u64, DbError> {
     c.pos = col;
     c.u64()
 }
+
+/// The hex content hash in column `col` of a row.
+pub(crate) fn hash_at(row: &[DataValue], col: usize) -> Result<ContentHash, DbError> {
+    let mut c = Cursor::new("query", row, col + 1)?;
+    c.pos = col;
+    c.hash()
+}

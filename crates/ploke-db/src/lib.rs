@@ -39,7 +39,7 @@ use std::path::Path;
 
 use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
 use ploke_core::{
-    CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved,
+    ContentHash, CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved,
 };
 
 pub use error::DbError;
@@ -152,13 +152,16 @@ impl Db {
                 let found: i64 = found.trim().parse().map_err(|_| {
                     DbError::Corrupt(format!("schema version `{found}` is not a number"))
                 })?;
-                if found != SCHEMA_VERSION {
+                if found == SCHEMA_VERSION {
+                    return Ok(());
+                }
+                if !schema::UPGRADABLE_FROM.contains(&found) {
                     return Err(DbError::SchemaMismatch {
                         found,
                         expected: SCHEMA_VERSION,
                     });
                 }
-                return Ok(());
+                tracing::info!(from = found, to = SCHEMA_VERSION, "upgrading the schema");
             }
         }
 
@@ -611,6 +614,76 @@ impl Db {
         let mut out = decode_all(&rows, codec::crate_record)?;
         out.sort_by_key(|c| c.id);
         Ok(out)
+    }
+
+    /// Stores embedding vectors of `model`, each keyed by the content hash of the text it
+    /// embeds (replacing any stored under the same key), in one transaction.
+    pub fn put_embeddings(&self, model: &str, rows: &[(ContentHash, Vec<f32>)]) -> Result<(), DbError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<Vec<DataValue>> = rows
+            .iter()
+            .map(|(h, v)| {
+                vec![
+                    DataValue::from(model),
+                    DataValue::from(h.to_hex()),
+                    DataValue::Bytes(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                ]
+            })
+            .collect();
+        sorted.sort_by(|a, b| a[..2].cmp(&b[..2]));
+        let headers = ["model", "hash", "vec"].iter().map(|c| c.to_string()).collect();
+        let data = BTreeMap::from([("embeddings".to_string(), NamedRows::new(headers, sorted))]);
+        self.inst
+            .import_relations(data)
+            .map_err(|e| DbError::cozo("writing embeddings", e))
+    }
+
+    /// Every stored vector of `model`, keyed by content hash.
+    pub fn embeddings(&self, model: &str) -> Result<Vec<(ContentHash, Vec<f32>)>, DbError> {
+        let rows = self.query(
+            "reading embeddings",
+            "?[hash, vec] := *embeddings{model: $model, hash, vec}",
+            params([("model", model.into())]),
+        )?;
+        rows.iter()
+            .map(|r| {
+                let hash = codec::hash_at(r, 0)?;
+                let bytes = match &r[1] {
+                    DataValue::Bytes(b) if b.len() % 4 == 0 => b,
+                    other => return Err(DbError::Corrupt(format!("embedding is not f32 bytes: {other:?}"))),
+                };
+                let v = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                Ok((hash, v))
+            })
+            .collect()
+    }
+
+    /// Content hashes of the stored vectors of `model`.
+    pub fn embedding_hashes(&self, model: &str) -> Result<Vec<ContentHash>, DbError> {
+        let rows = self.query(
+            "reading embedding keys",
+            "?[hash] := *embeddings{model: $model, hash}",
+            params([("model", model.into())]),
+        )?;
+        rows.iter().map(|r| codec::hash_at(r, 0)).collect()
+    }
+
+    /// Deletes the vectors of `model` with these content hashes (vectors of items that no
+    /// longer exist), in one transaction.
+    pub fn remove_embeddings(&self, model: &str, hashes: &[ContentHash]) -> Result<(), DbError> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let mut rows: Vec<Vec<DataValue>> =
+            hashes.iter().map(|h| vec![DataValue::from(model), DataValue::from(h.to_hex())]).collect();
+        rows.sort();
+        let headers = ["model", "hash"].iter().map(|c| c.to_string()).collect();
+        let data = BTreeMap::from([("-embeddings".to_string(), NamedRows::new(headers, rows))]);
+        self.inst
+            .import_relations(data)
+            .map_err(|e| DbError::cozo("removing embeddings", e))
     }
 
     /// Every skip record, in canonical order.

@@ -11,6 +11,7 @@
 //! | `edges_in`   | `dst, kind, src, line`        | —                                        |
 //! | `unresolved` | `src, kind, text, line`       | —                                        |
 //! | `skipped`    | `path, line, reason, whole_file` | —                                     |
+//! | `embeddings` | `model, hash`                 | `vec` (little-endian `f32` bytes)        |
 //!
 //! Node ids are stored as `Int` (the same 64 bits, see `NodeId::as_i64`); hashes as 32-digit
 //! lower-case hex; kinds and visibility as their text forms. Edges, unresolved references and
@@ -25,7 +26,11 @@
 
 /// The version of the schema below. Bump it whenever a relation, column or index changes: a
 /// store with another version is refused with [`crate::DbError::SchemaMismatch`].
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Older versions that [`SCHEMA_VERSION`] only adds relations to: such a store is upgraded in
+/// place by creating the missing relations (version 2 added `embeddings`).
+pub(crate) const UPGRADABLE_FROM: &[i64] = &[1];
 
 /// The `meta` key that holds [`SCHEMA_VERSION`].
 pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
@@ -61,6 +66,7 @@ pub(crate) const RELATIONS: &[(&str, &str)] = &[
         "skipped",
         "{path: String, line: Int, reason: String, whole_file: Bool}",
     ),
+    ("embeddings", "{model: String, hash: String => vec: Bytes}"),
 ];
 
 /// Indices as `(relation, index name, columns)`.

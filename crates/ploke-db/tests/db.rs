@@ -655,3 +655,40 @@ fn second_handle_reads_while_first_writes() {
         done.store(true, std::sync::atomic::Ordering::Relaxed);
     });
 }
+
+#[test]
+fn embeddings_round_trip_by_model_and_hash() {
+    use ploke_core::ContentHash;
+    let db = Db::open_in_memory().unwrap();
+    let (a, b) = (ContentHash::of(b"fn a() {}"), ContentHash::of(b"fn b() {}"));
+    let va = vec![0.5f32, -0.25, 1.0e-7, f32::MAX];
+    db.put_embeddings("m1", &[(a, va.clone()), (b, vec![1.0, 2.0, 3.0, 4.0])]).unwrap();
+    db.put_embeddings("m2", &[(a, vec![9.0; 4])]).unwrap();
+    let mut got = db.embeddings("m1").unwrap();
+    got.sort_by_key(|(h, _)| h.to_hex());
+    let mut want = vec![(a, va), (b, vec![1.0, 2.0, 3.0, 4.0])];
+    want.sort_by_key(|(h, _)| h.to_hex());
+    assert_eq!(got, want, "vectors come back bit for bit, per model");
+    assert_eq!(db.embeddings("m2").unwrap(), vec![(a, vec![9.0; 4])]);
+    // Re-putting a key replaces its vector.
+    db.put_embeddings("m1", &[(b, vec![0.0; 4])]).unwrap();
+    assert!(db.embeddings("m1").unwrap().contains(&(b, vec![0.0; 4])));
+    db.remove_embeddings("m1", &[b]).unwrap();
+    assert_eq!(db.embedding_hashes("m1").unwrap(), vec![a]);
+    assert_eq!(db.embedding_hashes("m2").unwrap(), vec![a], "other models untouched");
+    assert!(db.embeddings("nope").unwrap().is_empty());
+}
+
+#[test]
+fn version_1_store_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open(dir.path()).unwrap();
+        db.set_meta("schema_version", "1").unwrap();
+        db.set_meta("kept", "yes").unwrap();
+    }
+    let db = Db::open(dir.path()).unwrap();
+    assert_eq!(db.get_meta("schema_version").unwrap(), Some(SCHEMA_VERSION.to_string()));
+    assert_eq!(db.get_meta("kept").unwrap().as_deref(), Some("yes"));
+    db.put_embeddings("m", &[(ploke_core::ContentHash::of(b"x"), vec![1.0])]).unwrap();
+}
