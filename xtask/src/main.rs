@@ -4,8 +4,9 @@
 //!   and print per crate: files, lines, items, edges, seconds per stage, peak memory, the ratio
 //!   of index time to a plain single-threaded `syn::parse_file` of the same files (measured in
 //!   the same process), and the median time of a re-index after one file changed.
-//! - `eval-lexical`: run every DEV query of `../shared/bench` through `ploke search --batch`
-//!   and print `score.py`'s table.
+//! - `eval [--mode hybrid|lexical|vector] [--fresh] [CRATE…]`: the retrieval benchmark end to
+//!   end: index and embed every DEV crate of `../shared/bench`, run its queries through
+//!   `ploke search --batch`, print `score.py`'s tables and the time of each step.
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
 
@@ -177,41 +178,125 @@ fn bench_index(filter: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn eval_lexical() -> Result<()> {
+/// Options of `cargo xtask eval`.
+struct EvalArgs {
+    mode: String,
+    fresh: bool,
+    rank_params: Option<String>,
+    crates: Vec<String>,
+}
+
+fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
+    let mut e = EvalArgs { mode: "hybrid".into(), fresh: false, rank_params: None, crates: Vec::new() };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--mode" => e.mode = it.next().context("--mode lexical|vector|hybrid")?.clone(),
+            "--fresh" => e.fresh = true,
+            "--rank-params" => e.rank_params = Some(it.next().context("--rank-params JSON")?.clone()),
+            c if !c.starts_with('-') => e.crates.push(c.to_string()),
+            other => bail!("unknown option {other}; usage: cargo xtask eval [--mode M] [--fresh] [--rank-params JSON] [CRATE…]"),
+        }
+    }
+    Ok(e)
+}
+
+/// The whole benchmark end to end: fetch the corpus, index and embed every crate (into
+/// `target/eval/`, kept between runs so unchanged items are not embedded again; `--fresh`
+/// starts from nothing), run every DEV query through `ploke search --batch`, and print
+/// `score.py`'s tables with the time of each step.
+fn eval(args: &[String]) -> Result<()> {
+    let args = parse_eval_args(args)?;
     let root = repo_root();
     let status = Command::new("cargo").args(["build", "--release", "-p", "ploke"]).current_dir(&root).status()?;
     if !status.success() {
         bail!("building ploke failed");
     }
     let ploke = root.join("target/release/ploke");
+    let model_dir = root.join("target/models/all-MiniLM-L6-v2");
+    if args.mode != "lexical" && std::env::var_os("PLOKE_EMBED_DIR").is_none() && !model_dir.join("model.safetensors").exists() {
+        let st = Command::new("bash").arg(root.join("scripts/fetch-models.sh")).arg("minilm").status()?;
+        if !st.success() {
+            bail!("scripts/fetch-models.sh minilm failed");
+        }
+    }
+    let embed_dir = std::env::var_os("PLOKE_EMBED_DIR").map(PathBuf::from).unwrap_or(model_dir);
     let bench = bench_dir();
     let queries = std::fs::read_to_string(bench.join("queries.jsonl"))?;
-    let tmp = tempfile::tempdir()?;
+    let work = root.join("target/eval");
+    if args.fresh && work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    std::fs::create_dir_all(&work)?;
+    let t_all = Instant::now();
+    let corpus = corpus()?;
+    let t_corpus = t_all.elapsed().as_secs_f64();
     let mut all_runs = String::new();
-    for (name, _version, dir) in corpus()? {
-        let db = tmp.path().join(format!("{name}.db"));
-        let st = Command::new(&ploke).arg("index").arg(&dir).arg("--db").arg(&db).arg("--json").output()?;
-        if !st.status.success() {
-            bail!("indexing {name} failed: {}", String::from_utf8_lossy(&st.stderr));
+    let mut rows = Vec::new();
+    for (name, _version, dir) in corpus {
+        if !args.crates.is_empty() && !args.crates.contains(&name) {
+            continue;
         }
+        let db = work.join(format!("{name}.db"));
+        let t = Instant::now();
+        let mut cmd = Command::new(&ploke);
+        cmd.arg("index").arg(&dir).arg("--db").arg(&db).arg("--json").env("PLOKE_EMBED_DIR", &embed_dir);
+        if args.mode == "lexical" {
+            cmd.arg("--no-embed");
+        }
+        let out = cmd.output()?;
+        if !out.status.success() {
+            bail!("indexing {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("ploke index --json output")?;
+        if let Some(err) = report["embed"]["error"].as_str() {
+            bail!("embedding {name} failed: {err}");
+        }
+        let t_index = t.elapsed().as_secs_f64();
         let mut batch = String::new();
+        let mut n = 0;
         for l in queries.lines() {
             let q: serde_json::Value = serde_json::from_str(l)?;
             if q["crate"] == name.as_str() {
                 batch.push_str(&serde_json::json!({"id": q["id"], "query": q["query"]}).to_string());
                 batch.push('\n');
+                n += 1;
             }
         }
-        let qfile = tmp.path().join(format!("{name}.q"));
+        let qfile = work.join(format!("{name}.queries.jsonl"));
         std::fs::write(&qfile, batch)?;
-        let out = Command::new(&ploke).arg("search").arg("--db").arg(&db).arg("--batch").arg(&qfile).args(["-k", "100"]).output()?;
+        let t = Instant::now();
+        let mut cmd = Command::new(&ploke);
+        cmd.arg("search").arg("--db").arg(&db).arg("--batch").arg(&qfile).args(["-k", "100", "--mode", &args.mode]);
+        cmd.env("PLOKE_EMBED_DIR", &embed_dir);
+        if let Some(p) = &args.rank_params {
+            cmd.arg("--rank-params").arg(p);
+        }
+        let out = cmd.output()?;
         if !out.status.success() {
             bail!("search on {name} failed: {}", String::from_utf8_lossy(&out.stderr));
         }
+        let t_search = t.elapsed().as_secs_f64();
         all_runs.push_str(&String::from_utf8_lossy(&out.stdout));
+        let st = &report["embed"]["stats"];
+        rows.push(format!(
+            "{name:<13} {:>6} {:>9} {:>9.1} {:>7} {:>9.1} {:>8.1}",
+            report["items"],
+            st["embedded"].as_u64().unwrap_or(0),
+            report["embed"]["items_per_s"].as_f64().unwrap_or(0.0),
+            n,
+            t_index,
+            t_search
+        ));
     }
-    let run = root.join("target/eval-lexical.run.jsonl");
+    let total = t_all.elapsed().as_secs_f64();
+    let run = work.join(format!("run.{}.jsonl", args.mode));
     std::fs::write(&run, all_runs)?;
+    println!("{:<13} {:>6} {:>9} {:>9} {:>7} {:>9} {:>8}", "crate", "items", "embedded", "items/s", "queries", "index_s", "search_s");
+    for r in &rows {
+        println!("{r}");
+    }
+    println!("corpus {t_corpus:.1} s; whole run {total:.1} s (index + embed + search, mode {})", args.mode);
     for filter in [None, Some("mentions_target_name=false")] {
         let mut cmd = Command::new("python3");
         cmd.arg(bench.join("score.py")).arg(bench.join("queries.jsonl")).arg(&run);
@@ -329,12 +414,12 @@ fn main() -> Result<()> {
     match args.first().map(|s| s.as_str()) {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
-        Some("eval-lexical") => eval_lexical(),
+        Some("eval") => eval(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?), Path::new(args.get(2).context("ITEMS.jsonl")?)),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | eval-lexical");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | eval [--mode M] [--fresh] [CRATE…] | bench-search | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

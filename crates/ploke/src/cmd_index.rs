@@ -19,7 +19,7 @@ impl ploke_index::Progress for Bar {
     }
 }
 
-pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool, verbose: u8) -> anyhow::Result<()> {
+pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool, embed: bool, verbose: u8) -> anyhow::Result<()> {
     let path = path.unwrap_or_else(|| PathBuf::from("."));
     let opts = ploke_index::IndexOptions { db_dir: db, rebuild, max_file_bytes: None };
     let bar = if std::io::stderr().is_terminal() && !json {
@@ -41,6 +41,28 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // Search works from here on (lexically); embeddings come after, and are kept as they are
+    // written if this is interrupted.
+    let embedded = if embed { Some(embed_stage(&path, &report.db_dir, !json)) } else { None };
+    let (embed_json, embed_line) = match &embedded {
+        None => (serde_json::Value::Null, None),
+        Some(Ok(None)) => (serde_json::json!({"off": true}), Some("  embeddings off (PLOKE_EMBED=off)".to_string())),
+        Some(Ok(Some((model, st)))) => (
+            serde_json::json!({"model": model, "stats": st, "items_per_s": st.items_per_second()}),
+            Some(format!(
+                "  embedded {} items with {model} in {:.1} s ({:.1} items/s; {} unchanged reused, {} stale removed)",
+                st.embedded,
+                st.seconds,
+                st.items_per_second(),
+                st.reused,
+                st.removed
+            )),
+        ),
+        Some(Err(e)) => (
+            serde_json::json!({"error": format!("{e:#}")}),
+            Some(format!("warning: embeddings skipped: {e:#}; search uses the lexical and graph signals")),
+        ),
+    };
     if json {
         let v = serde_json::json!({
             "workspace": report.workspace_root,
@@ -55,6 +77,7 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
             "delta_rows": report.delta_rows,
             "skipped": report.skipped.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "orphan_files": report.orphan_files,
+            "embed": embed_json,
             "stages_ms": report.stages.iter().map(|(n, d)| (n.to_string(), d.as_secs_f64() * 1000.0)).collect::<std::collections::BTreeMap<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -85,6 +108,9 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
     );
     let stages: Vec<String> = report.stages.iter().map(|(n, d)| format!("{n} {:.0} ms", d.as_secs_f64() * 1000.0)).collect();
     println!("  time {:.2} s: {}", total, stages.join(", "));
+    if let Some(line) = embed_line {
+        println!("{line}");
+    }
     if !report.skipped.is_empty() {
         println!("  {} problems (the rest was indexed):", report.skipped.len());
         for s in &report.skipped {
@@ -100,4 +126,12 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
         }
     }
     Ok(())
+}
+
+/// Loads the model and embeds what is new; `Ok(None)` when embeddings are off.
+fn embed_stage(path: &std::path::Path, db_dir: &std::path::Path, bar: bool) -> anyhow::Result<Option<(String, ploke_retrieve::embedding::EmbedStats)>> {
+    let Some((embedder, batch)) = crate::embeddings::load_embedder(path)? else { return Ok(None) };
+    let db = ploke_db::Db::open(db_dir).with_context(|| format!("opening {}", db_dir.display()))?;
+    let stats = crate::embeddings::embed_index(&db, &embedder, batch, bar)?;
+    Ok(Some((embedder.model_id().to_string(), stats)))
 }

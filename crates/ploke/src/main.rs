@@ -3,10 +3,12 @@
 //! The binary is thin: it parses arguments, wires the library crates together and prints.
 //! `main` only maps `run()`'s error to an exit code.
 
+mod cmd_context;
 mod cmd_index;
 mod cmd_item;
 mod cmd_search;
-mod corpus;
+mod config;
+mod embeddings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,8 +56,11 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Skip the embedding stage (search then uses the lexical and graph signals).
+        #[arg(long)]
+        no_embed: bool,
     },
-    /// Lexical search over indexed items.
+    /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {
         /// The query (omit with --batch).
         query: Option<String>,
@@ -70,6 +75,29 @@ enum Command {
         /// Read JSON lines `{"id", "query"}` from FILE (`-` for stdin), write `{"id", "results"}`.
         #[arg(long, value_name = "FILE")]
         batch: Option<PathBuf>,
+        /// Signals to use: hybrid (BM25 + embeddings + code graph), lexical or vector.
+        #[arg(long, default_value = "hybrid", value_name = "MODE")]
+        mode: ploke_retrieve::Mode,
+        /// Ranking parameters as a JSON object (for tuning; see ploke_retrieve::RankParams).
+        #[arg(long, hide = true, value_name = "JSON")]
+        rank_params: Option<String>,
+    },
+    /// The code a change request needs, packed for an LLM within a token budget (markdown or
+    /// JSON): the best items in full, outlines of their callers, callees, types and traits.
+    Context {
+        /// The request, in plain language.
+        request: String,
+        #[command(flatten)]
+        loc: Location,
+        /// Token budget of the whole pack (counted with cl100k_base).
+        #[arg(long, default_value_t = 8000)]
+        budget: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Signals to rank with: hybrid, lexical or vector.
+        #[arg(long, default_value = "hybrid", value_name = "MODE")]
+        mode: ploke_retrieve::Mode,
     },
     /// Show an item's source and relations.
     Item {
@@ -96,8 +124,11 @@ fn init_logging(verbose: u8) {
 fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.verbose);
     match cli.command {
-        Command::Index { path, db, rebuild, json } => cmd_index::run(path, db, rebuild, json, cli.verbose),
-        Command::Search { query, loc, k, json, batch } => cmd_search::run(query, &loc, k, json, batch),
+        Command::Index { path, db, rebuild, json, no_embed } => cmd_index::run(path, db, rebuild, json, !no_embed, cli.verbose),
+        Command::Search { query, loc, k, json, batch, mode, rank_params } => {
+            cmd_search::run(cmd_search::SearchArgs { query, k, json, batch, mode, rank_params }, &loc)
+        }
+        Command::Context { request, loc, budget, json, mode } => cmd_context::run(&request, &loc, budget, json, mode),
         Command::Item { target, loc, json } => cmd_item::run(&target, &loc, json),
     }
 }

@@ -1,9 +1,10 @@
 //! The searchable view of an index: item documents built from the database, and the lexical
 //! index over them.
 
+use crate::RetrieveError as Error;
+
 use std::collections::HashMap;
 
-use anyhow::Context;
 use ploke_core::{ItemKind, Node};
 use ploke_db::Db;
 use ploke_search::{Bm25Params, ItemDoc, LexicalIndex};
@@ -15,7 +16,7 @@ fn is_container(kind: ItemKind) -> bool {
 }
 
 /// Kinds returned by search: items a person would edit as a unit.
-fn is_result_kind(kind: ItemKind) -> bool {
+pub fn is_result_kind(kind: ItemKind) -> bool {
     kind.is_searchable() && !matches!(kind, ItemKind::Field | ItemKind::Variant)
 }
 
@@ -36,33 +37,30 @@ fn strip_doc_lines(body: &str) -> &str {
     }
 }
 
+/// The items a search can return, in a fixed order (file, then position): a node's index in
+/// [`Corpus::nodes`] is its document number in every index built over the corpus.
 pub struct Corpus {
     pub nodes: Vec<Node>,
+    /// Each node's own text: its source after doc comments and attributes, with the members
+    /// that are items of their own cut out of containers (impls, traits, inline modules).
+    pub bodies: Vec<String>,
     /// Workspace path -> package-relative path, for results.
     pub rel_path: HashMap<String, String>,
     pub index: LexicalIndex,
 }
 
-/// Score factor for test code: it ranks below the code it tests.
-const TEST_FACTOR: f32 = 0.3;
-
-pub struct Hit<'a> {
-    pub node: &'a Node,
-    pub file: &'a str,
-    pub score: f32,
-}
-
 impl Corpus {
-    pub fn load(db: &Db) -> anyhow::Result<Corpus> {
-        let files = db.files().context("reading file records")?;
+    /// Reads every item and source text from `db` and builds the lexical index.
+    pub fn load(db: &Db) -> Result<Corpus, Error> {
+        let files = db.files()?;
         let mut sources: HashMap<String, String> = HashMap::with_capacity(files.len());
         for f in &files {
-            if let Some(text) = db.source(&f.path).context("reading stored source")? {
+            if let Some(text) = db.source(&f.path)? {
                 sources.insert(f.path.clone(), text);
             }
         }
         let rel_path = files.iter().map(|f| (f.path.clone(), f.rel_path.clone())).collect();
-        let all = db.all_nodes().context("reading items")?;
+        let all = db.all_nodes()?;
         // Spans of members to cut out of their container's text.
         let mut member_spans: HashMap<ploke_core::NodeId, Vec<(u32, u32)>> = HashMap::new();
         let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> = all.iter().map(|n| (n.id, (n.kind, n.file.as_str()))).collect();
@@ -122,34 +120,12 @@ impl Corpus {
                 Bm25Params::default(),
             )
         };
-        Ok(Corpus { nodes, rel_path, index })
+        Ok(Corpus { nodes, bodies, rel_path, index })
     }
 
-    pub fn search(&self, query: &str, k: usize) -> Vec<Hit<'_>> {
-        // Over-fetch so that demoting test code can let other items in.
-        let raw = self.index.search(query, k.saturating_mul(2).max(k + 20));
-        let mut hits: Vec<Hit> = raw
-            .into_iter()
-            .map(|(i, score)| {
-                let node = &self.nodes[i as usize];
-                let score = if node.is_test { score * TEST_FACTOR } else { score };
-                Hit { node, file: self.rel_path.get(&node.file).map(|s| s.as_str()).unwrap_or(&node.file), score }
-            })
-            .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.id.cmp(&b.node.id)));
-        hits.truncate(k);
-        hits
+    /// The package-relative path of node `i`'s file.
+    pub fn rel_file(&self, i: usize) -> &str {
+        let f = &self.nodes[i].file;
+        self.rel_path.get(f).map(|s| s.as_str()).unwrap_or(f)
     }
-}
-
-pub fn hit_json(h: &Hit) -> serde_json::Value {
-    serde_json::json!({
-        "file": h.file,
-        "name": h.node.display_name,
-        "kind": h.node.kind.as_str(),
-        "path": h.node.path,
-        "start_line": h.node.span.start_line,
-        "end_line": h.node.span.end_line,
-        "score": ((h.score as f64) * 1000.0).round() / 1000.0,
-    })
 }
