@@ -7,6 +7,8 @@
 //! - `eval [--mode hybrid|lexical|vector] [--fresh] [CRATE…]`: the retrieval benchmark end to
 //!   end: index and embed every DEV crate of `../shared/bench`, run its queries through
 //!   `ploke search --batch`, print `score.py`'s tables and the time of each step.
+//! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
+//!   loaded) over an index left by `eval` (default tokio); medians and p90.
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
 
@@ -313,6 +315,54 @@ fn eval(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Hybrid search latency on one indexed crate (default tokio, from `cargo xtask eval`), model
+/// loaded: every DEV query is embedded and searched one at a time; prints medians.
+fn bench_search(args: &[String]) -> Result<()> {
+    let name = args.first().map(|s| s.as_str()).unwrap_or("tokio");
+    let root = repo_root();
+    let db_dir = root.join("target/eval").join(format!("{name}.db"));
+    if !db_dir.join(ploke_db::DB_FILE_NAME).exists() {
+        bail!("{}: no index; run `cargo xtask eval {name}` first", db_dir.display());
+    }
+    let db = ploke_db::Db::open(&db_dir)?;
+    let mut config = ploke_embed::EmbedConfig::default();
+    config.local.dir = Some(std::env::var_os("PLOKE_EMBED_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target/models/all-MiniLM-L6-v2")));
+    let embedder = ploke_embed::Embedder::from_config(&config)?;
+    let t = Instant::now();
+    let retriever = ploke_retrieve::Retriever::load(&db, Some(embedder.model_id()))?;
+    let load_s = t.elapsed().as_secs_f64();
+    let (with_vec, embeddable) = retriever.vector_coverage();
+    if with_vec == 0 {
+        bail!("{}: no vectors of {}; run `cargo xtask eval {name}` first", db_dir.display(), embedder.model_id());
+    }
+    let queries: Vec<String> = std::fs::read_to_string(bench_dir().join("queries.jsonl"))?
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|q| q["query"].as_str().map(str::to_string))
+        .collect();
+    let (mut embed_ms, mut search_ms, mut total_ms) = (Vec::new(), Vec::new(), Vec::new());
+    for q in &queries {
+        let t0 = Instant::now();
+        let v = embedder.embed(&[q.as_str()])?.pop().context("one vector")?;
+        let t1 = Instant::now();
+        let hits = retriever.search(q, Some(&v), ploke_retrieve::Mode::Hybrid, 10)?;
+        let t2 = Instant::now();
+        std::hint::black_box(hits);
+        embed_ms.push((t1 - t0).as_secs_f64() * 1000.0);
+        search_ms.push((t2 - t1).as_secs_f64() * 1000.0);
+        total_ms.push((t2 - t0).as_secs_f64() * 1000.0);
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let p90 = |v: &Vec<f64>| v[(v.len() * 9) / 10];
+    println!("{name}: {} items ({with_vec}/{embeddable} with vectors), {} queries (all DEV requests), retriever load {load_s:.2} s", retriever.corpus.nodes.len(), queries.len());
+    let (e, s, tt) = (med(&mut embed_ms), med(&mut search_ms), med(&mut total_ms));
+    println!("median per query: total {tt:.1} ms (p90 {:.1}) = embed request {e:.1} ms (p90 {:.1}) + hybrid search {s:.1} ms (p90 {:.1})", p90(&total_ms), p90(&embed_ms), p90(&search_ms));
+    Ok(())
+}
+
 /// Single-threaded cost of ploke's parser against a plain `syn::parse_file` on the same files.
 fn parse_cost(dir: &Path) -> Result<()> {
     let ws = ploke_workspace::discover(dir)?;
@@ -415,6 +465,7 @@ fn main() -> Result<()> {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval") => eval(&args[1..]),
+        Some("bench-search") => bench_search(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?), Path::new(args.get(2).context("ITEMS.jsonl")?)),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),

@@ -8,6 +8,7 @@
 //! search meanwhile uses whatever vectors exist (lexical and graph signals need none).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use ploke_core::ContentHash;
@@ -45,6 +46,17 @@ impl EmbedStats {
         } else {
             self.embedded as f64 / self.seconds
         }
+    }
+}
+
+/// Batches embedded at once. A local model's matrix products already use every core, but the
+/// rest of a forward pass (attention softmax, GELU, layer norms, tokenizing) runs on the
+/// calling thread, so two batches in flight keep two cores busy (measured: see README). A
+/// remote endpoint gets two requests in flight.
+fn embed_workers(embedder: &Embedder) -> usize {
+    match embedder {
+        Embedder::Local(_) => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        Embedder::Remote(_) => 2,
     }
 }
 
@@ -92,17 +104,46 @@ pub fn embed_pending(
     progress(0, total);
     let mut pending: Vec<(ContentHash, Vec<f32>)> = Vec::with_capacity(FLUSH_EVERY);
     let mut done = 0;
-    for batch in todo.chunks(batch_size.max(1)) {
-        let strs: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
-        let vecs = embedder.embed(&strs)?;
-        pending.extend(batch.iter().map(|(h, _)| *h).zip(vecs));
-        done += batch.len();
-        if pending.len() >= FLUSH_EVERY {
-            db.put_embeddings(&model, &pending)?;
-            pending.clear();
+    let batches: Vec<&[&(ContentHash, String)]> = todo.chunks(batch_size.max(1)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = embed_workers(embedder);
+    std::thread::scope(|scope| -> Result<(), RetrieveError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, batches) = (&next, &batches);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(batch) = batches.get(i) else { break };
+                let strs: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
+                let result = embedder.embed(&strs).map(|vecs| batch.iter().map(|(h, _)| *h).zip(vecs).collect::<Vec<_>>());
+                let failed = result.is_err();
+                if tx.send(result).is_err() || failed {
+                    // Stop the others too: the receiver reports the first error.
+                    next.store(batches.len(), Ordering::Relaxed);
+                    break;
+                }
+            });
         }
-        progress(done, total);
-    }
+        drop(tx);
+        for result in rx {
+            let vecs = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    next.store(batches.len(), Ordering::Relaxed);
+                    return Err(e.into());
+                }
+            };
+            done += vecs.len();
+            pending.extend(vecs);
+            if pending.len() >= FLUSH_EVERY {
+                db.put_embeddings(&model, &pending)?;
+                pending.clear();
+            }
+            progress(done, total);
+        }
+        Ok(())
+    })?;
     db.put_embeddings(&model, &pending)?;
     Ok(EmbedStats {
         items,
