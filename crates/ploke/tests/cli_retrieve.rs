@@ -64,9 +64,16 @@ struct Ws {
 
 fn workspace() -> Ws {
     // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new().prefix("ploke-cli-retrieve-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("ploke-cli-retrieve-")
+        .tempdir()
+        .unwrap();
     let root = tmp.path().join("netkit");
-    for (path, text) in [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("src/retry.rs", RETRY_RS)] {
+    for (path, text) in [
+        ("Cargo.toml", CARGO_TOML),
+        ("src/lib.rs", LIB_RS),
+        ("src/retry.rs", RETRY_RS),
+    ] {
         let p = root.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
@@ -84,7 +91,11 @@ enum Embed<'a> {
 impl Ws {
     fn run(&self, embed: Embed, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ploke"));
-        cmd.args(args).current_dir(&self.root).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args)
+            .current_dir(&self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         // Nothing from the caller's environment shapes the run.
         for var in [
             "PLOKE_LOG",
@@ -109,8 +120,15 @@ impl Ws {
     #[track_caller]
     fn ok(&self, embed: Embed, args: &[&str]) -> String {
         let out = self.run(embed, args);
-        let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
-        assert!(out.status.success(), "ploke {args:?} failed ({:?}):\n{stderr}\n{stdout}", out.status);
+        let (stdout, stderr) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        );
+        assert!(
+            out.status.success(),
+            "ploke {args:?} failed ({:?}):\n{stderr}\n{stdout}",
+            out.status
+        );
         stdout
     }
 
@@ -119,8 +137,15 @@ impl Ws {
     #[track_caller]
     fn fails(&self, embed: Embed, args: &[&str]) -> String {
         let out = self.run(embed, args);
-        let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
-        assert_eq!(out.status.code(), Some(1), "ploke {args:?} should fail:\n{stderr}\n{stdout}");
+        let (stdout, stderr) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "ploke {args:?} should fail:\n{stderr}\n{stdout}"
+        );
         assert_eq!(stderr.lines().count(), 1, "one line of error: {stderr:?}");
         assert!(stderr.starts_with("error: "), "{stderr:?}");
         assert!(stdout.is_empty(), "nothing on stdout: {stdout:?}");
@@ -141,11 +166,20 @@ fn json(s: &str) -> Value {
 
 /// The `path` of each result of `ploke search --json`.
 fn paths(results: &Value) -> Vec<&str> {
-    results.as_array().unwrap_or_else(|| panic!("not an array: {results}")).iter().map(|r| r["path"].as_str().unwrap()).collect()
+    results
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {results}"))
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect()
 }
 
 fn model_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().join("target/models/all-MiniLM-L6-v2")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .join("target/models/all-MiniLM-L6-v2")
 }
 
 /// The model directory; `None` (with a note) when skipping.
@@ -156,7 +190,10 @@ fn model() -> Option<PathBuf> {
         return None;
     }
     if !dir.join("model.safetensors").is_file() {
-        eprintln!("note: skipping model test: no model at {} (run scripts/fetch-models.sh)", dir.display());
+        eprintln!(
+            "note: skipping model test: no model at {} (run scripts/fetch-models.sh)",
+            dir.display()
+        );
         return None;
     }
     Some(dir)
@@ -170,34 +207,56 @@ fn without_embeddings_lexical_and_hybrid_work_and_vector_says_why_not() {
     let text = ws.ok(Embed::Off, &["index"]);
     assert!(text.contains("embeddings off"), "{text}");
 
-    let v = json(&ws.ok(Embed::Off, &["search", "retry delay", "--mode", "lexical", "--json"]));
+    let v = json(&ws.ok(
+        Embed::Off,
+        &["search", "retry delay", "--mode", "lexical", "--json"],
+    ));
     let r = &v[0];
     assert_eq!(r["path"], "netkit::retry::retry_delay", "{v}");
-    assert_eq!((r["file"].as_str(), r["kind"].as_str(), r["name"].as_str()), (Some("src/retry.rs"), Some("fn"), Some("retry_delay")));
-    let start = RETRY_RS.lines().position(|l| l.contains("/// Waits before")).unwrap() as u64 + 1;
+    assert_eq!(
+        (r["file"].as_str(), r["kind"].as_str(), r["name"].as_str()),
+        (Some("src/retry.rs"), Some("fn"), Some("retry_delay"))
+    );
+    let start = RETRY_RS
+        .lines()
+        .position(|l| l.contains("/// Waits before"))
+        .unwrap() as u64
+        + 1;
     assert_eq!(r["start_line"], start, "the span starts at the doc comment");
     assert_eq!(r["end_line"], start + 3);
-    let scores: Vec<f64> = v.as_array().unwrap().iter().map(|r| r["score"].as_f64().unwrap()).collect();
+    let scores: Vec<f64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // -k caps the list.
-    let v = json(&ws.ok(Embed::Off, &["search", "retry", "--mode", "lexical", "--json", "-k", "1"]));
+    let v = json(&ws.ok(
+        Embed::Off,
+        &["search", "retry", "--mode", "lexical", "--json", "-k", "1"],
+    ));
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
 
     // Hybrid (the default) needs no embeddings: lexical plus graph.
     let v = json(&ws.ok(Embed::Off, &["search", "retry delay", "--json"]));
     let found = paths(&v);
     assert_eq!(found.first(), Some(&"netkit::retry::retry_delay"), "{v}");
-    // The callee comes in through the call graph although it matches no word of the query.
+    // The callee comes in through the call graph (the ranking itself is tested in
+    // ploke-retrieve; here every item of src/retry.rs matches "retry" by its file name).
     assert!(found.contains(&"netkit::retry::backoff_millis"), "{v}");
-    let lexical = json(&ws.ok(Embed::Off, &["search", "retry delay", "--mode", "lexical", "--json"]));
-    assert!(!paths(&lexical).contains(&"netkit::retry::backoff_millis"), "{lexical}");
     // Plain text: one line per hit, best first, nothing on stderr.
     let out = ws.run(Embed::Off, &["search", "retry delay"]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let text = String::from_utf8(out.stdout).unwrap();
     let first = text.lines().next().unwrap();
-    assert!(first.contains(" fn ") && first.contains("netkit::retry::retry_delay") && first.contains("src/retry.rs:"), "{text}");
+    assert!(
+        first.contains(" fn ")
+            && first.contains("netkit::retry::retry_delay")
+            && first.contains("src/retry.rs:"),
+        "{text}"
+    );
 
     // Vector search needs stored vectors: a one-line error that says so.
     let err = ws.fails(Embed::Off, &["search", "retry delay", "--mode", "vector"]);
@@ -214,12 +273,21 @@ fn no_embed_flag_and_an_explicit_db_dir() {
     let db_s = db.to_str().unwrap();
     // --no-embed skips the stage before any config is read (the model dir does not exist).
     let missing = ws._tmp.path().join("no-model-here");
-    let v = json(&ws.ok(Embed::Model(&missing), &["index", "--db", db_s, "--no-embed", "--json"]));
+    let v = json(&ws.ok(
+        Embed::Model(&missing),
+        &["index", "--db", db_s, "--no-embed", "--json"],
+    ));
     assert_eq!(v["embed"], Value::Null, "{v}");
     assert!(!ws.root.join(".ploke").exists());
-    let v = json(&ws.ok(Embed::Off, &["search", "port number", "--db", db_s, "--json", "-k", "3"]));
+    let v = json(&ws.ok(
+        Embed::Off,
+        &["search", "port number", "--db", db_s, "--json", "-k", "3"],
+    ));
     assert_eq!(paths(&v).first(), Some(&"netkit::parse_port"), "{v}");
-    let err = ws.fails(Embed::Off, &["search", "port number", "--db", db_s, "--mode", "vector"]);
+    let err = ws.fails(
+        Embed::Off,
+        &["search", "port number", "--db", db_s, "--mode", "vector"],
+    );
     assert!(err.contains("embeddings"), "{err}");
 }
 
@@ -227,12 +295,18 @@ fn no_embed_flag_and_an_explicit_db_dir() {
 fn unknown_mode_is_rejected() {
     let ws = workspace();
     ws.ok(Embed::Off, &["index"]);
-    for args in [&["search", "retry", "--mode", "bogus"][..], &["context", "retry", "--mode", "bogus"]] {
+    for args in [
+        &["search", "retry", "--mode", "bogus"][..],
+        &["context", "retry", "--mode", "bogus"],
+    ] {
         let out = ws.run(Embed::Off, args);
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(!out.status.success(), "{args:?} should fail");
         assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
-        assert!(stderr.contains("bogus") && stderr.contains("lexical"), "{stderr}");
+        assert!(
+            stderr.contains("bogus") && stderr.contains("lexical"),
+            "{stderr}"
+        );
         assert!(out.stdout.is_empty());
     }
 }
@@ -242,7 +316,10 @@ fn context_pack_fits_the_budget_and_quotes_exact_source() {
     let ws = workspace();
     ws.ok(Embed::Off, &["index"]);
     let request = "make retry_delay wait longer between attempts";
-    let v = json(&ws.ok(Embed::Off, &["context", request, "--budget", "500", "--json"]));
+    let v = json(&ws.ok(
+        Embed::Off,
+        &["context", request, "--budget", "500", "--json"],
+    ));
     assert_eq!(v["request"], request);
     assert_eq!(v["budget"], 500);
     let tokens = v["tokens"].as_u64().unwrap();
@@ -255,33 +332,61 @@ fn context_pack_fits_the_budget_and_quotes_exact_source() {
     for it in items {
         item_tokens += it["tokens"].as_u64().unwrap();
         if it["role"] == "primary" {
-            let (file, start, end) = (it["file"].as_str().unwrap(), it["start_line"].as_u64().unwrap(), it["end_line"].as_u64().unwrap());
+            let (file, start, end) = (
+                it["file"].as_str().unwrap(),
+                it["start_line"].as_u64().unwrap(),
+                it["end_line"].as_u64().unwrap(),
+            );
             let source = ws.lines(file, start, end);
             let text = it["text"].as_str().unwrap();
-            assert_eq!(text.trim_end_matches('\n'), source.trim_end_matches('\n'), "{} is its exact source", it["path"]);
+            assert_eq!(
+                Some(text),
+                source.strip_suffix('\n'),
+                "{} is its exact source",
+                it["path"]
+            );
         }
     }
     assert!(item_tokens <= tokens, "entries are part of the total: {v}");
     let primary = items[0]["text"].as_str().unwrap();
-    assert!(primary.starts_with("/// Waits before trying the request again"), "{primary}");
-    assert!(primary.trim_end().ends_with('}'), "{primary}");
-    // The callee of the primary is there as a neighbour.
     assert!(
-        items.iter().any(|it| it["path"] == "netkit::retry::backoff_millis" && it["role"] == "neighbour"),
+        primary.starts_with("/// Waits before trying the request again"),
+        "{primary}"
+    );
+    assert!(primary.trim_end().ends_with('}'), "{primary}");
+    // The callee of the primary is there too (ranked through the call graph).
+    assert!(
+        items
+            .iter()
+            .any(|it| it["path"] == "netkit::retry::backoff_millis"),
         "{v}"
     );
 
     // A smaller budget: still within it.
-    let small = json(&ws.ok(Embed::Off, &["context", request, "--budget", "120", "--json"]));
+    let small = json(&ws.ok(
+        Embed::Off,
+        &["context", request, "--budget", "120", "--json"],
+    ));
     assert!(small["tokens"].as_u64().unwrap() <= 120, "{small}");
 
     // Markdown: a header, then the item in a fenced rust block.
     let md = ws.ok(Embed::Off, &["context", request, "--budget", "500"]);
-    assert!(md.starts_with(&format!("# Context pack: {request}\n")), "{md}");
+    assert!(
+        md.starts_with(&format!("# Context pack: {request}\n")),
+        "{md}"
+    );
     let block = format!("```rust\n{}", primary.trim_end_matches('\n'));
-    let at = md.find(&block).unwrap_or_else(|| panic!("no fenced rust block with retry_delay's source:\n{md}"));
-    assert!(md[at + block.len()..].starts_with("\n```\n"), "the block is closed:\n{md}");
-    assert!(md.contains("### netkit::retry::retry_delay (fn) — src/retry.rs:"), "{md}");
+    let at = md
+        .find(&block)
+        .unwrap_or_else(|| panic!("no fenced rust block with retry_delay's source:\n{md}"));
+    assert!(
+        md[at + block.len()..].starts_with("\n```\n"),
+        "the block is closed:\n{md}"
+    );
+    assert!(
+        md.contains("### netkit::retry::retry_delay (fn) — src/retry.rs:"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -292,29 +397,84 @@ fn with_the_model_index_embeds_and_vector_search_finds_paraphrases() {
     let v = json(&ws.ok(m, &["index", "--json"]));
     let embed = &v["embed"];
     assert!(embed["error"].is_null(), "{v}");
-    assert!(embed["model"].as_str().unwrap().starts_with("bert:all-MiniLM-L6-v2:"), "{v}");
+    assert!(
+        embed["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("bert:all-MiniLM-L6-v2:"),
+        "{v}"
+    );
     let stats = &embed["stats"];
     let embedded = stats["embedded"].as_u64().unwrap();
     assert!(embedded > 0, "{v}");
     assert_eq!(stats["texts"].as_u64(), Some(embedded), "{v}");
 
     let query = "how long to pause between attempts";
-    let hits = json(&ws.ok(m, &["search", query, "--mode", "vector", "--json", "-k", "3"]));
-    assert!(paths(&hits).contains(&"netkit::retry::retry_delay"), "{hits}");
-    let hits = json(&ws.ok(m, &["search", "check that an e-mail address looks right", "--mode", "vector", "--json", "-k", "3"]));
-    assert!(paths(&hits).contains(&"netkit::retry::Account::email_is_valid"), "{hits}");
+    let hits = json(&ws.ok(
+        m,
+        &["search", query, "--mode", "vector", "--json", "-k", "3"],
+    ));
+    assert!(
+        paths(&hits).contains(&"netkit::retry::retry_delay"),
+        "{hits}"
+    );
+    let hits = json(&ws.ok(
+        m,
+        &[
+            "search",
+            "check that an e-mail address looks right",
+            "--mode",
+            "vector",
+            "--json",
+            "-k",
+            "3",
+        ],
+    ));
+    assert!(
+        paths(&hits).contains(&"netkit::retry::Account::email_is_valid"),
+        "{hits}"
+    );
     // Hybrid with vectors.
     let hits = json(&ws.ok(m, &["search", query, "--json", "-k", "3"]));
-    assert!(paths(&hits).contains(&"netkit::retry::retry_delay"), "{hits}");
+    assert!(
+        paths(&hits).contains(&"netkit::retry::retry_delay"),
+        "{hits}"
+    );
 
     // Again: nothing new to embed.
     let v = json(&ws.ok(m, &["index", "--json"]));
     assert_eq!(v["embed"]["stats"]["embedded"], 0, "{v}");
-    assert_eq!(v["embed"]["stats"]["reused"].as_u64(), Some(embedded), "{v}");
+    assert_eq!(
+        v["embed"]["stats"]["reused"].as_u64(),
+        Some(embedded),
+        "{v}"
+    );
 
     // Searching with embeddings turned off: vector mode says so, hybrid still works.
     let err = ws.fails(Embed::Off, &["search", query, "--mode", "vector"]);
     assert!(err.contains("PLOKE_EMBED=off"), "{err}");
     let hits = json(&ws.ok(Embed::Off, &["search", "retry delay", "--json"]));
-    assert_eq!(paths(&hits).first(), Some(&"netkit::retry::retry_delay"), "{hits}");
+    assert_eq!(
+        paths(&hits).first(),
+        Some(&"netkit::retry::retry_delay"),
+        "{hits}"
+    );
+}
+
+/// Bug in src: with embeddings on, indexing a crate that has no item to embed (only test code
+/// here) stores the model id but no vector, and every search then panics in
+/// `Retriever::load` (`VectorIndex::new(0)`). Un-ignore once fixed.
+#[test]
+#[ignore = "src bug: search panics when the index's model has no stored vectors"]
+fn search_works_when_the_embedded_crate_has_nothing_to_embed() {
+    let Some(dir) = model() else { return };
+    let ws = workspace();
+    std::fs::write(ws.root.join("src/lib.rs"), "#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(1 + 1, 2);\n    }\n}\n").unwrap();
+    std::fs::remove_file(ws.root.join("src/retry.rs")).unwrap();
+    let m = Embed::Model(&dir);
+    let v = json(&ws.ok(m, &["index", "--json"]));
+    assert_eq!(v["embed"]["stats"]["texts"], 0, "{v}");
+    let hits = json(&ws.ok(m, &["search", "adds", "--json"]));
+    assert_eq!(paths(&hits).first(), Some(&"netkit::tests::adds"), "{hits}");
+    ws.ok(m, &["context", "adds", "--budget", "500"]);
 }
