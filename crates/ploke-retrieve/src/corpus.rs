@@ -5,7 +5,7 @@ use crate::RetrieveError as Error;
 
 use std::collections::HashMap;
 
-use ploke_core::{ItemKind, Node};
+use ploke_core::{ItemKind, Node, TargetKind};
 use ploke_db::Db;
 use ploke_search::{Bm25Params, ItemDoc, LexicalIndex};
 
@@ -46,6 +46,9 @@ pub struct Corpus {
     pub bodies: Vec<String>,
     /// Workspace path -> package-relative path, for results.
     pub rel_path: HashMap<String, String>,
+    /// Whether node `i` belongs only to auxiliary targets (examples, benches, integration
+    /// tests, build scripts) rather than a library or binary.
+    pub aux: Vec<bool>,
     pub index: LexicalIndex,
 }
 
@@ -120,7 +123,15 @@ impl Corpus {
                 Bm25Params::default(),
             )
         };
-        Ok(Corpus { nodes, bodies, rel_path, index })
+        // A crate name is primary when any target of that name is a library or binary.
+        let mut primary: HashMap<&str, bool> = HashMap::new();
+        let crates = db.crates()?;
+        for c in &crates {
+            let p = matches!(c.kind, TargetKind::Lib | TargetKind::Bin);
+            *primary.entry(c.name.as_str()).or_default() |= p;
+        }
+        let aux = nodes.iter().map(|n| primary.get(n.crate_name.as_str()) == Some(&false)).collect();
+        Ok(Corpus { nodes, bodies, rel_path, aux, index })
     }
 
     /// The package-relative path of node `i`'s file.

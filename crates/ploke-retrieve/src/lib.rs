@@ -96,6 +96,16 @@ pub struct RankParams {
     pub graph: f32,
     /// Score factor of test code when the request is not about tests.
     pub test_factor: f32,
+    /// Score factor of code in examples, benches, integration tests and build scripts.
+    pub aux_factor: f32,
+    /// Added (times the item's best scaled score) when the item's module or file path holds
+    /// the request's scope (`sync: …`, `fix(http2): …`; see [`scope_of`]).
+    pub scope: f32,
+    /// Weight of the file's score (the mean of its best [`RankParams::file_items`] items)
+    /// added to each item's.
+    pub file: f32,
+    /// Items averaged into a file's score.
+    pub file_items: usize,
 }
 
 impl Default for RankParams {
@@ -103,13 +113,17 @@ impl Default for RankParams {
         RankParams {
             candidates: 200,
             lexical: 1.0,
-            dense: 0.5,
+            dense: 0.25,
             dense_floor_rank: 100,
             seeds: 30,
             //            calls called_by child parent uses used_by impl_of impl_by
-            rel_weights: [1.0, 0.5, 0.5, 0.5, 0.3, 0.3, 0.5, 0.3],
-            graph: 0.15,
+            rel_weights: [1.0, 0.5, 1.0, 0.2, 0.3, 0.3, 0.5, 0.3],
+            graph: 0.2,
             test_factor: 0.3,
+            aux_factor: 0.5,
+            scope: 0.6,
+            file: 0.0,
+            file_items: 3,
         }
     }
 }
@@ -241,22 +255,93 @@ impl Retriever {
                 }
             }
         }
+        let scope = if mode == Mode::Hybrid && p.scope > 0.0 { scope_of(query) } else { None };
         let mut hits: Vec<Hit> = sig
             .into_iter()
             .map(|(d, s)| {
-                let node = &self.corpus.nodes[d as usize];
+                let i = d as usize;
+                let node = &self.corpus.nodes[i];
                 let mut score = base(&s) + if mode == Mode::Hybrid { p.graph * s.graph } else { 0.0 };
+                if let Some(scope) = &scope {
+                    if in_scope(scope, &node.module, self.corpus.rel_file(i)) {
+                        score += p.scope * s.lexical.max(s.dense);
+                    }
+                }
                 if node.is_test && !about_tests {
                     score *= p.test_factor;
                 }
-                Hit { doc: d, node, file: self.corpus.rel_file(d as usize), score, signals: s }
+                if self.corpus.aux[i] {
+                    score *= p.aux_factor;
+                }
+                Hit { doc: d, node, file: self.corpus.rel_file(i), score, signals: s }
             })
             .filter(|h| h.score > 0.0)
             .collect();
+        if mode == Mode::Hybrid && p.file > 0.0 {
+            add_file_scores(&mut hits, p.file, p.file_items.max(1));
+        }
         hits.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.node.id.cmp(&b.node.id)));
         hits.truncate(k);
         Ok(hits)
     }
+}
+
+/// Adds to each hit `weight` times the mean of the best `m` scores in its file.
+fn add_file_scores(hits: &mut [Hit], weight: f32, m: usize) {
+    let mut by_file: HashMap<&str, Vec<f32>> = HashMap::new();
+    for h in hits.iter() {
+        by_file.entry(h.file).or_default().push(h.score);
+    }
+    let file_score: HashMap<&str, f32> = by_file
+        .into_iter()
+        .map(|(f, mut v)| {
+            v.sort_unstable_by(|a, b| b.total_cmp(a));
+            (f, v.iter().take(m).sum::<f32>() / m as f32)
+        })
+        .collect();
+    for h in hits.iter_mut() {
+        h.score += weight * file_score[h.file];
+    }
+}
+
+/// Words that open a commit-style request but name the kind of change, not its place.
+const CHANGE_KINDS: &[&str] = &[
+    "fix", "feat", "feature", "docs", "doc", "chore", "refactor", "test", "tests", "ci", "perf", "style", "build", "deps",
+    "revert", "bench", "release", "breaking", "change", "changes", "update", "wip", "misc", "cleanup",
+];
+
+/// The scope a commit-style request names for itself, lower-cased: `sync` in
+/// "sync: add `Notify::notify_last`", `http2` in "fix(http2): …", `client` in
+/// "feat(client)!: …". `None` when the first line has no `scope:` prefix or the prefix only
+/// names a kind of change ("fix: …").
+pub fn scope_of(query: &str) -> Option<String> {
+    let line = query.lines().next()?.trim();
+    let (head, _) = line.split_once(": ")?;
+    let head = head.trim_end_matches('!');
+    let (kind, paren) = match head.split_once('(') {
+        Some((k, rest)) => (k, rest.strip_suffix(')')),
+        None => (head, None),
+    };
+    let valid = |s: &str| !s.is_empty() && s.len() <= 24 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':');
+    let scope = match paren {
+        Some(p) if valid(p) => p,
+        Some(_) => return None,
+        None => kind,
+    };
+    let scope = scope.to_ascii_lowercase();
+    (valid(&scope) && !CHANGE_KINDS.contains(&scope.as_str())).then_some(scope)
+}
+
+/// Whether an item in `module` (`sync::watch`) and `file` (`src/sync/watch.rs`) lies in
+/// `scope` (`sync`, `sync::watch`, `watch`).
+fn in_scope(scope: &str, module: &str, file: &str) -> bool {
+    let scope = scope.replace('-', "_");
+    let last = scope.rsplit("::").next().unwrap_or(&scope);
+    module.split("::").any(|seg| seg.eq_ignore_ascii_case(last))
+        || file
+            .trim_end_matches(".rs")
+            .split('/')
+            .any(|seg| seg.eq_ignore_ascii_case(last))
 }
 
 /// Whether a request is about test code (then tests are not ranked down).

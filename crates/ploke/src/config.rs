@@ -19,6 +19,10 @@ use ploke_embed::{Backend, EmbedConfig};
 /// The config file name looked for in the workspace and its ancestors.
 pub const CONFIG_FILE: &str = "ploke.toml";
 
+/// Token cap of embedded item texts unless configured: measured on the DEV benchmark, 64
+/// tokens embed about twice as fast as 128 with the same retrieval scores (README).
+pub const DEFAULT_EMBED_MAX_TOKENS: usize = 64;
+
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct FileConfig {
@@ -32,13 +36,18 @@ pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
             let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
             let file: FileConfig =
                 toml::from_str(&text).with_context(|| format!("{}: invalid config (see README, \"Configuration\")", path.display()))?;
-            let embed = file.embed.unwrap_or_default();
+            let raw: toml::Table = toml::from_str(&text).unwrap_or_default();
+            let cap_set = raw.get("embed").and_then(|e| e.get("max_tokens")).is_some();
+            let mut embed = file.embed.unwrap_or_default();
+            if !cap_set {
+                embed.max_tokens = DEFAULT_EMBED_MAX_TOKENS;
+            }
             if embed.remote.api_key.is_some() {
                 anyhow::bail!("{}: API keys are not read from files; set PLOKE_EMBED_API_KEY instead", path.display());
             }
             embed
         }
-        None => EmbedConfig::default(),
+        None => EmbedConfig { max_tokens: DEFAULT_EMBED_MAX_TOKENS, ..EmbedConfig::default() },
     };
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(v) = var("PLOKE_EMBED") {
