@@ -325,7 +325,7 @@ fn bench_search(args: &[String]) -> Result<()> {
         bail!("{}: no index; run `cargo xtask eval {name}` first", db_dir.display());
     }
     let db = ploke_db::Db::open(&db_dir)?;
-    let mut config = ploke_embed::EmbedConfig::default();
+    let mut config = ploke_embed::EmbedConfig { max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS, ..Default::default() };
     config.local.dir = Some(std::env::var_os("PLOKE_EMBED_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target/models/all-MiniLM-L6-v2")));
     let embedder = ploke_embed::Embedder::from_config(&config)?;
     let t = Instant::now();

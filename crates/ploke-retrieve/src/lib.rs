@@ -48,6 +48,8 @@ pub enum RetrieveError {
     Dims { got: usize, want: usize },
     #[error("no vectors of model `{0}` are stored; run `ploke index` (with embeddings enabled) first, or use --mode lexical")]
     NoVectors(String),
+    #[error("vector search needs the request's vector")]
+    NoQueryVector,
 }
 
 /// Which signals a search uses.
@@ -148,14 +150,17 @@ pub struct Signals {
     pub lexical: f32,
     pub dense: f32,
     pub graph: f32,
+    /// The raw cosine similarity behind `dense` (0 without a vector).
+    pub cosine: f32,
 }
 
 /// Everything needed to answer queries over one index.
 pub struct Retriever {
     pub corpus: Corpus,
     pub graph: DocGraph,
-    /// Stored vectors by document number, and the model they come from.
-    vectors: Option<(String, VectorIndex)>,
+    /// The model whose vectors were loaded, and the vectors by document number (`None` when
+    /// none are stored).
+    vectors: Option<(String, Option<VectorIndex>)>,
     /// Documents that should have a vector.
     embeddable: usize,
     pub params: RankParams,
@@ -189,7 +194,7 @@ impl Retriever {
                         }
                     }
                 }
-                Some((model.to_string(), index.unwrap_or_else(|| VectorIndex::new(0))))
+                Some((model.to_string(), index))
             }
         };
         Ok(Retriever { corpus, graph: doc_graph, vectors, embeddable, params: RankParams::default() })
@@ -197,7 +202,7 @@ impl Retriever {
 
     /// (items with a vector, items that should have one).
     pub fn vector_coverage(&self) -> (usize, usize) {
-        (self.vectors.as_ref().map_or(0, |(_, v)| v.len()), self.embeddable)
+        (self.vectors.as_ref().and_then(|(_, v)| v.as_ref()).map_or(0, |v| v.len()), self.embeddable)
     }
 
     /// The best `k` items for `query`. `query_vec` is the request embedded with the model the
@@ -217,19 +222,24 @@ impl Retriever {
         }
         if mode != Mode::Lexical {
             match (query_vec, &self.vectors) {
-                (Some(q), Some((_, index))) if !index.is_empty() => {
+                (Some(q), Some((_, Some(index)))) => {
                     if q.len() != index.dims() {
                         return Err(RetrieveError::Dims { got: q.len(), want: index.dims() });
                     }
                     let dense = index.search(q, n);
-                    if let Some(&(_, best)) = dense.first() {
-                        let floor = dense.get(p.dense_floor_rank.min(dense.len() - 1)).map_or(0.0, |h| h.1);
+                    if let (Some(&(_, best)), Some(&(_, last))) = (dense.first(), dense.last()) {
+                        // Scaled between the score at the floor rank (or just below the last
+                        // one, when there are fewer hits) and the best.
+                        let floor = dense.get(p.dense_floor_rank).map_or(last - (best - last).max(1e-3) * 0.1, |h| h.1);
                         let span = (best - floor).max(1e-6);
                         for (d, s) in dense {
-                            sig.entry(d as u32).or_default().dense = ((s - floor) / span).max(0.0);
+                            let e = sig.entry(d as u32).or_default();
+                            e.dense = ((s - floor) / span).max(0.0);
+                            e.cosine = s;
                         }
                     }
                 }
+                (None, Some((_, Some(_)))) if mode == Mode::Vector => return Err(RetrieveError::NoQueryVector),
                 _ if mode == Mode::Vector => {
                     let model = self.vectors.as_ref().map_or("(none)", |(m, _)| m.as_str());
                     return Err(RetrieveError::NoVectors(model.to_string()));
@@ -240,7 +250,8 @@ impl Retriever {
         let about_tests = mentions_tests(query);
         let base = |s: &Signals| match mode {
             Mode::Lexical => s.lexical,
-            Mode::Vector => s.dense,
+            // Plain cosine similarity, so that every stored vector can be returned.
+            Mode::Vector => s.cosine,
             Mode::Hybrid => p.lexical * s.lexical + p.dense * s.dense,
         };
         if mode == Mode::Hybrid && p.graph > 0.0 {
@@ -275,7 +286,7 @@ impl Retriever {
                 }
                 Hit { doc: d, node, file: self.corpus.rel_file(i), score, signals: s }
             })
-            .filter(|h| h.score > 0.0)
+            .filter(|h| h.score > 0.0 || mode == Mode::Vector)
             .collect();
         if mode == Mode::Hybrid && p.file > 0.0 {
             add_file_scores(&mut hits, p.file, p.file_items.max(1));
@@ -362,4 +373,48 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
         "end_line": h.node.span.end_line,
         "score": ((h.score as f64) * 1000.0).round() / 1000.0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_the_commit_prefix_that_names_a_place() {
+        assert_eq!(scope_of("sync: add `Notify::notify_last`").as_deref(), Some("sync"));
+        assert_eq!(scope_of("fix(http2): `initial_max_send_streams` defaults to 100").as_deref(), Some("http2"));
+        assert_eq!(scope_of("feat(client)!: drop the old builder\n\nlong text").as_deref(), Some("client"));
+        assert_eq!(scope_of("fix: handle EOF"), None, "a kind of change is not a place");
+        assert_eq!(scope_of("docs: fix documentation build on Windows"), None);
+        assert_eq!(scope_of("Make the retry delay configurable"), None);
+        assert_eq!(scope_of("note: see https://x.y/z for why"), Some("note".into()));
+        assert_eq!(scope_of("a very long sentence with a colon somewhere: here"), None);
+    }
+
+    #[test]
+    fn scope_matches_module_or_file_segments() {
+        assert!(in_scope("sync", "sync::watch", "src/sync/watch.rs"));
+        assert!(in_scope("watch", "sync::watch", "src/sync/watch.rs"));
+        assert!(in_scope("sync::watch", "sync::watch", "src/sync/watch.rs"));
+        assert!(in_scope("h2", "", "src/proto/h2/client.rs"));
+        assert!(in_scope("multi-thread", "runtime::multi_thread", "src/runtime/multi_thread/mod.rs"));
+        assert!(!in_scope("sync", "synchronous", "src/synchronous.rs"), "whole segments only");
+        assert!(!in_scope("io", "net::tcp", "src/net/tcp/stream.rs"));
+    }
+
+    #[test]
+    fn test_words_are_whole_words() {
+        assert!(mentions_tests("add a test for realtime signals"));
+        assert!(mentions_tests("tests: fix flaky timer"));
+        assert!(!mentions_tests("attest the certificate chain"));
+        assert!(!mentions_tests("latest version"));
+    }
+
+    #[test]
+    fn modes_parse_from_their_names() {
+        assert_eq!("hybrid".parse::<Mode>(), Ok(Mode::Hybrid));
+        assert_eq!("vector".parse::<Mode>(), Ok(Mode::Vector));
+        assert_eq!("lexical".parse::<Mode>(), Ok(Mode::Lexical));
+        assert!("bm25".parse::<Mode>().unwrap_err().contains("lexical, vector or hybrid"));
+    }
 }

@@ -35,20 +35,23 @@ impl Engine {
         let start = loc.path.clone().unwrap_or_else(|| PathBuf::from("."));
         let mut embedder = None;
         if mode != Mode::Lexical {
-            match (&stored, crate::embeddings::load_embedder(&start)) {
-                (None, _) if mode == Mode::Vector => bail!("no embeddings in this index; run `ploke index` with embeddings on, or use --mode lexical"),
-                (None, _) => tracing::info!("no embeddings stored: lexical and graph signals only"),
-                (Some(model), Ok(Some((e, _)))) if e.model_id() == model => embedder = Some(e),
-                (Some(model), Ok(Some((e, _)))) => {
-                    if mode == Mode::Vector {
-                        bail!("the index holds vectors of {model}, but the configured model is {}; run `ploke index` again", e.model_id());
+            match &stored {
+                None if mode == Mode::Vector => bail!("no embeddings in this index; run `ploke index` with embeddings on, or use --mode lexical"),
+                None => tracing::info!("no embeddings stored: lexical and graph signals only"),
+                Some(model) => match crate::embeddings::load_embedder(&start) {
+                    Ok(Some((e, _))) if e.model_id() == model => embedder = Some(e),
+                    Ok(Some((e, _))) => {
+                        let msg = format!("the index holds vectors of {model}, but the configured model is {}; run `ploke index` to re-embed", e.model_id());
+                        if mode == Mode::Vector {
+                            bail!("{msg}");
+                        }
+                        eprintln!("warning: {msg} (searching without vectors)");
                     }
-                    eprintln!("warning: the index holds vectors of {model}, but the configured model is {}; run `ploke index` to re-embed (searching without vectors)", e.model_id());
-                }
-                (Some(_), Ok(None)) if mode == Mode::Vector => bail!("embeddings are turned off (PLOKE_EMBED=off)"),
-                (Some(_), Ok(None)) => {}
-                (Some(_), Err(e)) if mode == Mode::Vector => return Err(e),
-                (Some(_), Err(e)) => eprintln!("warning: {e:#}; searching without vectors"),
+                    Ok(None) if mode == Mode::Vector => bail!("embeddings are turned off (PLOKE_EMBED=off)"),
+                    Ok(None) => {}
+                    Err(e) if mode == Mode::Vector => return Err(e),
+                    Err(e) => eprintln!("warning: {e:#}; searching without vectors"),
+                },
             }
         }
         let model = embedder.as_ref().map(|e| e.model_id().to_string());

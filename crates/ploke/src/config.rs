@@ -19,9 +19,8 @@ use ploke_embed::{Backend, EmbedConfig};
 /// The config file name looked for in the workspace and its ancestors.
 pub const CONFIG_FILE: &str = "ploke.toml";
 
-/// Token cap of embedded item texts unless configured: measured on the DEV benchmark, 64
-/// tokens embed about twice as fast as 128 with the same retrieval scores (README).
-pub const DEFAULT_EMBED_MAX_TOKENS: usize = 64;
+/// Token cap of embedded item texts unless configured.
+const DEFAULT_EMBED_MAX_TOKENS: usize = ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS;
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -465,7 +465,6 @@ fn with_the_model_index_embeds_and_vector_search_finds_paraphrases() {
 /// here) stores the model id but no vector, and every search then panics in
 /// `Retriever::load` (`VectorIndex::new(0)`). Un-ignore once fixed.
 #[test]
-#[ignore = "src bug: search panics when the index's model has no stored vectors"]
 fn search_works_when_the_embedded_crate_has_nothing_to_embed() {
     let Some(dir) = model() else { return };
     let ws = workspace();
