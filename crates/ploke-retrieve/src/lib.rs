@@ -96,6 +96,10 @@ pub struct RankParams {
     pub rel_weights: [f32; NUM_RELS],
     /// Overall weight of what the graph step passes on.
     pub graph: f32,
+    /// Steps the graph step takes (2: a method's siblings through its impl).
+    pub graph_hops: usize,
+    /// Factor of each further step's share.
+    pub hop_decay: f32,
     /// Score factor of test code when the request is not about tests.
     pub test_factor: f32,
     /// Score factor of code in examples, benches, integration tests and build scripts.
@@ -121,6 +125,8 @@ impl Default for RankParams {
             //            calls called_by child parent uses used_by impl_of impl_by
             rel_weights: [1.0, 0.5, 1.0, 0.2, 0.3, 0.3, 0.5, 0.3],
             graph: 0.2,
+            graph_hops: 2,
+            hop_decay: 0.5,
             test_factor: 0.3,
             aux_factor: 0.5,
             scope: 0.6,
@@ -258,12 +264,24 @@ impl Retriever {
             let mut seeds: Vec<(u32, f32)> = sig.iter().map(|(&d, s)| (d, base(s))).collect();
             seeds.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             seeds.truncate(p.seeds);
-            for (d, score) in seeds {
-                // A seed spreads its score over its neighbours: hubs pass less to each.
-                let spread = 1.0 / (1.0 + (1.0 + self.graph.degree(d) as f32).ln());
-                for (nb, rel) in self.graph.neighbours(d) {
-                    sig.entry(nb).or_default().graph += score * spread * p.rel_weights[rel as usize];
+            let mut frontier = seeds;
+            let mut decay = 1.0;
+            for _ in 0..p.graph_hops.max(1) {
+                let mut passed: HashMap<u32, f32> = HashMap::new();
+                for &(d, score) in &frontier {
+                    // A node spreads its score over its neighbours: hubs pass less to each.
+                    let spread = 1.0 / (1.0 + (1.0 + self.graph.degree(d) as f32).ln());
+                    for (nb, rel) in self.graph.neighbours(d) {
+                        *passed.entry(nb).or_default() += score * spread * p.rel_weights[rel as usize];
+                    }
                 }
+                for (&nb, &g) in &passed {
+                    sig.entry(nb).or_default().graph += decay * g;
+                }
+                frontier = passed.into_iter().collect();
+                frontier.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                frontier.truncate(p.seeds);
+                decay *= p.hop_decay;
             }
         }
         let scope = if mode == Mode::Hybrid && p.scope > 0.0 { scope_of(query) } else { None };
