@@ -1,0 +1,272 @@
+//! The read-only tools a model may call while answering a request about a code base, and
+//! their execution against a ploke index.
+//!
+//! [`tool_specs`] describes each tool (name, what it does, JSON-schema parameters) in the
+//! provider-neutral form chat APIs take; [`Toolbox::call`] runs one call and returns text for
+//! the model, never an error: a bad call gets a one-line explanation the model can act on.
+//! Every answer is capped ([`MAX_RESULT_CHARS`]) so one call cannot flood the context.
+//!
+//! | tool | arguments | returns |
+//! |---|---|---|
+//! | `search_code` | `query`, `k` | ranked items: kind, path, file:lines |
+//! | `get_item` | `path` (canonical path or name) | the item's source with file and lines |
+//! | `get_callers` / `get_callees` | `path` | items with the line of each call |
+//! | `find_implementations` | `path` (trait or type) | impl blocks |
+//! | `read_file_range` | `file`, `start_line`, `end_line` | those lines of an indexed file |
+//! | `list_module` | `path` (module) | the module's items with signatures |
+
+use ploke_core::{EdgeKind, ItemKind, Node};
+use ploke_db::Db;
+use ploke_retrieve::{Mode, Retriever};
+use serde_json::{json, Value};
+
+/// Longest answer of one tool call, in characters; longer ones are cut with a note.
+pub const MAX_RESULT_CHARS: usize = 12_000;
+
+/// A tool's description for a chat API.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ToolDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// JSON schema of the arguments object.
+    pub parameters: Value,
+}
+
+fn path_param(what: &str) -> Value {
+    json!({
+        "type": "object",
+        "properties": { "path": { "type": "string", "description": what } },
+        "required": ["path"]
+    })
+}
+
+/// Every read-only tool.
+pub fn tool_specs() -> Vec<ToolDef> {
+    vec![
+        ToolDef {
+            name: "search_code",
+            description: "Search the code base (BM25 + embeddings + code graph) for items relevant to a description. Returns ranked items with their canonical path, kind and file:lines.",
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "query": { "type": "string", "description": "What to look for, in words or identifiers" },
+                    "k": { "type": "integer", "description": "Number of results (default 10, at most 50)" }
+                },
+                "required": ["query"]
+            }),
+        },
+        ToolDef {
+            name: "get_item",
+            description: "The full source of an item (function, method, type, trait, impl, module) with its file and lines.",
+            parameters: path_param("Canonical path (`crate::module::Type::method`) or name (`Type::method`, `function`)"),
+        },
+        ToolDef {
+            name: "get_callers",
+            description: "The functions and methods that call an item, with the line of each call.",
+            parameters: path_param("Canonical path or name of the called function or method"),
+        },
+        ToolDef {
+            name: "get_callees",
+            description: "The functions and methods an item calls, with the line of each call.",
+            parameters: path_param("Canonical path or name of the calling function or method"),
+        },
+        ToolDef {
+            name: "find_implementations",
+            description: "The impl blocks of a trait, or the impl blocks for a type.",
+            parameters: path_param("Canonical path or name of a trait or a type"),
+        },
+        ToolDef {
+            name: "read_file_range",
+            description: "Lines of an indexed source file (1-based, inclusive).",
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "file": { "type": "string", "description": "File path as shown in results (relative to its package)" },
+                    "start_line": { "type": "integer" },
+                    "end_line": { "type": "integer" }
+                },
+                "required": ["file", "start_line", "end_line"]
+            }),
+        },
+        ToolDef {
+            name: "list_module",
+            description: "The items a module contains, with their signatures.",
+            parameters: path_param("Canonical path of the module (`crate::module`); the crate name alone lists the crate root"),
+        },
+    ]
+}
+
+/// Runs tool calls against one index.
+pub struct Toolbox<'a> {
+    db: &'a Db,
+    retriever: &'a Retriever,
+    /// Embeds a search query for the dense signal (`None`: lexical and graph only).
+    embed: Option<&'a (dyn Fn(&str) -> Option<Vec<f32>> + Sync)>,
+}
+
+impl<'a> Toolbox<'a> {
+    pub fn new(db: &'a Db, retriever: &'a Retriever, embed: Option<&'a (dyn Fn(&str) -> Option<Vec<f32>> + Sync)>) -> Self {
+        Toolbox { db, retriever, embed }
+    }
+
+    /// Runs tool `name` with `args`; the answer (or why the call is wrong) as text.
+    pub fn call(&self, name: &str, args: &Value) -> String {
+        let result = match name {
+            "search_code" => self.search_code(args),
+            "get_item" => self.get_item(args),
+            "get_callers" => self.calls(args, true),
+            "get_callees" => self.calls(args, false),
+            "find_implementations" => self.implementations(args),
+            "read_file_range" => self.read_file_range(args),
+            "list_module" => self.list_module(args),
+            other => Err(format!("unknown tool `{other}`; the tools are {}", tool_specs().iter().map(|t| t.name).collect::<Vec<_>>().join(", "))),
+        };
+        let text = result.unwrap_or_else(|e| format!("error: {e}"));
+        cap(text)
+    }
+
+    fn search_code(&self, args: &Value) -> Result<String, String> {
+        let query = str_arg(args, "query")?;
+        let k = args.get("k").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
+        let vec = self.embed.and_then(|f| f(query));
+        let hits = self.retriever.search(query, vec.as_deref(), Mode::Hybrid, k).map_err(|e| e.to_string())?;
+        if hits.is_empty() {
+            return Ok(format!("no items match {query:?}"));
+        }
+        Ok(hits
+            .iter()
+            .map(|h| format!("{} {} — {}:{}-{}", h.node.kind, h.node.path, h.file, h.node.span.start_line, h.node.span.end_line))
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
+    fn get_item(&self, args: &Value) -> Result<String, String> {
+        let mut out = String::new();
+        for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
+            let text = self.source_of(n)?;
+            out.push_str(&format!("{} {} — {}:{}-{}\n```rust\n{}\n```\n", n.kind, n.path, self.rel(n), n.span.start_line, n.span.end_line, text));
+        }
+        Ok(out)
+    }
+
+    fn calls(&self, args: &Value, callers: bool) -> Result<String, String> {
+        let mut out = String::new();
+        for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
+            let list = if callers { self.db.callers(n.id) } else { self.db.callees(n.id) }.map_err(|e| e.to_string())?;
+            let what = if callers { "callers of" } else { "callees of" };
+            out.push_str(&format!("{what} {} ({}):\n", n.path, list.len()));
+            for (m, line) in list {
+                let site = if callers { format!("{}:{line}", self.rel(&m)) } else { format!("called at {}:{line}", self.rel(n)) };
+                out.push_str(&format!("  {} {} — {}\n", m.kind, m.path, site));
+            }
+        }
+        Ok(out)
+    }
+
+    fn implementations(&self, args: &Value) -> Result<String, String> {
+        let mut out = String::new();
+        for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
+            let impls = if n.kind == ItemKind::Trait {
+                self.db.implementations(n.id).map_err(|e| e.to_string())?
+            } else {
+                let mut v = Vec::new();
+                for e in self.db.edges_to(n.id, EdgeKind::ImplFor).map_err(|e| e.to_string())? {
+                    if let Some(i) = self.db.node(e.src).map_err(|e| e.to_string())? {
+                        v.push(i);
+                    }
+                }
+                v
+            };
+            out.push_str(&format!("implementations of {} ({}):\n", n.path, impls.len()));
+            for i in impls {
+                out.push_str(&format!("  {} — {}:{}-{}\n", i.signature.trim(), self.rel(&i), i.span.start_line, i.span.end_line));
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_file_range(&self, args: &Value) -> Result<String, String> {
+        let file = str_arg(args, "file")?;
+        let start = args.get("start_line").and_then(Value::as_u64).ok_or("start_line must be a positive integer")?.max(1) as usize;
+        let end = args.get("end_line").and_then(Value::as_u64).ok_or("end_line must be a positive integer")? as usize;
+        if end < start {
+            return Err(format!("end_line {end} is before start_line {start}"));
+        }
+        let files = self.db.files().map_err(|e| e.to_string())?;
+        let rec = files
+            .iter()
+            .find(|f| f.rel_path == file || f.path == file)
+            .ok_or_else(|| format!("{file} is not an indexed file; use paths as search results show them"))?;
+        let text = self.db.source(&rec.path).map_err(|e| e.to_string())?.ok_or_else(|| format!("{file}: no stored text"))?;
+        let lines: Vec<&str> = text.lines().collect();
+        if start > lines.len() {
+            return Err(format!("{file} has {} lines", lines.len()));
+        }
+        let end = end.min(lines.len());
+        Ok(lines[start - 1..end]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("{:>5} {l}", start + i))
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
+    fn list_module(&self, args: &Value) -> Result<String, String> {
+        let path = str_arg(args, "path")?;
+        let mut modules: Vec<Node> = self.db.nodes_by_path(path).map_err(|e| e.to_string())?;
+        modules.retain(|n| matches!(n.kind, ItemKind::Module | ItemKind::Crate));
+        if modules.is_empty() {
+            return Err(format!("no module `{path}`; give a canonical module path such as `mycrate::net`"));
+        }
+        let mut out = String::new();
+        for m in modules.iter().take(2) {
+            let children = self.db.children(m.id).map_err(|e| e.to_string())?;
+            out.push_str(&format!("module {} — {} ({} items):\n", m.path, self.rel(m), children.len()));
+            for c in children.iter().filter(|c| c.kind != ItemKind::Use) {
+                let sig = if c.signature.is_empty() { c.name.as_str() } else { c.signature.trim() };
+                out.push_str(&format!("  {} {} — line {}\n", c.kind, sig, c.span.start_line));
+            }
+        }
+        Ok(out)
+    }
+
+    fn find(&self, target: &str) -> Result<Vec<Node>, String> {
+        let mut found = self.db.nodes_by_path(target).map_err(|e| e.to_string())?;
+        if found.is_empty() {
+            found = self.db.nodes_by_name(target).map_err(|e| e.to_string())?;
+        }
+        found.retain(|n| n.kind != ItemKind::Use);
+        found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
+        if found.is_empty() {
+            return Err(format!("no item `{target}`; try search_code to find its path"));
+        }
+        Ok(found)
+    }
+
+    fn source_of(&self, n: &Node) -> Result<String, String> {
+        let text = self.db.source(&n.file).map_err(|e| e.to_string())?.ok_or_else(|| format!("{}: no stored text", n.file))?;
+        let (s, e) = (n.span.start_byte as usize, (n.span.end_byte as usize).min(text.len()));
+        text.get(s..e).map(str::to_string).ok_or_else(|| format!("{}: span out of date; re-index", n.file))
+    }
+
+    fn rel(&self, n: &Node) -> String {
+        self.retriever.corpus.rel_path.get(&n.file).cloned().unwrap_or_else(|| n.file.clone())
+    }
+}
+
+fn str_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, String> {
+    args.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| format!("missing string argument `{key}`"))
+}
+
+fn cap(mut text: String) -> String {
+    if text.len() > MAX_RESULT_CHARS {
+        let mut end = MAX_RESULT_CHARS;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let total = text.len();
+        text.truncate(end);
+        text.push_str(&format!("\n… cut at {MAX_RESULT_CHARS} of {total} characters; ask for less (a line range, fewer results)"));
+    }
+    text
+}
