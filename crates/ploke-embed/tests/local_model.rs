@@ -234,7 +234,8 @@ fn offline_hub_download_says_what_to_do() {
     assert!(
         message.starts_with(
             "cannot download sentence-transformers/all-MiniLM-L6-v2 (offline?); put \
-             model.safetensors, tokenizer.json and config.json in a directory and pass it with"
+             model.safetensors, tokenizer.json and config.json in a directory and name it \
+             (ploke: PLOKE_EMBED_DIR or embed.local.dir in ploke.toml)"
         ),
         "{message}"
     );
