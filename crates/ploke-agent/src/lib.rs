@@ -1,4 +1,5 @@
-//! The read-only tools a model may call while answering a request about a code base, and
+//! The question loop ([`ask::ask`]), the in-process model as a chat backend ([`local`]),
+//! and the read-only tools a model may call while answering a request about a code base, and
 //! their execution against a ploke index.
 //!
 //! [`tool_specs`] describes each tool (name, what it does, JSON-schema parameters) in the
@@ -14,6 +15,9 @@
 //! | `find_implementations` | `path` (trait or type) | impl blocks |
 //! | `read_file_range` | `file`, `start_line`, `end_line` | those lines of an indexed file |
 //! | `list_module` | `path` (module) | the module's items with signatures |
+
+pub mod ask;
+pub mod local;
 
 use ploke_core::{EdgeKind, ItemKind, Node};
 use ploke_db::Db;
