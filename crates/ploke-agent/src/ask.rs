@@ -64,15 +64,36 @@ pub async fn ask(
     opts: &AskOptions,
     on_event: &mut (dyn FnMut(AskEvent) + Send),
 ) -> Result<AskOutcome, LlmError> {
-    let tools: Vec<ToolSpec> = if opts.tools {
-        tool_specs()
-            .into_iter()
-            .map(|t| ToolSpec { name: t.name.to_string(), description: t.description.to_string(), parameters: t.parameters })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut messages = vec![Message::user(user_message(request, context_markdown))];
+    let mut none = |_: &ploke_llm::ToolCall| -> Option<(String, bool)> { None };
+    run_loop(model, toolbox, SYSTEM_PROMPT, &user_message(request, context_markdown), Vec::new(), &mut none, opts, on_event).await
+}
+
+/// Handles the calls of extra tools: `Some((answer, is_error))`, or `None` for a tool it
+/// does not know (then the read-only toolbox answers).
+pub type ExtraTools<'h> = dyn FnMut(&ploke_llm::ToolCall) -> Option<(String, bool)> + Send + 'h;
+
+/// The loop behind [`ask`] and the edit command: `extra` tools are offered beside the
+/// read-only ones and answered by `handle`.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_loop(
+    model: &dyn ChatModel,
+    toolbox: &Toolbox<'_>,
+    system: &str,
+    first_message: &str,
+    extra: Vec<ToolSpec>,
+    handle: &mut ExtraTools<'_>,
+    opts: &AskOptions,
+    on_event: &mut (dyn FnMut(AskEvent) + Send),
+) -> Result<AskOutcome, LlmError> {
+    let mut tools: Vec<ToolSpec> = extra;
+    if opts.tools {
+        tools.extend(
+            tool_specs()
+                .into_iter()
+                .map(|t| ToolSpec { name: t.name.to_string(), description: t.description.to_string(), parameters: t.parameters }),
+        );
+    }
+    let mut messages = vec![Message::user(first_message.to_string())];
     let mut out = AskOutcome::default();
     loop {
         if out.steps >= opts.max_steps {
@@ -86,7 +107,7 @@ pub async fn ask(
         // The last allowed step gets no tools, so that it answers.
         let last = out.steps + 1 == opts.max_steps;
         let mut req = ChatRequest::new(messages.clone());
-        req.system = Some(SYSTEM_PROMPT.to_string());
+        req.system = Some(system.to_string());
         req.tools = if last { Vec::new() } else { tools.clone() };
         let response = model
             .chat(&req, &mut |ev| {
@@ -105,11 +126,18 @@ pub async fn ask(
         }
         for call in &response.tool_calls {
             on_event(AskEvent::ToolCall { name: call.name.clone(), arguments: call.arguments.clone() });
-            let result = toolbox.call(&call.name, &call.arguments);
+            let (result, is_error) = match handle(call) {
+                Some(r) => r,
+                None => {
+                    let r = toolbox.call(&call.name, &call.arguments);
+                    let e = r.starts_with("error: ");
+                    (r, e)
+                }
+            };
             tracing::info!(tool = %call.name, args = %call.arguments, chars = result.len(), "tool call");
             on_event(AskEvent::ToolResult { name: call.name.clone(), chars: result.len() });
             out.tool_calls += 1;
-            messages.push(if result.starts_with("error: ") {
+            messages.push(if is_error {
                 Message::tool_error(call.id.clone(), result)
             } else {
                 Message::tool_result(call.id.clone(), result)

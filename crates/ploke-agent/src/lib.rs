@@ -17,6 +17,7 @@
 //! | `list_module` | `path` (module) | the module's items with signatures |
 
 pub mod ask;
+pub mod edit;
 pub mod local;
 
 use ploke_core::{EdgeKind, ItemKind, Node};
