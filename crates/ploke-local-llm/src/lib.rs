@@ -190,7 +190,9 @@ impl LocalModel {
         let token_text = |id: Option<u32>| id.and_then(|i| tokens.get(i as usize)).cloned().unwrap_or_default();
         let (bos_token, eos_token) = (token_text(bos_id), token_text(Some(eos_id)));
         let template = md.get("tokenizer.chat_template").and_then(|v| v.to_string().ok()).cloned();
-        let context = md.get("llama.context_length").and_then(|v| v.to_u32().ok()).unwrap_or(2048) as usize;
+        // candle's llama precomputes rotary tables for MAX_SEQ_LEN positions: no more fit.
+        let context = (md.get("llama.context_length").and_then(|v| v.to_u32().ok()).unwrap_or(2048) as usize)
+            .min(candle_transformers::models::quantized_llama::MAX_SEQ_LEN);
         let name = md.get("general.name").and_then(|v| v.to_string().ok()).cloned().unwrap_or_else(|| {
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
         });
@@ -214,7 +216,7 @@ impl LocalModel {
         &self.name
     }
 
-    /// Context length in tokens.
+    /// Context length in tokens (the model's, at most what candle's implementation supports).
     pub fn context_length(&self) -> usize {
         self.context
     }

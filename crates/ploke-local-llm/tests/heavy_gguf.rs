@@ -21,7 +21,7 @@ fn smollm2_loads_applies_its_chat_template_and_generates() {
     let Some(path) = model_path() else { return };
     let model = LocalModel::load(&path).unwrap();
     assert!(model.name().to_lowercase().contains("smollm2"), "{}", model.name());
-    assert_eq!(model.context_length(), 8192);
+    assert_eq!(model.context_length(), 4096, "8192 in the file, capped at candle's MAX_SEQ_LEN");
 
     // The template from the file: ChatML, with the default system prompt when none is given.
     let msgs = [ChatMessage::new("user", "What is the capital of France?")];

@@ -26,6 +26,61 @@ const DEFAULT_EMBED_MAX_TOKENS: usize = ploke_retrieve::embed_text::DEFAULT_MAX_
 #[serde(default, deny_unknown_fields)]
 struct FileConfig {
     embed: Option<EmbedConfig>,
+    llm: Option<ploke_llm::LlmConfig>,
+}
+
+/// Model used with the default provider (Ollama's OpenAI-compatible API) when none is named.
+pub const DEFAULT_OLLAMA_MODEL: &str = "qwen2.5-coder:7b";
+
+/// Command-line choices that override the file and the environment.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LlmFlags {
+    /// openai (any OpenAI-compatible server: Ollama, llama.cpp, vLLM, LM Studio, OpenRouter,
+    /// OpenAI), anthropic, or local (a GGUF file run in-process) [env: PLOKE_PROVIDER]
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// Model name at the provider, or the GGUF file for `local` [env: PLOKE_MODEL]
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// API base URL (default: Ollama at http://localhost:11434/v1) [env: PLOKE_BASE_URL]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+/// Chat model settings for the workspace at `start`: `[llm]` in `ploke.toml`, then
+/// `PLOKE_PROVIDER` / `PLOKE_MODEL` / `PLOKE_BASE_URL`, then flags; the key from the
+/// environment only.
+pub fn llm_config(start: &Path, flags: &LlmFlags) -> anyhow::Result<ploke_llm::LlmConfig> {
+    let mut config = match find_config(start) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+            let file: FileConfig =
+                toml::from_str(&text).with_context(|| format!("{}: invalid config (see README, \"Configuration\")", path.display()))?;
+            file.llm.unwrap_or_default()
+        }
+        None => ploke_llm::LlmConfig::default(),
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let provider = flags.provider.clone().or_else(|| var("PLOKE_PROVIDER"));
+    if let Some(p) = provider {
+        config.provider = match p.to_ascii_lowercase().as_str() {
+            "openai" => ploke_llm::ProviderKind::OpenAi,
+            "anthropic" => ploke_llm::ProviderKind::Anthropic,
+            "local" => ploke_llm::ProviderKind::Local,
+            other => anyhow::bail!("unknown provider `{other}`: use openai, anthropic or local"),
+        };
+    }
+    if let Some(m) = flags.model.clone().or_else(|| var("PLOKE_MODEL")) {
+        config.model = m;
+    }
+    if let Some(u) = flags.base_url.clone().or_else(|| var("PLOKE_BASE_URL")) {
+        config.base_url = Some(u);
+    }
+    if config.model.is_empty() && config.provider == ploke_llm::ProviderKind::OpenAi {
+        config.model = DEFAULT_OLLAMA_MODEL.to_string();
+    }
+    ploke_llm::env::fill_api_key_from_env(&mut config);
+    Ok(config)
 }
 
 /// Embedding settings for the workspace at `start`, or `None` when turned off.

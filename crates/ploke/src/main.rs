@@ -3,10 +3,13 @@
 //! The binary is thin: it parses arguments, wires the library crates together and prints.
 //! `main` only maps `run()`'s error to an exit code.
 
+mod cmd_ask;
 mod cmd_context;
+mod cmd_edit;
 mod cmd_index;
 mod cmd_item;
 mod cmd_search;
+mod cmd_undo;
 mod config;
 mod embeddings;
 
@@ -99,6 +102,55 @@ enum Command {
         #[arg(long, default_value = "hybrid", value_name = "MODE")]
         mode: ploke_retrieve::Mode,
     },
+    /// Ask a chat model about the code: the request's context pack goes with it, and the model
+    /// may call read-only tools (search, items, callers, callees, files). Streams the answer.
+    Ask {
+        /// The question or request, in plain language.
+        request: String,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        llm: config::LlmFlags,
+        /// Token budget of the context pack.
+        #[arg(long, default_value_t = 8000)]
+        budget: usize,
+        /// Model turns at most.
+        #[arg(long, default_value_t = 8)]
+        max_steps: usize,
+        /// Offer no tools (the model answers from the context pack alone).
+        #[arg(long)]
+        no_tools: bool,
+    },
+    /// Change the code: the model proposes edits as tool calls; ploke validates them, shows the
+    /// diff, asks before writing (atomically), journals for `ploke undo`, and re-indexes.
+    Edit {
+        /// The change request, in plain language.
+        request: String,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        llm: config::LlmFlags,
+        /// Token budget of the context pack.
+        #[arg(long, default_value_t = 8000)]
+        budget: usize,
+        /// Model turns at most per round.
+        #[arg(long, default_value_t = 12)]
+        max_steps: usize,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Run `cargo check` afterwards and let the model repair errors.
+        #[arg(long)]
+        check: bool,
+        /// Repair rounds with --check.
+        #[arg(long, default_value_t = 2)]
+        repair_rounds: usize,
+    },
+    /// Revert the last edit made by `ploke edit`, byte for byte (refused if a file changed since).
+    Undo {
+        /// A path inside the workspace (default: the current directory).
+        path: Option<PathBuf>,
+    },
     /// Show an item's source and relations.
     Item {
         /// A canonical path (`tokio::runtime::Builder::new`) or a name (`Builder::new`, `spawn`).
@@ -129,6 +181,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             cmd_search::run(cmd_search::SearchArgs { query, k, json, batch, mode, rank_params }, &loc)
         }
         Command::Context { request, loc, budget, json, mode } => cmd_context::run(&request, &loc, budget, json, mode),
+        Command::Ask { request, loc, llm, budget, max_steps, no_tools } => {
+            cmd_ask::run(cmd_ask::AskArgs { request, budget, max_steps, no_tools, flags: llm }, &loc, cli.verbose)
+        }
+        Command::Edit { request, loc, llm, budget, max_steps, yes, check, repair_rounds } => cmd_edit::run(
+            cmd_edit::EditArgs { request, budget, max_steps, yes, check, repair_rounds, flags: llm },
+            &loc,
+            cli.verbose,
+        ),
+        Command::Undo { path } => cmd_undo::run(path),
         Command::Item { target, loc, json } => cmd_item::run(&target, &loc, json),
     }
 }
