@@ -1,5 +1,6 @@
-//! Settings: `ploke.toml` in the workspace (found by walking up from the given path), then
-//! environment variables. Keys come only from the environment.
+//! Settings: `ploke.toml` in the workspace (found by walking up from the given path) or else in
+//! the user's config directory (`$PLOKE_CONFIG_DIR`, `$XDG_CONFIG_HOME/ploke`,
+//! `~/.config/ploke`), then environment variables. Keys come only from the environment.
 //!
 //! ```toml
 //! [embed]                       # ploke_embed::EmbedConfig; every key optional
@@ -129,7 +130,16 @@ pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
     Ok(Some(config))
 }
 
+/// The workspace's `ploke.toml` (here or above), else the user's
+/// (`$PLOKE_CONFIG_DIR`, `$XDG_CONFIG_HOME/ploke` or `~/.config/ploke`, file `ploke.toml`).
 fn find_config(start: &Path) -> Option<PathBuf> {
-    let abs = start.canonicalize().ok()?;
-    abs.ancestors().map(|d| d.join(CONFIG_FILE)).find(|p| p.is_file())
+    let in_workspace = start.canonicalize().ok().and_then(|abs| abs.ancestors().map(|d| d.join(CONFIG_FILE)).find(|p| p.is_file()));
+    in_workspace.or_else(|| user_config_dir().map(|d| d.join(CONFIG_FILE)).filter(|p| p.is_file()))
+}
+
+fn user_config_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("PLOKE_CONFIG_DIR")
+        .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("ploke")))
+        .or_else(|| var("HOME").map(|h| h.join(".config/ploke")))
 }

@@ -140,3 +140,50 @@ fn an_unreachable_server_is_one_line_naming_the_url_and_ploke_context() {
     let out = ploke(&dir, &["edit", "x", "--provider", "local"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a model that calls tools"));
 }
+
+#[test]
+fn check_feeds_cargo_errors_back_until_the_model_repairs_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("askt");
+    krate(&dir);
+    assert!(ploke(&dir, &["index"]).status.success());
+    let bad = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250u8 * backoff(attempt)\n}";
+    let good = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
+    let replace = |id: &str, code: &str| {
+        completion(None, serde_json::json!([{"id": id, "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "askt::retry_delay", "code": code}).to_string()}}]))
+    };
+    let (url, seen) = server(vec![
+        replace("a", bad),
+        completion(Some("Done."), serde_json::json!([])),
+        replace("b", good),
+        completion(Some("Fixed the type."), serde_json::json!([])),
+    ]);
+    // The user config directory supplies the provider settings.
+    let cfg = tmp.path().join("cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(cfg.join("ploke.toml"), format!("[llm]\nprovider = \"openai\"\nmodel = \"test\"\nbase_url = \"{url}\"\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ploke"))
+        .args(["edit", "make the base retry delay 250 ms", "--yes", "--check"])
+        .current_dir(&dir)
+        .env("PLOKE_EMBED", "off")
+        .env("PLOKE_API_KEY", "k")
+        .env("PLOKE_CONFIG_DIR", &cfg)
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"))
+        .env_remove("PLOKE_BASE_URL")
+        .env_remove("PLOKE_MODEL")
+        .env_remove("PLOKE_PROVIDER")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("cargo check failed; repair round 1 of 2"), "{stderr}");
+    assert!(stdout.contains("cargo check: ok"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(), LIB.replace("100 * backoff", "250 * backoff"));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 4);
+    assert!(seen[2].contains("cargo check") && seen[2].contains("mismatched types"), "compiler errors went back: {}", &seen[2][..seen[2].len().min(2000)]);
+    // Two edits, two journal entries: undo twice returns to the original.
+    assert!(ploke(&dir, &["undo"]).status.success());
+    assert!(ploke(&dir, &["undo"]).status.success());
+    assert_eq!(std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(), LIB);
+}
