@@ -82,9 +82,25 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
             println!("nothing was written");
             return Ok(());
         }
-        let applied = plan
-            .apply_with(&journal, &ApplyOptions { request: Some(args.request.clone()), ..ApplyOptions::default() })
-            .context("applying the edits (nothing was written)")?;
+        let apply_opts = ApplyOptions { request: Some(args.request.clone()), ..ApplyOptions::default() };
+        let applied = match plan.apply_with(&journal, &apply_opts) {
+            // A file changed while the model worked: re-index, resolve the same edits against
+            // the new text once, and show what that gives before writing it.
+            Err(ploke_edit::EditError::Stale { file }) => {
+                eprintln!("{file} changed since it was indexed; re-indexing and resolving the edits again");
+                reindex(&root)?;
+                let db = crate::open_db(loc)?;
+                let replanned = ploke_edit::plan(&proposal.edits, &EditContext { db: &db, workspace_root: &root })
+                    .context("the edits no longer apply to the changed files (nothing was written)")?;
+                print!("{}", replanned.diff());
+                if !args.yes && !confirm("apply the edits to the changed files?")? {
+                    println!("nothing was written");
+                    return Ok(());
+                }
+                replanned.apply_with(&journal, &apply_opts).context("applying the edits (nothing was written)")?
+            }
+            other => other.context("applying the edits (nothing was written)")?,
+        };
         println!("applied edit #{} to {} files (`ploke undo` reverts it)", applied.entry, applied.files.len());
         reindex(&root)?;
         if !args.check {

@@ -27,12 +27,18 @@ fn ploke(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// Serves `bodies` in order, one per connection; returns the base URL and the request bodies seen.
 fn server(bodies: Vec<serde_json::Value>) -> (String, Arc<Mutex<Vec<String>>>) {
+    server_with(bodies, None)
+}
+
+/// [`server`] that runs `before_last` just before it answers the last request.
+fn server_with(bodies: Vec<serde_json::Value>, mut before_last: Option<Box<dyn FnMut() + Send>>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let n = bodies.len();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
-        for body in bodies {
+        for (i, body) in bodies.into_iter().enumerate() {
             let Ok((stream, _)) = listener.accept() else { return };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut len = 0;
@@ -49,6 +55,11 @@ fn server(bodies: Vec<serde_json::Value>) -> (String, Arc<Mutex<Vec<String>>>) {
             let mut req = vec![0; len];
             reader.read_exact(&mut req).unwrap();
             log.lock().unwrap().push(String::from_utf8(req).unwrap());
+            if i + 1 == n {
+                if let Some(f) = before_last.as_mut() {
+                    f();
+                }
+            }
             let text = body.to_string();
             let mut s = stream;
             write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}", text.len()).unwrap();
@@ -186,4 +197,32 @@ fn check_feeds_cargo_errors_back_until_the_model_repairs_them() {
     assert!(ploke(&dir, &["undo"]).status.success());
     assert!(ploke(&dir, &["undo"]).status.success());
     assert_eq!(std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(), LIB);
+}
+
+#[test]
+fn a_file_changed_while_the_model_works_is_reindexed_and_the_edit_resolved_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("askt");
+    krate(&dir);
+    assert!(ploke(&dir, &["index"]).status.success());
+    let new_fn = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
+    let lib = dir.join("src/lib.rs");
+    let touched = lib.clone();
+    let (url, _seen) = server_with(
+        vec![
+            completion(None, serde_json::json!([{"id": "a", "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "retry_delay", "code": new_fn}).to_string()}}])),
+            completion(Some("Done."), serde_json::json!([])),
+        ],
+        // Someone edits the file above the item after ploke validated the edit.
+        Some(Box::new(move || {
+            let text = std::fs::read_to_string(&touched).unwrap();
+            std::fs::write(&touched, format!("//! Retry policy.\n\n{text}")).unwrap();
+        })),
+    );
+    let out = ploke(&dir, &["edit", "make it 250", "--base-url", &url, "--model", "test", "--yes"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("src/lib.rs changed since it was indexed"), "{stderr}");
+    let want = format!("//! Retry policy.\n\n{}", LIB.replace("100 * backoff", "250 * backoff"));
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), want, "the other change is kept, the edit lands on the new text");
 }
