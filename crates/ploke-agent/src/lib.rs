@@ -101,16 +101,19 @@ pub fn tool_specs() -> Vec<ToolDef> {
     ]
 }
 
+/// Embeds a search query for the dense signal (`None` when no vector can be had).
+pub type QueryEmbedder<'e> = dyn Fn(&str) -> Option<Vec<f32>> + Sync + 'e;
+
 /// Runs tool calls against one index.
 pub struct Toolbox<'a> {
     db: &'a Db,
     retriever: &'a Retriever,
     /// Embeds a search query for the dense signal (`None`: lexical and graph only).
-    embed: Option<&'a (dyn Fn(&str) -> Option<Vec<f32>> + Sync)>,
+    embed: Option<&'a QueryEmbedder<'a>>,
 }
 
 impl<'a> Toolbox<'a> {
-    pub fn new(db: &'a Db, retriever: &'a Retriever, embed: Option<&'a (dyn Fn(&str) -> Option<Vec<f32>> + Sync)>) -> Self {
+    pub fn new(db: &'a Db, retriever: &'a Retriever, embed: Option<&'a QueryEmbedder<'a>>) -> Self {
         Toolbox { db, retriever, embed }
     }
 

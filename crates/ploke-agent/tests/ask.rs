@@ -113,8 +113,7 @@ async fn the_step_bound_stops_a_model_that_keeps_calling_tools() {
     let out = ask(&model, &tools, "q", "ctx", &opts, &mut |_| {}).await.unwrap();
     assert_eq!(out.steps, 3);
     assert_eq!(out.stopped_by.as_deref(), Some("step limit (3)"));
-    let seen = model.seen.lock().unwrap();
-    assert!(seen[2].tools.is_empty(), "the last step is offered no tools, so that it answers");
+    assert!(model.seen.lock().unwrap()[2].tools.is_empty(), "the last step is offered no tools, so that it answers");
 
     let model = Scripted { turns: Mutex::new((0..10).map(|i| (String::new(), vec![call(&format!("c{i}"), "search_code", json!({"query": "x"}))])).collect()), seen: Mutex::new(Vec::new()) };
     let opts = AskOptions { max_tokens: 150, ..AskOptions::default() };

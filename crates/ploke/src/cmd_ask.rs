@@ -3,11 +3,9 @@
 
 use std::io::Write;
 
-use anyhow::Context;
 use ploke_agent::ask::{ask, AskEvent, AskOptions};
 use ploke_agent::local::LocalChat;
 use ploke_agent::Toolbox;
-use ploke_context::{build_pack, Cl100k, PackOptions};
 use ploke_llm::{ChatModel, LlmConfig, LlmError};
 use ploke_retrieve::Mode;
 
@@ -45,11 +43,7 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let config = crate::config::llm_config(&start, &args.flags)?;
     let engine = Engine::load(loc, Mode::Hybrid)?;
     let db = crate::open_db(loc)?;
-    let v = engine.embed(&[args.request.as_str()])?.pop().flatten();
-    let hits = engine.retriever.search(&args.request, v.as_deref(), Mode::Hybrid, 30)?;
-    let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
-    let counter = Cl100k::new().context("loading the cl100k tokenizer")?;
-    let pack = build_pack(&db, &args.request, &ranked, &PackOptions { budget: args.budget, ..PackOptions::default() }, &counter)?;
+    let pack = crate::cmd_context::pack_for(&engine, &db, &args.request, args.budget, Mode::Hybrid)?;
     let model = connect(&config)?;
     if verbose > 0 {
         eprintln!("model: {}; context: {} items, {} tokens", model.name(), pack.items.len(), pack.tokens);

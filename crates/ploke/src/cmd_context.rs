@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use ploke_context::{build_pack, Cl100k, PackOptions};
+use ploke_context::{build_pack, Cl100k, Pack, PackOptions};
 use ploke_retrieve::Mode;
 
 use crate::cmd_search::Engine;
@@ -12,15 +12,20 @@ use crate::Location;
 /// Ranked items handed to the packer (it uses as many as fit).
 const CANDIDATES: usize = 30;
 
-pub fn run(request: &str, loc: &Location, budget: usize, json: bool, mode: Mode) -> anyhow::Result<()> {
-    let engine = Engine::load(loc, mode)?;
+/// The context pack of `request`: ranked by `engine` in `mode`, packed from `db`.
+pub fn pack_for(engine: &Engine, db: &ploke_db::Db, request: &str, budget: usize, mode: Mode) -> anyhow::Result<Pack> {
     let v = engine.embed(&[request])?.pop().flatten();
     let hits = engine.retriever.search(request, v.as_deref(), mode, CANDIDATES)?;
     let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
-    let db = crate::open_db(loc)?;
     let opts = PackOptions { budget, ..PackOptions::default() };
     let counter = Cl100k::new().context("loading the cl100k tokenizer")?;
-    let pack = build_pack(&db, request, &ranked, &opts, &counter).context("building the context pack")?;
+    build_pack(db, request, &ranked, &opts, &counter).context("building the context pack")
+}
+
+pub fn run(request: &str, loc: &Location, budget: usize, json: bool, mode: Mode) -> anyhow::Result<()> {
+    let engine = Engine::load(loc, mode)?;
+    let db = crate::open_db(loc)?;
+    let pack = pack_for(&engine, &db, request, budget, mode)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {

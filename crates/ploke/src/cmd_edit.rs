@@ -10,7 +10,6 @@ use anyhow::{bail, Context};
 use ploke_agent::ask::{AskEvent, AskOptions};
 use ploke_agent::edit::propose;
 use ploke_agent::Toolbox;
-use ploke_context::{build_pack, Cl100k, PackOptions};
 use ploke_edit::{ApplyOptions, EditContext};
 use ploke_retrieve::Mode;
 
@@ -45,10 +44,7 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
         reindex(&root)?;
         let engine = Engine::load(loc, Mode::Hybrid)?;
         let db = crate::open_db(loc)?;
-        let v = engine.embed(&[request.as_str()])?.pop().flatten();
-        let hits = engine.retriever.search(&request, v.as_deref(), Mode::Hybrid, 30)?;
-        let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
-        let pack = build_pack(&db, &request, &ranked, &PackOptions { budget: args.budget, ..PackOptions::default() }, &Cl100k::new()?)?;
+        let pack = crate::cmd_context::pack_for(&engine, &db, &request, args.budget, Mode::Hybrid)?;
         let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
         let toolbox = Toolbox::new(&db, &engine.retriever, Some(&embed));
         let ctx = EditContext { db: &db, workspace_root: &root };
