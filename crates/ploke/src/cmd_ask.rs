@@ -16,11 +16,17 @@ use crate::Location;
 /// Options of `ploke ask`.
 pub struct AskArgs {
     pub request: String,
-    pub budget: usize,
+    /// `None`: [`DEFAULT_BUDGET`], or [`LOCAL_BUDGET`] for a local model.
+    pub budget: Option<usize>,
     pub max_steps: usize,
     pub no_tools: bool,
     pub flags: LlmFlags,
 }
+
+/// Context pack budget for a model behind an API.
+const DEFAULT_BUDGET: usize = 8000;
+/// Context pack budget for a local model: a CPU reads a prompt at ~25 tokens/s.
+const LOCAL_BUDGET: usize = 1000;
 
 /// Tokens a local model generates per answer unless `max_tokens` is configured.
 const LOCAL_MAX_TOKENS: usize = 256;
@@ -43,7 +49,9 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let config = crate::config::llm_config(&start, &args.flags)?;
     let engine = Engine::load(loc, Mode::Hybrid)?;
     let db = crate::open_db(loc)?;
-    let pack = crate::cmd_context::pack_for(&engine, &db, &args.request, args.budget, Mode::Hybrid)?;
+    let local = config.provider == ploke_llm::ProviderKind::Local;
+    let budget = args.budget.unwrap_or(if local { LOCAL_BUDGET } else { DEFAULT_BUDGET });
+    let pack = crate::cmd_context::pack_for(&engine, &db, &args.request, budget, Mode::Hybrid)?;
     let model = connect(&config)?;
     if verbose > 0 {
         eprintln!("model: {}; context: {} items, {} tokens", model.name(), pack.items.len(), pack.tokens);
@@ -51,7 +59,7 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
     let toolbox = Toolbox::new(&db, &engine.retriever, Some(&embed));
     // Local models do not call tools.
-    let tools = !args.no_tools && config.provider != ploke_llm::ProviderKind::Local;
+    let tools = !args.no_tools && !local;
     let opts = AskOptions { max_steps: args.max_steps, tools, ..AskOptions::default() };
     let context_md = pack.to_markdown();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
