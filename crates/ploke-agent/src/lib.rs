@@ -239,12 +239,7 @@ impl<'a> Toolbox<'a> {
     }
 
     fn find(&self, target: &str) -> Result<Vec<Node>, String> {
-        let mut found = self.db.nodes_by_path(target).map_err(|e| e.to_string())?;
-        if found.is_empty() {
-            found = self.db.nodes_by_name(target).map_err(|e| e.to_string())?;
-        }
-        found.retain(|n| n.kind != ItemKind::Use);
-        found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
+        let found = self.db.find_items(target).map_err(|e| e.to_string())?;
         if found.is_empty() {
             return Err(format!("no item `{target}`; try search_code to find its path"));
         }

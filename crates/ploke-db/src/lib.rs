@@ -469,6 +469,18 @@ impl Db {
         )
     }
 
+    /// The items a person means by `target`: nodes with that canonical path, else with that
+    /// name or display name; `use` items left out; non-test code first, then by path and id.
+    pub fn find_items(&self, target: &str) -> Result<Vec<Node>, DbError> {
+        let mut found = self.nodes_by_path(target)?;
+        if found.is_empty() {
+            found = self.nodes_by_name(target)?;
+        }
+        found.retain(|n| n.kind != ploke_core::ItemKind::Use);
+        found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
+        Ok(found)
+    }
+
     /// Every node, ordered by id.
     pub fn all_nodes(&self) -> Result<Vec<Node>, DbError> {
         let rows = self.export_one("nodes")?;

@@ -48,16 +48,15 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let start = loc.path.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
     let config = crate::config::llm_config(&start, &args.flags)?;
     let engine = Engine::load(loc, Mode::Hybrid)?;
-    let db = crate::open_db(loc)?;
     let local = config.provider == ploke_llm::ProviderKind::Local;
     let budget = args.budget.unwrap_or(if local { LOCAL_BUDGET } else { DEFAULT_BUDGET });
-    let pack = crate::cmd_context::pack_for(&engine, &db, &args.request, budget, Mode::Hybrid)?;
+    let pack = crate::cmd_context::pack_for(&engine, &args.request, budget, Mode::Hybrid)?;
     let model = connect(&config)?;
     if verbose > 0 {
         eprintln!("model: {}; context: {} items, {} tokens", model.name(), pack.items.len(), pack.tokens);
     }
     let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
-    let toolbox = Toolbox::new(&db, &engine.retriever, Some(&embed));
+    let toolbox = Toolbox::new(&engine.db, &engine.retriever, Some(&embed));
     // Local models do not call tools.
     let tools = !args.no_tools && !local;
     let opts = AskOptions { max_steps: args.max_steps, tools, ..AskOptions::default() };

@@ -39,15 +39,15 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let model = crate::cmd_ask::connect(&config)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut request = args.request.clone();
+    // The files may have changed since the last index; each apply below re-indexes too.
+    reindex(&root)?;
     for round in 0..=args.repair_rounds {
-        // A fresh index each round: the files may have changed (our own edits included).
-        reindex(&root)?;
         let engine = Engine::load(loc, Mode::Hybrid)?;
-        let db = crate::open_db(loc)?;
-        let pack = crate::cmd_context::pack_for(&engine, &db, &request, args.budget, Mode::Hybrid)?;
+        let db = &engine.db;
+        let pack = crate::cmd_context::pack_for(&engine, &request, args.budget, Mode::Hybrid)?;
         let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
-        let toolbox = Toolbox::new(&db, &engine.retriever, Some(&embed));
-        let ctx = EditContext { db: &db, workspace_root: &root };
+        let toolbox = Toolbox::new(db, &engine.retriever, Some(&embed));
+        let ctx = EditContext { db, workspace_root: &root };
         let opts = AskOptions { max_steps: args.max_steps, ..AskOptions::default() };
         let context_md = pack.to_markdown();
         let proposal = rt.block_on(async {

@@ -12,16 +12,6 @@ fn loc_of(n: &Node) -> String {
     format!("{}:{}", n.file, n.span.start_line.max(1))
 }
 
-fn find(db: &Db, target: &str) -> anyhow::Result<Vec<Node>> {
-    let mut found = db.nodes_by_path(target)?;
-    if found.is_empty() {
-        found = db.nodes_by_name(target)?;
-    }
-    found.retain(|n| !matches!(n.kind, ItemKind::Use));
-    found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
-    Ok(found)
-}
-
 struct Relations {
     module: Option<Node>,
     parent: Option<Node>,
@@ -125,7 +115,7 @@ fn node_json(n: &Node) -> serde_json::Value {
 
 pub fn run(target: &str, loc: &Location, json: bool) -> anyhow::Result<()> {
     let db = open_db(loc)?;
-    let found = find(&db, target)?;
+    let found = db.find_items(target)?;
     if found.is_empty() {
         bail!("no item named `{target}`; try `ploke search {target:?}` to find it");
     }

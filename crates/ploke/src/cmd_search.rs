@@ -22,6 +22,8 @@ pub struct SearchArgs {
 
 /// A loaded retriever and, when vectors can be used, the model to embed requests with.
 pub struct Engine {
+    /// The open index.
+    pub db: ploke_db::Db,
     pub retriever: Retriever,
     embedder: Option<ploke_embed::Embedder>,
 }
@@ -56,7 +58,7 @@ impl Engine {
         }
         let model = embedder.as_ref().map(|e| e.model_id().to_string());
         let retriever = Retriever::load(&db, model.as_deref()).context("loading the search index")?;
-        Ok(Engine { retriever, embedder })
+        Ok(Engine { db, retriever, embedder })
     }
 
     /// Embeds the requests (one batch); `None` for each when no model is in use.
