@@ -24,11 +24,16 @@ use anyhow::{bail, Context, Result};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repo").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repo")
+        .to_path_buf()
 }
 
 fn bench_dir() -> PathBuf {
-    std::env::var_os("PLOKE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/bench"))
+    std::env::var_os("PLOKE_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/bench"))
 }
 
 /// (crate, version, source dir) for every benchmark crate.
@@ -48,7 +53,11 @@ fn corpus() -> Result<Vec<(String, String, PathBuf)>> {
         .lines()
         .filter_map(|l| {
             let mut it = l.split('\t');
-            Some((it.next()?.to_string(), it.next()?.to_string(), PathBuf::from(it.next()?)))
+            Some((
+                it.next()?.to_string(),
+                it.next()?.to_string(),
+                PathBuf::from(it.next()?),
+            ))
         })
         .collect())
 }
@@ -56,8 +65,16 @@ fn corpus() -> Result<Vec<(String, String, PathBuf)>> {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -83,14 +100,21 @@ fn index_one(src: &Path) -> Result<()> {
     let work = tmp.path().join("crate");
     copy_dir(src, &work)?;
     let db = tmp.path().join("db");
-    let opts = ploke_index::IndexOptions { db_dir: Some(db.clone()), rebuild: true, max_file_bytes: None };
+    let opts = ploke_index::IndexOptions {
+        db_dir: Some(db.clone()),
+        rebuild: true,
+        max_file_bytes: None,
+    };
     // Warm the page cache so the first measured run is not an I/O benchmark.
     let ws = ploke_workspace::discover(&work)?;
     let mut files = Vec::new();
     for p in &ws.packages {
         files.extend(ploke_workspace::rust_files(&ws, p));
     }
-    let texts: Vec<String> = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+    let texts: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
 
     let t0 = Instant::now();
     let report = ploke_index::index(&work, &opts, &ploke_index::NoProgress)?;
@@ -101,7 +125,12 @@ fn index_one(src: &Path) -> Result<()> {
         let graph_files: Vec<String> = report_files(&db)?;
         graph_files.into_iter().map(|f| work.join(f)).collect()
     };
-    let cov_texts: Vec<&String> = files.iter().zip(&texts).filter(|(f, _)| covered.contains(*f)).map(|(_, t)| t).collect();
+    let cov_texts: Vec<&String> = files
+        .iter()
+        .zip(&texts)
+        .filter(|(f, _)| covered.contains(*f))
+        .map(|(_, t)| t)
+        .collect();
     let mut raw = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
@@ -114,7 +143,10 @@ fn index_one(src: &Path) -> Result<()> {
     let raw_s = raw[1];
 
     // Re-index after changing one file: append a comment to a mid-sized file, five times.
-    let opts_inc = ploke_index::IndexOptions { rebuild: false, ..opts.clone() };
+    let opts_inc = ploke_index::IndexOptions {
+        rebuild: false,
+        ..opts.clone()
+    };
     let mut target: Vec<&PathBuf> = covered.iter().collect();
     target.sort();
     let edit = target[target.len() / 2].clone();
@@ -122,7 +154,9 @@ fn index_one(src: &Path) -> Result<()> {
     let mut inc_parsed = 0;
     for i in 0..5 {
         let mut text = std::fs::read_to_string(&edit)?;
-        text.push_str(&format!("\n// ploke bench edit {i}\nfn ploke_bench_added_{i}() {{}}\n"));
+        text.push_str(&format!(
+            "\n// ploke bench edit {i}\nfn ploke_bench_added_{i}() {{}}\n"
+        ));
         std::fs::write(&edit, text)?;
         let t = Instant::now();
         let r = ploke_index::index(&work, &opts_inc, &ploke_index::NoProgress)?;
@@ -131,8 +165,11 @@ fn index_one(src: &Path) -> Result<()> {
     }
     inc.sort_by(f64::total_cmp);
 
-    let stages: serde_json::Map<String, serde_json::Value> =
-        report.stages.iter().map(|(n, d)| (n.to_string(), d.as_secs_f64().into())).collect();
+    let stages: serde_json::Map<String, serde_json::Value> = report
+        .stages
+        .iter()
+        .map(|(n, d)| (n.to_string(), d.as_secs_f64().into()))
+        .collect();
     let v = serde_json::json!({
         "files": report.files, "lines": report.lines, "bytes": report.bytes, "items": report.nodes,
         "edges": report.edges, "unresolved": report.unresolved, "skipped": report.skipped.len(),
@@ -152,7 +189,19 @@ fn bench_index(filter: &[String]) -> Result<()> {
     let exe = std::env::current_exe()?;
     println!(
         "{:<14} {:>6} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>10}",
-        "crate", "files", "lines", "items", "edges", "parse_s", "resolv_s", "write_s", "total_s", "raw_s", "ratio", "peakMB", "reindex_ms"
+        "crate",
+        "files",
+        "lines",
+        "items",
+        "edges",
+        "parse_s",
+        "resolv_s",
+        "write_s",
+        "total_s",
+        "raw_s",
+        "ratio",
+        "peakMB",
+        "reindex_ms"
     );
     for (name, version, dir) in corpus()? {
         if !filter.is_empty() && !filter.contains(&name) {
@@ -160,7 +209,10 @@ fn bench_index(filter: &[String]) -> Result<()> {
         }
         let out = Command::new(&exe).arg("index-one").arg(&dir).output()?;
         if !out.status.success() {
-            println!("{name}-{version}: failed: {}", String::from_utf8_lossy(&out.stderr));
+            println!(
+                "{name}-{version}: failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             continue;
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
@@ -189,7 +241,12 @@ struct EvalArgs {
 }
 
 fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
-    let mut e = EvalArgs { mode: "hybrid".into(), fresh: false, rank_params: None, crates: Vec::new() };
+    let mut e = EvalArgs {
+        mode: "hybrid".into(),
+        fresh: false,
+        rank_params: None,
+        crates: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -210,19 +267,30 @@ fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
 fn eval(args: &[String]) -> Result<()> {
     let args = parse_eval_args(args)?;
     let root = repo_root();
-    let status = Command::new("cargo").args(["build", "--release", "-p", "ploke"]).current_dir(&root).status()?;
+    let status = Command::new("cargo")
+        .args(["build", "--release", "-p", "ploke"])
+        .current_dir(&root)
+        .status()?;
     if !status.success() {
         bail!("building ploke failed");
     }
     let ploke = root.join("target/release/ploke");
     let model_dir = root.join("target/models/all-MiniLM-L6-v2");
-    if args.mode != "lexical" && std::env::var_os("PLOKE_EMBED_DIR").is_none() && !model_dir.join("model.safetensors").exists() {
-        let st = Command::new("bash").arg(root.join("scripts/fetch-models.sh")).arg("minilm").status()?;
+    if args.mode != "lexical"
+        && std::env::var_os("PLOKE_EMBED_DIR").is_none()
+        && !model_dir.join("model.safetensors").exists()
+    {
+        let st = Command::new("bash")
+            .arg(root.join("scripts/fetch-models.sh"))
+            .arg("minilm")
+            .status()?;
         if !st.success() {
             bail!("scripts/fetch-models.sh minilm failed");
         }
     }
-    let embed_dir = std::env::var_os("PLOKE_EMBED_DIR").map(PathBuf::from).unwrap_or(model_dir);
+    let embed_dir = std::env::var_os("PLOKE_EMBED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(model_dir);
     let bench = bench_dir();
     let queries = std::fs::read_to_string(bench.join("queries.jsonl"))?;
     let work = root.join("target/eval");
@@ -242,15 +310,24 @@ fn eval(args: &[String]) -> Result<()> {
         let db = work.join(format!("{name}.db"));
         let t = Instant::now();
         let mut cmd = Command::new(&ploke);
-        cmd.arg("index").arg(&dir).arg("--db").arg(&db).arg("--json").env("PLOKE_EMBED_DIR", &embed_dir);
+        cmd.arg("index")
+            .arg(&dir)
+            .arg("--db")
+            .arg(&db)
+            .arg("--json")
+            .env("PLOKE_EMBED_DIR", &embed_dir);
         if args.mode == "lexical" {
             cmd.arg("--no-embed");
         }
         let out = cmd.output()?;
         if !out.status.success() {
-            bail!("indexing {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "indexing {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).context("ploke index --json output")?;
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).context("ploke index --json output")?;
         if let Some(err) = report["embed"]["error"].as_str() {
             bail!("embedding {name} failed: {err}");
         }
@@ -260,7 +337,8 @@ fn eval(args: &[String]) -> Result<()> {
         for l in queries.lines() {
             let q: serde_json::Value = serde_json::from_str(l)?;
             if q["crate"] == name.as_str() {
-                batch.push_str(&serde_json::json!({"id": q["id"], "query": q["query"]}).to_string());
+                batch
+                    .push_str(&serde_json::json!({"id": q["id"], "query": q["query"]}).to_string());
                 batch.push('\n');
                 n += 1;
             }
@@ -269,14 +347,22 @@ fn eval(args: &[String]) -> Result<()> {
         std::fs::write(&qfile, batch)?;
         let t = Instant::now();
         let mut cmd = Command::new(&ploke);
-        cmd.arg("search").arg("--db").arg(&db).arg("--batch").arg(&qfile).args(["-k", "100", "--mode", &args.mode]);
+        cmd.arg("search")
+            .arg("--db")
+            .arg(&db)
+            .arg("--batch")
+            .arg(&qfile)
+            .args(["-k", "100", "--mode", &args.mode]);
         cmd.env("PLOKE_EMBED_DIR", &embed_dir);
         if let Some(p) = &args.rank_params {
             cmd.arg("--rank-params").arg(p);
         }
         let out = cmd.output()?;
         if !out.status.success() {
-            bail!("search on {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "search on {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let t_search = t.elapsed().as_secs_f64();
         all_runs.push_str(&String::from_utf8_lossy(&out.stdout));
@@ -294,14 +380,22 @@ fn eval(args: &[String]) -> Result<()> {
     let total = t_all.elapsed().as_secs_f64();
     let run = work.join(format!("run.{}.jsonl", args.mode));
     std::fs::write(&run, all_runs)?;
-    println!("{:<13} {:>6} {:>9} {:>9} {:>7} {:>9} {:>8}", "crate", "items", "embedded", "items/s", "queries", "index_s", "search_s");
+    println!(
+        "{:<13} {:>6} {:>9} {:>9} {:>7} {:>9} {:>8}",
+        "crate", "items", "embedded", "items/s", "queries", "index_s", "search_s"
+    );
     for r in &rows {
         println!("{r}");
     }
-    println!("corpus {t_corpus:.1} s; whole run {total:.1} s (index + embed + search, mode {})", args.mode);
+    println!(
+        "corpus {t_corpus:.1} s; whole run {total:.1} s (index + embed + search, mode {})",
+        args.mode
+    );
     for filter in [None, Some("mentions_target_name=false")] {
         let mut cmd = Command::new("python3");
-        cmd.arg(bench.join("score.py")).arg(bench.join("queries.jsonl")).arg(&run);
+        cmd.arg(bench.join("score.py"))
+            .arg(bench.join("queries.jsonl"))
+            .arg(&run);
         if let Some(f) = filter {
             cmd.args(["--filter", f]);
             println!("\n-- queries that do not name a target --");
@@ -322,18 +416,32 @@ fn bench_search(args: &[String]) -> Result<()> {
     let root = repo_root();
     let db_dir = root.join("target/eval").join(format!("{name}.db"));
     if !db_dir.join(ploke_db::DB_FILE_NAME).exists() {
-        bail!("{}: no index; run `cargo xtask eval {name}` first", db_dir.display());
+        bail!(
+            "{}: no index; run `cargo xtask eval {name}` first",
+            db_dir.display()
+        );
     }
     let db = ploke_db::Db::open(&db_dir)?;
-    let mut config = ploke_embed::EmbedConfig { max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS, ..Default::default() };
-    config.local.dir = Some(std::env::var_os("PLOKE_EMBED_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target/models/all-MiniLM-L6-v2")));
+    let mut config = ploke_embed::EmbedConfig {
+        max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS,
+        ..Default::default()
+    };
+    config.local.dir = Some(
+        std::env::var_os("PLOKE_EMBED_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/models/all-MiniLM-L6-v2")),
+    );
     let embedder = ploke_embed::Embedder::from_config(&config)?;
     let t = Instant::now();
     let retriever = ploke_retrieve::Retriever::load(&db, Some(embedder.model_id()))?;
     let load_s = t.elapsed().as_secs_f64();
     let (with_vec, embeddable) = retriever.vector_coverage();
     if with_vec == 0 {
-        bail!("{}: no vectors of {}; run `cargo xtask eval {name}` first", db_dir.display(), embedder.model_id());
+        bail!(
+            "{}: no vectors of {}; run `cargo xtask eval {name}` first",
+            db_dir.display(),
+            embedder.model_id()
+        );
     }
     let queries: Vec<String> = std::fs::read_to_string(bench_dir().join("queries.jsonl"))?
         .lines()
@@ -402,7 +510,9 @@ fn graph_stats(db: &Path) -> Result<()> {
     let mut texts: std::collections::HashMap<(String, String), usize> = Default::default();
     for u in &g.unresolved {
         by_kind.entry(u.kind.to_string()).or_default().1 += 1;
-        *texts.entry((u.kind.to_string(), u.text.clone())).or_default() += 1;
+        *texts
+            .entry((u.kind.to_string(), u.text.clone()))
+            .or_default() += 1;
     }
     println!("{:<12} {:>8} {:>10}", "kind", "resolved", "unresolved");
     for (k, (r, u)) in &by_kind {
@@ -420,11 +530,19 @@ fn graph_stats(db: &Path) -> Result<()> {
 /// an item counts as found when a node in the same file has the same name and start line.
 fn coverage(db: &Path, items: &Path) -> Result<()> {
     let g = ploke_db::Db::open(db)?.load_graph()?;
-    let rel: std::collections::HashMap<&str, &str> = g.files.iter().map(|f| (f.path.as_str(), f.rel_path.as_str())).collect();
+    let rel: std::collections::HashMap<&str, &str> = g
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.rel_path.as_str()))
+        .collect();
     let mut have: std::collections::HashSet<(String, String, u32)> = Default::default();
     let mut have_loose: std::collections::HashSet<(String, String)> = Default::default();
     for n in &g.nodes {
-        let file = rel.get(n.file.as_str()).copied().unwrap_or(&n.file).to_string();
+        let file = rel
+            .get(n.file.as_str())
+            .copied()
+            .unwrap_or(&n.file)
+            .to_string();
         let kind = match n.kind {
             ploke_core::ItemKind::AssocType => "type".to_string(),
             ploke_core::ItemKind::AssocConst => "const".to_string(),
@@ -452,7 +570,10 @@ fn coverage(db: &Path, items: &Path) -> Result<()> {
             missing.push(format!("{file}:{start} {kind} {name}"));
         }
     }
-    println!("{total} items: {exact} same name+line, {loose} same name other line, {} missing", missing.len());
+    println!(
+        "{total} items: {exact} same name+line, {loose} same name other line, {} missing",
+        missing.len()
+    );
     for m in missing.iter().take(40) {
         println!("  missing {m}");
     }
@@ -467,7 +588,10 @@ fn main() -> Result<()> {
         Some("eval") => eval(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
-        Some("coverage") => coverage(Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?), Path::new(args.get(2).context("ITEMS.jsonl")?)),
+        Some("coverage") => coverage(
+            Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
+            Path::new(args.get(2).context("ITEMS.jsonl")?),
+        ),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
             eprintln!("usage: cargo xtask bench-index [CRATE…] | eval [--mode M] [--fresh] [CRATE…] | bench-search | coverage DB ITEMS | graph-stats DB | parse-cost DIR");

@@ -24,7 +24,11 @@ pub struct AskOptions {
 
 impl Default for AskOptions {
     fn default() -> Self {
-        AskOptions { max_steps: 8, max_tokens: 200_000, tools: true }
+        AskOptions {
+            max_steps: 8,
+            max_tokens: 200_000,
+            tools: true,
+        }
     }
 }
 
@@ -34,7 +38,10 @@ pub enum AskEvent {
     /// Answer text, as it streams.
     Text(String),
     /// A tool call about to run.
-    ToolCall { name: String, arguments: serde_json::Value },
+    ToolCall {
+        name: String,
+        arguments: serde_json::Value,
+    },
     /// Its answer's size.
     ToolResult { name: String, chars: usize },
 }
@@ -65,7 +72,17 @@ pub async fn ask(
     on_event: &mut (dyn FnMut(AskEvent) + Send),
 ) -> Result<AskOutcome, LlmError> {
     let mut none = |_: &ploke_llm::ToolCall| -> Option<(String, bool)> { None };
-    run_loop(model, toolbox, SYSTEM_PROMPT, &user_message(request, context_markdown), Vec::new(), &mut none, opts, on_event).await
+    run_loop(
+        model,
+        toolbox,
+        SYSTEM_PROMPT,
+        &user_message(request, context_markdown),
+        Vec::new(),
+        &mut none,
+        opts,
+        on_event,
+    )
+    .await
 }
 
 /// Handles the calls of extra tools: `Some((answer, is_error))`, or `None` for a tool it
@@ -87,11 +104,11 @@ pub async fn run_loop(
 ) -> Result<AskOutcome, LlmError> {
     let mut tools: Vec<ToolSpec> = extra;
     if opts.tools {
-        tools.extend(
-            tool_specs()
-                .into_iter()
-                .map(|t| ToolSpec { name: t.name.to_string(), description: t.description.to_string(), parameters: t.parameters }),
-        );
+        tools.extend(tool_specs().into_iter().map(|t| ToolSpec {
+            name: t.name.to_string(),
+            description: t.description.to_string(),
+            parameters: t.parameters,
+        }));
     }
     let mut messages = vec![Message::user(first_message.to_string())];
     let mut out = AskOutcome::default();
@@ -125,7 +142,10 @@ pub async fn run_loop(
             break;
         }
         for call in &response.tool_calls {
-            on_event(AskEvent::ToolCall { name: call.name.clone(), arguments: call.arguments.clone() });
+            on_event(AskEvent::ToolCall {
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            });
             let (result, is_error) = match handle(call) {
                 Some(r) => r,
                 None => {
@@ -135,7 +155,10 @@ pub async fn run_loop(
                 }
             };
             tracing::info!(tool = %call.name, args = %call.arguments, chars = result.len(), "tool call");
-            on_event(AskEvent::ToolResult { name: call.name.clone(), chars: result.len() });
+            on_event(AskEvent::ToolResult {
+                name: call.name.clone(),
+                chars: result.len(),
+            });
             out.tool_calls += 1;
             messages.push(if is_error {
                 Message::tool_error(call.id.clone(), result)

@@ -87,7 +87,13 @@ pub async fn propose(
                 edits = tried;
                 let files = p.changed_files().join(", ");
                 current = Some(p);
-                Some((format!("ok: edit accepted ({} pending, files: {files})", edits.len()), false))
+                Some((
+                    format!(
+                        "ok: edit accepted ({} pending, files: {files})",
+                        edits.len()
+                    ),
+                    false,
+                ))
             }
             Err(e) => Some((format!("error: edit refused: {e}"), true)),
         }
@@ -103,5 +109,9 @@ pub async fn propose(
         on_event,
     )
     .await?;
-    Ok(Proposal { plan: current, edits, outcome })
+    Ok(Proposal {
+        plan: current,
+        edits,
+        outcome,
+    })
 }

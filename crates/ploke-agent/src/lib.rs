@@ -114,7 +114,11 @@ pub struct Toolbox<'a> {
 
 impl<'a> Toolbox<'a> {
     pub fn new(db: &'a Db, retriever: &'a Retriever, embed: Option<&'a QueryEmbedder<'a>>) -> Self {
-        Toolbox { db, retriever, embed }
+        Toolbox {
+            db,
+            retriever,
+            embed,
+        }
     }
 
     /// Runs tool `name` with `args`; the answer (or why the call is wrong) as text.
@@ -127,7 +131,14 @@ impl<'a> Toolbox<'a> {
             "find_implementations" => self.implementations(args),
             "read_file_range" => self.read_file_range(args),
             "list_module" => self.list_module(args),
-            other => Err(format!("unknown tool `{other}`; the tools are {}", tool_specs().iter().map(|t| t.name).collect::<Vec<_>>().join(", "))),
+            other => Err(format!(
+                "unknown tool `{other}`; the tools are {}",
+                tool_specs()
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         };
         let text = result.unwrap_or_else(|e| format!("error: {e}"));
         cap(text)
@@ -135,15 +146,27 @@ impl<'a> Toolbox<'a> {
 
     fn search_code(&self, args: &Value) -> Result<String, String> {
         let query = str_arg(args, "query")?;
-        let k = args.get("k").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
+        let k = args
+            .get("k")
+            .and_then(Value::as_u64)
+            .unwrap_or(10)
+            .clamp(1, 50) as usize;
         let vec = self.embed.and_then(|f| f(query));
-        let hits = self.retriever.search(query, vec.as_deref(), Mode::Hybrid, k).map_err(|e| e.to_string())?;
+        let hits = self
+            .retriever
+            .search(query, vec.as_deref(), Mode::Hybrid, k)
+            .map_err(|e| e.to_string())?;
         if hits.is_empty() {
             return Ok(format!("no items match {query:?}"));
         }
         Ok(hits
             .iter()
-            .map(|h| format!("{} {} — {}:{}-{}", h.node.kind, h.node.path, h.file, h.node.span.start_line, h.node.span.end_line))
+            .map(|h| {
+                format!(
+                    "{} {} — {}:{}-{}",
+                    h.node.kind, h.node.path, h.file, h.node.span.start_line, h.node.span.end_line
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n"))
     }
@@ -152,7 +175,15 @@ impl<'a> Toolbox<'a> {
         let mut out = String::new();
         for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
             let text = self.source_of(n)?;
-            out.push_str(&format!("{} {} — {}:{}-{}\n```rust\n{}\n```\n", n.kind, n.path, self.rel(n), n.span.start_line, n.span.end_line, text));
+            out.push_str(&format!(
+                "{} {} — {}:{}-{}\n```rust\n{}\n```\n",
+                n.kind,
+                n.path,
+                self.rel(n),
+                n.span.start_line,
+                n.span.end_line,
+                text
+            ));
         }
         Ok(out)
     }
@@ -160,11 +191,20 @@ impl<'a> Toolbox<'a> {
     fn calls(&self, args: &Value, callers: bool) -> Result<String, String> {
         let mut out = String::new();
         for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
-            let list = if callers { self.db.callers(n.id) } else { self.db.callees(n.id) }.map_err(|e| e.to_string())?;
+            let list = if callers {
+                self.db.callers(n.id)
+            } else {
+                self.db.callees(n.id)
+            }
+            .map_err(|e| e.to_string())?;
             let what = if callers { "callers of" } else { "callees of" };
             out.push_str(&format!("{what} {} ({}):\n", n.path, list.len()));
             for (m, line) in list {
-                let site = if callers { format!("{}:{line}", self.rel(&m)) } else { format!("called at {}:{line}", self.rel(n)) };
+                let site = if callers {
+                    format!("{}:{line}", self.rel(&m))
+                } else {
+                    format!("called at {}:{line}", self.rel(n))
+                };
                 out.push_str(&format!("  {} {} — {}\n", m.kind, m.path, site));
             }
         }
@@ -178,16 +218,30 @@ impl<'a> Toolbox<'a> {
                 self.db.implementations(n.id).map_err(|e| e.to_string())?
             } else {
                 let mut v = Vec::new();
-                for e in self.db.edges_to(n.id, EdgeKind::ImplFor).map_err(|e| e.to_string())? {
+                for e in self
+                    .db
+                    .edges_to(n.id, EdgeKind::ImplFor)
+                    .map_err(|e| e.to_string())?
+                {
                     if let Some(i) = self.db.node(e.src).map_err(|e| e.to_string())? {
                         v.push(i);
                     }
                 }
                 v
             };
-            out.push_str(&format!("implementations of {} ({}):\n", n.path, impls.len()));
+            out.push_str(&format!(
+                "implementations of {} ({}):\n",
+                n.path,
+                impls.len()
+            ));
             for i in impls {
-                out.push_str(&format!("  {} — {}:{}-{}\n", i.signature.trim(), self.rel(&i), i.span.start_line, i.span.end_line));
+                out.push_str(&format!(
+                    "  {} — {}:{}-{}\n",
+                    i.signature.trim(),
+                    self.rel(&i),
+                    i.span.start_line,
+                    i.span.end_line
+                ));
             }
         }
         Ok(out)
@@ -195,8 +249,15 @@ impl<'a> Toolbox<'a> {
 
     fn read_file_range(&self, args: &Value) -> Result<String, String> {
         let file = str_arg(args, "file")?;
-        let start = args.get("start_line").and_then(Value::as_u64).ok_or("start_line must be a positive integer")?.max(1) as usize;
-        let end = args.get("end_line").and_then(Value::as_u64).ok_or("end_line must be a positive integer")? as usize;
+        let start = args
+            .get("start_line")
+            .and_then(Value::as_u64)
+            .ok_or("start_line must be a positive integer")?
+            .max(1) as usize;
+        let end = args
+            .get("end_line")
+            .and_then(Value::as_u64)
+            .ok_or("end_line must be a positive integer")? as usize;
         if end < start {
             return Err(format!("end_line {end} is before start_line {start}"));
         }
@@ -204,8 +265,14 @@ impl<'a> Toolbox<'a> {
         let rec = files
             .iter()
             .find(|f| f.rel_path == file || f.path == file)
-            .ok_or_else(|| format!("{file} is not an indexed file; use paths as search results show them"))?;
-        let text = self.db.source(&rec.path).map_err(|e| e.to_string())?.ok_or_else(|| format!("{file}: no stored text"))?;
+            .ok_or_else(|| {
+                format!("{file} is not an indexed file; use paths as search results show them")
+            })?;
+        let text = self
+            .db
+            .source(&rec.path)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{file}: no stored text"))?;
         let lines: Vec<&str> = text.lines().collect();
         if start > lines.len() {
             return Err(format!("{file} has {} lines", lines.len()));
@@ -224,15 +291,29 @@ impl<'a> Toolbox<'a> {
         let mut modules: Vec<Node> = self.db.nodes_by_path(path).map_err(|e| e.to_string())?;
         modules.retain(|n| matches!(n.kind, ItemKind::Module | ItemKind::Crate));
         if modules.is_empty() {
-            return Err(format!("no module `{path}`; give a canonical module path such as `mycrate::net`"));
+            return Err(format!(
+                "no module `{path}`; give a canonical module path such as `mycrate::net`"
+            ));
         }
         let mut out = String::new();
         for m in modules.iter().take(2) {
             let children = self.db.children(m.id).map_err(|e| e.to_string())?;
-            out.push_str(&format!("module {} — {} ({} items):\n", m.path, self.rel(m), children.len()));
+            out.push_str(&format!(
+                "module {} — {} ({} items):\n",
+                m.path,
+                self.rel(m),
+                children.len()
+            ));
             for c in children.iter().filter(|c| c.kind != ItemKind::Use) {
-                let sig = if c.signature.is_empty() { c.name.as_str() } else { c.signature.trim() };
-                out.push_str(&format!("  {} {} — line {}\n", c.kind, sig, c.span.start_line));
+                let sig = if c.signature.is_empty() {
+                    c.name.as_str()
+                } else {
+                    c.signature.trim()
+                };
+                out.push_str(&format!(
+                    "  {} {} — line {}\n",
+                    c.kind, sig, c.span.start_line
+                ));
             }
         }
         Ok(out)
@@ -241,24 +322,43 @@ impl<'a> Toolbox<'a> {
     fn find(&self, target: &str) -> Result<Vec<Node>, String> {
         let found = self.db.find_items(target).map_err(|e| e.to_string())?;
         if found.is_empty() {
-            return Err(format!("no item `{target}`; try search_code to find its path"));
+            return Err(format!(
+                "no item `{target}`; try search_code to find its path"
+            ));
         }
         Ok(found)
     }
 
     fn source_of(&self, n: &Node) -> Result<String, String> {
-        let text = self.db.source(&n.file).map_err(|e| e.to_string())?.ok_or_else(|| format!("{}: no stored text", n.file))?;
-        let (s, e) = (n.span.start_byte as usize, (n.span.end_byte as usize).min(text.len()));
-        text.get(s..e).map(str::to_string).ok_or_else(|| format!("{}: span out of date; re-index", n.file))
+        let text = self
+            .db
+            .source(&n.file)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{}: no stored text", n.file))?;
+        let (s, e) = (
+            n.span.start_byte as usize,
+            (n.span.end_byte as usize).min(text.len()),
+        );
+        text.get(s..e)
+            .map(str::to_string)
+            .ok_or_else(|| format!("{}: span out of date; re-index", n.file))
     }
 
     fn rel(&self, n: &Node) -> String {
-        self.retriever.corpus.rel_path.get(&n.file).cloned().unwrap_or_else(|| n.file.clone())
+        self.retriever
+            .corpus
+            .rel_path
+            .get(&n.file)
+            .cloned()
+            .unwrap_or_else(|| n.file.clone())
     }
 }
 
 fn str_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, String> {
-    args.get(key).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).ok_or_else(|| format!("missing string argument `{key}`"))
+    args.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| format!("missing string argument `{key}`"))
 }
 
 fn cap(mut text: String) -> String {

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use ploke_llm::{BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder, StopReason, Usage};
+use ploke_llm::{
+    BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder,
+    StopReason, Usage,
+};
 use ploke_local_llm::{ChatMessage, GenerateOptions, LocalModel};
 
 /// A loaded GGUF model that answers chat requests.
@@ -19,7 +22,11 @@ impl LocalChat {
     pub fn load(path: &std::path::Path, max_tokens: usize) -> Result<LocalChat, LlmError> {
         let model = LocalModel::load(path).map_err(|e| LlmError::Config(e.to_string()))?;
         let name = format!("local {} ({})", model.name(), path.display());
-        Ok(LocalChat { model: Arc::new(model), name, max_tokens })
+        Ok(LocalChat {
+            model: Arc::new(model),
+            name,
+            max_tokens,
+        })
     }
 }
 
@@ -32,8 +39,13 @@ fn to_chat_messages(req: &ChatRequest) -> Vec<ChatMessage> {
         match m {
             Message::System { text } => out.push(ChatMessage::new("system", text.clone())),
             Message::User { text } => out.push(ChatMessage::new("user", text.clone())),
-            Message::Assistant { text, .. } => out.push(ChatMessage::new("assistant", text.clone())),
-            Message::Tool(r) => out.push(ChatMessage::new("user", format!("Tool result:\n{}", r.content))),
+            Message::Assistant { text, .. } => {
+                out.push(ChatMessage::new("assistant", text.clone()))
+            }
+            Message::Tool(r) => out.push(ChatMessage::new(
+                "user",
+                format!("Tool result:\n{}", r.content),
+            )),
         }
     }
     out
@@ -44,7 +56,11 @@ impl ChatModel for LocalChat {
         &self.name
     }
 
-    fn chat<'a>(&'a self, request: &'a ChatRequest, on_event: EventSink<'a>) -> BoxFuture<'a, Result<ChatResponse, LlmError>> {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        on_event: EventSink<'a>,
+    ) -> BoxFuture<'a, Result<ChatResponse, LlmError>> {
         Box::pin(async move {
             let messages = to_chat_messages(request);
             let opts = GenerateOptions {
@@ -55,7 +71,9 @@ impl ChatModel for LocalChat {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
             let model = Arc::clone(&self.model);
             // Dropping this future drops `rx`: the next send fails and generation stops.
-            let job = tokio::task::spawn_blocking(move || model.chat(&messages, &opts, |piece| tx.send(piece.to_string()).is_ok()));
+            let job = tokio::task::spawn_blocking(move || {
+                model.chat(&messages, &opts, |piece| tx.send(piece.to_string()).is_ok())
+            });
             let mut builder = ResponseBuilder::new(on_event);
             while let Some(piece) = rx.recv().await {
                 builder.text(&piece);
@@ -68,7 +86,10 @@ impl ChatModel for LocalChat {
                 ploke_local_llm::StopReason::MaxTokens => StopReason::MaxTokens,
                 _ => StopReason::EndTurn,
             };
-            let usage = Usage { input_tokens: generation.prompt_tokens as u64, output_tokens: generation.generated_tokens as u64 };
+            let usage = Usage {
+                input_tokens: generation.prompt_tokens as u64,
+                output_tokens: generation.generated_tokens as u64,
+            };
             Ok(builder.finish(stop, usage))
         })
     }

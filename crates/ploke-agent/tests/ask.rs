@@ -8,7 +8,10 @@ use ploke_agent::ask::{ask, AskEvent, AskOptions};
 use ploke_agent::Toolbox;
 use ploke_db::Db;
 use ploke_index::{IndexOptions, NoProgress};
-use ploke_llm::{BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder, StopReason, ToolCall, Usage};
+use ploke_llm::{
+    BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder,
+    StopReason, ToolCall, Usage,
+};
 use ploke_retrieve::Retriever;
 use serde_json::json;
 
@@ -22,12 +25,20 @@ impl ChatModel for Scripted {
     fn name(&self) -> &str {
         "scripted"
     }
-    fn chat<'a>(&'a self, request: &'a ChatRequest, on_event: EventSink<'a>) -> BoxFuture<'a, Result<ChatResponse, LlmError>> {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        on_event: EventSink<'a>,
+    ) -> BoxFuture<'a, Result<ChatResponse, LlmError>> {
         Box::pin(async move {
             self.seen.lock().unwrap().push(request.clone());
             let (text, calls) = {
                 let mut turns = self.turns.lock().unwrap();
-                if turns.is_empty() { ("(out of script)".to_string(), Vec::new()) } else { turns.remove(0) }
+                if turns.is_empty() {
+                    ("(out of script)".to_string(), Vec::new())
+                } else {
+                    turns.remove(0)
+                }
             };
             let mut b = ResponseBuilder::new(on_event);
             for word in text.split_inclusive(' ') {
@@ -36,27 +47,49 @@ impl ChatModel for Scripted {
             for c in calls {
                 b.tool_call(c);
             }
-            Ok(b.finish(StopReason::EndTurn, Usage { input_tokens: 100, output_tokens: 10 }))
+            Ok(b.finish(
+                StopReason::EndTurn,
+                Usage {
+                    input_tokens: 100,
+                    output_tokens: 10,
+                },
+            ))
         })
     }
 }
 
 fn call(id: &str, name: &str, args: serde_json::Value) -> ToolCall {
-    ToolCall { id: id.into(), name: name.into(), arguments: args }
+    ToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: args,
+    }
 }
 
 fn index() -> (tempfile::TempDir, Db) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("c");
     std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n").unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("src/lib.rs"),
         "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n",
     )
     .unwrap();
     let db_dir = tmp.path().join("db");
-    ploke_index::index(Path::new(&root), &IndexOptions { db_dir: Some(db_dir.clone()), ..Default::default() }, &NoProgress).unwrap();
+    ploke_index::index(
+        Path::new(&root),
+        &IndexOptions {
+            db_dir: Some(db_dir.clone()),
+            ..Default::default()
+        },
+        &NoProgress,
+    )
+    .unwrap();
     let db = Db::open(&db_dir).unwrap();
     (tmp, db)
 }
@@ -68,25 +101,62 @@ async fn tool_calls_run_and_their_answers_go_back() {
     let tools = Toolbox::new(&db, &retriever, None);
     let model = Scripted {
         turns: Mutex::new(vec![
-            ("Let me look. ".into(), vec![call("c1", "get_callees", json!({"path": "retry_delay"})), call("c2", "get_item", json!({"path": "nope"}))]),
-            ("`c::retry_delay` (src/lib.rs:2) multiplies `c::backoff`.".into(), vec![]),
+            (
+                "Let me look. ".into(),
+                vec![
+                    call("c1", "get_callees", json!({"path": "retry_delay"})),
+                    call("c2", "get_item", json!({"path": "nope"})),
+                ],
+            ),
+            (
+                "`c::retry_delay` (src/lib.rs:2) multiplies `c::backoff`.".into(),
+                vec![],
+            ),
         ]),
         seen: Mutex::new(Vec::new()),
     };
     let mut events = Vec::new();
-    let out = ask(&model, &tools, "how is the retry delay computed?", "## context", &AskOptions::default(), &mut |e| events.push(e)).await.unwrap();
+    let out = ask(
+        &model,
+        &tools,
+        "how is the retry delay computed?",
+        "## context",
+        &AskOptions::default(),
+        &mut |e| events.push(e),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.steps, 2);
     assert_eq!(out.tool_calls, 2);
-    assert_eq!(out.answer, "Let me look. `c::retry_delay` (src/lib.rs:2) multiplies `c::backoff`.");
-    assert_eq!(out.usage, Usage { input_tokens: 200, output_tokens: 20 });
+    assert_eq!(
+        out.answer,
+        "Let me look. `c::retry_delay` (src/lib.rs:2) multiplies `c::backoff`."
+    );
+    assert_eq!(
+        out.usage,
+        Usage {
+            input_tokens: 200,
+            output_tokens: 20
+        }
+    );
     assert_eq!(out.stopped_by, None);
-    assert!(events.iter().any(|e| matches!(e, AskEvent::ToolCall { name, .. } if name == "get_callees")));
-    assert!(events.iter().any(|e| matches!(e, AskEvent::ToolResult { name, chars } if name == "get_item" && *chars > 0)));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, AskEvent::ToolCall { name, .. } if name == "get_callees")));
+    assert!(events.iter().any(
+        |e| matches!(e, AskEvent::ToolResult { name, chars } if name == "get_item" && *chars > 0)
+    ));
 
     let seen = model.seen.lock().unwrap();
-    assert!(seen[0].system.as_deref().unwrap().starts_with("You are ploke"));
+    assert!(seen[0]
+        .system
+        .as_deref()
+        .unwrap()
+        .starts_with("You are ploke"));
     assert_eq!(seen[0].tools.len(), 7, "all read-only tools offered");
-    assert!(matches!(&seen[0].messages[0], Message::User { text } if text.starts_with("## context") && text.ends_with("Request: how is the retry delay computed?")));
+    assert!(
+        matches!(&seen[0].messages[0], Message::User { text } if text.starts_with("## context") && text.ends_with("Request: how is the retry delay computed?"))
+    );
     // Second turn: the assistant's calls, then one tool message per call, in order.
     let m = &seen[1].messages;
     assert_eq!(m.len(), 4);
@@ -107,16 +177,58 @@ async fn the_step_bound_stops_a_model_that_keeps_calling_tools() {
     let (_tmp, db) = index();
     let retriever = Retriever::load(&db, None).unwrap();
     let tools = Toolbox::new(&db, &retriever, None);
-    let looping: Vec<_> = (0..10).map(|i| (String::new(), vec![call(&format!("c{i}"), "search_code", json!({"query": "retry"}))])).collect();
-    let model = Scripted { turns: Mutex::new(looping), seen: Mutex::new(Vec::new()) };
-    let opts = AskOptions { max_steps: 3, ..AskOptions::default() };
-    let out = ask(&model, &tools, "q", "ctx", &opts, &mut |_| {}).await.unwrap();
+    let looping: Vec<_> = (0..10)
+        .map(|i| {
+            (
+                String::new(),
+                vec![call(
+                    &format!("c{i}"),
+                    "search_code",
+                    json!({"query": "retry"}),
+                )],
+            )
+        })
+        .collect();
+    let model = Scripted {
+        turns: Mutex::new(looping),
+        seen: Mutex::new(Vec::new()),
+    };
+    let opts = AskOptions {
+        max_steps: 3,
+        ..AskOptions::default()
+    };
+    let out = ask(&model, &tools, "q", "ctx", &opts, &mut |_| {})
+        .await
+        .unwrap();
     assert_eq!(out.steps, 3);
     assert_eq!(out.stopped_by.as_deref(), Some("step limit (3)"));
-    assert!(model.seen.lock().unwrap()[2].tools.is_empty(), "the last step is offered no tools, so that it answers");
+    assert!(
+        model.seen.lock().unwrap()[2].tools.is_empty(),
+        "the last step is offered no tools, so that it answers"
+    );
 
-    let model = Scripted { turns: Mutex::new((0..10).map(|i| (String::new(), vec![call(&format!("c{i}"), "search_code", json!({"query": "x"}))])).collect()), seen: Mutex::new(Vec::new()) };
-    let opts = AskOptions { max_tokens: 150, ..AskOptions::default() };
-    let out = ask(&model, &tools, "q", "ctx", &opts, &mut |_| {}).await.unwrap();
-    assert_eq!((out.steps, out.stopped_by.as_deref()), (2, Some("token limit (150)")));
+    let model = Scripted {
+        turns: Mutex::new(
+            (0..10)
+                .map(|i| {
+                    (
+                        String::new(),
+                        vec![call(&format!("c{i}"), "search_code", json!({"query": "x"}))],
+                    )
+                })
+                .collect(),
+        ),
+        seen: Mutex::new(Vec::new()),
+    };
+    let opts = AskOptions {
+        max_tokens: 150,
+        ..AskOptions::default()
+    };
+    let out = ask(&model, &tools, "q", "ctx", &opts, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.steps, out.stopped_by.as_deref()),
+        (2, Some("token limit (150)"))
+    );
 }

@@ -28,9 +28,15 @@ fn copy_dir(src: &Path, dst: &Path) {
 fn indexed() -> (tempfile::TempDir, PathBuf, Db) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("item_kinds");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/item_kinds"), &root);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/item_kinds"),
+        &root,
+    );
     let db_dir = tmp.path().join("db");
-    let opts = IndexOptions { db_dir: Some(db_dir.clone()), ..Default::default() };
+    let opts = IndexOptions {
+        db_dir: Some(db_dir.clone()),
+        ..Default::default()
+    };
     ploke_index::index(&root, &opts, &NoProgress).unwrap();
     let db = Db::open(&db_dir).unwrap();
     (tmp, root, db)
@@ -45,37 +51,87 @@ fn every_tool_answers_from_the_index() {
 
     let specs = tool_specs();
     let names: Vec<_> = specs.iter().map(|t| t.name).collect();
-    assert_eq!(names, ["search_code", "get_item", "get_callers", "get_callees", "find_implementations", "read_file_range", "list_module"]);
+    assert_eq!(
+        names,
+        [
+            "search_code",
+            "get_item",
+            "get_callers",
+            "get_callees",
+            "find_implementations",
+            "read_file_range",
+            "list_module"
+        ]
+    );
     for t in &specs {
         assert_eq!(t.parameters["type"], "object", "{}", t.name);
-        assert!(t.parameters["required"].as_array().is_some_and(|r| !r.is_empty()), "{}", t.name);
+        assert!(
+            t.parameters["required"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty()),
+            "{}",
+            t.name
+        );
     }
 
     let found = tools.call("search_code", &json!({"query": "supertraits", "k": 3}));
-    assert!(found.lines().next().unwrap().contains("item_kinds::Loud"), "{found}");
+    assert!(
+        found.lines().next().unwrap().contains("item_kinds::Loud"),
+        "{found}"
+    );
     assert!(found.lines().count() <= 3, "{found}");
 
     let item = tools.call("get_item", &json!({"path": "Point::new"}));
-    assert!(item.starts_with("method item_kinds::Point::new — src/lib.rs:"), "{item}");
-    let start = lib.find("    /// Makes a point").map(|i| i + 4).unwrap_or_else(|| lib.find("pub fn new").unwrap());
+    assert!(
+        item.starts_with("method item_kinds::Point::new — src/lib.rs:"),
+        "{item}"
+    );
+    let start = lib
+        .find("    /// Makes a point")
+        .map(|i| i + 4)
+        .unwrap_or_else(|| lib.find("pub fn new").unwrap());
     let end = lib[start..].find("\n    }").unwrap() + start + 6;
     assert!(item.contains(&lib[start..end]), "exact source:\n{item}");
 
     let callers = tools.call("get_callers", &json!({"path": "item_kinds::Point::new"}));
-    assert!(callers.contains("item_kinds::uses_everything — src/lib.rs:"), "{callers}");
+    assert!(
+        callers.contains("item_kinds::uses_everything — src/lib.rs:"),
+        "{callers}"
+    );
     let callees = tools.call("get_callees", &json!({"path": "uses_everything"}));
-    assert!(callees.contains("item_kinds::Point::new") && callees.contains("item_kinds::Point::norm"), "{callees}");
+    assert!(
+        callees.contains("item_kinds::Point::new") && callees.contains("item_kinds::Point::norm"),
+        "{callees}"
+    );
 
-    let impls = tools.call("find_implementations", &json!({"path": "item_kinds::Named"}));
-    assert!(impls.starts_with("implementations of item_kinds::Named ("), "{impls}");
+    let impls = tools.call(
+        "find_implementations",
+        &json!({"path": "item_kinds::Named"}),
+    );
+    assert!(
+        impls.starts_with("implementations of item_kinds::Named ("),
+        "{impls}"
+    );
     assert!(impls.contains("impl Named for Point"), "{impls}");
 
-    let lines = tools.call("read_file_range", &json!({"file": "src/lib.rs", "start_line": 2, "end_line": 3}));
-    let want: Vec<String> = lib.lines().skip(1).take(2).enumerate().map(|(i, l)| format!("{:>5} {l}", i + 2)).collect();
+    let lines = tools.call(
+        "read_file_range",
+        &json!({"file": "src/lib.rs", "start_line": 2, "end_line": 3}),
+    );
+    let want: Vec<String> = lib
+        .lines()
+        .skip(1)
+        .take(2)
+        .enumerate()
+        .map(|(i, l)| format!("{:>5} {l}", i + 2))
+        .collect();
     assert_eq!(lines, want.join("\n"));
 
     let module = tools.call("list_module", &json!({"path": "item_kinds"}));
-    assert!(module.starts_with("module item_kinds — src/lib.rs"), "{module}");
+    assert!(
+        module.starts_with("module item_kinds — src/lib.rs"),
+        "{module}"
+    );
     assert!(module.contains("fn uses_everything() -> i32"), "{module}");
 }
 
@@ -87,16 +143,42 @@ fn bad_calls_get_an_explanation_not_a_failure() {
     let cases = [
         ("no_such_tool", json!({}), "unknown tool `no_such_tool`"),
         ("get_item", json!({}), "missing string argument `path`"),
-        ("get_item", json!({"path": "Nope::nothing"}), "no item `Nope::nothing`; try search_code"),
-        ("read_file_range", json!({"file": "src/missing.rs", "start_line": 1, "end_line": 2}), "not an indexed file"),
-        ("read_file_range", json!({"file": "src/lib.rs", "start_line": 9, "end_line": 2}), "before start_line"),
-        ("read_file_range", json!({"file": "src/lib.rs", "start_line": 100000, "end_line": 100001}), "src/lib.rs has"),
-        ("list_module", json!({"path": "item_kinds::Point"}), "no module `item_kinds::Point`"),
+        (
+            "get_item",
+            json!({"path": "Nope::nothing"}),
+            "no item `Nope::nothing`; try search_code",
+        ),
+        (
+            "read_file_range",
+            json!({"file": "src/missing.rs", "start_line": 1, "end_line": 2}),
+            "not an indexed file",
+        ),
+        (
+            "read_file_range",
+            json!({"file": "src/lib.rs", "start_line": 9, "end_line": 2}),
+            "before start_line",
+        ),
+        (
+            "read_file_range",
+            json!({"file": "src/lib.rs", "start_line": 100000, "end_line": 100001}),
+            "src/lib.rs has",
+        ),
+        (
+            "list_module",
+            json!({"path": "item_kinds::Point"}),
+            "no module `item_kinds::Point`",
+        ),
     ];
     for (name, args, want) in cases {
         let got = tools.call(name, &args);
-        assert!(got.starts_with("error: ") && got.contains(want), "{name} {args}: {got}");
+        assert!(
+            got.starts_with("error: ") && got.contains(want),
+            "{name} {args}: {got}"
+        );
     }
-    let big = tools.call("read_file_range", &json!({"file": "src/lib.rs", "start_line": 1, "end_line": 100000}));
+    let big = tools.call(
+        "read_file_range",
+        &json!({"file": "src/lib.rs", "start_line": 1, "end_line": 100000}),
+    );
     assert!(big.len() <= MAX_RESULT_CHARS + 200);
 }

@@ -67,7 +67,11 @@ fn keyed_diff<T: Clone + PartialEq, K: std::hash::Hash + Eq + Clone>(
         .filter(|x| old_by.get(&key(x)).is_none_or(|o| *o != *x))
         .cloned()
         .collect();
-    let rm = old_by.keys().filter(|k| !new_keys.contains(*k)).cloned().collect();
+    let rm = old_by
+        .keys()
+        .filter(|k| !new_keys.contains(*k))
+        .cloned()
+        .collect();
     (put, rm)
 }
 

@@ -6,7 +6,9 @@ use std::str::FromStr;
 use crate::{ContentHash, ItemKind, NodeId, Span};
 
 /// Declared visibility of an item.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// No modifier (private to the module, or inherited for trait items / enum variants).
@@ -83,7 +85,9 @@ pub struct Node {
 }
 
 /// Relation kinds between nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
     /// module → item, impl/trait → member, type → field/variant.
@@ -145,7 +149,9 @@ impl FromStr for EdgeKind {
 }
 
 /// A resolved relation between two indexed nodes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Edge {
     pub src: NodeId,
     pub kind: EdgeKind,
@@ -157,7 +163,9 @@ pub struct Edge {
 
 /// A relation whose target could not be resolved to an indexed node (an external crate, a
 /// macro, a method call on a receiver of unknown type). Kept as text, never dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Unresolved {
     pub src: NodeId,
     pub kind: EdgeKind,
@@ -167,7 +175,9 @@ pub struct Unresolved {
 }
 
 /// Where a crate's source came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     Lib,
@@ -231,7 +241,9 @@ pub struct FileRecord {
 }
 
 /// A problem with one input file, reported once: `file:line: reason`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Skipped {
     pub path: String,
     pub line: u32,

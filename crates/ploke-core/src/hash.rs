@@ -4,7 +4,9 @@ use std::fmt;
 
 /// A 128-bit content hash. Used for files (to detect changes and stale edits) and for item
 /// source text (to key embeddings and detect edited items).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct ContentHash(pub u128);
 
 impl ContentHash {

@@ -11,13 +11,20 @@ use crate::ItemKind;
 
 /// A deterministic 64-bit item id (blake3 of the naming data). Stored in the database as a
 /// signed integer (same bits), shown as 16 hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct NodeId(pub u64);
 
 impl NodeId {
     /// The id of an item. `disambiguator` is empty for the common case; for cfg twins it is the
     /// cfg predicate text, followed by an ordinal when even that collides.
-    pub fn new(crate_name: &str, canonical_path: &str, kind: ItemKind, disambiguator: &str) -> Self {
+    pub fn new(
+        crate_name: &str,
+        canonical_path: &str,
+        kind: ItemKind,
+        disambiguator: &str,
+    ) -> Self {
         let mut h = blake3::Hasher::new();
         for part in [crate_name, canonical_path, kind.as_str(), disambiguator] {
             h.update(&(part.len() as u64).to_le_bytes());
@@ -71,7 +78,10 @@ mod tests {
         assert_ne!(id, NodeId::new("demo", "demo::a::b", ItemKind::Struct, ""));
         assert_ne!(id, NodeId::new("demo", "demo::a::b", ItemKind::Fn, "unix"));
         // Length-prefixing keeps ("ab","c") apart from ("a","bc").
-        assert_ne!(NodeId::new("ab", "c", ItemKind::Fn, ""), NodeId::new("a", "bc", ItemKind::Fn, ""));
+        assert_ne!(
+            NodeId::new("ab", "c", ItemKind::Fn, ""),
+            NodeId::new("a", "bc", ItemKind::Fn, "")
+        );
         assert_eq!(NodeId::from_hex(&id.to_hex()), Some(id));
         assert_eq!(NodeId::from_i64(id.as_i64()), id);
     }

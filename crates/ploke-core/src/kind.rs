@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 /// What an indexed node is. `Method` is any `fn` inside an `impl` or `trait` block;
 /// `AssocType` and `AssocConst` are the other associated items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Crate,
@@ -108,7 +110,10 @@ impl ItemKind {
 
     /// Items that are worth returning from a search on their own (not imports, fields…).
     pub fn is_searchable(self) -> bool {
-        !matches!(self, ItemKind::Use | ItemKind::ExternCrate | ItemKind::Crate | ItemKind::ExternBlock)
+        !matches!(
+            self,
+            ItemKind::Use | ItemKind::ExternCrate | ItemKind::Crate | ItemKind::ExternBlock
+        )
     }
 }
 

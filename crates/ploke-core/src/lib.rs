@@ -11,18 +11,30 @@ mod hash;
 mod id;
 mod kind;
 
+pub use delta::GraphDelta;
 pub use graph::{
     CrateRecord, Edge, EdgeKind, FileRecord, FileStatus, Graph, Node, Skipped, TargetKind,
     Unresolved, Visibility,
 };
-pub use delta::GraphDelta;
 pub use hash::ContentHash;
 pub use id::NodeId;
 pub use kind::ItemKind;
 
 /// A byte and line range in one source file. Lines are 1-based and inclusive; bytes are a
 /// half-open range `[start_byte, end_byte)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Span {
     pub start_byte: u32,
     pub end_byte: u32,

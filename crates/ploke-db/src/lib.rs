@@ -39,7 +39,8 @@ use std::path::Path;
 
 use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
 use ploke_core::{
-    ContentHash, CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped, Unresolved,
+    ContentHash, CrateRecord, Edge, EdgeKind, FileRecord, Graph, GraphDelta, Node, NodeId, Skipped,
+    Unresolved,
 };
 
 pub use error::DbError;
@@ -630,7 +631,11 @@ impl Db {
 
     /// Stores embedding vectors of `model`, each keyed by the content hash of the text it
     /// embeds (replacing any stored under the same key), in one transaction.
-    pub fn put_embeddings(&self, model: &str, rows: &[(ContentHash, Vec<f32>)]) -> Result<(), DbError> {
+    pub fn put_embeddings(
+        &self,
+        model: &str,
+        rows: &[(ContentHash, Vec<f32>)],
+    ) -> Result<(), DbError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -645,7 +650,10 @@ impl Db {
             })
             .collect();
         sorted.sort_by(|a, b| a[..2].cmp(&b[..2]));
-        let headers = ["model", "hash", "vec"].iter().map(|c| c.to_string()).collect();
+        let headers = ["model", "hash", "vec"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let data = BTreeMap::from([("embeddings".to_string(), NamedRows::new(headers, sorted))]);
         self.inst
             .import_relations(data)
@@ -664,9 +672,16 @@ impl Db {
                 let hash = codec::hash_at(r, 0)?;
                 let bytes = match &r[1] {
                     DataValue::Bytes(b) if b.len() % 4 == 0 => b,
-                    other => return Err(DbError::Corrupt(format!("embedding is not f32 bytes: {other:?}"))),
+                    other => {
+                        return Err(DbError::Corrupt(format!(
+                            "embedding is not f32 bytes: {other:?}"
+                        )))
+                    }
                 };
-                let v = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let v = bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
                 Ok((hash, v))
             })
             .collect()
@@ -688,8 +703,10 @@ impl Db {
         if hashes.is_empty() {
             return Ok(());
         }
-        let mut rows: Vec<Vec<DataValue>> =
-            hashes.iter().map(|h| vec![DataValue::from(model), DataValue::from(h.to_hex())]).collect();
+        let mut rows: Vec<Vec<DataValue>> = hashes
+            .iter()
+            .map(|h| vec![DataValue::from(model), DataValue::from(h.to_hex())])
+            .collect();
         rows.sort();
         let headers = ["model", "hash"].iter().map(|c| c.to_string()).collect();
         let data = BTreeMap::from([("-embeddings".to_string(), NamedRows::new(headers, rows))]);

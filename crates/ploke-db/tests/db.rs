@@ -662,7 +662,8 @@ fn embeddings_round_trip_by_model_and_hash() {
     let db = Db::open_in_memory().unwrap();
     let (a, b) = (ContentHash::of(b"fn a() {}"), ContentHash::of(b"fn b() {}"));
     let va = vec![0.5f32, -0.25, 1.0e-7, f32::MAX];
-    db.put_embeddings("m1", &[(a, va.clone()), (b, vec![1.0, 2.0, 3.0, 4.0])]).unwrap();
+    db.put_embeddings("m1", &[(a, va.clone()), (b, vec![1.0, 2.0, 3.0, 4.0])])
+        .unwrap();
     db.put_embeddings("m2", &[(a, vec![9.0; 4])]).unwrap();
     let mut got = db.embeddings("m1").unwrap();
     got.sort_by_key(|(h, _)| h.to_hex());
@@ -675,7 +676,11 @@ fn embeddings_round_trip_by_model_and_hash() {
     assert!(db.embeddings("m1").unwrap().contains(&(b, vec![0.0; 4])));
     db.remove_embeddings("m1", &[b]).unwrap();
     assert_eq!(db.embedding_hashes("m1").unwrap(), vec![a]);
-    assert_eq!(db.embedding_hashes("m2").unwrap(), vec![a], "other models untouched");
+    assert_eq!(
+        db.embedding_hashes("m2").unwrap(),
+        vec![a],
+        "other models untouched"
+    );
     assert!(db.embeddings("nope").unwrap().is_empty());
 }
 
@@ -688,7 +693,11 @@ fn version_1_store_is_upgraded_in_place() {
         db.set_meta("kept", "yes").unwrap();
     }
     let db = Db::open(dir.path()).unwrap();
-    assert_eq!(db.get_meta("schema_version").unwrap(), Some(SCHEMA_VERSION.to_string()));
+    assert_eq!(
+        db.get_meta("schema_version").unwrap(),
+        Some(SCHEMA_VERSION.to_string())
+    );
     assert_eq!(db.get_meta("kept").unwrap().as_deref(), Some("yes"));
-    db.put_embeddings("m", &[(ploke_core::ContentHash::of(b"x"), vec![1.0])]).unwrap();
+    db.put_embeddings("m", &[(ploke_core::ContentHash::of(b"x"), vec![1.0])])
+        .unwrap();
 }

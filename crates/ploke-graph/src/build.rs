@@ -2,7 +2,10 @@
 
 use fxhash::FxHashMap;
 
-use ploke_core::{CrateRecord, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Span, TargetKind, Unresolved, Visibility};
+use ploke_core::{
+    CrateRecord, Edge, EdgeKind, Graph, ItemKind, Node, NodeId, Span, TargetKind, Unresolved,
+    Visibility,
+};
 use ploke_parse::{Detail, RawItem};
 
 use crate::resolve::Resolver;
@@ -51,7 +54,11 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
     for (ci, c) in crates.iter().enumerate() {
         let root_idx = nodes.len();
         crate_roots.push(root_idx);
-        let root_file = c.modules.first().map(|m| m.path.clone()).unwrap_or_default();
+        let root_file = c
+            .modules
+            .first()
+            .map(|m| m.path.clone())
+            .unwrap_or_default();
         nodes.push(B {
             kind: ItemKind::Crate,
             name: c.name.clone(),
@@ -122,17 +129,35 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
         });
     }
     let id = |i: usize| nodes[i].id;
-    graph.edges =
-        resolved.edges.iter().map(|e| Edge { src: id(e.src), kind: e.kind, dst: id(e.dst), line: e.line }).collect();
+    graph.edges = resolved
+        .edges
+        .iter()
+        .map(|e| Edge {
+            src: id(e.src),
+            kind: e.kind,
+            dst: id(e.dst),
+            line: e.line,
+        })
+        .collect();
     graph.unresolved = resolved
         .unresolved
         .into_iter()
-        .map(|u| Unresolved { src: id(u.src), kind: u.kind, text: u.text, line: u.line })
+        .map(|u| Unresolved {
+            src: id(u.src),
+            kind: u.kind,
+            text: u.text,
+            line: u.line,
+        })
         .collect();
     // Structural containment.
     for b in &nodes {
         if let Some(p) = b.parent {
-            graph.edges.push(Edge { src: nodes[p].id, kind: EdgeKind::Contains, dst: b.id, line: b.span.start_line });
+            graph.edges.push(Edge {
+                src: nodes[p].id,
+                kind: EdgeKind::Contains,
+                dst: b.id,
+                line: b.span.start_line,
+            });
         }
     }
     graph.nodes = nodes.iter().map(|b| to_node(b, &nodes, crates)).collect();
@@ -144,37 +169,90 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
 fn dedup_edges(g: &mut Graph) {
     // One row per (src, kind, dst): the first line wins.
     g.edges.sort_by_key(|e| (e.src, e.kind, e.dst, e.line));
-    g.edges.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
-    g.unresolved.sort_by(|a, b| (a.src, a.kind, &a.text, a.line).cmp(&(b.src, b.kind, &b.text, b.line)));
-    g.unresolved.dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.text == b.text);
+    g.edges
+        .dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.dst == b.dst);
+    g.unresolved
+        .sort_by(|a, b| (a.src, a.kind, &a.text, a.line).cmp(&(b.src, b.kind, &b.text, b.line)));
+    g.unresolved
+        .dedup_by(|a, b| a.src == b.src && a.kind == b.kind && a.text == b.text);
 }
 
-fn make_node<'a>(nodes: &[B<'a>], parent: usize, raw: &'a RawItem, file: &str, ci: usize, idx: usize) -> B<'a> {
+fn make_node<'a>(
+    nodes: &[B<'a>],
+    parent: usize,
+    raw: &'a RawItem,
+    file: &str,
+    ci: usize,
+    idx: usize,
+) -> B<'a> {
     let p = &nodes[parent];
     let module_node = if p.is_module() { parent } else { p.scope };
     let m = &nodes[module_node];
     let (path, display, module) = match raw.kind {
         ItemKind::Module => {
-            let module = if m.module.is_empty() { raw.name.clone() } else { format!("{}::{}", m.module, raw.name) };
-            (format!("{}::{}", m.path, raw.name), raw.name.clone(), module)
+            let module = if m.module.is_empty() {
+                raw.name.clone()
+            } else {
+                format!("{}::{}", m.module, raw.name)
+            };
+            (
+                format!("{}::{}", m.path, raw.name),
+                raw.name.clone(),
+                module,
+            )
         }
-        ItemKind::Impl => (format!("{}::<{}>", m.path, raw.name), raw.name.clone(), m.module.clone()),
-        ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType => match (&p.kind, p.raw.map(|r| &r.detail)) {
-            (ItemKind::Impl, Some(Detail::Impl { self_name, trait_name, .. })) => {
-                let path = match trait_name {
-                    Some(t) => format!("{}::<{} as {}>::{}", m.path, self_name, t, raw.name),
-                    None => format!("{}::{}::{}", m.path, self_name, raw.name),
-                };
-                (path, format!("{}::{}", self_name, raw.name), m.module.clone())
+        ItemKind::Impl => (
+            format!("{}::<{}>", m.path, raw.name),
+            raw.name.clone(),
+            m.module.clone(),
+        ),
+        ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType => {
+            match (&p.kind, p.raw.map(|r| &r.detail)) {
+                (
+                    ItemKind::Impl,
+                    Some(Detail::Impl {
+                        self_name,
+                        trait_name,
+                        ..
+                    }),
+                ) => {
+                    let path = match trait_name {
+                        Some(t) => format!("{}::<{} as {}>::{}", m.path, self_name, t, raw.name),
+                        None => format!("{}::{}::{}", m.path, self_name, raw.name),
+                    };
+                    (
+                        path,
+                        format!("{}::{}", self_name, raw.name),
+                        m.module.clone(),
+                    )
+                }
+                _ => (
+                    format!("{}::{}", p.path, raw.name),
+                    format!("{}::{}", p.name, raw.name),
+                    m.module.clone(),
+                ),
             }
-            _ => (format!("{}::{}", p.path, raw.name), format!("{}::{}", p.name, raw.name), m.module.clone()),
-        },
-        ItemKind::Field | ItemKind::Variant => {
-            (format!("{}::{}", p.path, raw.name), format!("{}::{}", p.display, raw.name), m.module.clone())
         }
-        ItemKind::Use => (format!("{}::{{use {}}}", m.path, raw.name), raw.name.clone(), m.module.clone()),
-        ItemKind::ExternBlock => (format!("{}::{{{}}}", m.path, raw.name), raw.name.clone(), m.module.clone()),
-        _ => (format!("{}::{}", m.path, raw.name), raw.name.clone(), m.module.clone()),
+        ItemKind::Field | ItemKind::Variant => (
+            format!("{}::{}", p.path, raw.name),
+            format!("{}::{}", p.display, raw.name),
+            m.module.clone(),
+        ),
+        ItemKind::Use => (
+            format!("{}::{{use {}}}", m.path, raw.name),
+            raw.name.clone(),
+            m.module.clone(),
+        ),
+        ItemKind::ExternBlock => (
+            format!("{}::{{{}}}", m.path, raw.name),
+            raw.name.clone(),
+            m.module.clone(),
+        ),
+        _ => (
+            format!("{}::{}", m.path, raw.name),
+            raw.name.clone(),
+            m.module.clone(),
+        ),
     };
     let mut cfg = p.cfg.clone();
     for c in &raw.cfg {
@@ -194,7 +272,11 @@ fn make_node<'a>(nodes: &[B<'a>], parent: usize, raw: &'a RawItem, file: &str, c
         is_test: raw.test_marker || p.is_test,
         parent: Some(parent),
         crate_idx: ci,
-        scope: if raw.kind == ItemKind::Module { idx } else { module_node },
+        scope: if raw.kind == ItemKind::Module {
+            idx
+        } else {
+            module_node
+        },
         raw: Some(raw),
         file_docs: String::new(),
         id: NodeId(0),
@@ -206,7 +288,10 @@ fn assign_ids(nodes: &mut [B], crates: &[CrateInput]) {
     let keys: Vec<String> = crates.iter().map(|c| c.key()).collect();
     let mut groups: FxHashMap<(usize, &str, ItemKind), Vec<usize>> = FxHashMap::default();
     for (i, b) in nodes.iter().enumerate() {
-        groups.entry((b.crate_idx, b.path.as_str(), b.kind)).or_default().push(i);
+        groups
+            .entry((b.crate_idx, b.path.as_str(), b.kind))
+            .or_default()
+            .push(i);
     }
     let mut ids = vec![NodeId(0); nodes.len()];
     for ((ci, path, kind), members) in &groups {
@@ -221,7 +306,11 @@ fn assign_ids(nodes: &mut [B], crates: &[CrateInput]) {
         for &i in members {
             let cfg = combined_cfg(&nodes[i].cfg);
             let n = next.entry(cfg.clone()).or_insert(0);
-            let mut dis = if *n == 0 { cfg.clone() } else { format!("{cfg}#{n}") };
+            let mut dis = if *n == 0 {
+                cfg.clone()
+            } else {
+                format!("{cfg}#{n}")
+            };
             while taken.contains(&dis) {
                 *n += 1;
                 dis = format!("{cfg}#{n}");
@@ -248,7 +337,9 @@ fn to_node(b: &B, nodes: &[B], crates: &[CrateInput]) -> Node {
         module: b.module.clone(),
         file: b.file.clone(),
         span: b.span,
-        visibility: raw.map(|r| r.visibility.clone()).unwrap_or(Visibility::Public),
+        visibility: raw
+            .map(|r| r.visibility.clone())
+            .unwrap_or(Visibility::Public),
         docs: {
             // A file module's docs: those on its `mod` item, then those inside its file.
             let own = raw.map(|r| r.docs.as_str()).unwrap_or_default();

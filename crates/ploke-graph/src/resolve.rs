@@ -12,17 +12,108 @@ use crate::CrateInput;
 /// Methods so common on std types that a call `.name()` says nothing about which crate
 /// method is meant, unless the caller's own type has it.
 const COMMON_METHODS: &[&str] = &[
-    "clone", "len", "is_empty", "into", "from", "iter", "iter_mut", "into_iter", "unwrap", "expect",
-    "map", "map_err", "and_then", "ok", "err", "as_ref", "as_mut", "to_string", "to_owned", "get",
-    "get_mut", "insert", "remove", "push", "pop", "take", "replace", "contains", "default", "new",
-    "next", "fmt", "eq", "ne", "cmp", "partial_cmp", "hash", "drop", "deref", "deref_mut", "borrow",
-    "borrow_mut", "lock", "read", "write", "flush", "poll", "send", "recv", "extend", "clear",
-    "as_str", "as_bytes", "as_ptr", "unwrap_or", "unwrap_or_else", "unwrap_or_default", "is_some",
-    "is_none", "is_ok", "is_err", "filter", "collect", "fold", "any", "all", "find", "position",
-    "chain", "zip", "rev", "enumerate", "skip", "count", "sum", "max", "min", "first", "last",
-    "split", "join", "trim", "parse", "with_capacity", "reserve", "truncate", "into_inner",
-    "as_slice", "to_vec", "copied", "cloned", "load", "store", "swap", "call", "wake", "start",
-    "stop", "run", "close", "set", "build",
+    "clone",
+    "len",
+    "is_empty",
+    "into",
+    "from",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "unwrap",
+    "expect",
+    "map",
+    "map_err",
+    "and_then",
+    "ok",
+    "err",
+    "as_ref",
+    "as_mut",
+    "to_string",
+    "to_owned",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "take",
+    "replace",
+    "contains",
+    "default",
+    "new",
+    "next",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "drop",
+    "deref",
+    "deref_mut",
+    "borrow",
+    "borrow_mut",
+    "lock",
+    "read",
+    "write",
+    "flush",
+    "poll",
+    "send",
+    "recv",
+    "extend",
+    "clear",
+    "as_str",
+    "as_bytes",
+    "as_ptr",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "filter",
+    "collect",
+    "fold",
+    "any",
+    "all",
+    "find",
+    "position",
+    "chain",
+    "zip",
+    "rev",
+    "enumerate",
+    "skip",
+    "count",
+    "sum",
+    "max",
+    "min",
+    "first",
+    "last",
+    "split",
+    "join",
+    "trim",
+    "parse",
+    "with_capacity",
+    "reserve",
+    "truncate",
+    "into_inner",
+    "as_slice",
+    "to_vec",
+    "copied",
+    "cloned",
+    "load",
+    "store",
+    "swap",
+    "call",
+    "wake",
+    "start",
+    "stop",
+    "run",
+    "close",
+    "set",
+    "build",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,7 +197,11 @@ impl<'n, 'a> Resolver<'n, 'a> {
     }
 
     pub(crate) fn finish(self) -> Resolved {
-        Resolved { edges: self.edges, unresolved: self.unresolved, member_paths: self.member_paths }
+        Resolved {
+            edges: self.edges,
+            unresolved: self.unresolved,
+            member_paths: self.member_paths,
+        }
     }
 
     pub(crate) fn run(&mut self) {
@@ -127,7 +222,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
         for (&imp, tys) in &self.impl_self {
             let Some(&first) = tys.first() else { continue };
             let (ci, path) = (self.nodes[first].crate_idx, &self.nodes[first].path);
-            let one = tys.iter().all(|&t| self.nodes[t].crate_idx == ci && self.nodes[t].path == *path);
+            let one = tys
+                .iter()
+                .all(|&t| self.nodes[t].crate_idx == ci && self.nodes[t].path == *path);
             if one && ci == self.nodes[imp].crate_idx {
                 homes.push((imp, first));
             }
@@ -135,15 +232,26 @@ impl<'n, 'a> Resolver<'n, 'a> {
         let home_of: FxHashMap<usize, usize> = homes.into_iter().collect();
         for (i, b) in self.nodes.iter().enumerate() {
             let Some(imp) = b.parent else { continue };
-            let Some(&ty) = home_of.get(&imp) else { continue };
-            if !matches!(b.kind, ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType) {
+            let Some(&ty) = home_of.get(&imp) else {
+                continue;
+            };
+            if !matches!(
+                b.kind,
+                ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType
+            ) {
                 continue;
             }
-            let Some(Detail::Impl { trait_name, .. }) = self.nodes[imp].raw.map(|r| &r.detail) else { continue };
+            let Some(Detail::Impl { trait_name, .. }) = self.nodes[imp].raw.map(|r| &r.detail)
+            else {
+                continue;
+            };
             let t = &self.nodes[ty];
             let path = match trait_name {
                 None => format!("{}::{}", t.path, b.name),
-                Some(tr) => format!("{}::<{} as {tr}>::{}", self.nodes[t.scope].path, t.name, b.name),
+                Some(tr) => format!(
+                    "{}::<{} as {tr}>::{}",
+                    self.nodes[t.scope].path, t.name, b.name
+                ),
             };
             if path != b.path {
                 self.member_paths.insert(i, path);
@@ -153,18 +261,31 @@ impl<'n, 'a> Resolver<'n, 'a> {
 
     /// A node's final path.
     fn path_of(&self, i: usize) -> &str {
-        self.member_paths.get(&i).map(String::as_str).unwrap_or(&self.nodes[i].path)
+        self.member_paths
+            .get(&i)
+            .map(String::as_str)
+            .unwrap_or(&self.nodes[i].path)
     }
 
     fn edge(&mut self, src: usize, kind: EdgeKind, dst: usize, line: u32) {
         if src == dst {
             return;
         }
-        self.edges.push(RawEdge { src, kind, dst, line });
+        self.edges.push(RawEdge {
+            src,
+            kind,
+            dst,
+            line,
+        });
     }
 
     fn unresolved(&mut self, src: usize, kind: EdgeKind, text: String, line: u32) {
-        self.unresolved.push(RawUnresolved { src, kind, text, line });
+        self.unresolved.push(RawUnresolved {
+            src,
+            kind,
+            text,
+            line,
+        });
     }
 
     /// Register every item in its module's namespace.
@@ -178,16 +299,27 @@ impl<'n, 'a> Resolver<'n, 'a> {
             let in_module = p.is_module() || p.kind == ItemKind::ExternBlock;
             match b.kind {
                 ItemKind::Method => {
-                    self.methods.entry((b.crate_idx, b.name.clone())).or_default().push(i);
+                    self.methods
+                        .entry((b.crate_idx, b.name.clone()))
+                        .or_default()
+                        .push(i);
                 }
                 ItemKind::Macro => {
-                    self.macros.entry((b.crate_idx, b.name.clone())).or_default().push(i);
+                    self.macros
+                        .entry((b.crate_idx, b.name.clone()))
+                        .or_default()
+                        .push(i);
                 }
                 _ => {}
             }
             // Associated items of traits and types (impl members are added once self types resolve).
             if matches!(p.kind, ItemKind::Trait | ItemKind::Enum) {
-                self.assoc.entry(parent).or_default().entry(b.name.clone()).or_default().push(i);
+                self.assoc
+                    .entry(parent)
+                    .or_default()
+                    .entry(b.name.clone())
+                    .or_default()
+                    .push(i);
             }
             if !in_module {
                 continue;
@@ -206,19 +338,50 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         },
                         _ => continue,
                     };
-                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(target);
+                    self.ns
+                        .entry(scope)
+                        .or_default()
+                        .defs
+                        .entry(b.name.clone())
+                        .or_default()
+                        .push(target);
                 }
                 ItemKind::Macro => {
-                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
-                    if matches!(b.raw.map(|r| &r.detail), Some(Detail::MacroRules { exported: true })) {
+                    self.ns
+                        .entry(scope)
+                        .or_default()
+                        .defs
+                        .entry(b.name.clone())
+                        .or_default()
+                        .push(Def::Node(i));
+                    if matches!(
+                        b.raw.map(|r| &r.detail),
+                        Some(Detail::MacroRules { exported: true })
+                    ) {
                         let root = self.crate_roots[b.crate_idx];
-                        self.ns.entry(root).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
+                        self.ns
+                            .entry(root)
+                            .or_default()
+                            .defs
+                            .entry(b.name.clone())
+                            .or_default()
+                            .push(Def::Node(i));
                     }
                 }
                 _ => {
                     // A module's own namespace entry lives in its parent's scope.
-                    let scope = if b.kind == ItemKind::Module { self.nodes[parent].scope_of_module(parent, self.nodes) } else { scope };
-                    self.ns.entry(scope).or_default().defs.entry(b.name.clone()).or_default().push(Def::Node(i));
+                    let scope = if b.kind == ItemKind::Module {
+                        self.nodes[parent].scope_of_module(parent, self.nodes)
+                    } else {
+                        scope
+                    };
+                    self.ns
+                        .entry(scope)
+                        .or_default()
+                        .defs
+                        .entry(b.name.clone())
+                        .or_default()
+                        .push(Def::Node(i));
                 }
             }
         }
@@ -244,7 +407,12 @@ impl<'n, 'a> Resolver<'n, 'a> {
     }
 
     /// The start of a path: `crate`, `self`, `super`, a name in scope, a workspace crate.
-    fn resolve_first(&self, module: usize, segs: &[String], self_ty: &[usize]) -> (Vec<Def>, usize) {
+    fn resolve_first(
+        &self,
+        module: usize,
+        segs: &[String],
+        self_ty: &[usize],
+    ) -> (Vec<Def>, usize) {
         let root = self.crate_roots[self.nodes[module].crate_idx];
         match segs[0].as_str() {
             "crate" => (vec![Def::Node(root)], 1),
@@ -295,11 +463,19 @@ impl<'n, 'a> Resolver<'n, 'a> {
     }
 
     /// Resolve a whole path. `Ok(nodes)` when it ends at workspace items, `Err(text)` otherwise.
-    fn resolve_path(&self, module: usize, segs: &[String], self_ty: &[usize]) -> Result<Vec<usize>, String> {
+    fn resolve_path(
+        &self,
+        module: usize,
+        segs: &[String],
+        self_ty: &[usize],
+    ) -> Result<Vec<usize>, String> {
         let Some(cur) = self.walk_path(module, segs, self_ty) else {
             return Err(segs.join("::"));
         };
-        let nodes: Vec<usize> = cur.iter().filter_map(|d| if let Def::Node(n) = d { Some(*n) } else { None }).collect();
+        let nodes: Vec<usize> = cur
+            .iter()
+            .filter_map(|d| if let Def::Node(n) = d { Some(*n) } else { None })
+            .collect();
         if nodes.is_empty() {
             Err(match cur.first() {
                 Some(Def::External(p)) => p.clone(),
@@ -342,9 +518,15 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
         let mut pending: Vec<Pending> = Vec::new();
         for (i, b) in self.nodes.iter().enumerate() {
-            if let (ItemKind::Use, Some(Detail::Use { entries })) = (b.kind, b.raw.map(|r| &r.detail)) {
+            if let (ItemKind::Use, Some(Detail::Use { entries })) =
+                (b.kind, b.raw.map(|r| &r.detail))
+            {
                 for e in entries {
-                    pending.push(Pending { module: b.scope, node: i, entry: e });
+                    pending.push(Pending {
+                        module: b.scope,
+                        node: i,
+                        entry: e,
+                    });
                 }
             }
         }
@@ -363,20 +545,29 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         let names: Vec<(String, Vec<Def>)> = if self.nodes[src].is_module() {
                             match self.ns.get(&src) {
                                 Some(ns) => {
-                                    let mut all: FxHashMap<&String, &Vec<Def>> = FxHashMap::default();
+                                    let mut all: FxHashMap<&String, &Vec<Def>> =
+                                        FxHashMap::default();
                                     for table in [&ns.globs, &ns.imports, &ns.defs] {
                                         for (k, v) in table {
                                             all.insert(k, v);
                                         }
                                     }
-                                    all.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                                    all.into_iter()
+                                        .map(|(k, v)| (k.clone(), v.clone()))
+                                        .collect()
                                 }
                                 None => Vec::new(),
                             }
                         } else {
                             self.assoc
                                 .get(&src)
-                                .map(|a| a.iter().map(|(k, v)| (k.clone(), v.iter().map(|&x| Def::Node(x)).collect())).collect())
+                                .map(|a| {
+                                    a.iter()
+                                        .map(|(k, v)| {
+                                            (k.clone(), v.iter().map(|&x| Def::Node(x)).collect())
+                                        })
+                                        .collect()
+                                })
                                 .unwrap_or_default()
                         };
                         let ns = self.ns.entry(p.module).or_default();
@@ -405,13 +596,21 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     done[pi] = true;
                     continue;
                 };
-                let Some(targets) = self.walk_path(p.module, path, &[]) else { continue };
+                let Some(targets) = self.walk_path(p.module, path, &[]) else {
+                    continue;
+                };
                 done[pi] = true;
                 changed = true;
                 if name == "_" {
                     continue;
                 }
-                let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
+                let slot = self
+                    .ns
+                    .entry(p.module)
+                    .or_default()
+                    .imports
+                    .entry(name)
+                    .or_default();
                 for t in targets {
                     if !slot.contains(&t) {
                         slot.push(t);
@@ -436,12 +635,26 @@ impl<'n, 'a> Resolver<'n, 'a> {
             if !self.resolve_first(p.module, &e.path, &[]).0.is_empty() {
                 continue;
             }
-            let Some((path, name)) = binding(e) else { continue };
+            let Some((path, name)) = binding(e) else {
+                continue;
+            };
             if name == "_" {
                 continue;
             }
-            let ext = Def::External(path.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join("::"));
-            let slot = self.ns.entry(p.module).or_default().imports.entry(name).or_default();
+            let ext = Def::External(
+                path.iter()
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("::"),
+            );
+            let slot = self
+                .ns
+                .entry(p.module)
+                .or_default()
+                .imports
+                .entry(name)
+                .or_default();
             if !slot.contains(&ext) {
                 slot.push(ext);
             }
@@ -454,7 +667,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
             } else {
                 e.path.clone()
             };
-            let kind = if self.nodes[p.node].raw.is_some_and(|r| r.visibility != Visibility::Private) {
+            let kind = if self.nodes[p.node]
+                .raw
+                .is_some_and(|r| r.visibility != Visibility::Private)
+            {
                 EdgeKind::Reexports
             } else {
                 EdgeKind::Imports
@@ -484,12 +700,23 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
         for i in 0..self.nodes.len() {
             let b = &self.nodes[i];
-            let Some(Detail::Impl { self_path, self_name, trait_path, .. }) = b.raw.map(|r| &r.detail) else { continue };
+            let Some(Detail::Impl {
+                self_path,
+                self_name,
+                trait_path,
+                ..
+            }) = b.raw.map(|r| &r.detail)
+            else {
+                continue;
+            };
             let line = b.span.start_line;
             if !self_path.is_empty() {
                 match self.resolve_path(b.scope, self_path, &[]) {
                     Ok(ts) => {
-                        let ts: Vec<usize> = ts.into_iter().filter(|&t| self.nodes[t].kind.is_type_like()).collect();
+                        let ts: Vec<usize> = ts
+                            .into_iter()
+                            .filter(|&t| self.nodes[t].kind.is_type_like())
+                            .collect();
                         for &t in &ts {
                             self.edge(i, EdgeKind::ImplFor, t, line);
                         }
@@ -518,8 +745,18 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
         for (imp, member) in impl_members {
             let name = self.nodes[member].name.clone();
-            for &t in self.impl_self.get(&imp).map(|v| v.as_slice()).unwrap_or(&[]) {
-                self.assoc.entry(t).or_default().entry(name.clone()).or_default().push(member);
+            for &t in self
+                .impl_self
+                .get(&imp)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[])
+            {
+                self.assoc
+                    .entry(t)
+                    .or_default()
+                    .entry(name.clone())
+                    .or_default()
+                    .push(member);
             }
         }
     }
@@ -531,7 +768,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
             let b = &self.nodes[c];
             match b.kind {
                 ItemKind::Impl => return self.impl_self.get(&c).cloned().unwrap_or_default(),
-                ItemKind::Trait | ItemKind::Struct | ItemKind::Enum | ItemKind::Union => return vec![c],
+                ItemKind::Trait | ItemKind::Struct | ItemKind::Enum | ItemKind::Union => {
+                    return vec![c]
+                }
                 ItemKind::Module | ItemKind::Crate => return Vec::new(),
                 _ => cur = b.parent,
             }
@@ -554,7 +793,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     RefKind::Call => match self.resolve_path(scope, &r.path, &self_ty) {
                         Ok(ts) => {
                             for t in ts {
-                                let k = if matches!(self.nodes[t].kind, ItemKind::Fn | ItemKind::Method | ItemKind::ForeignFn) {
+                                let k = if matches!(
+                                    self.nodes[t].kind,
+                                    ItemKind::Fn | ItemKind::Method | ItemKind::ForeignFn
+                                ) {
                                     EdgeKind::Calls
                                 } else {
                                     EdgeKind::UsesType
@@ -586,7 +828,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     RefKind::Value => match self.resolve_path(scope, &r.path, &self_ty) {
                         Ok(ts) => {
                             for t in ts {
-                                let k = if matches!(self.nodes[t].kind, ItemKind::Fn | ItemKind::Method) {
+                                let k = if matches!(
+                                    self.nodes[t].kind,
+                                    ItemKind::Fn | ItemKind::Method
+                                ) {
                                     EdgeKind::Calls
                                 } else {
                                     EdgeKind::UsesType
@@ -597,7 +842,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         Err(text) => {
                             // `Type::CONST` or `Enum::Variant` of a type we know: point at the type.
                             let n = r.path.len();
-                            match (n >= 2).then(|| self.resolve_path(scope, &r.path[..n - 1], &self_ty)) {
+                            match (n >= 2)
+                                .then(|| self.resolve_path(scope, &r.path[..n - 1], &self_ty))
+                            {
                                 Some(Ok(ts)) => {
                                     for t in ts {
                                         if !self.nodes[t].is_module() {
@@ -617,7 +864,12 @@ impl<'n, 'a> Resolver<'n, 'a> {
                                     self.edge(i, EdgeKind::Calls, t, r.line);
                                 }
                             }
-                            None => self.unresolved(i, EdgeKind::Calls, format!("{}!", r.path.join("::")), r.line),
+                            None => self.unresolved(
+                                i,
+                                EdgeKind::Calls,
+                                format!("{}!", r.path.join("::")),
+                                r.line,
+                            ),
                         }
                     }
                 }
@@ -632,7 +884,11 @@ impl<'n, 'a> Resolver<'n, 'a> {
         let mut own: Vec<usize> = Vec::new();
         for t in self_ty {
             if let Some(m) = self.assoc.get(t).and_then(|a| a.get(name)) {
-                own.extend(m.iter().copied().filter(|&x| self.nodes[x].kind == ItemKind::Method));
+                own.extend(
+                    m.iter()
+                        .copied()
+                        .filter(|&x| self.nodes[x].kind == ItemKind::Method),
+                );
             }
         }
         if !own.is_empty() {
@@ -661,8 +917,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
             }
         };
         // Cfg twins of one method count as one.
-        let distinct: FxHashSet<(usize, &str)> =
-            candidates.iter().map(|&m| (self.nodes[m].crate_idx, self.path_of(m))).collect();
+        let distinct: FxHashSet<(usize, &str)> = candidates
+            .iter()
+            .map(|&m| (self.nodes[m].crate_idx, self.path_of(m)))
+            .collect();
         if distinct.len() == 1 {
             candidates
         } else {
@@ -679,7 +937,9 @@ fn binding(e: &UseEntry) -> Option<(&[String], String)> {
         Some((last, rest)) if last == "self" => rest,
         _ => &e.path,
     };
-    let last = path.last().filter(|s| !s.is_empty() && !matches!(s.as_str(), "crate" | "self" | "super"));
+    let last = path
+        .last()
+        .filter(|s| !s.is_empty() && !matches!(s.as_str(), "crate" | "self" | "super"));
     let name = e.alias.clone().or_else(|| last.cloned())?;
     Some((path, name))
 }

@@ -26,7 +26,22 @@ fn path_to(names: &'static [&'static str]) -> impl Strategy<Value = String> {
     (
         // Repeats weight the prefixes that resolve most often.
         prop::sample::select(
-            &["", "", "", "crate::", "crate::", "self::", "super::", "super::", "crate::a::", "crate::a::", "crate::a::b::", "b::", "other::", "std::"][..],
+            &[
+                "",
+                "",
+                "",
+                "crate::",
+                "crate::",
+                "self::",
+                "super::",
+                "super::",
+                "crate::a::",
+                "crate::a::",
+                "crate::a::b::",
+                "b::",
+                "other::",
+                "std::",
+            ][..],
         ),
         prop::sample::select(names),
     )
@@ -35,16 +50,45 @@ fn path_to(names: &'static [&'static str]) -> impl Strategy<Value = String> {
 
 #[derive(Debug, Clone)]
 enum Gen {
-    Fn { name: &'static str, arg: String, calls: Vec<String> },
-    Struct { name: &'static str, fields: Vec<String> },
-    Enum { name: &'static str },
-    Trait { name: &'static str },
-    Impl { ty: String, tr: Option<String>, methods: Vec<(&'static str, String)> },
-    Use { path: String, alias: Option<&'static str>, glob: bool, public: bool },
-    Const { ty: String },
-    Macro { name: &'static str },
-    MacroCall { items: Vec<(Option<&'static str>, Gen)> },
-    Mod { name: &'static str, items: Vec<(Option<&'static str>, Gen)> },
+    Fn {
+        name: &'static str,
+        arg: String,
+        calls: Vec<String>,
+    },
+    Struct {
+        name: &'static str,
+        fields: Vec<String>,
+    },
+    Enum {
+        name: &'static str,
+    },
+    Trait {
+        name: &'static str,
+    },
+    Impl {
+        ty: String,
+        tr: Option<String>,
+        methods: Vec<(&'static str, String)>,
+    },
+    Use {
+        path: String,
+        alias: Option<&'static str>,
+        glob: bool,
+        public: bool,
+    },
+    Const {
+        ty: String,
+    },
+    Macro {
+        name: &'static str,
+    },
+    MacroCall {
+        items: Vec<(Option<&'static str>, Gen)>,
+    },
+    Mod {
+        name: &'static str,
+        items: Vec<(Option<&'static str>, Gen)>,
+    },
 }
 
 fn leaf() -> impl Strategy<Value = Gen> {
@@ -53,7 +97,8 @@ fn leaf() -> impl Strategy<Value = Gen> {
         path_to(TYPES).prop_map(|p| format!("let _v = {p}::new();")),
         path_to(TYPES).prop_map(|p| format!("let _v: {p} = todo!();")),
         prop::sample::select(FNS).prop_map(|m| format!("x.{m}();")),
-        prop::sample::select(&["mac", "println", "other::mac"][..]).prop_map(|m| format!("{m}!();")),
+        prop::sample::select(&["mac", "println", "other::mac"][..])
+            .prop_map(|m| format!("{m}!();")),
         path_to(TYPES).prop_map(|p| format!("let _e = {p}::Unit;")),
     ];
     prop_oneof![
@@ -123,8 +168,12 @@ fn render(g: &Gen, out: &mut String) {
             }
             out.push_str(" }");
         }
-        Gen::Enum { name } => out.push_str(&format!("pub enum {name} {{ Unit, Tup(u8), Rec {{ x: u8 }} }}")),
-        Gen::Trait { name } => out.push_str(&format!("pub trait {name} {{ fn show(&self) -> u32; fn beta(&self) {{}} }}")),
+        Gen::Enum { name } => out.push_str(&format!(
+            "pub enum {name} {{ Unit, Tup(u8), Rec {{ x: u8 }} }}"
+        )),
+        Gen::Trait { name } => out.push_str(&format!(
+            "pub trait {name} {{ fn show(&self) -> u32; fn beta(&self) {{}} }}"
+        )),
         Gen::Impl { ty, tr, methods } => {
             match tr {
                 Some(t) => out.push_str(&format!("impl {t} for {ty} {{\n")),
@@ -135,7 +184,12 @@ fn render(g: &Gen, out: &mut String) {
             }
             out.push('}');
         }
-        Gen::Use { path, alias, glob, public } => {
+        Gen::Use {
+            path,
+            alias,
+            glob,
+            public,
+        } => {
             let vis = if *public { "pub " } else { "" };
             match (glob, alias) {
                 (true, _) => out.push_str(&format!("{vis}use {path}::*;")),
@@ -144,7 +198,9 @@ fn render(g: &Gen, out: &mut String) {
             }
         }
         Gen::Const { ty } => out.push_str(&format!("pub const LIMIT: {ty} = {ty}::new();")),
-        Gen::Macro { name } => out.push_str(&format!("#[macro_export]\nmacro_rules! {name} {{ () => {{}}; }}")),
+        Gen::Macro { name } => out.push_str(&format!(
+            "#[macro_export]\nmacro_rules! {name} {{ () => {{}}; }}"
+        )),
         Gen::MacroCall { items } => {
             out.push_str("cfg_any! {\n");
             render_items(items, out);
@@ -169,12 +225,25 @@ struct FileSpec {
 fn file_spec(depth: u32) -> BoxedStrategy<FileSpec> {
     let items = prop::collection::vec(item(), 0..6);
     if depth == 0 {
-        return items.prop_map(|items| FileSpec { items, children: Vec::new() }).boxed();
+        return items
+            .prop_map(|items| FileSpec {
+                items,
+                children: Vec::new(),
+            })
+            .boxed();
     }
-    (items, prop::sample::subsequence(MODS, 0..=2), prop::collection::vec((any::<prop::sample::Index>(), file_spec(depth - 1)), 2))
+    (
+        items,
+        prop::sample::subsequence(MODS, 0..=2),
+        prop::collection::vec((any::<prop::sample::Index>(), file_spec(depth - 1)), 2),
+    )
         .prop_map(|(items, names, mut subs)| {
             let n = items.len() + 1;
-            let children = names.into_iter().zip(subs.drain(..)).map(|(name, (at, f))| (at.index(n), name, f)).collect();
+            let children = names
+                .into_iter()
+                .zip(subs.drain(..))
+                .map(|(name, (at, f))| (at.index(n), name, f))
+                .collect();
             FileSpec { items, children }
         })
         .boxed()
@@ -188,7 +257,11 @@ struct CrateSpec {
 }
 
 fn crates() -> impl Strategy<Value = Vec<CrateSpec>> {
-    let one = (prop::sample::select(&["demo", "other"][..]), prop::sample::select(&[TargetKind::Lib, TargetKind::Bin][..]), file_spec(2))
+    let one = (
+        prop::sample::select(&["demo", "other"][..]),
+        prop::sample::select(&[TargetKind::Lib, TargetKind::Bin][..]),
+        file_spec(2),
+    )
         .prop_map(|(name, kind, root)| CrateSpec { name, kind, root });
     prop::collection::vec(one, 1..=2).prop_filter("target keys must differ", |cs| {
         cs.len() < 2 || (cs[0].name, cs[0].kind) != (cs[1].name, cs[1].kind)
@@ -217,19 +290,35 @@ fn render_file(spec: &FileSpec) -> String {
     out
 }
 
-fn collect_files(spec: &FileSpec, path: String, dir: String, declared_by: Option<(usize, &'static str)>, out: &mut Files) {
+fn collect_files(
+    spec: &FileSpec,
+    path: String,
+    dir: String,
+    declared_by: Option<(usize, &'static str)>,
+    out: &mut Files,
+) {
     let text = render_file(spec);
     let parsed = parse_file(&text, &ParseOptions::default());
     let me = out.files.len();
     out.files.push((path, text, parsed, declared_by));
     for (_, name, child) in &spec.children {
-        collect_files(child, format!("{dir}/{name}.rs"), format!("{dir}/{name}"), Some((me, name)), out);
+        collect_files(
+            child,
+            format!("{dir}/{name}.rs"),
+            format!("{dir}/{name}"),
+            Some((me, name)),
+            out,
+        );
     }
 }
 
 fn files_of(c: &CrateSpec) -> Files {
     let mut f = Files { files: Vec::new() };
-    let root = if c.kind == TargetKind::Lib { "lib" } else { "main" };
+    let root = if c.kind == TargetKind::Lib {
+        "lib"
+    } else {
+        "main"
+    };
     // Each target gets its own directory so that two targets never give one path two texts.
     let dir = format!("{}/src-{root}", c.name);
     collect_files(&c.root, format!("{dir}/{root}.rs"), dir, None, &mut f);
@@ -240,7 +329,11 @@ fn files_of(c: &CrateSpec) -> Files {
 fn mod_item(p: &ParsedFile, name: &str) -> u32 {
     p.items
         .iter()
-        .position(|i| i.parent.is_none() && i.name == name && matches!(i.detail, Detail::Module { inline: false, .. }))
+        .position(|i| {
+            i.parent.is_none()
+                && i.name == name
+                && matches!(i.detail, Detail::Module { inline: false, .. })
+        })
         .unwrap_or_else(|| panic!("no `mod {name};` item")) as u32
 }
 
@@ -276,41 +369,87 @@ fn build(specs: &[CrateSpec]) -> (Vec<Files>, Graph) {
 fn check_graph(g: &Graph, files: &[Files]) -> Result<(), TestCaseError> {
     let mut ids = HashSet::new();
     for n in &g.nodes {
-        prop_assert!(ids.insert(n.id), "duplicate id {} for {} `{}`", n.id, n.kind, n.path);
+        prop_assert!(
+            ids.insert(n.id),
+            "duplicate id {} for {} `{}`",
+            n.id,
+            n.kind,
+            n.path
+        );
     }
-    let texts: HashMap<&str, &str> = files.iter().flat_map(|f| f.files.iter().map(|(p, t, _, _)| (p.as_str(), t.as_str()))).collect();
-    let contains: HashSet<(NodeId, NodeId)> = g.edges.iter().filter(|e| e.kind == EdgeKind::Contains).map(|e| (e.src, e.dst)).collect();
+    let texts: HashMap<&str, &str> = files
+        .iter()
+        .flat_map(|f| f.files.iter().map(|(p, t, _, _)| (p.as_str(), t.as_str())))
+        .collect();
+    let contains: HashSet<(NodeId, NodeId)> = g
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Contains)
+        .map(|e| (e.src, e.dst))
+        .collect();
     for n in &g.nodes {
         match n.parent {
             Some(p) => {
                 prop_assert!(ids.contains(&p), "parent of `{}` is not a node", n.path);
-                prop_assert!(contains.contains(&(p, n.id)), "no contains edge to `{}` from its parent", n.path);
+                prop_assert!(
+                    contains.contains(&(p, n.id)),
+                    "no contains edge to `{}` from its parent",
+                    n.path
+                );
             }
             None => prop_assert_eq!(n.kind, ItemKind::Crate, "`{}` has no parent", n.path),
         }
         let text = texts.get(n.file.as_str());
-        prop_assert!(text.is_some(), "node `{}` in unknown file {}", n.path, n.file);
+        prop_assert!(
+            text.is_some(),
+            "node `{}` in unknown file {}",
+            n.path,
+            n.file
+        );
         if n.kind != ItemKind::Crate {
             let len = text.map_or(0, |t| t.len()) as u32;
-            prop_assert!(n.span.start_byte <= n.span.end_byte && n.span.end_byte <= len, "span of `{}`", n.path);
-            prop_assert!(1 <= n.span.start_line && n.span.start_line <= n.span.end_line, "lines of `{}`", n.path);
+            prop_assert!(
+                n.span.start_byte <= n.span.end_byte && n.span.end_byte <= len,
+                "span of `{}`",
+                n.path
+            );
+            prop_assert!(
+                1 <= n.span.start_line && n.span.start_line <= n.span.end_line,
+                "lines of `{}`",
+                n.path
+            );
         }
     }
     for c in &g.crates {
         prop_assert!(ids.contains(&c.id), "crate {} has no root node", c.name);
     }
     for e in &g.edges {
-        prop_assert!(ids.contains(&e.src) && ids.contains(&e.dst), "edge {:?} has a missing endpoint", e);
-        prop_assert!(e.line >= 1 || e.kind == EdgeKind::Contains, "edge {:?} without a line", e);
+        prop_assert!(
+            ids.contains(&e.src) && ids.contains(&e.dst),
+            "edge {:?} has a missing endpoint",
+            e
+        );
+        prop_assert!(
+            e.line >= 1 || e.kind == EdgeKind::Contains,
+            "edge {:?} without a line",
+            e
+        );
     }
     for u in &g.unresolved {
-        prop_assert!(ids.contains(&u.src), "unresolved {:?} from a missing node", u);
+        prop_assert!(
+            ids.contains(&u.src),
+            "unresolved {:?} from a missing node",
+            u
+        );
     }
     Ok(())
 }
 
 fn id_map(g: &Graph) -> BTreeMap<NodeId, (ItemKind, String, String)> {
-    g.nodes.iter().map(|n| (n.id, (n.kind, n.path.clone(), n.cfg.clone()))).collect()
+    g.nodes
+        .iter()
+        .map(|n| (n.id, (n.kind, n.path.clone(), n.cfg.clone())))
+        .collect()
 }
 
 /// 128 cases unless `PROPTEST_CASES` says otherwise; no regression files are written.
@@ -418,7 +557,11 @@ fn one_file_graph(src: &str) -> Graph {
         version: "0.1.0".into(),
         kind: TargetKind::Lib,
         package_root: String::new(),
-        modules: vec![ModuleFile { path: "src/lib.rs".into(), parsed: &parsed, declared_by: None }],
+        modules: vec![ModuleFile {
+            path: "src/lib.rs".into(),
+            parsed: &parsed,
+            declared_by: None,
+        }],
     };
     build_graph(&[input])
 }
@@ -442,6 +585,8 @@ fn duplicate_ids(g: &Graph) -> Vec<String> {
 fn twin_ordinal_does_not_collide_with_cfg_text() {
     let g = one_file_graph("fn a() {}\nfn a() {}\n#[cfg(#1)]\nfn a() {}\n");
     assert_eq!(duplicate_ids(&g), Vec::<String>::new());
-    let g = one_file_graph("#[cfg(unix)]\nfn a() {}\n#[cfg(unix)]\nfn a() {}\n#[cfg(unix#1)]\nfn a() {}\n");
+    let g = one_file_graph(
+        "#[cfg(unix)]\nfn a() {}\n#[cfg(unix)]\nfn a() {}\n#[cfg(unix#1)]\nfn a() {}\n",
+    );
     assert_eq!(duplicate_ids(&g), Vec::<String>::new());
 }

@@ -20,7 +20,10 @@ pub use pipeline::index;
 pub fn indexed_files(db_dir: &Path) -> Result<Vec<String>, IndexError> {
     let state = state::State::load(db_dir).ok_or_else(|| IndexError::Io {
         path: db_dir.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no index cache here; run an index first"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no index cache here; run an index first",
+        ),
     })?;
     Ok(state.graph.files.iter().map(|f| f.path.clone()).collect())
 }

@@ -50,8 +50,12 @@ fn cached_workspace(path: &Path, db_dir: Option<&Path>) -> Option<(Workspace, Pa
         None => abs.ancestors().map(|a| default_db_dir(a)).collect(),
     };
     for dir in candidates {
-        let Some(state) = State::load(&dir) else { continue };
-        let Some(ws) = state.workspace.clone() else { continue };
+        let Some(state) = State::load(&dir) else {
+            continue;
+        };
+        let Some(ws) = state.workspace.clone() else {
+            continue;
+        };
         if abs.starts_with(&ws.root) && manifests_unchanged(&state.manifests) {
             return Some((ws, dir, state));
         }
@@ -66,7 +70,12 @@ fn rel(root: &Path, p: &Path) -> String {
     }
 }
 
-fn read_one(path: &Path, display: &str, cache: Option<(ContentHash, ParsedFile)>, opts: &ParseOptions) -> Loaded {
+fn read_one(
+    path: &Path,
+    display: &str,
+    cache: Option<(ContentHash, ParsedFile)>,
+    opts: &ParseOptions,
+) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -75,7 +84,12 @@ fn read_one(path: &Path, display: &str, cache: Option<(ContentHash, ParsedFile)>
                 hash: ContentHash::default(),
                 size: 0,
                 parsed: ParsedFile::default(),
-                problem: Some(Skipped { path: display.to_string(), line: 1, reason: format!("could not read the file: {e}"), whole_file: true }),
+                problem: Some(Skipped {
+                    path: display.to_string(),
+                    line: 1,
+                    reason: format!("could not read the file: {e}"),
+                    whole_file: true,
+                }),
                 fresh: false,
             }
         }
@@ -103,28 +117,64 @@ fn read_one(path: &Path, display: &str, cache: Option<(ContentHash, ParsedFile)>
         }
     };
     match cache {
-        Some((h, parsed)) if h == hash => Loaded { text: Some(text), hash, size, parsed, problem: None, fresh: false },
+        Some((h, parsed)) if h == hash => Loaded {
+            text: Some(text),
+            hash,
+            size,
+            parsed,
+            problem: None,
+            fresh: false,
+        },
         _ => {
             let parsed = ploke_parse::parse_file(&text, opts);
-            Loaded { text: Some(text), hash, size, parsed, problem: None, fresh: true }
+            Loaded {
+                text: Some(text),
+                hash,
+                size,
+                parsed,
+                problem: None,
+                fresh: true,
+            }
         }
     }
 }
 
 /// Index the workspace that contains `path` into its database.
-pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Result<IndexReport, IndexError> {
-    let mut t = Timer { start: Instant::now(), stages: Vec::new() };
-    let parse_opts = ParseOptions { max_file_bytes: opts.max_file_bytes.unwrap_or(ParseOptions::default().max_file_bytes) };
+pub fn index(
+    path: &Path,
+    opts: &IndexOptions,
+    progress: &dyn Progress,
+) -> Result<IndexReport, IndexError> {
+    let mut t = Timer {
+        start: Instant::now(),
+        stages: Vec::new(),
+    };
+    let parse_opts = ParseOptions {
+        max_file_bytes: opts
+            .max_file_bytes
+            .unwrap_or(ParseOptions::default().max_file_bytes),
+    };
 
     // Discover (or reuse the workspace of the last run when no manifest changed).
     progress.stage("discover", 0);
-    let cached = if opts.rebuild { None } else { cached_workspace(path, opts.db_dir.as_deref()) };
+    let cached = if opts.rebuild {
+        None
+    } else {
+        cached_workspace(path, opts.db_dir.as_deref())
+    };
     let (ws, db_dir, mut state) = match cached {
         Some(c) => c,
         None => {
             let ws = ploke_workspace::discover(path)?;
-            let dir = opts.db_dir.clone().unwrap_or_else(|| default_db_dir(&ws.root));
-            let state = if opts.rebuild { State::default() } else { State::load(&dir).unwrap_or_default() };
+            let dir = opts
+                .db_dir
+                .clone()
+                .unwrap_or_else(|| default_db_dir(&ws.root));
+            let state = if opts.rebuild {
+                State::default()
+            } else {
+                State::load(&dir).unwrap_or_default()
+            };
             (ws, dir, state)
         }
     };
@@ -135,11 +185,17 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         for name in [ploke_db::DB_FILE_NAME, "graph.db-wal", "graph.db-shm"] {
             let f = db_dir.join(name);
             if f.exists() {
-                std::fs::remove_file(&f).map_err(|source| IndexError::Io { path: f.clone(), source })?;
+                std::fs::remove_file(&f).map_err(|source| IndexError::Io {
+                    path: f.clone(),
+                    source,
+                })?;
             }
         }
     }
-    std::fs::create_dir_all(&db_dir).map_err(|source| IndexError::Io { path: db_dir.clone(), source })?;
+    std::fs::create_dir_all(&db_dir).map_err(|source| IndexError::Io {
+        path: db_dir.clone(),
+        source,
+    })?;
     if opts.db_dir.is_none() {
         // Keep the database out of version control without touching the user's .gitignore.
         let gi = db_dir.join(".gitignore");
@@ -158,8 +214,13 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     }
     progress.stage("parse", files.len() as u64);
     let mut cache = std::mem::take(&mut state.parsed);
-    let jobs: Vec<(PathBuf, usize, Option<(ContentHash, ParsedFile)>)> =
-        files.into_iter().map(|(f, pi)| { let c = cache.remove(&f); (f, pi, c) }).collect();
+    let jobs: Vec<(PathBuf, usize, Option<(ContentHash, ParsedFile)>)> = files
+        .into_iter()
+        .map(|(f, pi)| {
+            let c = cache.remove(&f);
+            (f, pi, c)
+        })
+        .collect();
     // Threads with deep stacks: syn recurses, and most files then parse without the parser
     // having to switch to a fresh stack segment.
     let pool = rayon::ThreadPoolBuilder::new()
@@ -180,7 +241,8 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
         Some(p) => p.install(parse_all),
         None => parse_all(),
     };
-    let mut table: FxHashMap<PathBuf, (usize, Loaded)> = loaded.into_iter().map(|(f, pi, l)| (f, (pi, l))).collect();
+    let mut table: FxHashMap<PathBuf, (usize, Loaded)> =
+        loaded.into_iter().map(|(f, pi, l)| (f, (pi, l))).collect();
     t.lap("parse");
 
     // Module trees: files reached from each target root (loading `#[path]` files outside the
@@ -259,7 +321,12 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
             } else {
                 format!("{} (items before and after it are indexed)", first.message)
             };
-            skipped.push(Skipped { path: display, line: first.line, reason, whole_file: whole });
+            skipped.push(Skipped {
+                path: display,
+                line: first.line,
+                reason,
+                whole_file: whole,
+            });
         }
     }
     orphan_files.sort();
@@ -277,7 +344,11 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
                 package_root: pkg.rel_dir.clone(),
                 modules: tree
                     .iter()
-                    .map(|f| ModuleFile { path: rel(&ws.root, &f.path), parsed: &table[&f.path].1.parsed, declared_by: f.declared_by })
+                    .map(|f| ModuleFile {
+                        path: rel(&ws.root, &f.path),
+                        parsed: &table[&f.path].1.parsed,
+                        declared_by: f.declared_by,
+                    })
                     .collect(),
             }
         })
@@ -312,7 +383,10 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     let to = Instant::now();
     let db = Db::open(&db_dir)?;
     tracing::debug!(ms = to.elapsed().as_secs_f64() * 1000.0, "db open");
-    let db_generation: u64 = db.get_meta("generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
+    let db_generation: u64 = db
+        .get_meta("generation")?
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0);
     let old_graph = if state.generation == db_generation && db_generation > 0 {
         std::mem::take(&mut state.graph)
     } else if db_generation > 0 {
@@ -323,13 +397,16 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     let td = Instant::now();
     let delta = Graph::diff(&old_graph, &graph);
     tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
-    let by_path: FxHashMap<String, &PathBuf> = table.keys().map(|p| (rel(&ws.root, p), p)).collect();
+    let by_path: FxHashMap<String, &PathBuf> =
+        table.keys().map(|p| (rel(&ws.root, p), p)).collect();
     // Source text is stored for files that yielded items; a file refused whole (too large,
     // too deeply nested) keeps no text, and any text it had before is dropped.
     let mut sources: Vec<(String, String)> = Vec::new();
     let mut rm_sources: Vec<String> = delta.rm_files.clone();
     for f in &delta.put_files {
-        let Some(p) = by_path.get(&f.path) else { continue };
+        let Some(p) = by_path.get(&f.path) else {
+            continue;
+        };
         let l = &table[*p].1;
         match &l.text {
             Some(text) if l.parsed.parsed => sources.push((f.path.clone(), text.clone())),
@@ -380,7 +457,11 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
             if !delta.is_empty() {
                 let ta = Instant::now();
                 db.apply(&delta, &sources, &rm_sources)?;
-                tracing::debug!(ms = ta.elapsed().as_secs_f64() * 1000.0, rows = delta.len(), "db apply");
+                tracing::debug!(
+                    ms = ta.elapsed().as_secs_f64() * 1000.0,
+                    rows = delta.len(),
+                    "db apply"
+                );
             }
             db.set_meta("generation", &generation.to_string())?;
             Ok(())
@@ -389,9 +470,15 @@ pub fn index(path: &Path, opts: &IndexOptions, progress: &dyn Progress) -> Resul
     });
     db_result?;
     match save_result {
-        Ok(r) => r.map_err(|source| IndexError::Io { path: db_dir.clone(), source })?,
+        Ok(r) => r.map_err(|source| IndexError::Io {
+            path: db_dir.clone(),
+            source,
+        })?,
         Err(_) => State::remove(&db_dir),
     }
     t.lap("write");
-    Ok(IndexReport { stages: t.stages, ..report })
+    Ok(IndexReport {
+        stages: t.stages,
+        ..report
+    })
 }

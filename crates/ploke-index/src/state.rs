@@ -36,7 +36,8 @@ impl State {
     pub fn load(dir: &Path) -> Option<State> {
         let bytes = std::fs::read(dir.join(STATE_FILE)).ok()?;
         let st: State = postcard::from_bytes(&bytes).ok()?;
-        (st.version == STATE_VERSION && st.parser_version == ploke_parse::PARSER_VERSION).then_some(st)
+        (st.version == STATE_VERSION && st.parser_version == ploke_parse::PARSER_VERSION)
+            .then_some(st)
     }
 
     /// Write atomically (temp file + rename) so a crash never leaves half a cache.
@@ -60,7 +61,11 @@ pub(crate) fn manifest_stamp(path: &Path) -> Option<Manifest> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0);
-    Some(Manifest { path: path.to_path_buf(), size: md.len(), mtime_ns })
+    Some(Manifest {
+        path: path.to_path_buf(),
+        size: md.len(),
+        mtime_ns,
+    })
 }
 
 /// The manifests (and target directories) whose change means the workspace must be
@@ -72,7 +77,11 @@ pub(crate) fn manifests_of(ws: &Workspace) -> Vec<Manifest> {
         // Cargo finds targets by file name too (src/main.rs, src/bin/x.rs, tests/y.rs,
         // build.rs): a file added to or removed from these directories changes their mtime.
         for dir in ["", "src", "src/bin", "examples", "tests", "benches"] {
-            let d = if dir.is_empty() { p.manifest_dir.clone() } else { p.manifest_dir.join(dir) };
+            let d = if dir.is_empty() {
+                p.manifest_dir.clone()
+            } else {
+                p.manifest_dir.join(dir)
+            };
             if d.is_dir() {
                 paths.push(d);
             }
@@ -86,6 +95,7 @@ pub(crate) fn manifests_of(ws: &Workspace) -> Vec<Manifest> {
 pub(crate) fn manifests_unchanged(saved: &[Manifest]) -> bool {
     !saved.is_empty()
         && saved.iter().all(|m| {
-            manifest_stamp(&m.path).is_some_and(|now| now.size == m.size && now.mtime_ns == m.mtime_ns)
+            manifest_stamp(&m.path)
+                .is_some_and(|now| now.size == m.size && now.mtime_ns == m.mtime_ns)
         })
 }

@@ -130,7 +130,9 @@ pub(crate) fn module_tree<'p>(
                         Some(_) => None,
                         None => linked_ancestor(&file, idx, &out, &resolved),
                     };
-                    let twin = queued.get(&file).is_some_and(|(f, name)| *f == idx && *name == item.name);
+                    let twin = queued
+                        .get(&file)
+                        .is_some_and(|(f, name)| *f == idx && *name == item.name);
                     let problem = if lexical.is_some() {
                         Some(format!(
                             "module `{}` points at {} again (module cycle); not followed",

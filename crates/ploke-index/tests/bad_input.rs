@@ -14,7 +14,6 @@ use common::{edge, has_node, line_of, load, node, Project};
 use ploke_core::{EdgeKind, Graph, ItemKind, Skipped};
 use ploke_index::IndexReport;
 
-
 /// Index on another thread and fail (instead of hanging the test run) if it takes too long.
 fn index_within(p: &Project, db: &Path, limit: Duration) -> (IndexReport, Duration) {
     let (tx, rx) = mpsc::channel();
@@ -357,7 +356,10 @@ pub fn lib_fn() -> u32 { present::here() }
     let (_, g) = index_checked(&p);
     // The problem is reported at the `mod` line itself, not at its doc comment (where the
     // item's span starts).
-    assert_eq!(node(&g, "missing::absent").span.start_line, line_of(lib, "/// Declared, never written."));
+    assert_eq!(
+        node(&g, "missing::absent").span.start_line,
+        line_of(lib, "/// Declared, never written.")
+    );
     let absent_line = line_of(lib, "pub mod absent;");
     assert_eq!(
         problems(&g),
@@ -515,14 +517,8 @@ pub fn top() {}
     assert_eq!(
         found,
         [
-            (
-                "src/lib.rs".to_string(),
-                line_of(lib, "pub mod second;")
-            ),
-            (
-                "src/lib.rs".to_string(),
-                line_of(lib, "mod itself;")
-            ),
+            ("src/lib.rs".to_string(), line_of(lib, "pub mod second;")),
+            ("src/lib.rs".to_string(), line_of(lib, "mod itself;")),
             ("src/sub/back.rs".to_string(), 2), // the `pub mod root_again;` line
         ],
         "{:#?}",

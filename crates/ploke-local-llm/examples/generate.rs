@@ -18,17 +18,28 @@ use ploke_local_llm::{ChatMessage, GenerateOptions, LocalModel};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
     });
     let max_tokens: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(128);
     let t = Instant::now();
     let model = LocalModel::load(&path)?;
-    println!("loaded {} in {:.2} s", model.name(), t.elapsed().as_secs_f64());
+    println!(
+        "loaded {} in {:.2} s",
+        model.name(),
+        t.elapsed().as_secs_f64()
+    );
     let msgs = [
         ChatMessage::new("system", "You are a Rust expert. Answer briefly."),
-        ChatMessage::new("user", "How do I make the retry delay of an HTTP client configurable in Rust?"),
+        ChatMessage::new(
+            "user",
+            "How do I make the retry delay of an HTTP client configurable in Rust?",
+        ),
     ];
-    let opts = GenerateOptions { max_tokens, ..GenerateOptions::default() };
+    let opts = GenerateOptions {
+        max_tokens,
+        ..GenerateOptions::default()
+    };
     let (mut pre, mut gen) = (Vec::new(), Vec::new());
     for run in 0..3 {
         let g = model.chat(&msgs, &opts, |piece| {
@@ -54,6 +65,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     pre.sort_by(f64::total_cmp);
     gen.sort_by(f64::total_cmp);
-    println!("median: prefill {:.1} tokens/s, generation {:.1} tokens/s", pre[1], gen[1]);
+    println!(
+        "median: prefill {:.1} tokens/s, generation {:.1} tokens/s",
+        pre[1], gen[1]
+    );
     Ok(())
 }

@@ -42,7 +42,10 @@ use tokenizers::{AddedToken, PreTokenizerWrapper, Tokenizer};
 #[derive(Debug, thiserror::Error)]
 pub enum LocalLlmError {
     #[error("{path}: cannot read the model file: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not a usable GGUF model: {reason}")]
     BadModel { path: PathBuf, reason: String },
     #[error("{path}: the file has no chat template (tokenizer.chat_template); pass a prompt to `generate` instead")]
@@ -67,7 +70,10 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: &str, content: impl Into<String>) -> Self {
-        ChatMessage { role: role.to_string(), content: content.into() }
+        ChatMessage {
+            role: role.to_string(),
+            content: content.into(),
+        }
     }
 }
 
@@ -86,7 +92,12 @@ pub struct GenerateOptions {
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { max_tokens: 512, temperature: 0.0, top_p: None, seed: 299_792_458 }
+        GenerateOptions {
+            max_tokens: 512,
+            temperature: 0.0,
+            top_p: None,
+            seed: 299_792_458,
+        }
     }
 }
 
@@ -149,31 +160,56 @@ pub struct LocalModel {
 
 impl std::fmt::Debug for LocalModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalModel").field("name", &self.name).field("path", &self.path).finish()
+        f.debug_struct("LocalModel")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl LocalModel {
     /// Loads a llama-architecture GGUF file with its tokenizer and chat template.
     pub fn load(path: &Path) -> Result<LocalModel, LocalLlmError> {
-        let io = |source| LocalLlmError::Io { path: path.to_path_buf(), source };
-        let bad = |reason: String| LocalLlmError::BadModel { path: path.to_path_buf(), reason };
+        let io = |source| LocalLlmError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bad = |reason: String| LocalLlmError::BadModel {
+            path: path.to_path_buf(),
+            reason,
+        };
         let mut reader = BufReader::new(File::open(path).map_err(io)?);
         let content = Content::read(&mut reader).map_err(|e| bad(e.to_string()))?;
         let md = &content.metadata;
-        let arch = md.get("general.architecture").and_then(|v| v.to_string().ok()).cloned().unwrap_or_default();
+        let arch = md
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
         if arch != "llama" {
-            return Err(bad(format!("architecture `{arch}` is not supported (llama only)")));
+            return Err(bad(format!(
+                "architecture `{arch}` is not supported (llama only)"
+            )));
         }
-        let tk_model = md.get("tokenizer.ggml.model").and_then(|v| v.to_string().ok()).cloned().unwrap_or_default();
+        let tk_model = md
+            .get("tokenizer.ggml.model")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
         if tk_model != "gpt2" {
-            return Err(bad(format!("tokenizer `{tk_model}` is not supported (GPT-2-style byte-level BPE only)")));
+            return Err(bad(format!(
+                "tokenizer `{tk_model}` is not supported (GPT-2-style byte-level BPE only)"
+            )));
         }
         let strings = |key: &str| -> Result<Vec<String>, LocalLlmError> {
             match md.get(key) {
                 Some(Value::Array(items)) => items
                     .iter()
-                    .map(|v| v.to_string().cloned().map_err(|_| bad(format!("{key}: not a string array"))))
+                    .map(|v| {
+                        v.to_string()
+                            .cloned()
+                            .map_err(|_| bad(format!("{key}: not a string array")))
+                    })
                     .collect(),
                 _ => Err(bad(format!("missing {key}"))),
             }
@@ -185,19 +221,38 @@ impl LocalModel {
             _ => vec![1; tokens.len()],
         };
         let id_of = |key: &str| md.get(key).and_then(|v| v.to_u32().ok());
-        let eos_id = id_of("tokenizer.ggml.eos_token_id").ok_or_else(|| bad("missing tokenizer.ggml.eos_token_id".into()))?;
+        let eos_id = id_of("tokenizer.ggml.eos_token_id")
+            .ok_or_else(|| bad("missing tokenizer.ggml.eos_token_id".into()))?;
         let bos_id = id_of("tokenizer.ggml.bos_token_id");
-        let token_text = |id: Option<u32>| id.and_then(|i| tokens.get(i as usize)).cloned().unwrap_or_default();
+        let token_text = |id: Option<u32>| {
+            id.and_then(|i| tokens.get(i as usize))
+                .cloned()
+                .unwrap_or_default()
+        };
         let (bos_token, eos_token) = (token_text(bos_id), token_text(Some(eos_id)));
-        let template = md.get("tokenizer.chat_template").and_then(|v| v.to_string().ok()).cloned();
+        let template = md
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .cloned();
         // candle's llama precomputes rotary tables for MAX_SEQ_LEN positions: no more fit.
-        let context = (md.get("llama.context_length").and_then(|v| v.to_u32().ok()).unwrap_or(2048) as usize)
+        let context = (md
+            .get("llama.context_length")
+            .and_then(|v| v.to_u32().ok())
+            .unwrap_or(2048) as usize)
             .min(candle_transformers::models::quantized_llama::MAX_SEQ_LEN);
-        let name = md.get("general.name").and_then(|v| v.to_string().ok()).cloned().unwrap_or_else(|| {
-            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-        });
-        let tokenizer = build_tokenizer(&tokens, &merges, &types).map_err(|e| bad(format!("tokenizer: {e}")))?;
-        let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu).map_err(|e| bad(e.to_string()))?;
+        let name = md
+            .get("general.name")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        let tokenizer = build_tokenizer(&tokens, &merges, &types)
+            .map_err(|e| bad(format!("tokenizer: {e}")))?;
+        let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)
+            .map_err(|e| bad(e.to_string()))?;
         Ok(LocalModel {
             name,
             weights: Mutex::new(weights),
@@ -223,24 +278,48 @@ impl LocalModel {
 
     /// Token ids of `text` (control tokens written in the text are kept whole).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, LocalLlmError> {
-        Ok(self.tokenizer.encode(text, false).map_err(|e| LocalLlmError::Tokenizer(e.to_string()))?.get_ids().to_vec())
+        Ok(self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| LocalLlmError::Tokenizer(e.to_string()))?
+            .get_ids()
+            .to_vec())
     }
 
     /// Text of token ids.
     pub fn decode(&self, ids: &[u32]) -> Result<String, LocalLlmError> {
-        self.tokenizer.decode(ids, false).map_err(|e| LocalLlmError::Tokenizer(e.to_string()))
+        self.tokenizer
+            .decode(ids, false)
+            .map_err(|e| LocalLlmError::Tokenizer(e.to_string()))
     }
 
     /// The prompt for `messages` as the model's own chat template writes it, ending with the
     /// start of the assistant's turn when `add_generation_prompt`.
-    pub fn render_chat(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String, LocalLlmError> {
-        let Some(template) = &self.template else { return Err(LocalLlmError::NoTemplate { path: self.path.clone() }) };
+    pub fn render_chat(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String, LocalLlmError> {
+        let Some(template) = &self.template else {
+            return Err(LocalLlmError::NoTemplate {
+                path: self.path.clone(),
+            });
+        };
         let mut env = minijinja::Environment::new();
-        env.add_function("raise_exception", |msg: String| -> Result<String, minijinja::Error> {
-            Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
-        });
-        env.add_template("chat", template).map_err(|e| LocalLlmError::Template(e.to_string()))?;
-        let tmpl = env.get_template("chat").map_err(|e| LocalLlmError::Template(e.to_string()))?;
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    msg,
+                ))
+            },
+        );
+        env.add_template("chat", template)
+            .map_err(|e| LocalLlmError::Template(e.to_string()))?;
+        let tmpl = env
+            .get_template("chat")
+            .map_err(|e| LocalLlmError::Template(e.to_string()))?;
         tmpl.render(minijinja::context! {
             messages => messages,
             add_generation_prompt => add_generation_prompt,
@@ -263,18 +342,31 @@ impl LocalModel {
 
     /// Continues `prompt` (already in the model's format). `on_text` gets each new piece of
     /// text as soon as it decodes; returning `false` stops generation.
-    pub fn generate(&self, prompt: &str, opts: &GenerateOptions, mut on_text: impl FnMut(&str) -> bool) -> Result<Generation, LocalLlmError> {
+    pub fn generate(
+        &self,
+        prompt: &str,
+        opts: &GenerateOptions,
+        mut on_text: impl FnMut(&str) -> bool,
+    ) -> Result<Generation, LocalLlmError> {
         let prompt_ids = self.encode(prompt)?;
         if prompt_ids.is_empty() || prompt_ids.len() + 1 >= self.context {
-            return Err(LocalLlmError::PromptTooLong { tokens: prompt_ids.len(), context: self.context });
+            return Err(LocalLlmError::PromptTooLong {
+                tokens: prompt_ids.len(),
+                context: self.context,
+            });
         }
         let max_new = opts.max_tokens.min(self.context - prompt_ids.len());
         let sampling = if opts.temperature <= 0.0 {
             Sampling::ArgMax
         } else {
             match opts.top_p {
-                Some(p) => Sampling::TopP { p, temperature: opts.temperature },
-                None => Sampling::All { temperature: opts.temperature },
+                Some(p) => Sampling::TopP {
+                    p,
+                    temperature: opts.temperature,
+                },
+                None => Sampling::All {
+                    temperature: opts.temperature,
+                },
             }
         };
         let mut sampler = LogitsProcessor::from_sampling(opts.seed, sampling);
@@ -311,7 +403,9 @@ impl LocalModel {
                 break;
             }
             let input = Tensor::new(&[next], &Device::Cpu)?.unsqueeze(0)?;
-            let logits = weights.forward(&input, prompt_ids.len() + generated.len() - 1)?.squeeze(0)?;
+            let logits = weights
+                .forward(&input, prompt_ids.len() + generated.len() - 1)?
+                .squeeze(0)?;
             next = sampler.sample(&logits)?;
         }
         let all = self.decode(&generated)?;
@@ -332,13 +426,27 @@ impl LocalModel {
 /// A GPT-2-style byte-level BPE tokenizer from GGUF vocabulary and merges. Control and
 /// user-defined tokens (GGUF token types 3 and 4) are added as special tokens so that they
 /// are matched whole in text.
-fn build_tokenizer(tokens: &[String], merges: &[String], types: &[i32]) -> Result<Tokenizer, String> {
-    let vocab: ahash::AHashMap<String, u32> = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+fn build_tokenizer(
+    tokens: &[String],
+    merges: &[String],
+    types: &[i32],
+) -> Result<Tokenizer, String> {
+    let vocab: ahash::AHashMap<String, u32> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
     let merges: Vec<(String, String)> = merges
         .iter()
-        .filter_map(|m| m.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())))
+        .filter_map(|m| {
+            m.split_once(' ')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
         .collect();
-    let bpe = BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| e.to_string())?;
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut tk = Tokenizer::new(bpe);
     let pre = Sequence::new(vec![
         PreTokenizerWrapper::Digits(Digits::new(true)),

@@ -12,7 +12,11 @@ fn model_path() -> Option<PathBuf> {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let path = root.join("target/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(path.is_file(), "{} is missing: run scripts/fetch-models.sh smollm2", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/fetch-models.sh smollm2",
+        path.display()
+    );
     Some(path)
 }
 
@@ -20,8 +24,16 @@ fn model_path() -> Option<PathBuf> {
 fn smollm2_loads_applies_its_chat_template_and_generates() {
     let Some(path) = model_path() else { return };
     let model = LocalModel::load(&path).unwrap();
-    assert!(model.name().to_lowercase().contains("smollm2"), "{}", model.name());
-    assert_eq!(model.context_length(), 4096, "8192 in the file, capped at candle's MAX_SEQ_LEN");
+    assert!(
+        model.name().to_lowercase().contains("smollm2"),
+        "{}",
+        model.name()
+    );
+    assert_eq!(
+        model.context_length(),
+        4096,
+        "8192 in the file, capped at candle's MAX_SEQ_LEN"
+    );
 
     // The template from the file: ChatML, with the default system prompt when none is given.
     let msgs = [ChatMessage::new("user", "What is the capital of France?")];
@@ -30,19 +42,30 @@ fn smollm2_loads_applies_its_chat_template_and_generates() {
         "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n\
          <|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
     );
-    let with_system = [ChatMessage::new("system", "Be brief."), ChatMessage::new("user", "Hi")];
+    let with_system = [
+        ChatMessage::new("system", "Be brief."),
+        ChatMessage::new("user", "Hi"),
+    ];
     assert_eq!(
         model.render_chat(&with_system, false).unwrap(),
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
     );
 
     // Control tokens stay whole; text round-trips through the byte-level BPE.
-    let ids = model.encode("<|im_start|>user\nfn main() { println!(\"héllo 123\"); }").unwrap();
+    let ids = model
+        .encode("<|im_start|>user\nfn main() { println!(\"héllo 123\"); }")
+        .unwrap();
     assert_eq!(ids[0], 1, "<|im_start|> is token 1");
-    assert_eq!(model.decode(&ids).unwrap(), "<|im_start|>user\nfn main() { println!(\"héllo 123\"); }");
+    assert_eq!(
+        model.decode(&ids).unwrap(),
+        "<|im_start|>user\nfn main() { println!(\"héllo 123\"); }"
+    );
 
     // Greedy generation streams its text and is deterministic.
-    let opts = GenerateOptions { max_tokens: 24, ..GenerateOptions::default() };
+    let opts = GenerateOptions {
+        max_tokens: 24,
+        ..GenerateOptions::default()
+    };
     let mut streamed = String::new();
     let a = model
         .chat(&msgs, &opts, |piece| {
@@ -53,12 +76,22 @@ fn smollm2_loads_applies_its_chat_template_and_generates() {
     assert!(a.generated_tokens > 0 && a.generated_tokens <= 24, "{a:?}");
     assert_eq!(streamed, a.text, "the callback saw exactly the final text");
     // A 135M model's facts are unreliable; its text is still words, not token debris.
-    assert!(a.text.chars().filter(|c| c.is_alphabetic()).count() >= 10, "{:?}", a.text);
+    assert!(
+        a.text.chars().filter(|c| c.is_alphabetic()).count() >= 10,
+        "{:?}",
+        a.text
+    );
     assert!(!a.text.contains("<|im_"), "{:?}", a.text);
-    assert!(matches!(a.stop, StopReason::EndOfSequence | StopReason::MaxTokens));
+    assert!(matches!(
+        a.stop,
+        StopReason::EndOfSequence | StopReason::MaxTokens
+    ));
     assert!(a.prompt_tokens > 20 && a.prefill_tokens_per_sec() > 0.0 && a.tokens_per_sec() > 0.0);
     let b = model.chat(&msgs, &opts, |_| true).unwrap();
-    assert_eq!(a.text, b.text, "greedy decoding is deterministic (fresh KV cache each time)");
+    assert_eq!(
+        a.text, b.text,
+        "greedy decoding is deterministic (fresh KV cache each time)"
+    );
 
     // The callback can stop generation.
     let mut pieces = 0;
@@ -79,8 +112,16 @@ fn a_file_that_is_not_gguf_is_refused_with_its_path() {
     let path = dir.join("not-a-model.gguf");
     std::fs::write(&path, b"definitely not gguf").unwrap();
     let err = LocalModel::load(&path).unwrap_err().to_string();
-    assert!(err.contains("not-a-model.gguf") && err.contains("GGUF"), "{err}");
-    let missing = LocalModel::load(&dir.join("missing.gguf")).unwrap_err().to_string();
-    assert!(missing.contains("missing.gguf") && missing.contains("cannot read"), "{missing}");
+    assert!(
+        err.contains("not-a-model.gguf") && err.contains("GGUF"),
+        "{err}"
+    );
+    let missing = LocalModel::load(&dir.join("missing.gguf"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("missing.gguf") && missing.contains("cannot read"),
+        "{missing}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

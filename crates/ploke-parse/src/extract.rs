@@ -36,18 +36,33 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
         Ok(file) => {
             let docs = inner_docs(&file.attrs);
             cx.items(&file.items, None, &[], &HashSet::new(), 0);
-            ParsedFile { items: cx.items, issues: cx.issues, parsed: true, lines: 0, docs }
+            ParsedFile {
+                items: cx.items,
+                issues: cx.issues,
+                parsed: true,
+                lines: 0,
+                docs,
+            }
         }
         Err(err) => {
             let line = err.span().start().line.max(1) as u32;
             // Recover what we can: lex the file, then read item by item, skipping what fails.
             match text.parse::<proc_macro2::TokenStream>() {
                 Ok(tokens) => {
-                    cx.issues.push(ParseIssue { line, message: format!("syntax error: {err}") });
+                    cx.issues.push(ParseIssue {
+                        line,
+                        message: format!("syntax error: {err}"),
+                    });
                     let (attrs, items) = lenient_items(tokens);
                     let parsed = !items.is_empty();
                     cx.items(&items, None, &[], &HashSet::new(), 0);
-                    ParsedFile { items: cx.items, issues: cx.issues, parsed, lines: 0, docs: inner_docs(&attrs) }
+                    ParsedFile {
+                        items: cx.items,
+                        issues: cx.issues,
+                        parsed,
+                        lines: 0,
+                        docs: inner_docs(&attrs),
+                    }
                 }
                 Err(_) => {
                     // syn's own message here ("cannot parse string into token stream") says
@@ -56,7 +71,13 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
                         line,
                         message: "syntax error: unbalanced delimiter or invalid token; the file cannot be tokenized".into(),
                     });
-                    ParsedFile { items: Vec::new(), issues: cx.issues, parsed: false, lines: 0, docs: String::new() }
+                    ParsedFile {
+                        items: Vec::new(),
+                        issues: cx.issues,
+                        parsed: false,
+                        lines: 0,
+                        docs: String::new(),
+                    }
                 }
             }
         }
@@ -97,7 +118,11 @@ fn inner_docs(attrs: &[syn::Attribute]) -> String {
 /// Append the text of a `doc` attribute (`/// …`, `//! …`, `#[doc = "…"]`) as a new line.
 fn push_doc(a: &syn::Attribute, docs: &mut String) {
     if let syn::Meta::NameValue(nv) = &a.meta {
-        if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+        if let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &nv.value
+        {
             if !docs.is_empty() {
                 docs.push('\n');
             }
@@ -160,7 +185,10 @@ fn starts_item(input: syn::parse::ParseStream) -> bool {
         || input.peek(Token![extern])
         || input.peek(Token![unsafe])
         || input.peek(Token![async])
-        || input.cursor().ident().is_some_and(|(i, _)| i == "macro_rules")
+        || input
+            .cursor()
+            .ident()
+            .is_some_and(|(i, _)| i == "macro_rules")
 }
 
 struct Cx<'a> {
@@ -186,7 +214,12 @@ fn vis_of(v: &syn::Visibility) -> Visibility {
         syn::Visibility::Public(_) => Visibility::Public,
         syn::Visibility::Inherited => Visibility::Private,
         syn::Visibility::Restricted(r) => {
-            let p: Vec<String> = r.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let p: Vec<String> = r
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
             let p = p.join("::");
             match (r.in_token.is_some(), p.as_str()) {
                 (false, "crate") => Visibility::Crate,
@@ -232,7 +265,11 @@ fn path_segs(p: &syn::Path) -> Vec<String> {
 impl<'a> Cx<'a> {
     fn slice(&self, start: u32, end: u32) -> &'a str {
         let (s, e) = (start as usize, end as usize);
-        if s <= e && e <= self.src.len() && self.src.is_char_boundary(s) && self.src.is_char_boundary(e) {
+        if s <= e
+            && e <= self.src.len()
+            && self.src.is_char_boundary(s)
+            && self.src.is_char_boundary(e)
+        {
             &self.src[s..e]
         } else {
             ""
@@ -278,18 +315,40 @@ impl<'a> Cx<'a> {
                     }
                     cfg.push(pred);
                 }
-            } else if a.path().segments.last().is_some_and(|s| s.ident == "test" || s.ident == "bench") {
+            } else if a
+                .path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "test" || s.ident == "bench")
+            {
                 // #[test], #[tokio::test], #[bench]
                 test_marker = true;
             }
             out_attrs.push(text);
         }
-        Common { start, end: end.max(start), decl_start, docs, attrs: out_attrs, cfg, test_marker }
+        Common {
+            start,
+            end: end.max(start),
+            decl_start,
+            docs,
+            attrs: out_attrs,
+            cfg,
+            test_marker,
+        }
     }
 
     fn span_of(&self, start: u32, end: u32) -> Span {
-        let end_line = if end > start { self.lines.line_of(end - 1) } else { self.lines.line_of(start) };
-        Span { start_byte: start, end_byte: end, start_line: self.lines.line_of(start), end_line }
+        let end_line = if end > start {
+            self.lines.line_of(end - 1)
+        } else {
+            self.lines.line_of(start)
+        };
+        Span {
+            start_byte: start,
+            end_byte: end,
+            start_line: self.lines.line_of(start),
+            end_line,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -329,19 +388,37 @@ impl<'a> Cx<'a> {
         idx
     }
 
-    fn collect_refs(&self, generics: &HashSet<String>, f: impl FnOnce(&mut RefCollector)) -> Vec<RawRef> {
+    fn collect_refs(
+        &self,
+        generics: &HashSet<String>,
+        f: impl FnOnce(&mut RefCollector),
+    ) -> Vec<RawRef> {
         let mut rc = RefCollector::new(&self.lines, generics);
         f(&mut rc);
         rc.refs
     }
 
-    fn items(&mut self, items: &[syn::Item], parent: Option<u32>, macro_cfg: &[String], outer_generics: &HashSet<String>, nesting: usize) {
+    fn items(
+        &mut self,
+        items: &[syn::Item],
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        outer_generics: &HashSet<String>,
+        nesting: usize,
+    ) {
         for item in items {
             self.item(item, parent, macro_cfg, outer_generics, nesting);
         }
     }
 
-    fn item(&mut self, item: &syn::Item, parent: Option<u32>, macro_cfg: &[String], outer: &HashSet<String>, nesting: usize) {
+    fn item(
+        &mut self,
+        item: &syn::Item,
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        outer: &HashSet<String>,
+        nesting: usize,
+    ) {
         use syn::Item as I;
         match item {
             I::Const(c) => {
@@ -352,7 +429,17 @@ impl<'a> Cx<'a> {
                     r.visit_type(&c.ty);
                     r.visit_expr(&c.expr);
                 });
-                self.push(ItemKind::Const, c.ident.to_string(), parent, com, sig_end, vis_of(&c.vis), macro_cfg, Detail::None, refs);
+                self.push(
+                    ItemKind::Const,
+                    c.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&c.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
             }
             I::Static(s) => {
                 let first = vis_start(&s.vis).unwrap_or(s.static_token.span);
@@ -362,7 +449,17 @@ impl<'a> Cx<'a> {
                     r.visit_type(&s.ty);
                     r.visit_expr(&s.expr);
                 });
-                self.push(ItemKind::Static, s.ident.to_string(), parent, com, sig_end, vis_of(&s.vis), macro_cfg, Detail::None, refs);
+                self.push(
+                    ItemKind::Static,
+                    s.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&s.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
             }
             I::Fn(f) => {
                 let first = vis_start(&f.vis).unwrap_or_else(|| sig_first(&f.sig));
@@ -374,7 +471,17 @@ impl<'a> Cx<'a> {
                     r.visit_signature(&f.sig);
                     r.visit_block(&f.block);
                 });
-                self.push(ItemKind::Fn, f.sig.ident.to_string(), parent, com, sig_end, vis_of(&f.vis), macro_cfg, Detail::None, refs);
+                self.push(
+                    ItemKind::Fn,
+                    f.sig.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&f.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
             }
             I::Struct(s) => {
                 let first = vis_start(&s.vis).unwrap_or(s.struct_token.span);
@@ -395,7 +502,17 @@ impl<'a> Cx<'a> {
                     r.visit_generics(&s.generics);
                     r.visit_fields(&s.fields);
                 });
-                let idx = self.push(ItemKind::Struct, s.ident.to_string(), parent, com, sig_end, vis_of(&s.vis), macro_cfg, Detail::None, refs);
+                let idx = self.push(
+                    ItemKind::Struct,
+                    s.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&s.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
                 self.fields(&s.fields, idx, &g);
             }
             I::Union(u) => {
@@ -408,7 +525,17 @@ impl<'a> Cx<'a> {
                     r.visit_generics(&u.generics);
                     r.visit_fields_named(&u.fields);
                 });
-                let idx = self.push(ItemKind::Union, u.ident.to_string(), parent, com, sig_end, vis_of(&u.vis), macro_cfg, Detail::None, refs);
+                let idx = self.push(
+                    ItemKind::Union,
+                    u.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&u.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
                 self.fields(&syn::Fields::Named(u.fields.clone()), idx, &g);
             }
             I::Enum(e) => {
@@ -426,7 +553,17 @@ impl<'a> Cx<'a> {
                         }
                     }
                 });
-                let idx = self.push(ItemKind::Enum, e.ident.to_string(), parent, com, sig_end, vis_of(&e.vis), macro_cfg, Detail::None, refs);
+                let idx = self.push(
+                    ItemKind::Enum,
+                    e.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&e.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
                 for v in &e.variants {
                     let last = match &v.discriminant {
                         Some((_, d)) => last_span_of_expr(d),
@@ -438,7 +575,17 @@ impl<'a> Cx<'a> {
                     };
                     let com = self.common(&v.attrs, v.ident.span(), last);
                     let end = com.end;
-                    let vidx = self.push(ItemKind::Variant, v.ident.to_string(), Some(idx), com, end, Visibility::Private, &[], Detail::None, Vec::new());
+                    let vidx = self.push(
+                        ItemKind::Variant,
+                        v.ident.to_string(),
+                        Some(idx),
+                        com,
+                        end,
+                        Visibility::Private,
+                        &[],
+                        Detail::None,
+                        Vec::new(),
+                    );
                     self.fields(&v.fields, vidx, &g);
                 }
             }
@@ -452,11 +599,24 @@ impl<'a> Cx<'a> {
                     r.visit_generics(&t.generics);
                     r.visit_type(&t.ty);
                 });
-                self.push(ItemKind::TypeAlias, t.ident.to_string(), parent, com, sig_end, vis_of(&t.vis), macro_cfg, Detail::None, refs);
+                self.push(
+                    ItemKind::TypeAlias,
+                    t.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&t.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
             }
             I::Trait(t) => {
                 let first = vis_start(&t.vis).unwrap_or_else(|| {
-                    t.unsafety.map(|u| u.span).or(t.auto_token.map(|a| a.span)).unwrap_or(t.trait_token.span)
+                    t.unsafety
+                        .map(|u| u.span)
+                        .or(t.auto_token.map(|a| a.span))
+                        .unwrap_or(t.trait_token.span)
                 });
                 let com = self.common(&t.attrs, first, t.brace_token.span.close());
                 let sig_end = bytes(t.brace_token.span.open()).0;
@@ -468,18 +628,39 @@ impl<'a> Cx<'a> {
                         r.visit_type_param_bound(b);
                     }
                 });
-                let idx = self.push(ItemKind::Trait, t.ident.to_string(), parent, com, sig_end, vis_of(&t.vis), macro_cfg, Detail::None, refs);
+                let idx = self.push(
+                    ItemKind::Trait,
+                    t.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&t.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
                 self.trait_items(&t.items, idx, &[], &g, nesting);
             }
             I::TraitAlias(t) => {
                 let first = vis_start(&t.vis).unwrap_or(t.trait_token.span);
                 let com = self.common(&t.attrs, first, t.semi_token.span);
                 let end = com.end;
-                self.push(ItemKind::TraitAlias, t.ident.to_string(), parent, com, end, vis_of(&t.vis), macro_cfg, Detail::None, Vec::new());
+                self.push(
+                    ItemKind::TraitAlias,
+                    t.ident.to_string(),
+                    parent,
+                    com,
+                    end,
+                    vis_of(&t.vis),
+                    macro_cfg,
+                    Detail::None,
+                    Vec::new(),
+                );
             }
             I::Impl(i) => self.impl_block(i, parent, macro_cfg, outer, nesting),
             I::Mod(m) => {
-                let first = vis_start(&m.vis).unwrap_or_else(|| m.unsafety.map(|u| u.span).unwrap_or(m.mod_token.span));
+                let first = vis_start(&m.vis)
+                    .unwrap_or_else(|| m.unsafety.map(|u| u.span).unwrap_or(m.mod_token.span));
                 let last = match (&m.content, &m.semi) {
                     (Some((brace, _)), _) => brace.span.close(),
                     (None, Some(semi)) => semi.span,
@@ -490,19 +671,39 @@ impl<'a> Cx<'a> {
                 if name == "tests" || name == "test" {
                     com.test_marker = true;
                 }
-                let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
-                    syn::Meta::NameValue(nv) => match &nv.value {
-                        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                let path_attr = m
+                    .attrs
+                    .iter()
+                    .find(|a| a.path().is_ident("path"))
+                    .and_then(|a| match &a.meta {
+                        syn::Meta::NameValue(nv) => match &nv.value {
+                            syn::Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }) => Some(s.value()),
+                            _ => None,
+                        },
                         _ => None,
-                    },
-                    _ => None,
-                });
+                    });
                 let sig_end = match &m.content {
                     Some((brace, _)) => bytes(brace.span.open()).0,
                     None => com.end,
                 };
-                let detail = Detail::Module { inline: m.content.is_some(), path_attr };
-                let idx = self.push(ItemKind::Module, name, parent, com, sig_end, vis_of(&m.vis), macro_cfg, detail, Vec::new());
+                let detail = Detail::Module {
+                    inline: m.content.is_some(),
+                    path_attr,
+                };
+                let idx = self.push(
+                    ItemKind::Module,
+                    name,
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&m.vis),
+                    macro_cfg,
+                    detail,
+                    Vec::new(),
+                );
                 if let Some((_, content)) = &m.content {
                     self.items(content, Some(idx), &[], &HashSet::new(), nesting);
                 }
@@ -516,28 +717,69 @@ impl<'a> Cx<'a> {
                     prefix.push(String::new());
                 }
                 self.use_tree(&u.tree, &mut prefix, &mut entries);
-                let mut name = if u.leading_colon.is_some() { "::".to_string() } else { String::new() };
+                let mut name = if u.leading_colon.is_some() {
+                    "::".to_string()
+                } else {
+                    String::new()
+                };
                 use_tree_text(&u.tree, &mut name);
                 let end = com.end;
-                self.push(ItemKind::Use, name, parent, com, end, vis_of(&u.vis), macro_cfg, Detail::Use { entries }, Vec::new());
+                self.push(
+                    ItemKind::Use,
+                    name,
+                    parent,
+                    com,
+                    end,
+                    vis_of(&u.vis),
+                    macro_cfg,
+                    Detail::Use { entries },
+                    Vec::new(),
+                );
             }
             I::ExternCrate(e) => {
                 let first = vis_start(&e.vis).unwrap_or(e.extern_token.span);
                 let com = self.common(&e.attrs, first, e.semi_token.span);
                 let crate_name = e.ident.to_string();
-                let name = e.rename.as_ref().map(|(_, i)| i.to_string()).unwrap_or_else(|| crate_name.clone());
+                let name = e
+                    .rename
+                    .as_ref()
+                    .map(|(_, i)| i.to_string())
+                    .unwrap_or_else(|| crate_name.clone());
                 let end = com.end;
-                self.push(ItemKind::ExternCrate, name, parent, com, end, vis_of(&e.vis), macro_cfg, Detail::ExternCrate { crate_name }, Vec::new());
+                self.push(
+                    ItemKind::ExternCrate,
+                    name,
+                    parent,
+                    com,
+                    end,
+                    vis_of(&e.vis),
+                    macro_cfg,
+                    Detail::ExternCrate { crate_name },
+                    Vec::new(),
+                );
             }
             I::ForeignMod(f) => {
-                let first = f.unsafety.map(|u| u.span).unwrap_or(f.abi.extern_token.span);
+                let first = f
+                    .unsafety
+                    .map(|u| u.span)
+                    .unwrap_or(f.abi.extern_token.span);
                 let com = self.common(&f.attrs, first, f.brace_token.span.close());
                 let name = match &f.abi.name {
                     Some(n) => format!("extern \"{}\"", n.value()),
                     None => "extern".to_string(),
                 };
                 let sig_end = bytes(f.brace_token.span.open()).0;
-                let idx = self.push(ItemKind::ExternBlock, name, parent, com, sig_end, Visibility::Private, macro_cfg, Detail::None, Vec::new());
+                let idx = self.push(
+                    ItemKind::ExternBlock,
+                    name,
+                    parent,
+                    com,
+                    sig_end,
+                    Visibility::Private,
+                    macro_cfg,
+                    Detail::None,
+                    Vec::new(),
+                );
                 for fi in &f.items {
                     self.foreign_item(fi, idx, outer);
                 }
@@ -550,26 +792,64 @@ impl<'a> Cx<'a> {
 
     fn fields(&mut self, fields: &syn::Fields, parent: u32, generics: &HashSet<String>) {
         for (i, f) in fields.iter().enumerate() {
-            let name = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_else(|| i.to_string());
-            let first = vis_start(&f.vis).unwrap_or_else(|| f.ident.as_ref().map(|i| i.span()).unwrap_or_else(|| first_span_of_type(&f.ty)));
+            let name = f
+                .ident
+                .as_ref()
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| i.to_string());
+            let first = vis_start(&f.vis).unwrap_or_else(|| {
+                f.ident
+                    .as_ref()
+                    .map(|i| i.span())
+                    .unwrap_or_else(|| first_span_of_type(&f.ty))
+            });
             let last = last_span_of_type(&f.ty);
             let com = self.common(&f.attrs, first, last);
             let end = com.end;
             let refs = self.collect_refs(generics, |r| r.visit_type(&f.ty));
-            self.push(ItemKind::Field, name, Some(parent), com, end, vis_of(&f.vis), &[], Detail::None, refs);
+            self.push(
+                ItemKind::Field,
+                name,
+                Some(parent),
+                com,
+                end,
+                vis_of(&f.vis),
+                &[],
+                Detail::None,
+                refs,
+            );
         }
     }
 
-    fn impl_block(&mut self, i: &syn::ItemImpl, parent: Option<u32>, macro_cfg: &[String], outer: &HashSet<String>, nesting: usize) {
-        let first = i.defaultness.map(|d| d.span).or(i.unsafety.map(|u| u.span)).unwrap_or(i.impl_token.span);
+    fn impl_block(
+        &mut self,
+        i: &syn::ItemImpl,
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        outer: &HashSet<String>,
+        nesting: usize,
+    ) {
+        let first = i
+            .defaultness
+            .map(|d| d.span)
+            .or(i.unsafety.map(|u| u.span))
+            .unwrap_or(i.impl_token.span);
         let com = self.common(&i.attrs, first, i.brace_token.span.close());
         let sig_end = bytes(i.brace_token.span.open()).0;
         let mut g = outer.clone();
         generic_names(&i.generics, &mut g);
         let (self_path, self_name) = type_head(&i.self_ty, |s| squash(self.span_text(s)));
-        let self_name = if self_name.is_empty() { squash(self.span_text(i.self_ty.span())) } else { self_name };
+        let self_name = if self_name.is_empty() {
+            squash(self.span_text(i.self_ty.span()))
+        } else {
+            self_name
+        };
         let (trait_path, trait_name, negative) = match &i.trait_ {
-            Some((bang, p, _)) => (Some(path_segs(p)), p.segments.last().map(|s| s.ident.to_string()), bang.is_some()),
+            Some((bang, p, _)) => (
+                Some(path_segs(p)),
+                p.segments.last().map(|s| s.ident.to_string()),
+                bang.is_some(),
+            ),
             None => (None, None, false),
         };
         let name = impl_name(&self_name, trait_name.as_deref(), negative);
@@ -580,16 +860,43 @@ impl<'a> Cx<'a> {
                 r.visit_path(p);
             }
         });
-        let detail = Detail::Impl { self_path, self_name, trait_path, trait_name, negative };
-        let idx = self.push(ItemKind::Impl, name, parent, com, sig_end, Visibility::Private, macro_cfg, detail, refs);
+        let detail = Detail::Impl {
+            self_path,
+            self_name,
+            trait_path,
+            trait_name,
+            negative,
+        };
+        let idx = self.push(
+            ItemKind::Impl,
+            name,
+            parent,
+            com,
+            sig_end,
+            Visibility::Private,
+            macro_cfg,
+            detail,
+            refs,
+        );
         self.impl_items(&i.items, idx, &[], &g, nesting);
     }
 
-    fn impl_items(&mut self, items: &[syn::ImplItem], parent: u32, macro_cfg: &[String], g: &HashSet<String>, nesting: usize) {
+    fn impl_items(
+        &mut self,
+        items: &[syn::ImplItem],
+        parent: u32,
+        macro_cfg: &[String],
+        g: &HashSet<String>,
+        nesting: usize,
+    ) {
         for it in items {
             match it {
                 syn::ImplItem::Fn(f) => {
-                    let first = vis_start(&f.vis).unwrap_or_else(|| f.defaultness.map(|d| d.span).unwrap_or_else(|| sig_first(&f.sig)));
+                    let first = vis_start(&f.vis).unwrap_or_else(|| {
+                        f.defaultness
+                            .map(|d| d.span)
+                            .unwrap_or_else(|| sig_first(&f.sig))
+                    });
                     let com = self.common(&f.attrs, first, f.block.brace_token.span.close());
                     let sig_end = bytes(f.block.brace_token.span.open()).0;
                     let mut g2 = g.clone();
@@ -598,7 +905,17 @@ impl<'a> Cx<'a> {
                         r.visit_signature(&f.sig);
                         r.visit_block(&f.block);
                     });
-                    self.push(ItemKind::Method, f.sig.ident.to_string(), Some(parent), com, sig_end, vis_of(&f.vis), macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::Method,
+                        f.sig.ident.to_string(),
+                        Some(parent),
+                        com,
+                        sig_end,
+                        vis_of(&f.vis),
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::ImplItem::Const(c) => {
                     let first = vis_start(&c.vis).unwrap_or(c.const_token.span);
@@ -608,14 +925,34 @@ impl<'a> Cx<'a> {
                         r.visit_type(&c.ty);
                         r.visit_expr(&c.expr);
                     });
-                    self.push(ItemKind::AssocConst, c.ident.to_string(), Some(parent), com, sig_end, vis_of(&c.vis), macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::AssocConst,
+                        c.ident.to_string(),
+                        Some(parent),
+                        com,
+                        sig_end,
+                        vis_of(&c.vis),
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::ImplItem::Type(t) => {
                     let first = vis_start(&t.vis).unwrap_or(t.type_token.span);
                     let com = self.common(&t.attrs, first, t.semi_token.span);
                     let end = com.end;
                     let refs = self.collect_refs(g, |r| r.visit_type(&t.ty));
-                    self.push(ItemKind::AssocType, t.ident.to_string(), Some(parent), com, end, vis_of(&t.vis), macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::AssocType,
+                        t.ident.to_string(),
+                        Some(parent),
+                        com,
+                        end,
+                        vis_of(&t.vis),
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::ImplItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
                     if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
@@ -629,7 +966,14 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn trait_items(&mut self, items: &[syn::TraitItem], parent: u32, macro_cfg: &[String], g: &HashSet<String>, nesting: usize) {
+    fn trait_items(
+        &mut self,
+        items: &[syn::TraitItem],
+        parent: u32,
+        macro_cfg: &[String],
+        g: &HashSet<String>,
+        nesting: usize,
+    ) {
         for it in items {
             match it {
                 syn::TraitItem::Fn(f) => {
@@ -651,18 +995,42 @@ impl<'a> Cx<'a> {
                             r.visit_block(b);
                         }
                     });
-                    self.push(ItemKind::Method, f.sig.ident.to_string(), Some(parent), com, sig_end, Visibility::Private, macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::Method,
+                        f.sig.ident.to_string(),
+                        Some(parent),
+                        com,
+                        sig_end,
+                        Visibility::Private,
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::TraitItem::Const(c) => {
                     let com = self.common(&c.attrs, c.const_token.span, c.semi_token.span);
-                    let sig_end = c.default.as_ref().map(|(eq, _)| bytes(eq.span).0).unwrap_or(com.end);
+                    let sig_end = c
+                        .default
+                        .as_ref()
+                        .map(|(eq, _)| bytes(eq.span).0)
+                        .unwrap_or(com.end);
                     let refs = self.collect_refs(g, |r| {
                         r.visit_type(&c.ty);
                         if let Some((_, e)) = &c.default {
                             r.visit_expr(e);
                         }
                     });
-                    self.push(ItemKind::AssocConst, c.ident.to_string(), Some(parent), com, sig_end, Visibility::Private, macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::AssocConst,
+                        c.ident.to_string(),
+                        Some(parent),
+                        com,
+                        sig_end,
+                        Visibility::Private,
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::TraitItem::Type(t) => {
                     let com = self.common(&t.attrs, t.type_token.span, t.semi_token.span);
@@ -675,7 +1043,17 @@ impl<'a> Cx<'a> {
                             r.visit_type(ty);
                         }
                     });
-                    self.push(ItemKind::AssocType, t.ident.to_string(), Some(parent), com, end, Visibility::Private, macro_cfg, Detail::None, refs);
+                    self.push(
+                        ItemKind::AssocType,
+                        t.ident.to_string(),
+                        Some(parent),
+                        com,
+                        end,
+                        Visibility::Private,
+                        macro_cfg,
+                        Detail::None,
+                        refs,
+                    );
                 }
                 syn::TraitItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
                     if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
@@ -696,34 +1074,88 @@ impl<'a> Cx<'a> {
                 let com = self.common(&f.attrs, first, f.semi_token.span);
                 let end = com.end;
                 let refs = self.collect_refs(g, |r| r.visit_signature(&f.sig));
-                self.push(ItemKind::ForeignFn, f.sig.ident.to_string(), Some(parent), com, end, vis_of(&f.vis), &[], Detail::None, refs);
+                self.push(
+                    ItemKind::ForeignFn,
+                    f.sig.ident.to_string(),
+                    Some(parent),
+                    com,
+                    end,
+                    vis_of(&f.vis),
+                    &[],
+                    Detail::None,
+                    refs,
+                );
             }
             syn::ForeignItem::Static(s) => {
                 let first = vis_start(&s.vis).unwrap_or(s.static_token.span);
                 let com = self.common(&s.attrs, first, s.semi_token.span);
                 let end = com.end;
                 let refs = self.collect_refs(g, |r| r.visit_type(&s.ty));
-                self.push(ItemKind::ForeignStatic, s.ident.to_string(), Some(parent), com, end, vis_of(&s.vis), &[], Detail::None, refs);
+                self.push(
+                    ItemKind::ForeignStatic,
+                    s.ident.to_string(),
+                    Some(parent),
+                    com,
+                    end,
+                    vis_of(&s.vis),
+                    &[],
+                    Detail::None,
+                    refs,
+                );
             }
             syn::ForeignItem::Type(t) => {
                 let first = vis_start(&t.vis).unwrap_or(t.type_token.span);
                 let com = self.common(&t.attrs, first, t.semi_token.span);
                 let end = com.end;
-                self.push(ItemKind::ForeignType, t.ident.to_string(), Some(parent), com, end, vis_of(&t.vis), &[], Detail::None, Vec::new());
+                self.push(
+                    ItemKind::ForeignType,
+                    t.ident.to_string(),
+                    Some(parent),
+                    com,
+                    end,
+                    vis_of(&t.vis),
+                    &[],
+                    Detail::None,
+                    Vec::new(),
+                );
             }
             _ => {}
         }
     }
 
-    fn item_macro(&mut self, m: &syn::ItemMacro, parent: Option<u32>, macro_cfg: &[String], outer: &HashSet<String>, nesting: usize) {
+    fn item_macro(
+        &mut self,
+        m: &syn::ItemMacro,
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        outer: &HashSet<String>,
+        nesting: usize,
+    ) {
         let is_rules = m.mac.path.is_ident("macro_rules");
         if is_rules {
             let Some(ident) = &m.ident else { return };
-            let last = m.semi_token.map(|s| s.span).unwrap_or_else(|| m.mac.delimiter.span().close());
+            let last = m
+                .semi_token
+                .map(|s| s.span)
+                .unwrap_or_else(|| m.mac.delimiter.span().close());
             let com = self.common(&m.attrs, first_path_span(&m.mac.path), last);
             let exported = m.attrs.iter().any(|a| a.path().is_ident("macro_export"));
             let sig_end = bytes(m.mac.delimiter.span().open()).0;
-            self.push(ItemKind::Macro, ident.to_string(), parent, com, sig_end, if exported { Visibility::Public } else { Visibility::Private }, macro_cfg, Detail::MacroRules { exported }, Vec::new());
+            self.push(
+                ItemKind::Macro,
+                ident.to_string(),
+                parent,
+                com,
+                sig_end,
+                if exported {
+                    Visibility::Public
+                } else {
+                    Visibility::Private
+                },
+                macro_cfg,
+                Detail::MacroRules { exported },
+                Vec::new(),
+            );
             return;
         }
         if nesting >= MAX_MACRO_NESTING {
@@ -747,7 +1179,10 @@ impl<'a> Cx<'a> {
         if let Ok(decls) = m.mac.parse_body_with(parse_thread_locals) {
             for d in decls {
                 let first = vis_start(&d.vis).unwrap_or(d.static_token.span);
-                let last = d.semi.map(|s| s.span).unwrap_or_else(|| last_span_of_expr(&d.init));
+                let last = d
+                    .semi
+                    .map(|s| s.span)
+                    .unwrap_or_else(|| last_span_of_expr(&d.init));
                 let com = self.common(&d.attrs, first, last);
                 let sig_end = bytes(d.eq_token.span).0;
                 let refs = self.collect_refs(outer, |r| {
@@ -756,7 +1191,17 @@ impl<'a> Cx<'a> {
                 });
                 let mut cfg = macro_cfg.to_vec();
                 cfg.push(macro_label(&m.mac));
-                self.push(ItemKind::Static, d.ident.to_string(), parent, com, sig_end, vis_of(&d.vis), &cfg, Detail::None, refs);
+                self.push(
+                    ItemKind::Static,
+                    d.ident.to_string(),
+                    parent,
+                    com,
+                    sig_end,
+                    vis_of(&d.vis),
+                    &cfg,
+                    Detail::None,
+                    refs,
+                );
             }
         }
     }
@@ -771,15 +1216,30 @@ impl<'a> Cx<'a> {
             syn::UseTree::Name(n) => {
                 let mut path = prefix.clone();
                 path.push(n.ident.to_string());
-                out.push(UseEntry { path, alias: None, glob: false, line: self.lines.line_of(bytes(n.ident.span()).0) });
+                out.push(UseEntry {
+                    path,
+                    alias: None,
+                    glob: false,
+                    line: self.lines.line_of(bytes(n.ident.span()).0),
+                });
             }
             syn::UseTree::Rename(r) => {
                 let mut path = prefix.clone();
                 path.push(r.ident.to_string());
-                out.push(UseEntry { path, alias: Some(r.rename.to_string()), glob: false, line: self.lines.line_of(bytes(r.ident.span()).0) });
+                out.push(UseEntry {
+                    path,
+                    alias: Some(r.rename.to_string()),
+                    glob: false,
+                    line: self.lines.line_of(bytes(r.ident.span()).0),
+                });
             }
             syn::UseTree::Glob(g) => {
-                out.push(UseEntry { path: prefix.clone(), alias: None, glob: true, line: self.lines.line_of(bytes(g.star_token.span).0) });
+                out.push(UseEntry {
+                    path: prefix.clone(),
+                    alias: None,
+                    glob: true,
+                    line: self.lines.line_of(bytes(g.star_token.span).0),
+                });
             }
             syn::UseTree::Group(g) => {
                 for t in &g.items {
@@ -839,7 +1299,9 @@ pub(crate) fn tokens_text(tokens: &proc_macro2::TokenStream) -> String {
                     out.push_str(close);
                 }
                 TokenTree::Ident(_) | TokenTree::Literal(_) => {
-                    if out.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"' || c == ')') {
+                    if out.ends_with(|c: char| {
+                        c.is_alphanumeric() || c == '_' || c == '"' || c == ')'
+                    }) {
                         out.push(' ');
                     }
                     out.push_str(&tt.to_string());
@@ -858,7 +1320,12 @@ pub(crate) fn tokens_text(tokens: &proc_macro2::TokenStream) -> String {
 }
 
 fn macro_label(m: &syn::Macro) -> String {
-    let segs: Vec<String> = m.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segs: Vec<String> = m
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     format!("{}!", segs.join("::"))
 }
 
@@ -895,17 +1362,32 @@ fn parse_thread_locals(input: syn::parse::ParseStream) -> syn::Result<Vec<Thread
         let eq_token = input.parse()?;
         let init: syn::Expr = if input.peek(syn::Token![const]) && input.peek2(syn::token::Brace) {
             input.parse::<syn::Token![const]>()?;
-            syn::Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: input.parse()? })
+            syn::Expr::Block(syn::ExprBlock {
+                attrs: Vec::new(),
+                label: None,
+                block: input.parse()?,
+            })
         } else {
             input.parse()?
         };
         let semi = input.parse()?;
-        out.push(ThreadLocal { attrs, vis, static_token, ident, ty, eq_token, init, semi });
+        out.push(ThreadLocal {
+            attrs,
+            vis,
+            static_token,
+            ident,
+            ty,
+            eq_token,
+            init,
+            semi,
+        });
     }
     Ok(out)
 }
 
-fn parse_items_with_inner_attrs(input: syn::parse::ParseStream) -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Item>)> {
+fn parse_items_with_inner_attrs(
+    input: syn::parse::ParseStream,
+) -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Item>)> {
     let attrs = input.call(syn::Attribute::parse_inner)?;
     Ok((attrs, parse_many::<syn::Item>(input)?))
 }
@@ -945,7 +1427,12 @@ fn type_head(ty: &syn::Type, text: impl Fn(PmSpan) -> String) -> (Vec<String>, S
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => {
             let segs = path_segs(&p.path);
-            let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            let name = p
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
             (segs, name)
         }
         syn::Type::Reference(r) => type_head(&r.elem, text),

@@ -118,7 +118,9 @@ pub struct UseEntry {
 }
 
 /// How a path was used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RefKind {
     /// `path(args)`.
     Call,
@@ -133,7 +135,9 @@ pub enum RefKind {
 }
 
 /// A reference to another item, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RawRef {
     pub kind: RefKind,
     pub path: Vec<String>,
@@ -198,7 +202,9 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
         // estimated level. If the current stack has less left, continue on a fresh segment
         // (same thread, no spawn). Callers that parse many files give their threads big stacks
         // so this rarely allocates.
-        let need = (source.len().saturating_mul(1024)).saturating_add(depth.saturating_mul(4096)).clamp(1 << 20, DEEP_STACK_BYTES);
+        let need = (source.len().saturating_mul(1024))
+            .saturating_add(depth.saturating_mul(4096))
+            .clamp(1 << 20, DEEP_STACK_BYTES);
         stacker::maybe_grow(need, DEEP_STACK_BYTES, || parse_here(source))
     } else {
         parse_here(source)

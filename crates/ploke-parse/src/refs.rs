@@ -70,7 +70,8 @@ impl<'a> RefCollector<'a> {
     }
 
     fn is_generic_or_primitive(&self, segs: &[String]) -> bool {
-        segs.len() == 1 && (self.generics.contains(&segs[0]) || PRIMITIVES.contains(&segs[0].as_str()))
+        segs.len() == 1
+            && (self.generics.contains(&segs[0]) || PRIMITIVES.contains(&segs[0].as_str()))
     }
 
     fn type_path(&mut self, path: &syn::Path) {
@@ -83,7 +84,11 @@ impl<'a> RefCollector<'a> {
             return;
         }
         if !self.is_generic_or_primitive(&segs) {
-            let span = path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+            let span = path
+                .segments
+                .first()
+                .map(|s| s.ident.span())
+                .unwrap_or_else(proc_macro2::Span::call_site);
             self.push(RefKind::Type, segs, span);
         }
     }
@@ -95,7 +100,8 @@ impl<'a> RefCollector<'a> {
         self.depth += 1;
         // Most body macros take expressions (`assert!`, `format!`, `try_ready!`); others take
         // statements. Reading them recovers the calls written inside.
-        let parsed_exprs = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated);
+        let parsed_exprs =
+            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated);
         match parsed_exprs {
             Ok(exprs) => {
                 for e in &exprs {
@@ -115,7 +121,11 @@ impl<'a> RefCollector<'a> {
 }
 
 /// The names a use tree binds, with the paths they stand for (globs and `as _` bind none).
-fn use_bindings(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<String>)>) {
+fn use_bindings(
+    tree: &syn::UseTree,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
     match tree {
         syn::UseTree::Path(p) => {
             prefix.push(p.ident.to_string());
@@ -158,8 +168,12 @@ impl RefCollector<'_> {
     fn path_arguments(&mut self, path: &syn::Path) {
         for seg in &path.segments {
             match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) => self.visit_angle_bracketed_generic_arguments(a),
-                syn::PathArguments::Parenthesized(p) => self.visit_parenthesized_generic_arguments(p),
+                syn::PathArguments::AngleBracketed(a) => {
+                    self.visit_angle_bracketed_generic_arguments(a)
+                }
+                syn::PathArguments::Parenthesized(p) => {
+                    self.visit_parenthesized_generic_arguments(p)
+                }
                 syn::PathArguments::None => {}
             }
         }
@@ -206,7 +220,12 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
         if let syn::Expr::Path(p) = &*node.func {
             if p.qself.is_none() {
                 let segs = Self::path_segments(&p.path);
-                let span = p.path.segments.last().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+                let span = p
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.span())
+                    .unwrap_or_else(proc_macro2::Span::call_site);
                 if !(segs.len() == 1 && PRELUDE_VALUES.contains(&segs[0].as_str())) {
                     if segs.len() >= 2 && self.generics.contains(&segs[0]) {
                         // `T::new()` on a generic: only the method name is known.
@@ -233,7 +252,11 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        self.push(RefKind::Method, vec![node.method.to_string()], node.method.span());
+        self.push(
+            RefKind::Method,
+            vec![node.method.to_string()],
+            node.method.span(),
+        );
         visit::visit_expr_method_call(self, node);
     }
 
@@ -242,7 +265,12 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
             self.visit_type(&q.ty);
         }
         let segs = Self::path_segments(&node.path);
-        let span = node.path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+        let span = node
+            .path
+            .segments
+            .first()
+            .map(|s| s.ident.span())
+            .unwrap_or_else(proc_macro2::Span::call_site);
         let upper = segs.len() == 1
             && segs[0].starts_with(|c: char| c.is_ascii_uppercase())
             && !PRELUDE_VALUES.contains(&segs[0].as_str())
@@ -277,7 +305,12 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
     fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
         let segs = Self::path_segments(&node.path);
         if !(segs.len() == 1 && PRELUDE_VALUES.contains(&segs[0].as_str())) {
-            let span = node.path.segments.first().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+            let span = node
+                .path
+                .segments
+                .first()
+                .map(|s| s.ident.span())
+                .unwrap_or_else(proc_macro2::Span::call_site);
             self.push(RefKind::Value, segs, span);
         }
         for p in &node.elems {
@@ -308,7 +341,12 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
 
     fn visit_macro(&mut self, node: &'ast syn::Macro) {
         let segs = Self::path_segments(&node.path);
-        let span = node.path.segments.last().map(|s| s.ident.span()).unwrap_or_else(proc_macro2::Span::call_site);
+        let span = node
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.span())
+            .unwrap_or_else(proc_macro2::Span::call_site);
         self.push(RefKind::Macro, segs, span);
         self.macro_body(node);
     }

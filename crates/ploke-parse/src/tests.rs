@@ -132,14 +132,22 @@ fn thread_local_declarations_are_statics() {
     let count = item(&f, "COUNT");
     assert_eq!(count.kind, ItemKind::Static);
     assert_eq!(count.span.start_line, 4);
-    assert!(&src[count.span.start_byte as usize..count.span.end_byte as usize].ends_with("Cell::new(0) }"));
+    assert!(
+        &src[count.span.start_byte as usize..count.span.end_byte as usize]
+            .ends_with("Cell::new(0) }")
+    );
     // A malformed body yields nothing and no panic.
     assert!(parse("thread_local! { static X = 1; }").items.is_empty());
 }
 
 #[test]
 fn thread_local_wrappers_are_read_too() {
-    let f = parse("tokio_thread_local! {\n    static CONTEXT: Context = const { Context { a: 1 } };\n}\n");
+    let f = parse(
+        "tokio_thread_local! {\n    static CONTEXT: Context = const { Context { a: 1 } };\n}\n",
+    );
     assert_eq!(item(&f, "CONTEXT").kind, ItemKind::Static);
-    assert_eq!(item(&f, "CONTEXT").cfg, vec!["tokio_thread_local!".to_string()]);
+    assert_eq!(
+        item(&f, "CONTEXT").cfg,
+        vec!["tokio_thread_local!".to_string()]
+    );
 }

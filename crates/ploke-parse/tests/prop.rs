@@ -25,10 +25,27 @@ fn line_count(text: &str) -> u32 {
     }
 }
 
-fn check_span(what: &str, text: &str, lines: &LineIndex, n: u32, s: &Span) -> Result<(), TestCaseError> {
+fn check_span(
+    what: &str,
+    text: &str,
+    lines: &LineIndex,
+    n: u32,
+    s: &Span,
+) -> Result<(), TestCaseError> {
     let (a, b) = (s.start_byte as usize, s.end_byte as usize);
-    prop_assert!(a <= b && b <= text.len(), "{}: span {:?} outside the {} byte text", what, s, text.len());
-    prop_assert!(text.is_char_boundary(a) && text.is_char_boundary(b), "{}: span {:?} splits a char", what, s);
+    prop_assert!(
+        a <= b && b <= text.len(),
+        "{}: span {:?} outside the {} byte text",
+        what,
+        s,
+        text.len()
+    );
+    prop_assert!(
+        text.is_char_boundary(a) && text.is_char_boundary(b),
+        "{}: span {:?} splits a char",
+        what,
+        s
+    );
     prop_assert!(
         1 <= s.start_line && s.start_line <= s.end_line && s.end_line <= n.max(1),
         "{}: lines of {:?} outside 1..={}",
@@ -36,14 +53,32 @@ fn check_span(what: &str, text: &str, lines: &LineIndex, n: u32, s: &Span) -> Re
         s,
         n
     );
-    prop_assert_eq!(s.start_line, lines.line_of(s.start_byte), "{}: start line of {:?} vs its offset", what, s);
+    prop_assert_eq!(
+        s.start_line,
+        lines.line_of(s.start_byte),
+        "{}: start line of {:?} vs its offset",
+        what,
+        s
+    );
     let last = if b > a { s.end_byte - 1 } else { s.start_byte };
-    prop_assert_eq!(s.end_line, lines.line_of(last), "{}: end line of {:?} vs its offset", what, s);
+    prop_assert_eq!(
+        s.end_line,
+        lines.line_of(last),
+        "{}: end line of {:?} vs its offset",
+        what,
+        s
+    );
     Ok(())
 }
 
 fn check_line(what: &str, line: u32, n: u32) -> Result<(), TestCaseError> {
-    prop_assert!(1 <= line && line <= n.max(1), "{}: line {} outside 1..={}", what, line, n);
+    prop_assert!(
+        1 <= line && line <= n.max(1),
+        "{}: line {} outside 1..={}",
+        what,
+        line,
+        n
+    );
     Ok(())
 }
 
@@ -53,25 +88,56 @@ fn check_invariants(text: &str, p: &ParsedFile) -> Result<(), TestCaseError> {
     prop_assert_eq!(p.lines, n, "line count");
     let lines = LineIndex::new(text);
     for issue in &p.issues {
-        prop_assert!(!issue.message.contains("internal parser panic"), "parser panicked: {}", issue.message);
+        prop_assert!(
+            !issue.message.contains("internal parser panic"),
+            "parser panicked: {}",
+            issue.message
+        );
         check_line("issue", issue.line, n)?;
     }
     if !p.parsed {
         prop_assert!(p.items.is_empty(), "an unparsed file has items");
     }
     for (i, item) in p.items.iter().enumerate() {
-        check_span(&format!("item {} `{}`", i, item.name), text, &lines, n, &item.span)?;
+        check_span(
+            &format!("item {} `{}`", i, item.name),
+            text,
+            &lines,
+            n,
+            &item.span,
+        )?;
         if let Some(parent) = item.parent {
-            prop_assert!((parent as usize) < i, "item {} has parent {} not before it", i, parent);
+            prop_assert!(
+                (parent as usize) < i,
+                "item {} has parent {} not before it",
+                i,
+                parent
+            );
             let ps = &p.items[parent as usize].span;
-            prop_assert!(ps.contains(&item.span), "item {} `{}` {:?} not inside its parent {:?}", i, item.name, item.span, ps);
+            prop_assert!(
+                ps.contains(&item.span),
+                "item {} `{}` {:?} not inside its parent {:?}",
+                i,
+                item.name,
+                item.span,
+                ps
+            );
         }
         prop_assert!(
             item.span.start_line <= item.decl_line && item.decl_line <= item.span.end_line,
-            "item {} `{}`: declaration line {} outside its lines {:?}", i, item.name, item.decl_line, item.span
+            "item {} `{}`: declaration line {} outside its lines {:?}",
+            i,
+            item.name,
+            item.decl_line,
+            item.span
         );
         let src = &text[item.span.start_byte as usize..item.span.end_byte as usize];
-        prop_assert_eq!(item.content_hash, ContentHash::of(src.as_bytes()), "content hash of item {}", i);
+        prop_assert_eq!(
+            item.content_hash,
+            ContentHash::of(src.as_bytes()),
+            "content hash of item {}",
+            i
+        );
         for r in &item.refs {
             check_line("ref", r.line, n)?;
         }
@@ -93,13 +159,97 @@ fn parse(text: &str) -> ParsedFile {
 // ---------------------------------------------------------------------------------------------
 
 const SOUP: &[&str] = &[
-    "fn", "struct", "enum", "union", "impl", "trait", "mod", "use", "pub", "pub(crate)", "pub(in a::b)", "const",
-    "static", "type", "extern", "\"C\"", "crate", "self", "super", "Self", "for", "where", "unsafe", "async", "dyn",
-    "macro_rules!", "m!", "a", "b", "Foo", "Bar", "r#x", "_", "'a", "'x'", "b'y'", "1", "0x1f", "1.5e3", "\"s\"",
-    "r#\"raw\"#", "{", "}", "(", ")", "[", "]", "<", ">", ";", ":", "::", ",", ".", "..", "=", "==", "=>", "->",
-    "!", "?", "&", "*", "+", "#", "#[", "#![", "#[cfg(test)]", "#[cfg(unix)]", "#[test]", "#[path = \"x.rs\"]",
-    "/// doc", "//! inner", "// c", "/* c */", "/*", "*/", "\n", "\r\n", "\t", " ", "  ", "é", "日本", "\u{feff}",
-    "#!/bin/sh\n", "\u{0}", "\\", "$", "@", "~",
+    "fn",
+    "struct",
+    "enum",
+    "union",
+    "impl",
+    "trait",
+    "mod",
+    "use",
+    "pub",
+    "pub(crate)",
+    "pub(in a::b)",
+    "const",
+    "static",
+    "type",
+    "extern",
+    "\"C\"",
+    "crate",
+    "self",
+    "super",
+    "Self",
+    "for",
+    "where",
+    "unsafe",
+    "async",
+    "dyn",
+    "macro_rules!",
+    "m!",
+    "a",
+    "b",
+    "Foo",
+    "Bar",
+    "r#x",
+    "_",
+    "'a",
+    "'x'",
+    "b'y'",
+    "1",
+    "0x1f",
+    "1.5e3",
+    "\"s\"",
+    "r#\"raw\"#",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "<",
+    ">",
+    ";",
+    ":",
+    "::",
+    ",",
+    ".",
+    "..",
+    "=",
+    "==",
+    "=>",
+    "->",
+    "!",
+    "?",
+    "&",
+    "*",
+    "+",
+    "#",
+    "#[",
+    "#![",
+    "#[cfg(test)]",
+    "#[cfg(unix)]",
+    "#[test]",
+    "#[path = \"x.rs\"]",
+    "/// doc",
+    "//! inner",
+    "// c",
+    "/* c */",
+    "/*",
+    "*/",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    "  ",
+    "é",
+    "日本",
+    "\u{feff}",
+    "#!/bin/sh\n",
+    "\u{0}",
+    "\\",
+    "$",
+    "@",
+    "~",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
@@ -117,7 +267,12 @@ fn soup() -> impl Strategy<Value = String> {
 }
 
 fn arbitrary_text() -> impl Strategy<Value = String> {
-    prop_oneof![any::<String>(), "\\PC{0,80}", soup(), (valid_file(), soup()).prop_map(|((s, _), t)| s + &t),]
+    prop_oneof![
+        any::<String>(),
+        "\\PC{0,80}",
+        soup(),
+        (valid_file(), soup()).prop_map(|((s, _), t)| s + &t),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,11 +280,66 @@ fn arbitrary_text() -> impl Strategy<Value = String> {
 // ---------------------------------------------------------------------------------------------
 
 const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
-    "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do",
-    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "union", "auto",
-    "default", "macro_rules", "raw", "safe", "builtin", "tests", "test",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "async",
+    "await",
+    "dyn",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "try",
+    "gen",
+    "union",
+    "auto",
+    "default",
+    "macro_rules",
+    "raw",
+    "safe",
+    "builtin",
+    "tests",
+    "test",
 ];
 
 fn lower_ident() -> impl Strategy<Value = String> {
@@ -161,7 +371,9 @@ struct Attrs {
 fn attrs() -> impl Strategy<Value = Attrs> {
     (
         prop::option::of("[a-z]{1,5}( [a-z]{1,5}){0,3}"),
-        prop::option::of(prop::sample::select(&["unix", "test", "feature = \"rt\"", "not(windows)"][..])),
+        prop::option::of(prop::sample::select(
+            &["unix", "test", "feature = \"rt\"", "not(windows)"][..],
+        )),
         any::<bool>(),
     )
         .prop_map(|(doc, cfg, vis)| Attrs { doc, cfg, vis })
@@ -192,20 +404,59 @@ enum UseLeaf {
 
 #[derive(Debug, Clone)]
 enum Gen {
-    Fn { name: String, body: Vec<String> },
-    Struct { name: String, fields: Fields },
-    Enum { name: String, variants: Vec<(String, Option<String>)> },
-    Trait { name: String, methods: Vec<String> },
-    Impl { ty: String, tr: Option<String>, methods: Vec<String> },
-    Use { prefix: Vec<String>, leaf: UseLeaf },
-    Const { name: String, ty: String },
-    Static { name: String, ty: String },
-    TypeAlias { name: String, ty: String },
-    MacroRules { name: String },
-    ModDecl { name: String },
-    Mod { name: String, items: Vec<(Attrs, Gen)> },
+    Fn {
+        name: String,
+        body: Vec<String>,
+    },
+    Struct {
+        name: String,
+        fields: Fields,
+    },
+    Enum {
+        name: String,
+        variants: Vec<(String, Option<String>)>,
+    },
+    Trait {
+        name: String,
+        methods: Vec<String>,
+    },
+    Impl {
+        ty: String,
+        tr: Option<String>,
+        methods: Vec<String>,
+    },
+    Use {
+        prefix: Vec<String>,
+        leaf: UseLeaf,
+    },
+    Const {
+        name: String,
+        ty: String,
+    },
+    Static {
+        name: String,
+        ty: String,
+    },
+    TypeAlias {
+        name: String,
+        ty: String,
+    },
+    MacroRules {
+        name: String,
+    },
+    ModDecl {
+        name: String,
+    },
+    Mod {
+        name: String,
+        items: Vec<(Attrs, Gen)>,
+    },
     /// `name! { items }`, `name!( items );` or `name![ items ];`.
-    MacroCall { name: String, delim: u8, items: Vec<(Attrs, Gen)> },
+    MacroCall {
+        name: String,
+        delim: u8,
+        items: Vec<(Attrs, Gen)>,
+    },
 }
 
 fn stmt() -> impl Strategy<Value = String> {
@@ -308,7 +559,16 @@ impl Renderer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn record(&mut self, kind: ItemKind, name: &str, parent: Option<u32>, start: usize, docs: &str, cfg: Vec<String>, test: bool) -> u32 {
+    fn record(
+        &mut self,
+        kind: ItemKind,
+        name: &str,
+        parent: Option<u32>,
+        start: usize,
+        docs: &str,
+        cfg: Vec<String>,
+        test: bool,
+    ) -> u32 {
         let idx = self.expect.len() as u32;
         self.expect.push(Expect {
             kind,
@@ -322,13 +582,26 @@ impl Renderer {
         idx
     }
 
-    fn items(&mut self, items: &[(Attrs, Gen)], parent: Option<u32>, macro_cfg: &[String], depth: usize) {
+    fn items(
+        &mut self,
+        items: &[(Attrs, Gen)],
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        depth: usize,
+    ) {
         for (a, g) in items {
             self.item(a, g, parent, macro_cfg, depth);
         }
     }
 
-    fn item(&mut self, a: &Attrs, g: &Gen, parent: Option<u32>, macro_cfg: &[String], depth: usize) {
+    fn item(
+        &mut self,
+        a: &Attrs,
+        g: &Gen,
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        depth: usize,
+    ) {
         self.indent(depth);
         if let Gen::MacroCall { name, delim, items } = g {
             let (open, close) = match delim {
@@ -392,7 +665,8 @@ impl Renderer {
             Gen::ModDecl { name } | Gen::Mod { name, .. } => (ItemKind::Module, name.clone()),
             Gen::MacroCall { .. } => unreachable!(),
         };
-        if matches!(g, Gen::Mod { .. } | Gen::ModDecl { .. }) && (name == "tests" || name == "test") {
+        if matches!(g, Gen::Mod { .. } | Gen::ModDecl { .. }) && (name == "tests" || name == "test")
+        {
             test = true;
         }
         self.record(kind, &name, parent, start, &docs, cfg, test);
@@ -480,9 +754,13 @@ impl Renderer {
             }
             Gen::Use { .. } => self.out.push_str(&format!("{vis}use {name};")),
             Gen::Const { name, ty } => self.out.push_str(&format!("{vis}const {name}: {ty} = 0;")),
-            Gen::Static { name, ty } => self.out.push_str(&format!("{vis}static {name}: {ty} = todo!();")),
+            Gen::Static { name, ty } => self
+                .out
+                .push_str(&format!("{vis}static {name}: {ty} = todo!();")),
             Gen::TypeAlias { name, ty } => self.out.push_str(&format!("{vis}type {name} = {ty};")),
-            Gen::MacroRules { name } => self.out.push_str(&format!("macro_rules! {name} {{ () => {{}}; }}")),
+            Gen::MacroRules { name } => self
+                .out
+                .push_str(&format!("macro_rules! {name} {{ () => {{}}; }}")),
             Gen::ModDecl { name } => self.out.push_str(&format!("{vis}mod {name};")),
             Gen::Mod { name, items } => {
                 self.out.push_str(&format!("{vis}mod {name} {{\n"));
@@ -499,17 +777,41 @@ impl Renderer {
 
 /// Compare what was parsed with what was generated.
 fn check_exact(text: &str, p: &ParsedFile, expect: &[Expect]) -> Result<(), TestCaseError> {
-    prop_assert!(p.issues.is_empty(), "issues on valid code: {:?}\n{}", p.issues, text);
+    prop_assert!(
+        p.issues.is_empty(),
+        "issues on valid code: {:?}\n{}",
+        p.issues,
+        text
+    );
     prop_assert!(p.parsed);
-    let got: Vec<(ItemKind, &str, Option<u32>)> = p.items.iter().map(|i| (i.kind, i.name.as_str(), i.parent)).collect();
-    let want: Vec<(ItemKind, &str, Option<u32>)> = expect.iter().map(|e| (e.kind, e.name.as_str(), e.parent)).collect();
+    let got: Vec<(ItemKind, &str, Option<u32>)> = p
+        .items
+        .iter()
+        .map(|i| (i.kind, i.name.as_str(), i.parent))
+        .collect();
+    let want: Vec<(ItemKind, &str, Option<u32>)> = expect
+        .iter()
+        .map(|e| (e.kind, e.name.as_str(), e.parent))
+        .collect();
     prop_assert_eq!(got, want, "items of\n{}", text);
     for (item, e) in p.items.iter().zip(expect) {
         let span_text = &text[item.span.start_byte as usize..item.span.end_byte as usize];
-        prop_assert_eq!(span_text, e.text.as_str(), "span of {} `{}`", item.kind, item.name);
+        prop_assert_eq!(
+            span_text,
+            e.text.as_str(),
+            "span of {} `{}`",
+            item.kind,
+            item.name
+        );
         prop_assert_eq!(&item.docs, &e.docs, "docs of {} `{}`", item.kind, item.name);
         prop_assert_eq!(&item.cfg, &e.cfg, "cfg of {} `{}`", item.kind, item.name);
-        prop_assert_eq!(item.test_marker, e.test_marker, "test marker of {} `{}`", item.kind, item.name);
+        prop_assert_eq!(
+            item.test_marker,
+            e.test_marker,
+            "test marker of {} `{}`",
+            item.kind,
+            item.name
+        );
         if item.kind == ItemKind::Module {
             let inline = e.text.ends_with('}');
             prop_assert!(
@@ -635,7 +937,10 @@ fn shifted(mut p: ParsedFile, pad_bytes: u32, pad_lines: u32) -> ParsedFile {
 /// The byte-size limit leaves the file unparsed, with one issue, without panicking.
 #[test]
 fn over_the_size_limit_is_skipped() {
-    let p = parse_file("fn a() {}\nfn b() {}\n", &ParseOptions { max_file_bytes: 4 });
+    let p = parse_file(
+        "fn a() {}\nfn b() {}\n",
+        &ParseOptions { max_file_bytes: 4 },
+    );
     assert!(!p.parsed);
     assert!(p.items.is_empty());
     assert_eq!(p.issues.len(), 1);
@@ -654,31 +959,42 @@ fn deep_nesting_does_not_abort() {
     if std::env::var_os(CHILD).is_some() {
         // 900 levels: parsed (on a deep stack); 5000: refused with an issue. Neither aborts.
         for d in [900usize, 5000] {
-        let inputs = [
-            format!("type T = {}u8{};\n", "Vec<".repeat(d), ">".repeat(d)),
-            format!("{}{}\n", "mod a { ".repeat(d), "}".repeat(d)),
-            format!("fn f() {}{}\n", "{".repeat(d), "}".repeat(d)),
-        ];
-        for text in inputs {
-            let t = text.clone();
-            let p = std::thread::Builder::new()
-                .stack_size(2 << 20)
-                .spawn(move || parse(&t))
-                .expect("spawn")
-                .join()
-                .expect("parse thread");
-            let mut s = text.clone();
-            s.truncate(20);
-            eprintln!("survived {s}…: parsed={} issues={:?}", p.parsed, p.issues);
-            assert_eq!(p.parsed, d < 3000, "depth {d}: {s}");
-        }
+            let inputs = [
+                format!("type T = {}u8{};\n", "Vec<".repeat(d), ">".repeat(d)),
+                format!("{}{}\n", "mod a { ".repeat(d), "}".repeat(d)),
+                format!("fn f() {}{}\n", "{".repeat(d), "}".repeat(d)),
+            ];
+            for text in inputs {
+                let t = text.clone();
+                let p = std::thread::Builder::new()
+                    .stack_size(2 << 20)
+                    .spawn(move || parse(&t))
+                    .expect("spawn")
+                    .join()
+                    .expect("parse thread");
+                let mut s = text.clone();
+                s.truncate(20);
+                eprintln!("survived {s}…: parsed={} issues={:?}", p.parsed, p.issues);
+                assert_eq!(p.parsed, d < 3000, "depth {d}: {s}");
+            }
         }
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "deep_nesting_does_not_abort", "--include-ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "deep_nesting_does_not_abort",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .expect("run child");
-    assert!(out.status.success(), "child died: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child died: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

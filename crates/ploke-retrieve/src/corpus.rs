@@ -12,7 +12,10 @@ use ploke_search::{Bm25Params, ItemDoc, LexicalIndex};
 /// Kinds whose own text is their header plus what is not inside a member that is indexed on
 /// its own (the methods of an impl, the items of an inline module).
 fn is_container(kind: ItemKind) -> bool {
-    matches!(kind, ItemKind::Impl | ItemKind::Trait | ItemKind::Module | ItemKind::ExternBlock)
+    matches!(
+        kind,
+        ItemKind::Impl | ItemKind::Trait | ItemKind::Module | ItemKind::ExternBlock
+    )
 }
 
 /// Kinds returned by search: items a person would edit as a unit.
@@ -26,7 +29,11 @@ fn strip_doc_lines(body: &str) -> &str {
     loop {
         let line_end = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
         let t = rest[..line_end].trim_start();
-        if t.starts_with("///") || t.starts_with("//!") || t.starts_with("#[doc") || (t.starts_with("#[") && t.trim_end().ends_with(']')) {
+        if t.starts_with("///")
+            || t.starts_with("//!")
+            || t.starts_with("#[doc")
+            || (t.starts_with("#[") && t.trim_end().ends_with(']'))
+        {
             rest = &rest[line_end..];
             if rest.is_empty() {
                 return body;
@@ -62,27 +69,47 @@ impl Corpus {
                 sources.insert(f.path.clone(), text);
             }
         }
-        let rel_path = files.iter().map(|f| (f.path.clone(), f.rel_path.clone())).collect();
+        let rel_path = files
+            .iter()
+            .map(|f| (f.path.clone(), f.rel_path.clone()))
+            .collect();
         let all = db.all_nodes()?;
         // Spans of members to cut out of their container's text.
         let mut member_spans: HashMap<ploke_core::NodeId, Vec<(u32, u32)>> = HashMap::new();
-        let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> = all.iter().map(|n| (n.id, (n.kind, n.file.as_str()))).collect();
+        let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> = all
+            .iter()
+            .map(|n| (n.id, (n.kind, n.file.as_str())))
+            .collect();
         for n in &all {
             if let Some(p) = n.parent {
                 if let Some((k, file)) = kind_of.get(&p) {
                     if is_container(*k) && *file == n.file {
-                        member_spans.entry(p).or_default().push((n.span.start_byte, n.span.end_byte));
+                        member_spans
+                            .entry(p)
+                            .or_default()
+                            .push((n.span.start_byte, n.span.end_byte));
                     }
                 }
             }
         }
-        let mut nodes: Vec<Node> = all.iter().filter(|n| is_result_kind(n.kind)).cloned().collect();
-        nodes.sort_by(|a, b| (&a.file, a.span.start_byte, a.id).cmp(&(&b.file, b.span.start_byte, b.id)));
+        let mut nodes: Vec<Node> = all
+            .iter()
+            .filter(|n| is_result_kind(n.kind))
+            .cloned()
+            .collect();
+        nodes.sort_by(|a, b| {
+            (&a.file, a.span.start_byte, a.id).cmp(&(&b.file, b.span.start_byte, b.id))
+        });
         let bodies: Vec<String> = nodes
             .iter()
             .map(|n| {
-                let Some(src) = sources.get(&n.file) else { return String::new() };
-                let (s, e) = (n.span.start_byte as usize, (n.span.end_byte as usize).min(src.len()));
+                let Some(src) = sources.get(&n.file) else {
+                    return String::new();
+                };
+                let (s, e) = (
+                    n.span.start_byte as usize,
+                    (n.span.end_byte as usize).min(src.len()),
+                );
                 if s > e || !src.is_char_boundary(s) || !src.is_char_boundary(e) {
                     return String::new();
                 }
@@ -94,7 +121,11 @@ impl Corpus {
                         let mut pos = s;
                         for (ms, me) in spans {
                             let (ms, me) = (ms as usize, me as usize);
-                            if ms >= pos && me <= e && src.is_char_boundary(ms) && src.is_char_boundary(me) {
+                            if ms >= pos
+                                && me <= e
+                                && src.is_char_boundary(ms)
+                                && src.is_char_boundary(me)
+                            {
                                 out.push_str(&src[pos..ms]);
                                 out.push('\n');
                                 pos = me;
@@ -130,8 +161,17 @@ impl Corpus {
             let p = matches!(c.kind, TargetKind::Lib | TargetKind::Bin);
             *primary.entry(c.name.as_str()).or_default() |= p;
         }
-        let aux = nodes.iter().map(|n| primary.get(n.crate_name.as_str()) == Some(&false)).collect();
-        Ok(Corpus { nodes, bodies, rel_path, aux, index })
+        let aux = nodes
+            .iter()
+            .map(|n| primary.get(n.crate_name.as_str()) == Some(&false))
+            .collect();
+        Ok(Corpus {
+            nodes,
+            bodies,
+            rel_path,
+            aux,
+            index,
+        })
     }
 
     /// The package-relative path of node `i`'s file.

@@ -22,7 +22,11 @@ const BODY_CHARS: usize = 400;
 /// Whether `node` gets a vector. Test code does not (it is ranked below the code it tests
 /// anyway), nor do items with no text of their own.
 pub fn should_embed(node: &Node) -> bool {
-    !node.is_test && !matches!(node.kind, ItemKind::Use | ItemKind::ExternCrate | ItemKind::Crate)
+    !node.is_test
+        && !matches!(
+            node.kind,
+            ItemKind::Use | ItemKind::ExternCrate | ItemKind::Crate
+        )
 }
 
 /// The text embedded for `node`, whose own text (see [`crate::Corpus::bodies`]) is `body`.
@@ -31,7 +35,10 @@ pub fn embed_text(node: &Node, body: &str) -> String {
     out.push_str(node.kind.as_str());
     out.push(' ');
     // The path without the crate name: `runtime builder enable io`.
-    let path = node.path.split_once("::").map_or(node.path.as_str(), |(_, rest)| rest);
+    let path = node
+        .path
+        .split_once("::")
+        .map_or(node.path.as_str(), |(_, rest)| rest);
     push_words(&mut out, path);
     out.push_str(". ");
     let para = node.docs.split("\n\n").next().unwrap_or("").trim();
@@ -77,7 +84,10 @@ fn push_words(out: &mut String, ident: &str) {
         if let Some(p) = prev {
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             // `fooBar`, `HTTPServer` (split before `S`), `utf8Decode` stays at digits.
-            if c.is_uppercase() && (p.is_lowercase() || (p.is_uppercase() && next_lower)) && !out.ends_with(' ') {
+            if c.is_uppercase()
+                && (p.is_lowercase() || (p.is_uppercase() && next_lower))
+                && !out.ends_with(' ')
+            {
                 out.push(' ');
             }
         }
@@ -101,9 +111,18 @@ mod tests {
 
     #[test]
     fn identifiers_become_words() {
-        assert_eq!(words("runtime::Builder::enable_io"), "runtime builder enable io");
-        assert_eq!(words("HTTPServer::parse_request"), "http server parse request");
-        assert_eq!(words("<JoinHandle as Future>::poll"), "join handle as future poll");
+        assert_eq!(
+            words("runtime::Builder::enable_io"),
+            "runtime builder enable io"
+        );
+        assert_eq!(
+            words("HTTPServer::parse_request"),
+            "http server parse request"
+        );
+        assert_eq!(
+            words("<JoinHandle as Future>::poll"),
+            "join handle as future poll"
+        );
         assert_eq!(words("utf8_decode"), "utf8 decode");
     }
 
@@ -120,7 +139,8 @@ mod tests {
             file: "src/runtime/builder.rs".into(),
             span: ploke_core::Span::default(),
             visibility: ploke_core::Visibility::Public,
-            docs: "Enables the I/O driver.\n\nDoing this enables using net, process, signal.".into(),
+            docs: "Enables the I/O driver.\n\nDoing this enables using net, process, signal."
+                .into(),
             attrs: Vec::new(),
             cfg: String::new(),
             signature: "pub fn enable_io(&mut self) -> &mut Self".into(),
@@ -128,7 +148,10 @@ mod tests {
             is_test: false,
             parent: None,
         };
-        let t = embed_text(&node, "pub fn enable_io(&mut self) -> &mut Self {\n    self.enable_io = true;\n    self\n}");
+        let t = embed_text(
+            &node,
+            "pub fn enable_io(&mut self) -> &mut Self {\n    self.enable_io = true;\n    self\n}",
+        );
         assert_eq!(
             t,
             "method runtime builder enable io. Enables the I/O driver.\npub fn enable_io(&mut self) -> &mut Self\n{\n    self.enable_io = true;\n    self\n}"

@@ -93,10 +93,15 @@ pub fn embed_pending(
     let (items, texts) = pending_texts(corpus);
     let stored: HashSet<ContentHash> = db.embedding_hashes(&model)?.into_iter().collect();
     let wanted: HashSet<ContentHash> = texts.iter().map(|(h, _)| *h).collect();
-    let mut todo: Vec<&(ContentHash, String)> = texts.iter().filter(|(h, _)| !stored.contains(h)).collect();
+    let mut todo: Vec<&(ContentHash, String)> =
+        texts.iter().filter(|(h, _)| !stored.contains(h)).collect();
     // Similar lengths in a batch waste less padding.
     todo.sort_by_key(|(_, t)| t.len());
-    let stale: Vec<ContentHash> = stored.iter().filter(|h| !wanted.contains(h)).copied().collect();
+    let stale: Vec<ContentHash> = stored
+        .iter()
+        .filter(|h| !wanted.contains(h))
+        .copied()
+        .collect();
     db.remove_embeddings(&model, &stale)?;
 
     let total = todo.len();
@@ -116,7 +121,9 @@ pub fn embed_pending(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(batch) = batches.get(i) else { break };
                 let strs: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
-                let result = embedder.embed(&strs).map(|vecs| batch.iter().map(|(h, _)| *h).zip(vecs).collect::<Vec<_>>());
+                let result = embedder
+                    .embed(&strs)
+                    .map(|vecs| batch.iter().map(|(h, _)| *h).zip(vecs).collect::<Vec<_>>());
                 let failed = result.is_err();
                 if tx.send(result).is_err() || failed {
                     // Stop the others too: the receiver reports the first error.

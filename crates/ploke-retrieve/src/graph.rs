@@ -45,8 +45,16 @@ pub struct DocGraph {
 impl DocGraph {
     /// Builds the adjacency of documents `docs` (document `i` is node `docs[i]`) from `graph`.
     pub fn build(graph: &Graph, docs: &[NodeId]) -> DocGraph {
-        let doc_of_node: HashMap<NodeId, u32> = docs.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
-        let parent: HashMap<NodeId, NodeId> = graph.nodes.iter().filter_map(|n| n.parent.map(|p| (n.id, p))).collect();
+        let doc_of_node: HashMap<NodeId, u32> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        let parent: HashMap<NodeId, NodeId> = graph
+            .nodes
+            .iter()
+            .filter_map(|n| n.parent.map(|p| (n.id, p)))
+            .collect();
         // A node's document: itself, or its nearest ancestor that is one (at most a few hops).
         let doc = |mut id: NodeId| -> Option<u32> {
             for _ in 0..4 {
@@ -66,7 +74,9 @@ impl DocGraph {
                 EdgeKind::ImplFor | EdgeKind::ImplementsTrait => (Rel::ImplOf, Rel::ImplBy),
                 EdgeKind::Imports | EdgeKind::Reexports => continue,
             };
-            let (Some(s), Some(d)) = (doc(e.src), doc(e.dst)) else { continue };
+            let (Some(s), Some(d)) = (doc(e.src), doc(e.dst)) else {
+                continue;
+            };
             if s == d {
                 continue;
             }
@@ -82,7 +92,11 @@ impl DocGraph {
         for i in 0..docs.len() {
             start[i + 1] += start[i];
         }
-        DocGraph { start, nbr: pairs.iter().map(|p| p.1).collect(), rel: pairs.iter().map(|p| p.2).collect() }
+        DocGraph {
+            start,
+            nbr: pairs.iter().map(|p| p.1).collect(),
+            rel: pairs.iter().map(|p| p.2).collect(),
+        }
     }
 
     /// The neighbours of document `d` with their relation to it.
@@ -91,7 +105,10 @@ impl DocGraph {
             (Some(&s), Some(&e)) => (s as usize, e as usize),
             _ => (0, 0),
         };
-        self.nbr[s..e].iter().copied().zip(self.rel[s..e].iter().copied())
+        self.nbr[s..e]
+            .iter()
+            .copied()
+            .zip(self.rel[s..e].iter().copied())
     }
 
     /// Number of neighbours of `d`.

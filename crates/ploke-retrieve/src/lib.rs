@@ -203,18 +203,36 @@ impl Retriever {
                 Some((model.to_string(), index))
             }
         };
-        Ok(Retriever { corpus, graph: doc_graph, vectors, embeddable, params: RankParams::default() })
+        Ok(Retriever {
+            corpus,
+            graph: doc_graph,
+            vectors,
+            embeddable,
+            params: RankParams::default(),
+        })
     }
 
     /// (items with a vector, items that should have one).
     pub fn vector_coverage(&self) -> (usize, usize) {
-        (self.vectors.as_ref().and_then(|(_, v)| v.as_ref()).map_or(0, |v| v.len()), self.embeddable)
+        (
+            self.vectors
+                .as_ref()
+                .and_then(|(_, v)| v.as_ref())
+                .map_or(0, |v| v.len()),
+            self.embeddable,
+        )
     }
 
     /// The best `k` items for `query`. `query_vec` is the request embedded with the model the
     /// retriever was loaded with; without it (or without stored vectors) hybrid search uses
     /// the lexical and graph signals, and vector search is an error.
-    pub fn search(&self, query: &str, query_vec: Option<&[f32]>, mode: Mode, k: usize) -> Result<Vec<Hit<'_>>, RetrieveError> {
+    pub fn search(
+        &self,
+        query: &str,
+        query_vec: Option<&[f32]>,
+        mode: Mode,
+        k: usize,
+    ) -> Result<Vec<Hit<'_>>, RetrieveError> {
         let p = &self.params;
         let n = p.candidates.max(k);
         let mut sig: HashMap<u32, Signals> = HashMap::new();
@@ -230,13 +248,18 @@ impl Retriever {
             match (query_vec, &self.vectors) {
                 (Some(q), Some((_, Some(index)))) => {
                     if q.len() != index.dims() {
-                        return Err(RetrieveError::Dims { got: q.len(), want: index.dims() });
+                        return Err(RetrieveError::Dims {
+                            got: q.len(),
+                            want: index.dims(),
+                        });
                     }
                     let dense = index.search(q, n);
                     if let (Some(&(_, best)), Some(&(_, last))) = (dense.first(), dense.last()) {
                         // Scaled between the score at the floor rank (or just below the last
                         // one, when there are fewer hits) and the best.
-                        let floor = dense.get(p.dense_floor_rank).map_or(last - (best - last).max(1e-3) * 0.1, |h| h.1);
+                        let floor = dense
+                            .get(p.dense_floor_rank)
+                            .map_or(last - (best - last).max(1e-3) * 0.1, |h| h.1);
                         let span = (best - floor).max(1e-6);
                         for (d, s) in dense {
                             let e = sig.entry(d as u32).or_default();
@@ -245,7 +268,9 @@ impl Retriever {
                         }
                     }
                 }
-                (None, Some((_, Some(_)))) if mode == Mode::Vector => return Err(RetrieveError::NoQueryVector),
+                (None, Some((_, Some(_)))) if mode == Mode::Vector => {
+                    return Err(RetrieveError::NoQueryVector)
+                }
                 _ if mode == Mode::Vector => {
                     let model = self.vectors.as_ref().map_or("(none)", |(m, _)| m.as_str());
                     return Err(RetrieveError::NoVectors(model.to_string()));
@@ -272,7 +297,8 @@ impl Retriever {
                     // A node spreads its score over its neighbours: hubs pass less to each.
                     let spread = 1.0 / (1.0 + (1.0 + self.graph.degree(d) as f32).ln());
                     for (nb, rel) in self.graph.neighbours(d) {
-                        *passed.entry(nb).or_default() += score * spread * p.rel_weights[rel as usize];
+                        *passed.entry(nb).or_default() +=
+                            score * spread * p.rel_weights[rel as usize];
                     }
                 }
                 for (&nb, &g) in &passed {
@@ -284,13 +310,22 @@ impl Retriever {
                 decay *= p.hop_decay;
             }
         }
-        let scope = if mode == Mode::Hybrid && p.scope > 0.0 { scope_of(query) } else { None };
+        let scope = if mode == Mode::Hybrid && p.scope > 0.0 {
+            scope_of(query)
+        } else {
+            None
+        };
         let mut hits: Vec<Hit> = sig
             .into_iter()
             .map(|(d, s)| {
                 let i = d as usize;
                 let node = &self.corpus.nodes[i];
-                let mut score = base(&s) + if mode == Mode::Hybrid { p.graph * s.graph } else { 0.0 };
+                let mut score = base(&s)
+                    + if mode == Mode::Hybrid {
+                        p.graph * s.graph
+                    } else {
+                        0.0
+                    };
                 if let Some(scope) = &scope {
                     if in_scope(scope, &node.module, self.corpus.rel_file(i)) {
                         score += p.scope * s.lexical.max(s.dense);
@@ -302,7 +337,13 @@ impl Retriever {
                 if self.corpus.aux[i] {
                     score *= p.aux_factor;
                 }
-                Hit { doc: d, node, file: self.corpus.rel_file(i), score, signals: s }
+                Hit {
+                    doc: d,
+                    node,
+                    file: self.corpus.rel_file(i),
+                    score,
+                    signals: s,
+                }
             })
             .filter(|h| h.score > 0.0 || mode == Mode::Vector)
             .collect();
@@ -335,8 +376,9 @@ fn add_file_scores(hits: &mut [Hit], weight: f32, m: usize) {
 
 /// Words that open a commit-style request but name the kind of change, not its place.
 const CHANGE_KINDS: &[&str] = &[
-    "fix", "feat", "feature", "docs", "doc", "chore", "refactor", "test", "tests", "ci", "perf", "style", "build", "deps",
-    "revert", "bench", "release", "breaking", "change", "changes", "update", "wip", "misc", "cleanup",
+    "fix", "feat", "feature", "docs", "doc", "chore", "refactor", "test", "tests", "ci", "perf",
+    "style", "build", "deps", "revert", "bench", "release", "breaking", "change", "changes",
+    "update", "wip", "misc", "cleanup",
 ];
 
 /// The scope a commit-style request names for itself, lower-cased: `sync` in
@@ -351,7 +393,12 @@ pub fn scope_of(query: &str) -> Option<String> {
         Some((k, rest)) => (k, rest.strip_suffix(')')),
         None => (head, None),
     };
-    let valid = |s: &str| !s.is_empty() && s.len() <= 24 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':');
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 24
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':')
+    };
     let scope = match paren {
         Some(p) if valid(p) => p,
         Some(_) => return None,
@@ -375,9 +422,12 @@ fn in_scope(scope: &str, module: &str, file: &str) -> bool {
 
 /// Whether a request is about test code (then tests are not ranked down).
 fn mentions_tests(query: &str) -> bool {
-    query
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|w| matches!(w.to_ascii_lowercase().as_str(), "test" | "tests" | "testing" | "unittest" | "unittests"))
+    query.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w.to_ascii_lowercase().as_str(),
+            "test" | "tests" | "testing" | "unittest" | "unittests"
+        )
+    })
 }
 
 /// A result as one JSON object: the benchmark's result format plus kind, path and score.
@@ -399,14 +449,33 @@ mod tests {
 
     #[test]
     fn scope_is_the_commit_prefix_that_names_a_place() {
-        assert_eq!(scope_of("sync: add `Notify::notify_last`").as_deref(), Some("sync"));
-        assert_eq!(scope_of("fix(http2): `initial_max_send_streams` defaults to 100").as_deref(), Some("http2"));
-        assert_eq!(scope_of("feat(client)!: drop the old builder\n\nlong text").as_deref(), Some("client"));
-        assert_eq!(scope_of("fix: handle EOF"), None, "a kind of change is not a place");
+        assert_eq!(
+            scope_of("sync: add `Notify::notify_last`").as_deref(),
+            Some("sync")
+        );
+        assert_eq!(
+            scope_of("fix(http2): `initial_max_send_streams` defaults to 100").as_deref(),
+            Some("http2")
+        );
+        assert_eq!(
+            scope_of("feat(client)!: drop the old builder\n\nlong text").as_deref(),
+            Some("client")
+        );
+        assert_eq!(
+            scope_of("fix: handle EOF"),
+            None,
+            "a kind of change is not a place"
+        );
         assert_eq!(scope_of("docs: fix documentation build on Windows"), None);
         assert_eq!(scope_of("Make the retry delay configurable"), None);
-        assert_eq!(scope_of("note: see https://x.y/z for why"), Some("note".into()));
-        assert_eq!(scope_of("a very long sentence with a colon somewhere: here"), None);
+        assert_eq!(
+            scope_of("note: see https://x.y/z for why"),
+            Some("note".into())
+        );
+        assert_eq!(
+            scope_of("a very long sentence with a colon somewhere: here"),
+            None
+        );
     }
 
     #[test]
@@ -415,8 +484,15 @@ mod tests {
         assert!(in_scope("watch", "sync::watch", "src/sync/watch.rs"));
         assert!(in_scope("sync::watch", "sync::watch", "src/sync/watch.rs"));
         assert!(in_scope("h2", "", "src/proto/h2/client.rs"));
-        assert!(in_scope("multi-thread", "runtime::multi_thread", "src/runtime/multi_thread/mod.rs"));
-        assert!(!in_scope("sync", "synchronous", "src/synchronous.rs"), "whole segments only");
+        assert!(in_scope(
+            "multi-thread",
+            "runtime::multi_thread",
+            "src/runtime/multi_thread/mod.rs"
+        ));
+        assert!(
+            !in_scope("sync", "synchronous", "src/synchronous.rs"),
+            "whole segments only"
+        );
         assert!(!in_scope("io", "net::tcp", "src/net/tcp/stream.rs"));
     }
 
@@ -433,6 +509,9 @@ mod tests {
         assert_eq!("hybrid".parse::<Mode>(), Ok(Mode::Hybrid));
         assert_eq!("vector".parse::<Mode>(), Ok(Mode::Vector));
         assert_eq!("lexical".parse::<Mode>(), Ok(Mode::Lexical));
-        assert!("bm25".parse::<Mode>().unwrap_err().contains("lexical, vector or hybrid"));
+        assert!("bm25"
+            .parse::<Mode>()
+            .unwrap_err()
+            .contains("lexical, vector or hybrid"));
     }
 }

@@ -170,7 +170,10 @@ fn assert_sorted(hits: &[Hit]) {
     // modes only return items with a positive score.
     for h in hits {
         let vector_only = h.signals.lexical == 0.0 && h.signals.graph == 0.0;
-        assert!(h.score.is_finite() && (h.score > 0.0 || (vector_only && h.score >= -1.0)), "{h:?}");
+        assert!(
+            h.score.is_finite() && (h.score > 0.0 || (vector_only && h.score >= -1.0)),
+            "{h:?}"
+        );
     }
 }
 

@@ -38,30 +38,53 @@ pub fn connect(config: &LlmConfig) -> Result<Box<dyn ChatModel>, LlmError> {
             return Err(LlmError::Config("provider `local` needs --model PATH.gguf (e.g. target/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf from scripts/fetch-models.sh smollm2)".into()));
         }
         // Small CPU models generate ~10–20 tokens/s: keep answers short unless configured.
-        let max_tokens = if c.max_tokens == ploke_llm::DEFAULT_MAX_TOKENS { LOCAL_MAX_TOKENS } else { c.max_tokens as usize };
-        Ok(Box::new(LocalChat::load(std::path::Path::new(&c.model), max_tokens)?))
+        let max_tokens = if c.max_tokens == ploke_llm::DEFAULT_MAX_TOKENS {
+            LOCAL_MAX_TOKENS
+        } else {
+            c.max_tokens as usize
+        };
+        Ok(Box::new(LocalChat::load(
+            std::path::Path::new(&c.model),
+            max_tokens,
+        )?))
     };
     ploke_llm::connect_with(config, Some(&local))
 }
 
 pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
-    let start = loc.path.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+    let start = loc
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
     let config = crate::config::llm_config(&start, &args.flags)?;
     let engine = Engine::load(loc, Mode::Hybrid)?;
     let local = config.provider == ploke_llm::ProviderKind::Local;
-    let budget = args.budget.unwrap_or(if local { LOCAL_BUDGET } else { DEFAULT_BUDGET });
+    let budget = args
+        .budget
+        .unwrap_or(if local { LOCAL_BUDGET } else { DEFAULT_BUDGET });
     let pack = crate::cmd_context::pack_for(&engine, &args.request, budget, Mode::Hybrid)?;
     let model = connect(&config)?;
     if verbose > 0 {
-        eprintln!("model: {}; context: {} items, {} tokens", model.name(), pack.items.len(), pack.tokens);
+        eprintln!(
+            "model: {}; context: {} items, {} tokens",
+            model.name(),
+            pack.items.len(),
+            pack.tokens
+        );
     }
     let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
     let toolbox = Toolbox::new(&engine.db, &engine.retriever, Some(&embed));
     // Local models do not call tools.
     let tools = !args.no_tools && !local;
-    let opts = AskOptions { max_steps: args.max_steps, tools, ..AskOptions::default() };
+    let opts = AskOptions {
+        max_steps: args.max_steps,
+        tools,
+        ..AskOptions::default()
+    };
     let context_md = pack.to_markdown();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let stdout = std::io::stdout();
     let outcome = rt.block_on(async {
         let mut on_event = |e: AskEvent| match e {
@@ -92,7 +115,10 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     let cited: Vec<_> = pack
         .items
         .iter()
-        .filter(|i| outcome.answer.contains(&i.path) || (i.name.len() > 3 && outcome.answer.contains(&format!("`{}`", i.name))))
+        .filter(|i| {
+            outcome.answer.contains(&i.path)
+                || (i.name.len() > 3 && outcome.answer.contains(&format!("`{}`", i.name)))
+        })
         .collect();
     if !cited.is_empty() {
         println!("\ncited:");
@@ -103,7 +129,10 @@ pub fn run(args: AskArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     if verbose > 0 {
         eprintln!(
             "{} steps, {} tool calls, {} tokens in, {} out",
-            outcome.steps, outcome.tool_calls, outcome.usage.input_tokens, outcome.usage.output_tokens
+            outcome.steps,
+            outcome.tool_calls,
+            outcome.usage.input_tokens,
+            outcome.usage.output_tokens
         );
     }
     Ok(())

@@ -15,14 +15,25 @@ const CANDIDATES: usize = 30;
 /// The context pack of `request`: ranked by `engine` in `mode`, packed from its index.
 pub fn pack_for(engine: &Engine, request: &str, budget: usize, mode: Mode) -> anyhow::Result<Pack> {
     let v = engine.embed(&[request])?.pop().flatten();
-    let hits = engine.retriever.search(request, v.as_deref(), mode, CANDIDATES)?;
+    let hits = engine
+        .retriever
+        .search(request, v.as_deref(), mode, CANDIDATES)?;
     let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
-    let opts = PackOptions { budget, ..PackOptions::default() };
+    let opts = PackOptions {
+        budget,
+        ..PackOptions::default()
+    };
     let counter = Cl100k::new().context("loading the cl100k tokenizer")?;
     build_pack(&engine.db, request, &ranked, &opts, &counter).context("building the context pack")
 }
 
-pub fn run(request: &str, loc: &Location, budget: usize, json: bool, mode: Mode) -> anyhow::Result<()> {
+pub fn run(
+    request: &str,
+    loc: &Location,
+    budget: usize,
+    json: bool,
+    mode: Mode,
+) -> anyhow::Result<()> {
     let engine = Engine::load(loc, mode)?;
     let pack = pack_for(&engine, request, budget, mode)?;
     let stdout = std::io::stdout();

@@ -34,10 +34,14 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
     if config.provider == ploke_llm::ProviderKind::Local {
         bail!("`ploke edit` needs a model that calls tools; use --provider openai or anthropic (local GGUF models only answer `ploke ask`)");
     }
-    let root = ploke_workspace::discover(&start).with_context(|| format!("{}: finding the workspace", start.display()))?.root;
+    let root = ploke_workspace::discover(&start)
+        .with_context(|| format!("{}: finding the workspace", start.display()))?
+        .root;
     let journal = ploke_index::default_db_dir(&root).join("journal");
     let model = crate::cmd_ask::connect(&config)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let mut request = args.request.clone();
     // The files may have changed since the last index; each apply below re-indexes too.
     reindex(&root)?;
@@ -47,8 +51,14 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
         let pack = crate::cmd_context::pack_for(&engine, &request, args.budget, Mode::Hybrid)?;
         let embed = |q: &str| engine.embed(&[q]).ok().and_then(|mut v| v.pop().flatten());
         let toolbox = Toolbox::new(db, &engine.retriever, Some(&embed));
-        let ctx = EditContext { db, workspace_root: &root };
-        let opts = AskOptions { max_steps: args.max_steps, ..AskOptions::default() };
+        let ctx = EditContext {
+            db,
+            workspace_root: &root,
+        };
+        let opts = AskOptions {
+            max_steps: args.max_steps,
+            ..AskOptions::default()
+        };
         let context_md = pack.to_markdown();
         let proposal = rt.block_on(async {
             let mut on_event = |e: AskEvent| match e {
@@ -67,18 +77,29 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
             }
         });
         eprintln!();
-        let Some(proposal) = proposal else { bail!("cancelled (Ctrl-C); nothing was written") };
+        let Some(proposal) = proposal else {
+            bail!("cancelled (Ctrl-C); nothing was written")
+        };
         let proposal = proposal.map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(plan) = proposal.plan else {
             println!("the model proposed no edits; nothing was written");
             return Ok(());
         };
         print!("{}", plan.diff());
-        if !args.yes && !confirm(&format!("apply {} edits to {} files?", proposal.edits.len(), plan.changed_files().len()))? {
+        if !args.yes
+            && !confirm(&format!(
+                "apply {} edits to {} files?",
+                proposal.edits.len(),
+                plan.changed_files().len()
+            ))?
+        {
             println!("nothing was written");
             return Ok(());
         }
-        let apply_opts = ApplyOptions { request: Some(args.request.clone()), ..ApplyOptions::default() };
+        let apply_opts = ApplyOptions {
+            request: Some(args.request.clone()),
+            ..ApplyOptions::default()
+        };
         let applied = match plan.apply_with(&journal, &apply_opts) {
             // A file changed while the model worked: re-index, resolve the same edits against
             // the new text once, and show what that gives before writing it.
@@ -86,18 +107,30 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
                 eprintln!("{file} changed since it was indexed; re-indexing and resolving the edits again");
                 reindex(&root)?;
                 let db = crate::open_db(loc)?;
-                let replanned = ploke_edit::plan(&proposal.edits, &EditContext { db: &db, workspace_root: &root })
-                    .context("the edits no longer apply to the changed files (nothing was written)")?;
+                let replanned = ploke_edit::plan(
+                    &proposal.edits,
+                    &EditContext {
+                        db: &db,
+                        workspace_root: &root,
+                    },
+                )
+                .context("the edits no longer apply to the changed files (nothing was written)")?;
                 print!("{}", replanned.diff());
                 if !args.yes && !confirm("apply the edits to the changed files?")? {
                     println!("nothing was written");
                     return Ok(());
                 }
-                replanned.apply_with(&journal, &apply_opts).context("applying the edits (nothing was written)")?
+                replanned
+                    .apply_with(&journal, &apply_opts)
+                    .context("applying the edits (nothing was written)")?
             }
             other => other.context("applying the edits (nothing was written)")?,
         };
-        println!("applied edit #{} to {} files (`ploke undo` reverts it)", applied.entry, applied.files.len());
+        println!(
+            "applied edit #{} to {} files (`ploke undo` reverts it)",
+            applied.entry,
+            applied.files.len()
+        );
         reindex(&root)?;
         if !args.check {
             return Ok(());
@@ -130,14 +163,25 @@ fn short(s: &str) -> String {
 }
 
 fn reindex(root: &Path) -> anyhow::Result<()> {
-    ploke_index::index(root, &ploke_index::IndexOptions::default(), &ploke_index::NoProgress).context("re-indexing")?;
+    ploke_index::index(
+        root,
+        &ploke_index::IndexOptions::default(),
+        &ploke_index::NoProgress,
+    )
+    .context("re-indexing")?;
     Ok(())
 }
 
 /// `None` when `cargo check` passes, else its error lines (at most 60).
 fn cargo_check(root: &Path) -> anyhow::Result<Option<String>> {
     let out = std::process::Command::new("cargo")
-        .args(["check", "--all-targets", "--message-format", "short", "--quiet"])
+        .args([
+            "check",
+            "--all-targets",
+            "--message-format",
+            "short",
+            "--quiet",
+        ])
         .current_dir(root)
         .output()
         .context("running cargo check")?;
@@ -145,7 +189,13 @@ fn cargo_check(root: &Path) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let text = String::from_utf8_lossy(&out.stderr);
-    Ok(Some(text.lines().filter(|l| l.contains("error")).take(60).collect::<Vec<_>>().join("\n")))
+    Ok(Some(
+        text.lines()
+            .filter(|l| l.contains("error"))
+            .take(60)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    ))
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {

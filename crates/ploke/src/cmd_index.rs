@@ -19,9 +19,20 @@ impl ploke_index::Progress for Bar {
     }
 }
 
-pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool, embed: bool, verbose: u8) -> anyhow::Result<()> {
+pub fn run(
+    path: Option<PathBuf>,
+    db: Option<PathBuf>,
+    rebuild: bool,
+    json: bool,
+    embed: bool,
+    verbose: u8,
+) -> anyhow::Result<()> {
     let path = path.unwrap_or_else(|| PathBuf::from("."));
-    let opts = ploke_index::IndexOptions { db_dir: db, rebuild, max_file_bytes: None };
+    let opts = ploke_index::IndexOptions {
+        db_dir: db,
+        rebuild,
+        max_file_bytes: None,
+    };
     let bar = if std::io::stderr().is_terminal() && !json {
         let b = ProgressBar::new(0);
         b.set_style(
@@ -43,7 +54,11 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
     }
     // Search works from here on (lexically); embeddings come after, and are kept as they are
     // written if this is interrupted.
-    let embedded = if embed { Some(embed_stage(&path, &report.db_dir, !json)) } else { None };
+    let embedded = if embed {
+        Some(embed_stage(&path, &report.db_dir, !json))
+    } else {
+        None
+    };
     let (embed_json, embed_line) = match &embedded {
         None => (serde_json::Value::Null, None),
         Some(Ok(None)) => (serde_json::json!({"off": true}), Some("  embeddings off (PLOKE_EMBED=off)".to_string())),
@@ -86,12 +101,19 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
     // Published crates often declare examples/tests/benches they do not ship: a handful of
     // warnings is worth showing, a wall of them is not.
     const SHOWN_WARNINGS: usize = 3;
-    let shown = if verbose > 0 { report.warnings.len() } else { SHOWN_WARNINGS };
+    let shown = if verbose > 0 {
+        report.warnings.len()
+    } else {
+        SHOWN_WARNINGS
+    };
     for w in report.warnings.iter().take(shown) {
         eprintln!("warning: {w}");
     }
     if report.warnings.len() > shown {
-        eprintln!("warning: … and {} more (-v shows them all)", report.warnings.len() - shown);
+        eprintln!(
+            "warning: … and {} more (-v shows them all)",
+            report.warnings.len() - shown
+        );
     }
     let total: f64 = report.stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
     println!(
@@ -106,19 +128,29 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
         "  {} items, {} edges, {} unresolved references; {} files parsed, {} rows written",
         report.nodes, report.edges, report.unresolved, report.parsed_files, report.delta_rows
     );
-    let stages: Vec<String> = report.stages.iter().map(|(n, d)| format!("{n} {:.0} ms", d.as_secs_f64() * 1000.0)).collect();
+    let stages: Vec<String> = report
+        .stages
+        .iter()
+        .map(|(n, d)| format!("{n} {:.0} ms", d.as_secs_f64() * 1000.0))
+        .collect();
     println!("  time {:.2} s: {}", total, stages.join(", "));
     if let Some(line) = embed_line {
         println!("{line}");
     }
     if !report.skipped.is_empty() {
-        println!("  {} problems (the rest was indexed):", report.skipped.len());
+        println!(
+            "  {} problems (the rest was indexed):",
+            report.skipped.len()
+        );
         for s in &report.skipped {
             println!("    {s}");
         }
     }
     if !report.orphan_files.is_empty() {
-        println!("  {} .rs files are not in any target's module tree (not indexed)", report.orphan_files.len());
+        println!(
+            "  {} .rs files are not in any target's module tree (not indexed)",
+            report.orphan_files.len()
+        );
         if verbose > 0 {
             for f in &report.orphan_files {
                 println!("    {f}");
@@ -129,8 +161,14 @@ pub fn run(path: Option<PathBuf>, db: Option<PathBuf>, rebuild: bool, json: bool
 }
 
 /// Loads the model and embeds what is new; `Ok(None)` when embeddings are off.
-fn embed_stage(path: &std::path::Path, db_dir: &std::path::Path, bar: bool) -> anyhow::Result<Option<(String, ploke_retrieve::embedding::EmbedStats)>> {
-    let Some((embedder, batch)) = crate::embeddings::load_embedder(path)? else { return Ok(None) };
+fn embed_stage(
+    path: &std::path::Path,
+    db_dir: &std::path::Path,
+    bar: bool,
+) -> anyhow::Result<Option<(String, ploke_retrieve::embedding::EmbedStats)>> {
+    let Some((embedder, batch)) = crate::embeddings::load_embedder(path)? else {
+        return Ok(None);
+    };
     let db = ploke_db::Db::open(db_dir).with_context(|| format!("opening {}", db_dir.display()))?;
     let stats = crate::embeddings::embed_index(&db, &embedder, batch, bar)?;
     Ok(Some((embedder.model_id().to_string(), stats)))

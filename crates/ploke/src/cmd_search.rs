@@ -57,15 +57,25 @@ impl Engine {
             }
         }
         let model = embedder.as_ref().map(|e| e.model_id().to_string());
-        let retriever = Retriever::load(&db, model.as_deref()).context("loading the search index")?;
-        Ok(Engine { db, retriever, embedder })
+        let retriever =
+            Retriever::load(&db, model.as_deref()).context("loading the search index")?;
+        Ok(Engine {
+            db,
+            retriever,
+            embedder,
+        })
     }
 
     /// Embeds the requests (one batch); `None` for each when no model is in use.
     pub fn embed(&self, queries: &[&str]) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
         match &self.embedder {
             None => Ok(vec![None; queries.len()]),
-            Some(e) => Ok(e.embed(queries).context("embedding the request")?.into_iter().map(Some).collect()),
+            Some(e) => Ok(e
+                .embed(queries)
+                .context("embedding the request")?
+                .into_iter()
+                .map(Some)
+                .collect()),
         }
     }
 }
@@ -73,7 +83,8 @@ impl Engine {
 pub fn run(args: SearchArgs, loc: &Location) -> anyhow::Result<()> {
     let mut engine = Engine::load(loc, args.mode)?;
     if let Some(p) = &args.rank_params {
-        engine.retriever.params = serde_json::from_str::<RankParams>(p).context("--rank-params: not a JSON object of ranking parameters")?;
+        engine.retriever.params = serde_json::from_str::<RankParams>(p)
+            .context("--rank-params: not a JSON object of ranking parameters")?;
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -82,15 +93,25 @@ pub fn run(args: SearchArgs, loc: &Location) -> anyhow::Result<()> {
         let texts: Vec<&str> = queries.iter().map(|(_, q)| q.as_str()).collect();
         let vecs = engine.embed(&texts)?;
         for ((id, q), v) in queries.iter().zip(vecs) {
-            let hits = engine.retriever.search(q, v.as_deref(), args.mode, args.k)?;
+            let hits = engine
+                .retriever
+                .search(q, v.as_deref(), args.mode, args.k)?;
             let results: Vec<_> = hits.iter().map(hit_json).collect();
-            writeln!(out, "{}", serde_json::json!({ "id": id, "results": results }))?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ "id": id, "results": results })
+            )?;
         }
         return Ok(());
     }
-    let Some(query) = args.query else { bail!("give a QUERY, or --batch FILE") };
+    let Some(query) = args.query else {
+        bail!("give a QUERY, or --batch FILE")
+    };
     let v = engine.embed(&[query.as_str()])?.pop().flatten();
-    let hits = engine.retriever.search(&query, v.as_deref(), args.mode, args.k)?;
+    let hits = engine
+        .retriever
+        .search(&query, v.as_deref(), args.mode, args.k)?;
     if args.json {
         let v: Vec<_> = hits.iter().map(hit_json).collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
@@ -119,7 +140,8 @@ fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(serde_json::Value, String)>
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("{}: cannot open the batch file", path.display()))?,
+            std::fs::File::open(path)
+                .with_context(|| format!("{}: cannot open the batch file", path.display()))?,
         ))
     };
     let mut out = Vec::new();
@@ -128,10 +150,19 @@ fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(serde_json::Value, String)>
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .with_context(|| format!("{}:{}: not a JSON object with \"id\" and \"query\"", path.display(), n + 1))?;
+        let v: serde_json::Value = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{}:{}: not a JSON object with \"id\" and \"query\"",
+                path.display(),
+                n + 1
+            )
+        })?;
         let (Some(id), Some(q)) = (v.get("id"), v.get("query").and_then(|q| q.as_str())) else {
-            bail!("{}:{}: each line needs \"id\" and \"query\"", path.display(), n + 1);
+            bail!(
+                "{}:{}: each line needs \"id\" and \"query\"",
+                path.display(),
+                n + 1
+            );
         };
         out.push((id.clone(), q.to_string()));
     }

@@ -54,9 +54,14 @@ pub struct LlmFlags {
 pub fn llm_config(start: &Path, flags: &LlmFlags) -> anyhow::Result<ploke_llm::LlmConfig> {
     let mut config = match find_config(start) {
         Some(path) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            let file: FileConfig =
-                toml::from_str(&text).with_context(|| format!("{}: invalid config (see README, \"Configuration\")", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let file: FileConfig = toml::from_str(&text).with_context(|| {
+                format!(
+                    "{}: invalid config (see README, \"Configuration\")",
+                    path.display()
+                )
+            })?;
             file.llm.unwrap_or_default()
         }
         None => ploke_llm::LlmConfig::default(),
@@ -88,9 +93,14 @@ pub fn llm_config(start: &Path, flags: &LlmFlags) -> anyhow::Result<ploke_llm::L
 pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
     let mut config = match find_config(start) {
         Some(path) => {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            let file: FileConfig =
-                toml::from_str(&text).with_context(|| format!("{}: invalid config (see README, \"Configuration\")", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let file: FileConfig = toml::from_str(&text).with_context(|| {
+                format!(
+                    "{}: invalid config (see README, \"Configuration\")",
+                    path.display()
+                )
+            })?;
             let raw: toml::Table = toml::from_str(&text).unwrap_or_default();
             let cap_set = raw.get("embed").and_then(|e| e.get("max_tokens")).is_some();
             let mut embed = file.embed.unwrap_or_default();
@@ -98,11 +108,17 @@ pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
                 embed.max_tokens = DEFAULT_EMBED_MAX_TOKENS;
             }
             if embed.remote.api_key.is_some() {
-                anyhow::bail!("{}: API keys are not read from files; set PLOKE_EMBED_API_KEY instead", path.display());
+                anyhow::bail!(
+                    "{}: API keys are not read from files; set PLOKE_EMBED_API_KEY instead",
+                    path.display()
+                );
             }
             embed
         }
-        None => EmbedConfig { max_tokens: DEFAULT_EMBED_MAX_TOKENS, ..EmbedConfig::default() },
+        None => EmbedConfig {
+            max_tokens: DEFAULT_EMBED_MAX_TOKENS,
+            ..EmbedConfig::default()
+        },
     };
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if let Some(v) = var("PLOKE_EMBED") {
@@ -119,7 +135,10 @@ pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
         config.remote.url = url;
     }
     if let Some(n) = var("PLOKE_EMBED_MAX_TOKENS") {
-        config.max_tokens = n.trim().parse().with_context(|| format!("PLOKE_EMBED_MAX_TOKENS={n}: not a number"))?;
+        config.max_tokens = n
+            .trim()
+            .parse()
+            .with_context(|| format!("PLOKE_EMBED_MAX_TOKENS={n}: not a number"))?;
     }
     if let Some(model) = var("PLOKE_EMBED_MODEL") {
         config.remote.model = model;
@@ -133,12 +152,24 @@ pub fn embed_config(start: &Path) -> anyhow::Result<Option<EmbedConfig>> {
 /// The workspace's `ploke.toml` (here or above), else the user's
 /// (`$PLOKE_CONFIG_DIR`, `$XDG_CONFIG_HOME/ploke` or `~/.config/ploke`, file `ploke.toml`).
 fn find_config(start: &Path) -> Option<PathBuf> {
-    let in_workspace = start.canonicalize().ok().and_then(|abs| abs.ancestors().map(|d| d.join(CONFIG_FILE)).find(|p| p.is_file()));
-    in_workspace.or_else(|| user_config_dir().map(|d| d.join(CONFIG_FILE)).filter(|p| p.is_file()))
+    let in_workspace = start.canonicalize().ok().and_then(|abs| {
+        abs.ancestors()
+            .map(|d| d.join(CONFIG_FILE))
+            .find(|p| p.is_file())
+    });
+    in_workspace.or_else(|| {
+        user_config_dir()
+            .map(|d| d.join(CONFIG_FILE))
+            .filter(|p| p.is_file())
+    })
 }
 
 fn user_config_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("PLOKE_CONFIG_DIR")
         .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("ploke")))
         .or_else(|| var("HOME").map(|h| h.join(".config/ploke")))

@@ -24,7 +24,11 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser, Debug)]
-#[command(name = "ploke", version, about = "Understand and search Rust code bases")]
+#[command(
+    name = "ploke",
+    version,
+    about = "Understand and search Rust code bases"
+)]
 struct Cli {
     /// More logging (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -170,23 +174,87 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PLOKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLOKE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.verbose);
     match cli.command {
-        Command::Index { path, db, rebuild, json, no_embed } => cmd_index::run(path, db, rebuild, json, !no_embed, cli.verbose),
-        Command::Search { query, loc, k, json, batch, mode, rank_params } => {
-            cmd_search::run(cmd_search::SearchArgs { query, k, json, batch, mode, rank_params }, &loc)
-        }
-        Command::Context { request, loc, budget, json, mode } => cmd_context::run(&request, &loc, budget, json, mode),
-        Command::Ask { request, loc, llm, budget, max_steps, no_tools } => {
-            cmd_ask::run(cmd_ask::AskArgs { request, budget, max_steps, no_tools, flags: llm }, &loc, cli.verbose)
-        }
-        Command::Edit { request, loc, llm, budget, max_steps, yes, check, repair_rounds } => cmd_edit::run(
-            cmd_edit::EditArgs { request, budget, max_steps, yes, check, repair_rounds, flags: llm },
+        Command::Index {
+            path,
+            db,
+            rebuild,
+            json,
+            no_embed,
+        } => cmd_index::run(path, db, rebuild, json, !no_embed, cli.verbose),
+        Command::Search {
+            query,
+            loc,
+            k,
+            json,
+            batch,
+            mode,
+            rank_params,
+        } => cmd_search::run(
+            cmd_search::SearchArgs {
+                query,
+                k,
+                json,
+                batch,
+                mode,
+                rank_params,
+            },
+            &loc,
+        ),
+        Command::Context {
+            request,
+            loc,
+            budget,
+            json,
+            mode,
+        } => cmd_context::run(&request, &loc, budget, json, mode),
+        Command::Ask {
+            request,
+            loc,
+            llm,
+            budget,
+            max_steps,
+            no_tools,
+        } => cmd_ask::run(
+            cmd_ask::AskArgs {
+                request,
+                budget,
+                max_steps,
+                no_tools,
+                flags: llm,
+            },
+            &loc,
+            cli.verbose,
+        ),
+        Command::Edit {
+            request,
+            loc,
+            llm,
+            budget,
+            max_steps,
+            yes,
+            check,
+            repair_rounds,
+        } => cmd_edit::run(
+            cmd_edit::EditArgs {
+                request,
+                budget,
+                max_steps,
+                yes,
+                check,
+                repair_rounds,
+                flags: llm,
+            },
             &loc,
             cli.verbose,
         ),
@@ -212,15 +280,26 @@ pub fn open_db(loc: &Location) -> anyhow::Result<ploke_db::Db> {
         Some(d) => d.clone(),
         None => {
             let start = loc.path.clone().unwrap_or_else(|| PathBuf::from("."));
-            let abs = start.canonicalize().with_context(|| format!("{}: no such path", start.display()))?;
+            let abs = start
+                .canonicalize()
+                .with_context(|| format!("{}: no such path", start.display()))?;
             abs.ancestors()
                 .map(ploke_index::default_db_dir)
                 .find(|d| d.join(ploke_db::DB_FILE_NAME).exists())
-                .ok_or_else(|| anyhow::anyhow!("{}: no ploke index found here or above; run `ploke index` first", abs.display()))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: no ploke index found here or above; run `ploke index` first",
+                        abs.display()
+                    )
+                })?
         }
     };
     if !dir.join(ploke_db::DB_FILE_NAME).exists() {
-        anyhow::bail!("{}: no ploke index in this directory; run `ploke index --db {}` first", dir.display(), dir.display());
+        anyhow::bail!(
+            "{}: no ploke index in this directory; run `ploke index --db {}` first",
+            dir.display(),
+            dir.display()
+        );
     }
     ploke_db::Db::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))
 }
