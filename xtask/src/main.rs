@@ -104,6 +104,7 @@ fn index_one(src: &Path) -> Result<()> {
         db_dir: Some(db.clone()),
         rebuild: true,
         max_file_bytes: None,
+        ..Default::default()
     };
     // Warm the page cache so the first measured run is not an I/O benchmark.
     let ws = ploke_workspace::discover(&work)?;

@@ -10,6 +10,7 @@ mod graph;
 mod hash;
 mod id;
 mod kind;
+pub mod redact;
 
 pub use delta::GraphDelta;
 pub use graph::{

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong opening, writing or reading the store.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// The store directory could not be created or read.
-    #[error("cannot create database directory {path}: {source}")]
+    /// The store directory or a file in it could not be created or read.
+    #[error("{path}: {source}; check the path and its permissions")]
     Io {
         /// The directory.
         path: PathBuf,
@@ -36,10 +36,38 @@ pub enum DbError {
         /// This build's [`crate::SCHEMA_VERSION`].
         expected: i64,
     },
-    /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
+    /// Another ploke process holds the index's write lock.
     #[error(
-        "corrupt index database: {0}; delete the index directory or re-run `ploke index --rebuild`"
+        "{holder} is writing the index in {dir}; wait for it to finish (or stop it) and try again"
     )]
+    Busy {
+        /// The index directory.
+        dir: PathBuf,
+        /// Who holds the lock, as it described itself (`ploke watch (pid 123)`).
+        holder: String,
+    },
+    /// SQLite reports the database file locked by another program.
+    #[error("{path}: the database is locked by another program (an open sqlite3 shell?); close it and try again")]
+    Locked {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// No index in the directory (or one whose first run has not finished).
+    #[error("{dir}: no ploke index here{}; run `ploke index` first", if *.partial { " yet (the first index run has not finished)" } else { "" })]
+    NoIndex {
+        /// The index directory.
+        dir: PathBuf,
+        /// A database file exists but its schema is not complete.
+        partial: bool,
+    },
+    /// The index kept changing while it was read.
+    #[error("the index changed {attempts} times while it was being read (is a writer running in a loop?); try again")]
+    Unstable {
+        /// How many consistent reads were attempted.
+        attempts: u32,
+    },
+    /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
+    #[error("corrupt index database: {0}; run `ploke index --rebuild`")]
     Corrupt(String),
 }
 

@@ -32,10 +32,13 @@
 
 mod codec;
 mod error;
+pub mod lock;
 mod schema;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
 use ploke_core::{
@@ -71,10 +74,22 @@ pub struct Stats {
     pub skipped: u64,
 }
 
+/// The `meta` key of the generation: a number that every write of the graph
+/// ([`Db::commit`]) raises in the same transaction. Readers compare it before and after they
+/// read ([`Db::read_consistent`]); caches beside the store are valid for one generation.
+pub const GENERATION_KEY: &str = "generation";
+
 /// The code-graph store. Cheap to share across threads (`Send + Sync`); every method takes
 /// `&self`, and CozoDB serialises writes internally.
+///
+/// CozoDB's SQLite engine panics on some SQLite errors (a database locked by another
+/// program, a file that is not a database) instead of returning them. Every call into it is
+/// made through one guard that turns such a panic into a [`DbError`]; after one, open the
+/// store again rather than go on using this handle.
 pub struct Db {
     inst: DbInstance,
+    /// The database file (empty for an in-memory store), for messages.
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for Db {
@@ -100,9 +115,11 @@ fn node_bindings() -> String {
 
 impl Db {
     /// Opens (or creates) the store in `dir`, creating the directory and the schema when new.
+    /// For processes that write the index; readers use [`Db::open_existing`].
     ///
     /// Fails with [`DbError::SchemaMismatch`] when the store was written with another
-    /// [`SCHEMA_VERSION`]; the message tells the user to delete the directory or rebuild.
+    /// [`SCHEMA_VERSION`], and with [`DbError::Corrupt`] when the file is not a readable
+    /// database; both messages tell the user to rebuild.
     pub fn open(dir: &Path) -> Result<Db, DbError> {
         std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
             path: dir.to_path_buf(),
@@ -113,20 +130,82 @@ impl Db {
         if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
             create_sqlite_file(&path)?;
         }
-        let inst = DbInstance::new("sqlite", &path, "")
-            .map_err(|e| DbError::cozo("opening the database", e))?;
-        let db = Db { inst };
+        let db = Db::connect(&path)?;
         db.init_schema()?;
         Ok(db)
+    }
+
+    /// Opens the existing, complete store in `dir` without changing anything: no directory,
+    /// file or schema is created, so a reader that races a writer creating the store never
+    /// leaves a half-made one behind. [`DbError::NoIndex`] when there is none (or its first
+    /// index run has not finished).
+    pub fn open_existing(dir: &Path) -> Result<Db, DbError> {
+        let path = dir.join(DB_FILE_NAME);
+        let no_index = |partial| DbError::NoIndex {
+            dir: dir.to_path_buf(),
+            partial,
+        };
+        match std::fs::metadata(&path) {
+            Ok(m) if m.len() > 0 => {}
+            Ok(_) => return Err(no_index(true)),
+            Err(_) => return Err(no_index(false)),
+        }
+        let db = Db::connect(&path)?;
+        let has_meta = db
+            .run(
+                "listing relations",
+                "::relations",
+                Params::new(),
+                ScriptMutability::Immutable,
+            )?
+            .rows
+            .iter()
+            .any(|r| r.first().and_then(|v| v.get_str()) == Some("meta"));
+        if !has_meta {
+            return Err(no_index(true));
+        }
+        match db.get_meta(SCHEMA_VERSION_KEY)? {
+            None => Err(no_index(true)),
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(found) if found == SCHEMA_VERSION => Ok(db),
+                Ok(found) => Err(DbError::SchemaMismatch {
+                    found,
+                    expected: SCHEMA_VERSION,
+                }),
+                Err(_) => Err(DbError::Corrupt(format!(
+                    "schema version `{v}` is not a number"
+                ))),
+            },
+        }
+    }
+
+    /// CozoDB on the SQLite file at `path`, after checking that it is one.
+    fn connect(path: &Path) -> Result<Db, DbError> {
+        check_sqlite_header(path)?;
+        let inst = guard(path, "opening the database", || {
+            DbInstance::new("sqlite", path, "")
+        })?;
+        Ok(Db {
+            inst,
+            path: path.to_path_buf(),
+        })
     }
 
     /// A fresh store in memory (CozoDB's `mem` engine), for tests.
     pub fn open_in_memory() -> Result<Db, DbError> {
         let inst =
             DbInstance::new("mem", "", "").map_err(|e| DbError::cozo("opening the database", e))?;
-        let db = Db { inst };
+        let db = Db {
+            inst,
+            path: PathBuf::new(),
+        };
         db.init_schema()?;
         Ok(db)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Creates whatever part of the schema is missing and checks the schema version.
@@ -195,9 +274,13 @@ impl Db {
         params: Params,
         mutability: ScriptMutability,
     ) -> Result<NamedRows, DbError> {
-        self.inst
-            .run_script(script, params, mutability)
-            .map_err(|e| DbError::cozo(op, e))
+        guard(&self.path, op, || {
+            self.inst.run_script(script, params, mutability)
+        })
+    }
+
+    fn import(&self, op: &'static str, data: BTreeMap<String, NamedRows>) -> Result<(), DbError> {
+        guard(&self.path, op, || self.inst.import_relations(data))
     }
 
     fn query(
@@ -223,16 +306,42 @@ impl Db {
     }
 
     /// Writes `delta`, stores the text of `sources` (workspace-relative path, full text) and
-    /// deletes the stored text of `rm_sources`, all in one CozoDB transaction.
-    ///
-    /// Every removal is applied before any put, so a row that comes as remove(old) + put(new)
-    /// with the same key (an edge whose line changed) ends up as `new`. Nothing cascades: a
-    /// removed node's edges are removed only if the delta says so (as `Graph::diff` does).
+    /// deletes the stored text of `rm_sources`, all in one CozoDB transaction, without
+    /// changing the generation. Writers of an index use [`Db::commit`].
     pub fn apply(
         &self,
         delta: &GraphDelta,
         sources: &[(String, String)],
         rm_sources: &[String],
+    ) -> Result<(), DbError> {
+        self.write_delta(delta, sources, rm_sources, None)
+    }
+
+    /// Writes `delta`, the text of `sources` (workspace-relative path, full text), deletes the
+    /// stored text of `rm_sources`, and sets the generation ([`GENERATION_KEY`]) to
+    /// `generation`, all in one CozoDB transaction: a reader sees all of it or none.
+    ///
+    /// Every removal is applied before any put, so a row that comes as remove(old) + put(new)
+    /// with the same key (an edge whose line changed) ends up as `new`. Nothing cascades: a
+    /// removed node's edges are removed only if the delta says so (as `Graph::diff` does).
+    /// The caller holds the [`lock::WriteLock`] and has checked that the stored generation is
+    /// the one its delta was computed against.
+    pub fn commit(
+        &self,
+        delta: &GraphDelta,
+        sources: &[(String, String)],
+        rm_sources: &[String],
+        generation: u64,
+    ) -> Result<(), DbError> {
+        self.write_delta(delta, sources, rm_sources, Some(generation))
+    }
+
+    fn write_delta(
+        &self,
+        delta: &GraphDelta,
+        sources: &[(String, String)],
+        rm_sources: &[String],
+        generation: Option<u64>,
     ) -> Result<(), DbError> {
         // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
         // before every plain name (puts), which gives removals-then-puts in one transaction.
@@ -345,6 +454,16 @@ impl Db {
             delta.put_skipped.iter().map(codec::skipped_row).collect(),
         );
 
+        if let Some(g) = generation {
+            add(
+                "meta",
+                &["key", "value"],
+                vec![vec![
+                    DataValue::from(GENERATION_KEY),
+                    DataValue::from(g.to_string()),
+                ]],
+            );
+        }
         if data.is_empty() {
             return Ok(());
         }
@@ -352,9 +471,61 @@ impl Db {
             rows = delta.len() + sources.len() + rm_sources.len(),
             "applying graph delta"
         );
-        self.inst
-            .import_relations(data)
-            .map_err(|e| DbError::cozo("applying a graph delta", e))
+        self.import("applying a graph delta", data)
+    }
+
+    /// The generation of the stored graph (0 for a store never written by an index run).
+    pub fn generation(&self) -> Result<u64, DbError> {
+        match self.get_meta(GENERATION_KEY)? {
+            None => Ok(0),
+            Some(g) => g
+                .trim()
+                .parse()
+                .map_err(|_| DbError::Corrupt(format!("generation `{g}` is not a number"))),
+        }
+    }
+
+    /// Runs the reads of `f` so that they all see one generation of the index: the
+    /// generation is read before and after, and `f` runs again when a writer committed in
+    /// between ([`DbError::Unstable`] after many tries). A commit writes the graph, the
+    /// sources and the generation in one transaction (see [`Db::commit`]), so equal
+    /// generations mean no commit came between the reads.
+    ///
+    /// Returns `f`'s value and the generation it saw.
+    pub fn read_consistent<T>(
+        &self,
+        mut f: impl FnMut(&Db) -> Result<T, DbError>,
+    ) -> Result<(T, u64), DbError> {
+        const ATTEMPTS: u32 = 60;
+        let mut pause = Duration::from_millis(5);
+        for _ in 0..ATTEMPTS {
+            let before = self.generation()?;
+            let value = f(self);
+            let after = self.generation()?;
+            if before == after {
+                return value.map(|v| (v, after));
+            }
+            // A read cut by a commit may fail for reasons that vanish on retry (an item
+            // gone between two queries): only an error in a stable read counts.
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+        Err(DbError::Unstable { attempts: ATTEMPTS })
+    }
+
+    /// Paths of every stored source text.
+    pub fn source_paths(&self) -> Result<Vec<String>, DbError> {
+        let rows = self.query(
+            "listing source texts",
+            "?[path] := *sources{path}",
+            Params::new(),
+        )?;
+        let mut out = rows
+            .iter()
+            .map(|r| codec::single_string(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort();
+        Ok(out)
     }
 
     /// The whole stored graph, canonicalized ([`Graph::canonicalize`]).
@@ -379,9 +550,9 @@ impl Db {
     }
 
     fn export(&self, rels: &[&str]) -> Result<BTreeMap<String, NamedRows>, DbError> {
-        self.inst
-            .export_relations(rels.iter())
-            .map_err(|e| DbError::cozo("reading relations", e))
+        guard(&self.path, "reading relations", || {
+            self.inst.export_relations(rels.iter())
+        })
     }
 
     fn export_one(&self, rel: &str) -> Result<Vec<Vec<DataValue>>, DbError> {
@@ -655,9 +826,7 @@ impl Db {
             .map(|c| c.to_string())
             .collect();
         let data = BTreeMap::from([("embeddings".to_string(), NamedRows::new(headers, sorted))]);
-        self.inst
-            .import_relations(data)
-            .map_err(|e| DbError::cozo("writing embeddings", e))
+        self.import("writing embeddings", data)
     }
 
     /// Every stored vector of `model`, keyed by content hash.
@@ -710,9 +879,7 @@ impl Db {
         rows.sort();
         let headers = ["model", "hash"].iter().map(|c| c.to_string()).collect();
         let data = BTreeMap::from([("-embeddings".to_string(), NamedRows::new(headers, rows))]);
-        self.inst
-            .import_relations(data)
-            .map_err(|e| DbError::cozo("removing embeddings", e))
+        self.import("removing embeddings", data)
     }
 
     /// Every skip record, in canonical order.
@@ -721,6 +888,109 @@ impl Db {
         let mut out = decode_all(&rows, codec::skipped)?;
         out.sort();
         Ok(out)
+    }
+}
+
+/// Runs one CozoDB call, turning its error or its panic into a [`DbError`] that says what
+/// to do: a database locked by another program, a file that is not a database (or a
+/// damaged one), or CozoDB's own message.
+fn guard<T>(
+    path: &Path,
+    op: &'static str,
+    f: impl FnOnce() -> Result<T, cozo::Error>,
+) -> Result<T, DbError> {
+    quiet_panics::install();
+    let result = quiet_panics::QUIET.with(|q| {
+        q.set(q.get() + 1);
+        let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+        q.set(q.get() - 1);
+        r
+    });
+    let message = match result {
+        Ok(Ok(v)) => return Ok(v),
+        Ok(Err(e)) => DbError::cozo(op, e).to_string(),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "CozoDB panicked".to_string()),
+    };
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("database is locked") || lower.contains("database table is locked") {
+        return Err(DbError::Locked {
+            path: path.to_path_buf(),
+        });
+    }
+    if lower.contains("file is not a database")
+        || lower.contains("malformed")
+        || lower.contains("disk image")
+        || lower.contains("corrupt")
+    {
+        return Err(DbError::Corrupt(format!(
+            "{}: {}",
+            path.display(),
+            one_line(&message)
+        )));
+    }
+    Err(DbError::Cozo {
+        op,
+        message: one_line(&message),
+    })
+}
+
+/// The first line of a message (CozoDB's errors carry multi-line diagnostics).
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Panics caught by [`guard`] are errors returned to the caller; the default hook would
+/// still print each one as a crash. A hook installed once passes every panic on to the
+/// previous hook except those raised while the panicking thread is inside [`guard`].
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        pub static QUIET: Cell<u32> = const { Cell::new(0) };
+    }
+
+    static INSTALL: Once = Once::new();
+
+    pub fn install() {
+        INSTALL.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if QUIET.with(Cell::get) == 0 {
+                    previous(info);
+                }
+            }));
+        });
+    }
+}
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file that is not a SQLite database before CozoDB (which panics on one) sees it.
+fn check_sqlite_header(path: &Path) -> Result<(), DbError> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head));
+    match read {
+        Ok(16) if &head == SQLITE_MAGIC => Ok(()),
+        Ok(_) => Err(DbError::Corrupt(format!(
+            "{}: not a SQLite database",
+            path.display()
+        ))),
+        Err(source) => Err(DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

@@ -36,6 +36,8 @@ const BODY_EXCERPT: usize = 300;
 pub struct OpenAiEmbedder {
     client: Client,
     endpoint: String,
+    /// `endpoint` as messages show it: a password in the URL masked.
+    shown: String,
     api_key: Option<String>,
     model: String,
     dims: usize,
@@ -48,7 +50,7 @@ pub struct OpenAiEmbedder {
 impl fmt::Debug for OpenAiEmbedder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiEmbedder")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.shown)
             .field("model_id", &self.model_id)
             .field("batch_size", &self.batch_size)
             .finish_non_exhaustive()
@@ -82,16 +84,18 @@ impl OpenAiEmbedder {
         probe.validate()?;
         let remote = &config.remote;
         let endpoint = format!("{}/embeddings", remote.url.trim_end_matches('/'));
+        let shown = ploke_core::redact::url_for_display(&endpoint);
         let client = Client::builder()
             .timeout(Duration::from_secs(remote.timeout_secs))
             .build()
             .map_err(|e| EmbedError::Transport {
-                url: endpoint.clone(),
-                reason: error_chain(&e),
+                url: shown.clone(),
+                reason: ploke_core::redact::redact(&error_chain(&e), &[]),
             })?;
         let mut embedder = Self {
             client,
             endpoint,
+            shown,
             api_key: remote.api_key.clone().filter(|k| !k.is_empty()),
             model: remote.model.clone(),
             dims: remote.dims.unwrap_or(0),
@@ -103,7 +107,7 @@ impl OpenAiEmbedder {
         if embedder.dims == 0 {
             let probe = embedder.request(&["dimension probe"])?;
             embedder.dims = probe[0].len();
-            tracing::debug!(endpoint = %embedder.endpoint, dims = embedder.dims, "probed embedding dims");
+            tracing::debug!(endpoint = %embedder.shown, dims = embedder.dims, "probed embedding dims");
         }
         embedder.model_id = format!("openai:{}:d{}", embedder.model, embedder.dims);
         Ok(embedder)
@@ -120,9 +124,16 @@ impl OpenAiEmbedder {
         &self.model_id
     }
 
-    /// The full URL requests go to.
+    /// The URL requests go to, as it may be shown (a password in it masked).
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.shown
+    }
+
+    /// `text` (from the server or the HTTP client) without the key or the URL's password.
+    fn redact(&self, text: &str) -> String {
+        let mut secrets: Vec<&str> = self.api_key.iter().map(String::as_str).collect();
+        secrets.extend(ploke_core::redact::url_password(&self.endpoint));
+        ploke_core::redact::redact(text, &secrets)
     }
 
     /// L2-normalised vectors, one per text, in input order; at most `batch_size` texts per
@@ -170,7 +181,7 @@ impl OpenAiEmbedder {
             let text = response.text().unwrap_or_default();
             if retryable && attempt <= self.max_retries {
                 tracing::warn!(
-                    url = %self.endpoint,
+                    url = %self.shown,
                     status = status.as_u16(),
                     attempt,
                     wait_ms = wait.as_millis() as u64,
@@ -180,10 +191,10 @@ impl OpenAiEmbedder {
                 continue;
             }
             return Err(EmbedError::Status {
-                url: self.endpoint.clone(),
+                url: self.shown.clone(),
                 status: status.as_u16(),
                 attempts: attempt,
-                body: excerpt(&text),
+                body: self.redact(&excerpt(&text)),
             });
         }
     }
@@ -192,7 +203,7 @@ impl OpenAiEmbedder {
         let response: EmbeddingsResponse = serde_json::from_str(text).map_err(|e| {
             self.bad(format!(
                 "not an embeddings response ({e}): {}",
-                excerpt(text)
+                self.redact(&excerpt(text))
             ))
         })?;
         if response.data.len() != expected {
@@ -222,21 +233,21 @@ impl OpenAiEmbedder {
 
     fn bad(&self, reason: String) -> EmbedError {
         EmbedError::BadResponse {
-            url: self.endpoint.clone(),
-            reason,
+            url: self.shown.clone(),
+            reason: self.redact(&reason),
         }
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> EmbedError {
         if err.is_timeout() {
             EmbedError::Timeout {
-                url: self.endpoint.clone(),
+                url: self.shown.clone(),
                 secs: self.timeout_secs,
             }
         } else {
             EmbedError::Transport {
-                url: self.endpoint.clone(),
-                reason: error_chain(err),
+                url: self.shown.clone(),
+                reason: self.redact(&error_chain(err)),
             }
         }
     }

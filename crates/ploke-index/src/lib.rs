@@ -14,7 +14,7 @@ mod tree;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use pipeline::index;
+pub use pipeline::{index, Indexer};
 
 /// Workspace-relative paths of the files the last run in `db_dir` indexed (from its cache).
 pub fn indexed_files(db_dir: &Path) -> Result<Vec<String>, IndexError> {
@@ -55,10 +55,30 @@ impl Progress for NoProgress {
 pub struct IndexOptions {
     /// Database directory; `<workspace root>/.ploke` when `None`.
     pub db_dir: Option<PathBuf>,
-    /// Throw away the database and cache first.
+    /// Parse every file again, ignoring the cache, and write the whole graph; a database that
+    /// cannot be read (damaged, older schema) is replaced by a new one.
     pub rebuild: bool,
     /// Parse limits.
     pub max_file_bytes: Option<usize>,
+    /// How this process names itself to others that wait for the write lock
+    /// (default `ploke index`).
+    pub holder: Option<String>,
+    /// How long to wait for another writer; `None` waits until it is done.
+    pub wait: Option<Duration>,
+    /// Keep the last good parse of a file that no longer parses (a file saved half-written
+    /// or mid-edit) instead of indexing what can be recovered from it; its problem is
+    /// reported once. For long-running processes that see every save.
+    pub keep_last_good: bool,
+}
+
+/// What [`Indexer::refresh`] should look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// Every file of the workspace.
+    All,
+    /// These absolute paths changed, appeared or went (files or directories); the rest is
+    /// as the last refresh saw it.
+    Paths(Vec<PathBuf>),
 }
 
 /// What an index run did.
@@ -82,6 +102,10 @@ pub struct IndexReport {
     pub delta_rows: usize,
     pub stages: Vec<(&'static str, Duration)>,
     pub warnings: Vec<String>,
+    /// The database's generation after the run.
+    pub generation: u64,
+    /// Workspace-relative paths of the files whose records changed, appeared or went.
+    pub changed_files: Vec<String>,
 }
 
 /// Why an index run could not happen at all (a broken file is not one of these).

@@ -1,31 +1,54 @@
-//! The stages of one index run.
+//! The stages of an index run, and the [`Indexer`] that keeps them in memory between runs.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use fxhash::{FxHashMap, FxHashSet};
 use rayon::prelude::*;
 
 use ploke_core::{ContentHash, FileRecord, Graph, Skipped};
+use ploke_db::lock::{Wait, WriteLock};
 use ploke_db::Db;
 use ploke_graph::{CrateInput, ModuleFile};
 use ploke_parse::{ParseOptions, ParsedFile};
 use ploke_workspace::Workspace;
 
-use crate::state::{manifests_of, manifests_unchanged, State};
+use crate::state::{manifests_of, manifests_unchanged, ParsedMap, State, StateRef};
 use crate::tree::{module_tree, TreeFile};
-use crate::{default_db_dir, IndexError, IndexOptions, IndexReport, Progress};
+use crate::{default_db_dir, Changes, IndexError, IndexOptions, IndexReport, Progress};
 
 /// One Rust file after reading.
+#[derive(Clone)]
 struct Loaded {
-    text: Option<String>,
+    /// The file's text, when this process has read it (a file taken from the cache has none
+    /// until it is needed).
+    text: Option<Arc<str>>,
     hash: ContentHash,
     size: u64,
-    parsed: ParsedFile,
+    parsed: Arc<ParsedFile>,
     /// Why the file could not be read or decoded.
     problem: Option<Skipped>,
     /// Parsed in this run (not taken from the cache).
     fresh: bool,
+}
+
+impl Loaded {
+    fn failed(display: &str, hash: ContentHash, size: u64, line: u32, reason: String) -> Loaded {
+        Loaded {
+            text: None,
+            hash,
+            size,
+            parsed: Arc::new(ParsedFile::default()),
+            problem: Some(Skipped {
+                path: display.to_string(),
+                line,
+                reason,
+                whole_file: true,
+            }),
+            fresh: false,
+        }
+    }
 }
 
 struct Timer {
@@ -47,7 +70,7 @@ fn cached_workspace(path: &Path, db_dir: Option<&Path>) -> Option<(Workspace, Pa
     let abs = path.canonicalize().ok()?;
     let candidates: Vec<PathBuf> = match db_dir {
         Some(d) => vec![d.to_path_buf()],
-        None => abs.ancestors().map(|a| default_db_dir(a)).collect(),
+        None => abs.ancestors().map(default_db_dir).collect(),
     };
     for dir in candidates {
         let Some(state) = State::load(&dir) else {
@@ -70,28 +93,23 @@ fn rel(root: &Path, p: &Path) -> String {
     }
 }
 
+/// Reads one file and parses it unless `cache` holds the parse of the same bytes.
 fn read_one(
     path: &Path,
     display: &str,
-    cache: Option<(ContentHash, ParsedFile)>,
+    cache: Option<(ContentHash, Arc<ParsedFile>)>,
     opts: &ParseOptions,
 ) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            return Loaded {
-                text: None,
-                hash: ContentHash::default(),
-                size: 0,
-                parsed: ParsedFile::default(),
-                problem: Some(Skipped {
-                    path: display.to_string(),
-                    line: 1,
-                    reason: format!("could not read the file: {e}"),
-                    whole_file: true,
-                }),
-                fresh: false,
-            }
+            return Loaded::failed(
+                display,
+                ContentHash::default(),
+                0,
+                1,
+                format!("could not read the file: {e}"),
+            )
         }
     };
     let hash = ContentHash::of(&bytes);
@@ -101,384 +119,793 @@ fn read_one(
         Err(e) => {
             let upto = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..upto].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-            return Loaded {
-                text: None,
+            return Loaded::failed(
+                display,
                 hash,
                 size,
-                parsed: ParsedFile::default(),
-                problem: Some(Skipped {
-                    path: display.to_string(),
-                    line,
-                    reason: format!("not valid UTF-8 (byte {upto}); Rust source must be UTF-8"),
-                    whole_file: true,
-                }),
-                fresh: false,
-            };
+                line,
+                format!("not valid UTF-8 (byte {upto}); Rust source must be UTF-8"),
+            );
         }
     };
-    match cache {
-        Some((h, parsed)) if h == hash => Loaded {
-            text: Some(text),
-            hash,
-            size,
-            parsed,
-            problem: None,
-            fresh: false,
-        },
-        _ => {
-            let parsed = ploke_parse::parse_file(&text, opts);
-            Loaded {
-                text: Some(text),
-                hash,
-                size,
-                parsed,
-                problem: None,
-                fresh: true,
-            }
-        }
+    let (parsed, fresh) = match cache {
+        Some((h, parsed)) if h == hash => (parsed, false),
+        _ => (Arc::new(ploke_parse::parse_file(&text, opts)), true),
+    };
+    Loaded {
+        text: Some(text.into()),
+        hash,
+        size,
+        parsed,
+        problem: None,
+        fresh,
     }
 }
 
-/// Index the workspace that contains `path` into its database.
+/// Index the workspace that contains `path` into its database: every file read, those that
+/// changed since the last run parsed again, the difference written. Takes the index's write
+/// lock for the run (waiting for another writer, see [`IndexOptions::wait`]).
 pub fn index(
     path: &Path,
     opts: &IndexOptions,
     progress: &dyn Progress,
 ) -> Result<IndexReport, IndexError> {
-    let mut t = Timer {
-        start: Instant::now(),
-        stages: Vec::new(),
-    };
-    let parse_opts = ParseOptions {
-        max_file_bytes: opts
-            .max_file_bytes
-            .unwrap_or(ParseOptions::default().max_file_bytes),
-    };
+    let mut indexer = Indexer::open(path, opts)?;
+    let report = indexer.refresh(Changes::All, progress)?;
+    indexer.save_cache();
+    Ok(report)
+}
 
-    // Discover (or reuse the workspace of the last run when no manifest changed).
-    progress.stage("discover", 0);
-    let cached = if opts.rebuild {
-        None
-    } else {
-        cached_workspace(path, opts.db_dir.as_deref())
-    };
-    let (ws, db_dir, mut state) = match cached {
-        Some(c) => c,
-        None => {
-            let ws = ploke_workspace::discover(path)?;
-            let dir = opts
-                .db_dir
-                .clone()
-                .unwrap_or_else(|| default_db_dir(&ws.root));
-            let state = if opts.rebuild {
-                State::default()
-            } else {
-                State::load(&dir).unwrap_or_default()
-            };
-            (ws, dir, state)
-        }
-    };
-    if opts.rebuild {
-        State::remove(&db_dir);
-        // The database and SQLite's write-ahead log beside it: a stale log must never be
-        // replayed onto a fresh file.
-        for name in [ploke_db::DB_FILE_NAME, "graph.db-wal", "graph.db-shm"] {
-            let f = db_dir.join(name);
-            if f.exists() {
-                std::fs::remove_file(&f).map_err(|source| IndexError::Io {
-                    path: f.clone(),
-                    source,
-                })?;
-            }
-        }
-    }
-    std::fs::create_dir_all(&db_dir).map_err(|source| IndexError::Io {
-        path: db_dir.clone(),
-        source,
-    })?;
-    if opts.db_dir.is_none() {
-        // Keep the database out of version control without touching the user's .gitignore.
-        let gi = db_dir.join(".gitignore");
-        if !gi.exists() {
-            let _ = std::fs::write(&gi, "*\n");
-        }
-    }
-    t.lap("discover");
+/// An index kept in memory between runs: the parse of every file, the last graph written and
+/// the open database. [`Indexer::refresh`] brings the database up to date with the files; a
+/// long-running process (a watcher) calls it with the files that changed, and only those
+/// are read and parsed again.
+pub struct Indexer {
+    ws: Workspace,
+    db_dir: PathBuf,
+    db: Db,
+    opts: IndexOptions,
+    parse_opts: ParseOptions,
+    pool: Option<rayon::ThreadPool>,
+    /// Every Rust file known, by absolute path.
+    table: FxHashMap<PathBuf, Loaded>,
+    /// Parses of an earlier run (the cache), by path, until the file is read again.
+    cache: FxHashMap<PathBuf, (ContentHash, Arc<ParsedFile>)>,
+    /// The graph the database holds at `generation` (as far as this indexer knows).
+    graph: Graph,
+    generation: u64,
+    /// The manifests (and target directories) as they were when the workspace was discovered.
+    manifests: Vec<crate::state::Manifest>,
+    /// Whether `table` holds every file of the workspace (false until the first full read).
+    complete: bool,
+    /// Whether the cache on disk is behind what is in memory.
+    unsaved: bool,
+    /// Problems of files whose last good parse is kept (see [`IndexOptions::keep_last_good`]),
+    /// by path: reported when they change.
+    held_back: FxHashMap<PathBuf, Skipped>,
+}
 
-    // Read every Rust file of every package; parse what changed since the cache.
-    let mut files: Vec<(PathBuf, usize)> = Vec::new();
-    for (pi, pkg) in ws.packages.iter().enumerate() {
-        for f in ploke_workspace::rust_files(&ws, pkg) {
-            files.push((f, pi));
-        }
-    }
-    progress.stage("parse", files.len() as u64);
-    let mut cache = std::mem::take(&mut state.parsed);
-    let jobs: Vec<(PathBuf, usize, Option<(ContentHash, ParsedFile)>)> = files
-        .into_iter()
-        .map(|(f, pi)| {
-            let c = cache.remove(&f);
-            (f, pi, c)
-        })
-        .collect();
-    // Threads with deep stacks: syn recurses, and most files then parse without the parser
-    // having to switch to a fresh stack segment.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(ploke_parse::RECOMMENDED_STACK_BYTES)
-        .thread_name(|i| format!("ploke-parse-{i}"))
-        .build()
-        .ok();
-    let parse_all = || -> Vec<(PathBuf, usize, Loaded)> {
-        jobs.into_par_iter()
-            .map(|(f, pi, c)| {
-                let l = read_one(&f, &rel(&ws.root, &f), c, &parse_opts);
-                progress.inc(1);
-                (f, pi, l)
-            })
-            .collect()
-    };
-    let loaded = match &pool {
-        Some(p) => p.install(parse_all),
-        None => parse_all(),
-    };
-    let mut table: FxHashMap<PathBuf, (usize, Loaded)> =
-        loaded.into_iter().map(|(f, pi, l)| (f, (pi, l))).collect();
-    t.lap("parse");
-
-    // Module trees: files reached from each target root (loading `#[path]` files outside the
-    // walked set on demand).
-    progress.stage("resolve", 0);
-    let mut skipped: Vec<Skipped> = Vec::new();
-    let mut trees: Vec<(usize, usize, Vec<TreeFile>)> = Vec::new(); // (package, target, files)
-    for (pi, pkg) in ws.packages.iter().enumerate() {
-        for (ti, target) in pkg.targets.iter().enumerate() {
-            let root = crate::tree::normalize(&target.root_file);
-            // Load files the tree needs that the walk did not list (`#[path]` outside the
-            // package, ignored files), until nothing new is asked for.
-            loop {
-                let mut extra: Vec<PathBuf> = Vec::new();
-                module_tree(
-                    &root,
-                    |p| match table.get(p) {
-                        Some((_, l)) if l.problem.is_none() => Some(&l.parsed),
-                        Some(_) => None,
-                        None => {
-                            if p.is_file() {
-                                extra.push(p.to_path_buf());
-                            }
-                            None
-                        }
-                    },
-                    |p| rel(&ws.root, p),
-                    &mut Vec::new(),
-                );
-                if extra.is_empty() {
-                    break;
-                }
-                for p in extra {
-                    let c = cache.remove(&p);
-                    let l = read_one(&p, &rel(&ws.root, &p), c, &parse_opts);
-                    table.insert(p, (pi, l));
-                }
-            }
-            let mut tree_skipped = Vec::new();
-            let tree = module_tree(
-                &root,
-                |p| match table.get(p) {
-                    Some((_, l)) if l.problem.is_none() => Some(&l.parsed),
-                    _ => None,
-                },
-                |p| rel(&ws.root, p),
-                &mut tree_skipped,
-            );
-            skipped.extend(tree_skipped);
-            trees.push((pi, ti, tree));
-        }
-    }
-
-    // File problems, once per file, for files some target reaches or that failed to load.
-    let mut in_tree: FxHashSet<&Path> = FxHashSet::default();
-    for (_, _, tree) in &trees {
-        for f in tree {
-            in_tree.insert(&f.path);
-        }
-    }
-    let mut orphan_files = Vec::new();
-    for (p, (_, l)) in &table {
-        if let Some(problem) = &l.problem {
-            skipped.push(problem.clone());
-            continue;
-        }
-        if !in_tree.contains(p.as_path()) {
-            orphan_files.push(rel(&ws.root, p));
-            continue;
-        }
-        let display = rel(&ws.root, p);
-        if let Some(first) = l.parsed.issues.first() {
-            let whole = !l.parsed.parsed;
-            let reason = if whole {
-                first.message.clone()
-            } else {
-                format!("{} (items before and after it are indexed)", first.message)
-            };
-            skipped.push(Skipped {
-                path: display,
-                line: first.line,
-                reason,
-                whole_file: whole,
-            });
-        }
-    }
-    orphan_files.sort();
-
-    let crate_inputs: Vec<CrateInput> = trees
-        .iter()
-        .map(|(pi, ti, tree)| {
-            let pkg = &ws.packages[*pi];
-            let target = &pkg.targets[*ti];
-            CrateInput {
-                name: target.name.clone(),
-                package: pkg.name.clone(),
-                version: pkg.version.clone(),
-                kind: target.kind,
-                package_root: pkg.rel_dir.clone(),
-                modules: tree
-                    .iter()
-                    .map(|f| ModuleFile {
-                        path: rel(&ws.root, &f.path),
-                        parsed: &table[&f.path].1.parsed,
-                        declared_by: f.declared_by,
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let tb = Instant::now();
-    let mut graph = ploke_graph::build_graph(&crate_inputs);
-    tracing::debug!(ms = tb.elapsed().as_secs_f64() * 1000.0, "build_graph");
-
-    // File records: every file some target reaches, attributed to the first such target.
-    let mut file_records: FxHashMap<&Path, FileRecord> = FxHashMap::default();
-    for (pi, ti, tree) in &trees {
-        let pkg = &ws.packages[*pi];
-        for f in tree {
-            let (_, l) = &table[&f.path];
-            file_records.entry(&f.path).or_insert_with(|| FileRecord {
-                path: rel(&ws.root, &f.path),
-                rel_path: rel(&pkg.manifest_dir, &f.path),
-                crate_name: pkg.targets[*ti].name.clone(),
-                hash: l.hash,
-                size: l.size,
-                lines: l.parsed.lines,
-            });
-        }
-    }
-    graph.files = file_records.into_values().collect();
-    graph.skipped = skipped;
-    graph.canonicalize();
-    t.lap("resolve");
-
-    // Write the difference to what the database holds.
-    progress.stage("write", 0);
-    let to = Instant::now();
-    let db = Db::open(&db_dir)?;
-    tracing::debug!(ms = to.elapsed().as_secs_f64() * 1000.0, "db open");
-    let db_generation: u64 = db
-        .get_meta("generation")?
-        .and_then(|g| g.parse().ok())
-        .unwrap_or(0);
-    let old_graph = if state.generation == db_generation && db_generation > 0 {
-        std::mem::take(&mut state.graph)
-    } else if db_generation > 0 {
-        db.load_graph()?
-    } else {
-        Graph::default()
-    };
-    let td = Instant::now();
-    let delta = Graph::diff(&old_graph, &graph);
-    tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
-    let by_path: FxHashMap<String, &PathBuf> =
-        table.keys().map(|p| (rel(&ws.root, p), p)).collect();
-    // Source text is stored for files that yielded items; a file refused whole (too large,
-    // too deeply nested) keeps no text, and any text it had before is dropped.
-    let mut sources: Vec<(String, String)> = Vec::new();
-    let mut rm_sources: Vec<String> = delta.rm_files.clone();
-    for f in &delta.put_files {
-        let Some(p) = by_path.get(&f.path) else {
-            continue;
+impl Indexer {
+    /// Finds the workspace that contains `path` (reusing the discovery of the last run when
+    /// no manifest changed), opens (or creates) its database and loads the cache beside it.
+    /// Reads no source file yet. With [`IndexOptions::rebuild`] the cache is ignored and an
+    /// unreadable database is replaced.
+    pub fn open(path: &Path, opts: &IndexOptions) -> Result<Indexer, IndexError> {
+        let cached = if opts.rebuild {
+            None
+        } else {
+            cached_workspace(path, opts.db_dir.as_deref())
         };
-        let l = &table[*p].1;
-        match &l.text {
-            Some(text) if l.parsed.parsed => sources.push((f.path.clone(), text.clone())),
-            _ => rm_sources.push(f.path.clone()),
-        }
-    }
-    let generation = db_generation + 1;
-
-    let report = IndexReport {
-        workspace_root: ws.root.clone(),
-        db_dir: db_dir.clone(),
-        crates: graph.crates.len(),
-        files: graph.files.len(),
-        lines: graph.files.iter().map(|f| f.lines as u64).sum(),
-        bytes: graph.files.iter().map(|f| f.size).sum(),
-        nodes: graph.nodes.len(),
-        edges: graph.edges.len(),
-        unresolved: graph.unresolved.len(),
-        parsed_files: table.values().filter(|(_, l)| l.fresh).count(),
-        orphan_files,
-        skipped: graph.skipped.clone(),
-        delta_rows: delta.len(),
-        stages: Vec::new(),
-        warnings: ws.warnings.clone(),
-    };
-
-    // The database write and the cache save are independent: do them side by side. The cache
-    // carries the generation the database is about to get; if the write fails, the mismatch
-    // makes the next run ignore the cache.
-    let manifests = manifests_of(&ws);
-    let parsed = table
-        .into_iter()
-        .filter(|(_, (_, l))| l.problem.is_none())
-        .map(|(p, (_, l))| (p, (l.hash, l.parsed)))
-        .collect();
-    let new_state = State {
-        version: crate::state::STATE_VERSION,
-        parser_version: ploke_parse::PARSER_VERSION,
-        generation,
-        workspace: Some(ws),
-        manifests,
-        parsed,
-        graph,
-    };
-    let (db_result, save_result) = std::thread::scope(|s| {
-        let saver = s.spawn(|| new_state.save(&db_dir));
-        let written = (|| -> Result<(), IndexError> {
-            if !delta.is_empty() {
-                let ta = Instant::now();
-                db.apply(&delta, &sources, &rm_sources)?;
-                tracing::debug!(
-                    ms = ta.elapsed().as_secs_f64() * 1000.0,
-                    rows = delta.len(),
-                    "db apply"
-                );
+        let (ws, db_dir, state) = match cached {
+            Some(c) => c,
+            None => {
+                let ws = ploke_workspace::discover(path)?;
+                let dir = opts
+                    .db_dir
+                    .clone()
+                    .unwrap_or_else(|| default_db_dir(&ws.root));
+                let state = if opts.rebuild {
+                    State::default()
+                } else {
+                    State::load(&dir).unwrap_or_default()
+                };
+                (ws, dir, state)
             }
-            db.set_meta("generation", &generation.to_string())?;
-            Ok(())
-        })();
-        (written, saver.join())
-    });
-    db_result?;
-    match save_result {
-        Ok(r) => r.map_err(|source| IndexError::Io {
+        };
+        std::fs::create_dir_all(&db_dir).map_err(|source| IndexError::Io {
             path: db_dir.clone(),
             source,
-        })?,
-        Err(_) => State::remove(&db_dir),
+        })?;
+        if opts.db_dir.is_none() {
+            // Keep the database out of version control without touching the user's .gitignore.
+            let gi = db_dir.join(".gitignore");
+            if !gi.exists() {
+                let _ = std::fs::write(&gi, "*\n");
+            }
+        }
+        let db = match Db::open(&db_dir) {
+            Ok(db) => db,
+            Err(e @ (ploke_db::DbError::Corrupt(_) | ploke_db::DbError::SchemaMismatch { .. }))
+                if opts.rebuild =>
+            {
+                tracing::warn!("{e}; replacing the database");
+                replace_database(&db_dir, opts)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(ploke_parse::RECOMMENDED_STACK_BYTES)
+            .thread_name(|i| format!("ploke-parse-{i}"))
+            .build()
+            .ok();
+        let parse_opts = ParseOptions {
+            max_file_bytes: opts
+                .max_file_bytes
+                .unwrap_or(ParseOptions::default().max_file_bytes),
+        };
+        let State {
+            generation,
+            parsed,
+            graph,
+            manifests,
+            ..
+        } = state;
+        let manifests = if manifests.is_empty() {
+            manifests_of(&ws)
+        } else {
+            manifests
+        };
+        Ok(Indexer {
+            ws,
+            db_dir,
+            db,
+            opts: opts.clone(),
+            parse_opts,
+            pool,
+            table: FxHashMap::default(),
+            cache: parsed
+                .into_iter()
+                .map(|(p, (h, f))| (p, (h, Arc::new(f))))
+                .collect(),
+            graph,
+            generation,
+            manifests,
+            complete: false,
+            unsaved: false,
+            held_back: FxHashMap::default(),
+        })
     }
-    t.lap("write");
-    Ok(IndexReport {
-        stages: t.stages,
-        ..report
-    })
+
+    /// The workspace being indexed.
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// The index directory.
+    pub fn db_dir(&self) -> &Path {
+        &self.db_dir
+    }
+
+    /// The open database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The graph the database holds after the last refresh.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The generation of the database after the last refresh.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Brings the database up to date with the files, under the index's write lock.
+    ///
+    /// [`Changes::All`] reads every file (parsing only those whose bytes changed since they
+    /// were last parsed); [`Changes::Paths`] reads only the paths given (changed, created or
+    /// deleted files) and keeps what is known of the rest. A changed manifest, or a first
+    /// refresh, always reads everything. Whatever was asked, the database ends up holding
+    /// exactly the graph a clean index of the same files would give.
+    pub fn refresh(
+        &mut self,
+        changes: Changes,
+        progress: &dyn Progress,
+    ) -> Result<IndexReport, IndexError> {
+        let holder = self.opts.holder.as_deref().unwrap_or("ploke index");
+        let wait_note = |who: &str| tracing::warn!("waiting for {who} to finish writing the index");
+        let wait = match self.opts.wait {
+            Some(limit) => Wait::Up(limit, &wait_note),
+            None => Wait::Forever(&wait_note),
+        };
+        let _lock = WriteLock::acquire(&self.db_dir, holder, wait)?;
+        let mut t = Timer {
+            start: Instant::now(),
+            stages: Vec::new(),
+        };
+        progress.stage("discover", 0);
+        let mut changes = changes;
+        if !self.complete {
+            changes = Changes::All;
+        }
+        if matches!(changes, Changes::All) && !manifests_unchanged(&self.manifests) {
+            // Members or targets may have changed: ask cargo again.
+            self.rediscover()?;
+        }
+        t.lap("discover");
+
+        match &changes {
+            Changes::All => self.read_all(progress),
+            Changes::Paths(paths) => {
+                if self.manifest_changed(paths) {
+                    self.rediscover()?;
+                    self.read_all(progress);
+                } else {
+                    self.read_paths(paths, progress);
+                }
+            }
+        }
+        t.lap("parse");
+
+        progress.stage("resolve", 0);
+        let built = self.build();
+        t.lap("resolve");
+
+        progress.stage("write", 0);
+        let report = self.write(built, t)?;
+        self.complete = true;
+        self.unsaved = true;
+        Ok(report)
+    }
+
+    fn rediscover(&mut self) -> Result<(), IndexError> {
+        self.ws = ploke_workspace::discover(&self.ws.root)?;
+        self.manifests = manifests_of(&self.ws);
+        Ok(())
+    }
+
+    /// Whether one of `paths` is a manifest (or sits where Cargo finds targets by file name)
+    /// so that discovery must run again.
+    fn manifest_changed(&self, paths: &[PathBuf]) -> bool {
+        paths.iter().any(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if matches!(name, "Cargo.toml" | "Cargo.lock") {
+                return true;
+            }
+            // A file added to or removed from src/bin, examples, tests or benches, or a
+            // build.rs or main.rs next to the manifest, is a target Cargo finds by its name.
+            let appeared_or_went = !self.table.contains_key(p) || !p.exists();
+            appeared_or_went
+                && self.ws.packages.iter().any(|pkg| {
+                    let Ok(inside) = p.strip_prefix(&pkg.manifest_dir) else {
+                        return false;
+                    };
+                    let parts: Vec<_> = inside.components().collect();
+                    let first = |s: &str| parts.first().is_some_and(|c| c.as_os_str() == s);
+                    (parts.len() == 1 && matches!(name, "build.rs"))
+                        || (parts.len() == 2
+                            && first("src")
+                            && matches!(name, "main.rs" | "lib.rs"))
+                        || (parts.len() >= 2
+                            && (first("examples") || first("tests") || first("benches")))
+                        || (parts.len() >= 3 && first("src") && parts[1].as_os_str() == "bin")
+                })
+        })
+    }
+
+    /// Reads every Rust file of every package, parsing those whose bytes are not parsed yet.
+    fn read_all(&mut self, progress: &dyn Progress) {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pkg in &self.ws.packages {
+            files.extend(ploke_workspace::rust_files(&self.ws, pkg));
+        }
+        files.sort();
+        files.dedup();
+        let old = std::mem::take(&mut self.table);
+        let jobs: Vec<(
+            PathBuf,
+            Option<(ContentHash, Arc<ParsedFile>)>,
+            Option<Loaded>,
+        )> = files
+            .into_iter()
+            .map(|f| {
+                let prev = old.get(&f).cloned();
+                let cached = prev
+                    .as_ref()
+                    .map(|l| (l.hash, l.parsed.clone()))
+                    .or_else(|| self.cache.remove(&f));
+                (f, cached, prev)
+            })
+            .collect();
+        progress.stage("parse", jobs.len() as u64);
+        let loaded = self.read_jobs(jobs, progress);
+        self.table = loaded.into_iter().collect();
+    }
+
+    /// Reads `paths` again (removing those that are gone), keeping every other file as known.
+    fn read_paths(&mut self, paths: &[PathBuf], progress: &dyn Progress) {
+        let mut jobs = Vec::new();
+        let mut todo: Vec<PathBuf> = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                // A directory that appeared (a checkout, a new module directory): its files may
+                // have been written before anyone watched it.
+                todo.extend(rust_files_under(p));
+            } else if !p.exists() {
+                // Gone: the file, or every file under a directory that went.
+                let gone: Vec<PathBuf> = self
+                    .table
+                    .keys()
+                    .filter(|k| k.starts_with(p))
+                    .cloned()
+                    .collect();
+                for k in gone {
+                    self.table.remove(&k);
+                }
+            } else {
+                todo.push(p.clone());
+            }
+        }
+        todo.sort();
+        todo.dedup();
+        for p in &todo {
+            let prev = self.table.remove(p);
+            if !p.is_file() {
+                continue;
+            }
+            if !p.extension().is_some_and(|e| e == "rs") {
+                if let Some(prev) = prev {
+                    self.table.insert(p.clone(), prev);
+                }
+                continue;
+            }
+            // A new file outside every package is not ours (the module tree may still load
+            // it through `#[path]`).
+            if prev.is_none()
+                && !self
+                    .ws
+                    .packages
+                    .iter()
+                    .any(|pkg| p.starts_with(&pkg.manifest_dir))
+            {
+                continue;
+            }
+            let cached = prev
+                .as_ref()
+                .map(|l| (l.hash, l.parsed.clone()))
+                .or_else(|| self.cache.remove(p));
+            jobs.push((p.clone(), cached, prev));
+        }
+        progress.stage("parse", jobs.len() as u64);
+        let loaded = self.read_jobs(jobs, progress);
+        self.table.extend(loaded);
+    }
+
+    /// Reads and parses files on the parse pool. `prev` is what was known of the file before,
+    /// kept instead of a parse that fails when [`IndexOptions::keep_last_good`] is set.
+    fn read_jobs(
+        &mut self,
+        jobs: Vec<(
+            PathBuf,
+            Option<(ContentHash, Arc<ParsedFile>)>,
+            Option<Loaded>,
+        )>,
+        progress: &dyn Progress,
+    ) -> Vec<(PathBuf, Loaded)> {
+        let root = &self.ws.root;
+        let parse_opts = &self.parse_opts;
+        let keep = self.opts.keep_last_good;
+        let run = || -> Vec<(PathBuf, Loaded, Option<Loaded>)> {
+            jobs.into_par_iter()
+                .map(|(f, cached, prev)| {
+                    let l = read_one(&f, &rel(root, &f), cached, parse_opts);
+                    progress.inc(1);
+                    (f, l, if keep { prev } else { None })
+                })
+                .collect()
+        };
+        let results = match &self.pool {
+            Some(p) => p.install(run),
+            None => run(),
+        };
+        let mut out = Vec::with_capacity(results.len());
+        for (f, l, prev) in results {
+            let broken = l.problem.is_some() || !l.parsed.issues.is_empty();
+            match prev {
+                Some(prev) if broken && prev.problem.is_none() && prev.parsed.issues.is_empty() => {
+                    // Half-written or mid-edit: keep the last good parse (and its text, so
+                    // stored spans and sources agree), and say so once per problem.
+                    let problem = l.problem.clone().unwrap_or_else(|| {
+                        let first = &l.parsed.issues[0];
+                        Skipped {
+                            path: rel(root, &f),
+                            line: first.line,
+                            reason: format!(
+                                "{} (its last good version stays indexed)",
+                                first.message
+                            ),
+                            whole_file: false,
+                        }
+                    });
+                    if self.held_back.get(&f) != Some(&problem) {
+                        tracing::warn!("{problem}");
+                        self.held_back.insert(f.clone(), problem);
+                    }
+                    out.push((f, prev));
+                }
+                _ => {
+                    self.held_back.remove(&f);
+                    out.push((f, l));
+                }
+            }
+        }
+        out
+    }
+
+    /// The module tree of every target, the graph and the file records.
+    fn build(&mut self) -> Built {
+        let ws = &self.ws;
+        let mut skipped: Vec<Skipped> = Vec::new();
+        let mut trees: Vec<(usize, usize, Vec<TreeFile>)> = Vec::new(); // (package, target, files)
+        for (pi, pkg) in ws.packages.iter().enumerate() {
+            for (ti, target) in pkg.targets.iter().enumerate() {
+                let root = crate::tree::normalize(&target.root_file);
+                // Load files the tree needs that the walk did not list (`#[path]` outside the
+                // package, ignored files), until nothing new is asked for.
+                loop {
+                    let mut extra: Vec<PathBuf> = Vec::new();
+                    module_tree(
+                        &root,
+                        |p| match self.table.get(p) {
+                            Some(l) if l.problem.is_none() => Some(&*l.parsed),
+                            Some(_) => None,
+                            None => {
+                                if p.is_file() {
+                                    extra.push(p.to_path_buf());
+                                }
+                                None
+                            }
+                        },
+                        |p| rel(&ws.root, p),
+                        &mut Vec::new(),
+                    );
+                    if extra.is_empty() {
+                        break;
+                    }
+                    for p in extra {
+                        let c = self.cache.remove(&p);
+                        let l = read_one(&p, &rel(&ws.root, &p), c, &self.parse_opts);
+                        self.table.insert(p, l);
+                    }
+                }
+                let mut tree_skipped = Vec::new();
+                let tree = module_tree(
+                    &root,
+                    |p| match self.table.get(p) {
+                        Some(l) if l.problem.is_none() => Some(&*l.parsed),
+                        _ => None,
+                    },
+                    |p| rel(&ws.root, p),
+                    &mut tree_skipped,
+                );
+                skipped.extend(tree_skipped);
+                trees.push((pi, ti, tree));
+            }
+        }
+
+        // File problems, once per file, for files some target reaches or that failed to load.
+        let mut in_tree: FxHashSet<&Path> = FxHashSet::default();
+        for (_, _, tree) in &trees {
+            for f in tree {
+                in_tree.insert(&f.path);
+            }
+        }
+        let mut orphan_files = Vec::new();
+        for (p, l) in &self.table {
+            if let Some(problem) = &l.problem {
+                skipped.push(problem.clone());
+                continue;
+            }
+            if !in_tree.contains(p.as_path()) {
+                orphan_files.push(rel(&ws.root, p));
+                continue;
+            }
+            let display = rel(&ws.root, p);
+            if let Some(first) = l.parsed.issues.first() {
+                let whole = !l.parsed.parsed;
+                let reason = if whole {
+                    first.message.clone()
+                } else {
+                    format!("{} (items before and after it are indexed)", first.message)
+                };
+                skipped.push(Skipped {
+                    path: display,
+                    line: first.line,
+                    reason,
+                    whole_file: whole,
+                });
+            }
+        }
+        for (p, problem) in &self.held_back {
+            if in_tree.contains(p.as_path()) {
+                skipped.push(problem.clone());
+            }
+        }
+        orphan_files.sort();
+
+        let crate_inputs: Vec<CrateInput> = trees
+            .iter()
+            .map(|(pi, ti, tree)| {
+                let pkg = &ws.packages[*pi];
+                let target = &pkg.targets[*ti];
+                CrateInput {
+                    name: target.name.clone(),
+                    package: pkg.name.clone(),
+                    version: pkg.version.clone(),
+                    kind: target.kind,
+                    package_root: pkg.rel_dir.clone(),
+                    modules: tree
+                        .iter()
+                        .map(|f| ModuleFile {
+                            path: rel(&ws.root, &f.path),
+                            parsed: &self.table[&f.path].parsed,
+                            declared_by: f.declared_by,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let tb = Instant::now();
+        let mut graph = ploke_graph::build_graph(&crate_inputs);
+        tracing::debug!(ms = tb.elapsed().as_secs_f64() * 1000.0, "build_graph");
+
+        // File records: every file some target reaches, attributed to the first such target.
+        let mut file_records: FxHashMap<&Path, FileRecord> = FxHashMap::default();
+        for (pi, ti, tree) in &trees {
+            let pkg = &ws.packages[*pi];
+            for f in tree {
+                let l = &self.table[&f.path];
+                file_records.entry(&f.path).or_insert_with(|| FileRecord {
+                    path: rel(&ws.root, &f.path),
+                    rel_path: rel(&pkg.manifest_dir, &f.path),
+                    crate_name: pkg.targets[*ti].name.clone(),
+                    hash: l.hash,
+                    size: l.size,
+                    lines: l.parsed.lines,
+                });
+            }
+        }
+        graph.files = file_records.into_values().collect();
+        graph.skipped = skipped;
+        graph.canonicalize();
+        Built {
+            graph,
+            orphan_files,
+        }
+    }
+
+    /// Writes the difference between the stored graph and `built`, with the generation.
+    fn write(&mut self, built: Built, mut t: Timer) -> Result<IndexReport, IndexError> {
+        let Built {
+            graph,
+            orphan_files,
+        } = built;
+        // The delta must be taken against what the database holds now: another writer may
+        // have committed since this indexer last did (its changes are then read back).
+        let db_generation = self.db.generation()?;
+        let old_graph = if self.generation == db_generation && db_generation > 0 {
+            std::mem::take(&mut self.graph)
+        } else if db_generation > 0 {
+            self.db.load_graph()?
+        } else {
+            Graph::default()
+        };
+        let td = Instant::now();
+        let delta = Graph::diff(&old_graph, &graph);
+        tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
+        let by_path: FxHashMap<String, &PathBuf> = self
+            .table
+            .keys()
+            .map(|p| (rel(&self.ws.root, p), p))
+            .collect();
+        // Source text is stored for files that yielded items; a file refused whole (too large,
+        // too deeply nested) keeps no text, and any text it had before is dropped.
+        let mut sources: Vec<(String, String)> = Vec::new();
+        let mut rm_sources: Vec<String> = delta.rm_files.clone();
+        for f in &delta.put_files {
+            let Some(p) = by_path.get(&f.path) else {
+                continue;
+            };
+            let l = &self.table[*p];
+            if !l.parsed.parsed {
+                rm_sources.push(f.path.clone());
+                continue;
+            }
+            match self.text_of(p, l) {
+                Some(text) => sources.push((f.path.clone(), text.to_string())),
+                None => rm_sources.push(f.path.clone()),
+            }
+        }
+        if self.opts.rebuild {
+            // Whatever a damaged store held: every text again, and none of files that are gone.
+            let kept: FxHashSet<&str> = graph.files.iter().map(|f| f.path.as_str()).collect();
+            let written: FxHashSet<String> = sources.iter().map(|(p, _)| p.clone()).collect();
+            for f in &graph.files {
+                if written.contains(&f.path) {
+                    continue;
+                }
+                let Some(p) = by_path.get(&f.path) else {
+                    continue;
+                };
+                let l = &self.table[*p];
+                if let (true, Some(text)) = (l.parsed.parsed, self.text_of(p, l)) {
+                    sources.push((f.path.clone(), text.to_string()));
+                }
+            }
+            for p in self.db.source_paths()? {
+                if !kept.contains(p.as_str()) {
+                    rm_sources.push(p);
+                }
+            }
+            rm_sources.sort();
+            rm_sources.dedup();
+        }
+        let generation = db_generation + 1;
+        let report = IndexReport {
+            workspace_root: self.ws.root.clone(),
+            db_dir: self.db_dir.clone(),
+            crates: graph.crates.len(),
+            files: graph.files.len(),
+            lines: graph.files.iter().map(|f| f.lines as u64).sum(),
+            bytes: graph.files.iter().map(|f| f.size).sum(),
+            nodes: graph.nodes.len(),
+            edges: graph.edges.len(),
+            unresolved: graph.unresolved.len(),
+            parsed_files: self.table.values().filter(|l| l.fresh).count(),
+            orphan_files,
+            skipped: graph.skipped.clone(),
+            delta_rows: delta.len(),
+            stages: Vec::new(),
+            warnings: self.ws.warnings.clone(),
+            generation,
+            changed_files: delta
+                .put_files
+                .iter()
+                .map(|f| f.path.clone())
+                .chain(delta.rm_files.iter().cloned())
+                .collect(),
+        };
+        let ta = Instant::now();
+        self.db.commit(&delta, &sources, &rm_sources, generation)?;
+        tracing::debug!(
+            ms = ta.elapsed().as_secs_f64() * 1000.0,
+            rows = delta.len(),
+            "db commit"
+        );
+        for l in self.table.values_mut() {
+            l.fresh = false;
+        }
+        self.graph = graph;
+        self.generation = generation;
+        t.lap("write");
+        Ok(IndexReport {
+            stages: t.stages,
+            ..report
+        })
+    }
+
+    /// The text of a file (read again when this process has not read it yet). `None` when it
+    /// can no longer be read or no longer holds the bytes that were parsed.
+    fn text_of(&self, path: &Path, l: &Loaded) -> Option<Arc<str>> {
+        if let Some(t) = &l.text {
+            return Some(t.clone());
+        }
+        let bytes = std::fs::read(path).ok()?;
+        if ContentHash::of(&bytes) != l.hash {
+            // Changed since it was parsed: the next refresh reads it again. Until then the
+            // store keeps no text for it rather than a text its spans do not fit.
+            return None;
+        }
+        String::from_utf8(bytes).ok().map(Into::into)
+    }
+
+    /// Writes the cache (parse results and the graph) beside the database, so that the next
+    /// process starts from here. Cheap to call when nothing changed since the last save.
+    pub fn save_cache(&mut self) {
+        if !self.unsaved {
+            return;
+        }
+        let parsed = self
+            .table
+            .iter()
+            .filter(|(_, l)| l.problem.is_none())
+            .map(|(p, l)| (p.as_path(), l.hash, &*l.parsed))
+            .collect();
+        // The stamps of when the workspace was discovered: a manifest changed since then
+        // makes the next run discover it again.
+        let manifests = &self.manifests;
+        let state = StateRef {
+            version: crate::state::STATE_VERSION,
+            parser_version: ploke_parse::PARSER_VERSION,
+            generation: self.generation,
+            workspace: Some(&self.ws),
+            manifests,
+            parsed: ParsedMap(parsed),
+            graph: &self.graph,
+        };
+        match state.save(&self.db_dir) {
+            Ok(()) => self.unsaved = false,
+            Err(e) => {
+                tracing::warn!(
+                    "{}: could not save the index cache: {e}",
+                    self.db_dir.display()
+                );
+                State::remove(&self.db_dir);
+            }
+        }
+    }
+}
+
+/// The `.rs` files below `dir`, skipping hidden and `target` directories.
+fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || name == "target" {
+                continue;
+            }
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() && name.ends_with(".rs") => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// What [`Indexer::build`] produced.
+struct Built {
+    graph: Graph,
+    orphan_files: Vec<String>,
+}
+
+/// Replaces a database that cannot be read (damaged, or of an older schema) by an empty one,
+/// under the write lock: the new store is made beside it and renamed over it, so no reader
+/// ever opens a half-made one.
+fn replace_database(db_dir: &Path, opts: &IndexOptions) -> Result<Db, IndexError> {
+    let holder = opts.holder.as_deref().unwrap_or("ploke index --rebuild");
+    let note = |who: &str| tracing::warn!("waiting for {who} to finish writing the index");
+    let _lock = WriteLock::acquire(db_dir, holder, Wait::Forever(&note))?;
+    let fresh_dir = db_dir.join("rebuild.tmp");
+    let _ = std::fs::remove_dir_all(&fresh_dir);
+    {
+        // Created complete (schema and all), then closed so that SQLite folds its log into
+        // the file before the file moves.
+        let _fresh = Db::open(&fresh_dir)?;
+    }
+    let io = |path: &Path, source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    for name in ["graph.db-wal", "graph.db-shm"] {
+        let f = db_dir.join(name);
+        if f.exists() {
+            std::fs::remove_file(&f).map_err(|e| io(&f, e))?;
+        }
+    }
+    let from = fresh_dir.join(ploke_db::DB_FILE_NAME);
+    let to = db_dir.join(ploke_db::DB_FILE_NAME);
+    std::fs::rename(&from, &to).map_err(|e| io(&to, e))?;
+    let _ = std::fs::remove_dir_all(&fresh_dir);
+    State::remove(db_dir);
+    Ok(Db::open(db_dir)?)
 }

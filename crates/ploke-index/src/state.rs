@@ -40,16 +40,41 @@ impl State {
             .then_some(st)
     }
 
+    pub fn remove(dir: &Path) {
+        let _ = std::fs::remove_file(dir.join(STATE_FILE));
+    }
+}
+
+/// A [`State`] to save, borrowed from whoever holds its parts (the same encoding as
+/// `State`: postcard writes a reference as its value, a slice as a `Vec`, and a map as its
+/// entries).
+#[derive(serde::Serialize)]
+pub(crate) struct StateRef<'a> {
+    pub version: u32,
+    pub parser_version: u32,
+    pub generation: u64,
+    pub workspace: Option<&'a Workspace>,
+    pub manifests: &'a [Manifest],
+    pub parsed: ParsedMap<'a>,
+    pub graph: &'a Graph,
+}
+
+/// The parse results to save: (path, hash, parse) of each file.
+pub(crate) struct ParsedMap<'a>(pub Vec<(&'a Path, ContentHash, &'a ParsedFile)>);
+
+impl serde::Serialize for ParsedMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(p, h, f)| (p, (h, f))))
+    }
+}
+
+impl StateRef<'_> {
     /// Write atomically (temp file + rename) so a crash never leaves half a cache.
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         let bytes = postcard::to_stdvec(self).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!("{STATE_FILE}.tmp"));
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(tmp, dir.join(STATE_FILE))
-    }
-
-    pub fn remove(dir: &Path) {
-        let _ = std::fs::remove_file(dir.join(STATE_FILE));
     }
 }
 

@@ -512,7 +512,27 @@ fn moves_and_manifest_edits() {
     assert!(g.nodes.iter().all(|n| n.crate_name == "renamed"));
     node(&g, "renamed::util::helper");
 
-    // An explicit rebuild gives the same graph and writes it whole.
+    // An explicit rebuild parses everything again and repairs whatever the store holds
+    // wrongly: here a node whose stored source position and name were damaged, and an edge
+    // that does not exist. It gives the same graph as a clean index.
+    let damaged_db = ploke_db::Db::open(&db).unwrap();
+    let mut wrong = g.nodes[1].clone();
+    wrong.name.push_str("_damaged");
+    wrong.span.start_byte += 1;
+    let bogus = ploke_core::Edge {
+        src: g.nodes[0].id,
+        dst: g.nodes[2].id,
+        kind: ploke_core::EdgeKind::Calls,
+        line: 999,
+    };
+    let damage = ploke_core::GraphDelta {
+        put_nodes: vec![wrong],
+        put_edges: vec![bogus],
+        ..Default::default()
+    };
+    damaged_db.apply(&damage, &[], &[]).unwrap();
+    drop(damaged_db);
+    assert_ne!(load(&db), g);
     let opts = ploke_index::IndexOptions {
         db_dir: Some(db.clone()),
         rebuild: true,
@@ -521,7 +541,10 @@ fn moves_and_manifest_edits() {
     let r = ploke_index::index(&p.root, &opts, &ploke_index::NoProgress).unwrap();
     assert_eq!(load(&db), g);
     assert_eq!(r.parsed_files, 4);
-    assert_eq!(r.delta_rows, Graph::diff(&Graph::default(), &g).len());
+    assert_eq!(
+        r.delta_rows, 2,
+        "the damaged node put again, the bogus edge removed"
+    );
 }
 
 #[test]

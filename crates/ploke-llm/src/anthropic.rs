@@ -34,6 +34,9 @@ const KEY_VAR: &str = "ANTHROPIC_API_KEY";
 /// A client for Anthropic's messages API.
 pub struct Anthropic {
     transport: Transport,
+    /// Where requests go.
+    endpoint: String,
+    /// `endpoint` as messages show it (a password in the URL masked).
     url: String,
     model: String,
     api_key: Option<ApiKey>,
@@ -63,8 +66,13 @@ impl Anthropic {
         let transport = Transport::new(config, &base_url)?;
         Ok(Anthropic {
             transport,
-            url: format!("{base_url}/v1/messages"),
-            name: format!("anthropic {} at {base_url}", config.model),
+            endpoint: format!("{base_url}/v1/messages"),
+            url: ploke_core::redact::url_for_display(&format!("{base_url}/v1/messages")),
+            name: format!(
+                "anthropic {} at {}",
+                config.model,
+                ploke_core::redact::url_for_display(&base_url)
+            ),
             model: config.model.clone(),
             api_key: config.api_key.clone(),
         })
@@ -96,6 +104,7 @@ impl Anthropic {
             headers.insert(HeaderName::from_static("x-api-key"), value);
         }
         let target = Target {
+            endpoint: &self.endpoint,
             url: &self.url,
             model,
             key_var: KEY_VAR,

@@ -27,6 +27,8 @@ const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// What one request is about, for its error messages.
 pub(crate) struct Target<'a> {
     /// The full URL posted to.
+    pub endpoint: &'a str,
+    /// `endpoint` as messages show it (a password in it masked).
     pub url: &'a str,
     /// The model asked for (named when the answer is 404).
     pub model: &'a str,
@@ -85,11 +87,12 @@ impl Transport {
     /// A client for the server at `base_url`. Loopback servers (Ollama, llama.cpp) are never
     /// reached through a proxy.
     pub fn new(config: &LlmConfig, base_url: &str) -> Result<Self, LlmError> {
+        let shown = ploke_core::redact::url_for_display(base_url);
         let url = reqwest::Url::parse(base_url)
-            .map_err(|e| LlmError::Config(format!("`base_url` {base_url:?} is not a URL: {e}")))?;
+            .map_err(|e| LlmError::Config(format!("`base_url` {shown:?} is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(LlmError::Config(format!(
-                "`base_url` {base_url:?} must start with http:// or https://"
+                "`base_url` {shown:?} must start with http:// or https://"
             )));
         }
         let timeout = config.timeout();
@@ -131,7 +134,7 @@ impl Transport {
             );
             let send = self
                 .client
-                .post(target.url)
+                .post(target.endpoint)
                 .headers(headers.clone())
                 .body(body.clone())
                 .send();
@@ -264,10 +267,12 @@ impl Transport {
             }
         }
         let message = message_from_body(&body);
-        match target.secret {
-            Some(secret) if !secret.is_empty() => message.replace(secret, "<redacted>"),
-            _ => message,
-        }
+        let secrets: Vec<&str> = target
+            .secret
+            .into_iter()
+            .chain(ploke_core::redact::url_password(target.endpoint))
+            .collect();
+        ploke_core::redact::redact(&message, &secrets)
     }
 }
 
@@ -379,7 +384,12 @@ fn random_fraction() -> f64 {
 }
 
 /// An error and its sources, `outer: inner: …`, without repeats.
+/// The messages of `error` and its causes, without a URL password a client may repeat.
 pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    ploke_core::redact::redact(&chain_text(error), &[])
+}
+
+fn chain_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -400,7 +410,7 @@ fn root_cause(error: &dyn std::error::Error) -> String {
     while let Some(inner) = cause.source() {
         cause = inner;
     }
-    cause.to_string()
+    ploke_core::redact::redact(&cause.to_string(), &[])
 }
 
 #[cfg(test)]

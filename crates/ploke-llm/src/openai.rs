@@ -29,6 +29,9 @@ use crate::{
 /// A client for any OpenAI-compatible chat completions endpoint.
 pub struct OpenAiCompatible {
     transport: Transport,
+    /// Where requests go.
+    endpoint: String,
+    /// `endpoint` as messages show it (a password in the URL masked).
     url: String,
     model: String,
     api_key: Option<ApiKey>,
@@ -61,8 +64,13 @@ impl OpenAiCompatible {
             .unwrap_or("OPENAI_API_KEY");
         Ok(OpenAiCompatible {
             transport,
-            url: format!("{base_url}/chat/completions"),
-            name: format!("openai {} at {base_url}", config.model),
+            endpoint: format!("{base_url}/chat/completions"),
+            url: ploke_core::redact::url_for_display(&format!("{base_url}/chat/completions")),
+            name: format!(
+                "openai {} at {}",
+                config.model,
+                ploke_core::redact::url_for_display(&base_url)
+            ),
             model: config.model.clone(),
             api_key: config.api_key.clone(),
             key_var,
@@ -93,6 +101,7 @@ impl OpenAiCompatible {
             headers.insert(AUTHORIZATION, value);
         }
         let target = Target {
+            endpoint: &self.endpoint,
             url: &self.url,
             model,
             key_var: self.key_var,

@@ -32,6 +32,7 @@ pub fn run(
         db_dir: db,
         rebuild,
         max_file_bytes: None,
+        ..Default::default()
     };
     let bar = if std::io::stderr().is_terminal() && !json {
         let b = ProgressBar::new(0);
