@@ -38,6 +38,23 @@ impl GraphDelta {
             && self.rm_skipped.is_empty()
     }
 
+    /// Adds the rows of `other`, a delta over rows disjoint from this one's (another part of
+    /// the graph).
+    pub fn extend(&mut self, other: GraphDelta) {
+        self.put_crates.extend(other.put_crates);
+        self.rm_crates.extend(other.rm_crates);
+        self.put_files.extend(other.put_files);
+        self.rm_files.extend(other.rm_files);
+        self.put_nodes.extend(other.put_nodes);
+        self.rm_nodes.extend(other.rm_nodes);
+        self.put_edges.extend(other.put_edges);
+        self.rm_edges.extend(other.rm_edges);
+        self.put_unresolved.extend(other.put_unresolved);
+        self.rm_unresolved.extend(other.rm_unresolved);
+        self.put_skipped.extend(other.put_skipped);
+        self.rm_skipped.extend(other.rm_skipped);
+    }
+
     /// Number of rows written or removed.
     pub fn len(&self) -> usize {
         self.put_crates.len()

@@ -314,7 +314,11 @@ impl Db {
         sources: &[(String, String)],
         rm_sources: &[String],
     ) -> Result<(), DbError> {
-        self.write_delta(delta, sources, rm_sources, None)
+        let texts: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        self.write_delta(delta, &texts, rm_sources, None)
     }
 
     /// Writes `delta`, the text of `sources` (workspace-relative path, full text), deletes the
@@ -329,17 +333,18 @@ impl Db {
     pub fn commit(
         &self,
         delta: &GraphDelta,
-        sources: &[(String, String)],
+        sources: &[(String, std::sync::Arc<str>)],
         rm_sources: &[String],
         generation: u64,
     ) -> Result<(), DbError> {
-        self.write_delta(delta, sources, rm_sources, Some(generation))
+        let texts: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), &**t)).collect();
+        self.write_delta(delta, &texts, rm_sources, Some(generation))
     }
 
     fn write_delta(
         &self,
         delta: &GraphDelta,
-        sources: &[(String, String)],
+        sources: &[(&str, &str)],
         rm_sources: &[String],
         generation: Option<u64>,
     ) -> Result<(), DbError> {
@@ -421,7 +426,7 @@ impl Db {
             &SOURCE_COLS,
             sources
                 .iter()
-                .map(|(p, t)| vec![DataValue::from(p.as_str()), DataValue::from(t.as_str())])
+                .map(|(p, t)| vec![DataValue::from(*p), DataValue::from(*t)])
                 .collect(),
         );
         add(
@@ -784,6 +789,20 @@ impl Db {
         rows.first().map(|r| codec::single_string(r)).transpose()
     }
 
+    /// Every stored source text, by workspace-relative path.
+    pub fn sources(&self) -> Result<std::collections::HashMap<String, String>, DbError> {
+        self.export_one("sources")?
+            .iter()
+            .map(|r| {
+                let path = r
+                    .first()
+                    .and_then(|v| v.get_str())
+                    .ok_or_else(|| DbError::Corrupt("a source row without a path".to_string()))?;
+                Ok((path.to_string(), codec::single_string(&r[1..])?))
+            })
+            .collect()
+    }
+
     /// Every file record, ordered by path.
     pub fn files(&self) -> Result<Vec<FileRecord>, DbError> {
         let rows = self.export_one("files")?;
@@ -836,24 +855,25 @@ impl Db {
             "?[hash, vec] := *embeddings{model: $model, hash, vec}",
             params([("model", model.into())]),
         )?;
-        rows.iter()
-            .map(|r| {
-                let hash = codec::hash_at(r, 0)?;
-                let bytes = match &r[1] {
-                    DataValue::Bytes(b) if b.len() % 4 == 0 => b,
-                    other => {
-                        return Err(DbError::Corrupt(format!(
-                            "embedding is not f32 bytes: {other:?}"
-                        )))
-                    }
-                };
-                let v = bytes
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect();
-                Ok((hash, v))
-            })
-            .collect()
+        rows.iter().map(|r| decode_embedding(r)).collect()
+    }
+
+    /// The stored vectors of `model` for these content hashes (those that have one).
+    pub fn embeddings_for(
+        &self,
+        model: &str,
+        hashes: &[ContentHash],
+    ) -> Result<Vec<(ContentHash, Vec<f32>)>, DbError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = DataValue::List(hashes.iter().map(|h| DataValue::from(h.to_hex())).collect());
+        let rows = self.query(
+            "reading embeddings",
+            "?[hash, vec] := hash in $hashes, *embeddings{model: $model, hash, vec}",
+            params([("model", model.into()), ("hashes", list)]),
+        )?;
+        rows.iter().map(|r| decode_embedding(r)).collect()
     }
 
     /// Content hashes of the stored vectors of `model`.
@@ -1024,6 +1044,24 @@ fn create_sqlite_file(path: &Path) -> Result<(), DbError> {
          PRAGMA journal_mode = WAL;"
     ))
     .map_err(err)
+}
+
+/// A `(hash, vec)` row of the embeddings relation.
+fn decode_embedding(r: &[DataValue]) -> Result<(ContentHash, Vec<f32>), DbError> {
+    let hash = codec::hash_at(r, 0)?;
+    let bytes = match &r[1] {
+        DataValue::Bytes(b) if b.len() % 4 == 0 => b,
+        other => {
+            return Err(DbError::Corrupt(format!(
+                "embedding is not f32 bytes: {other:?}"
+            )))
+        }
+    };
+    let v = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((hash, v))
 }
 
 #[derive(Clone, Copy)]

@@ -49,6 +49,26 @@ fn combined_cfg(parts: &[String]) -> String {
 
 /// Turn the module trees of every target into a resolved graph (without file records).
 pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
+    let mut graph = Graph::default();
+    for part in build_parts(crates, None).into_iter().flatten() {
+        graph.crates.extend(part.crates);
+        graph.nodes.extend(part.nodes);
+        graph.edges.extend(part.edges);
+        graph.unresolved.extend(part.unresolved);
+    }
+    graph.canonicalize();
+    graph
+}
+
+/// One graph per target of `crates`: its crate record, its nodes, and the edges and
+/// unresolved references out of its nodes (each canonical), resolved with every target of
+/// `crates` as context. With `emit`, only the targets it marks get a part; the others are
+/// read for resolution only (their namespaces, re-exports and impls), which costs a
+/// fraction of building them. A part is the same whatever else is emitted, so parts of
+/// different builds can be put together, as long as each build's `crates` holds every target
+/// the emitted ones name (see the crate docs).
+pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Option<Graph>> {
+    let emitted = |ci: usize| emit.is_none_or(|e| e.get(ci).copied().unwrap_or(false));
     let mut nodes: Vec<B> = Vec::new();
     let mut crate_roots = Vec::with_capacity(crates.len());
     for (ci, c) in crates.iter().enumerate() {
@@ -107,18 +127,25 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
     }
     // Resolve first: the paths of some impl members depend on what their impl's type resolves
     // to, and ids depend on paths.
-    let mut resolver = Resolver::new(&nodes, crates, &crate_roots);
+    let emit_flags: Vec<bool> = (0..crates.len()).map(emitted).collect();
+    let mut resolver = Resolver::new(&nodes, crates, &crate_roots, &emit_flags);
     resolver.run();
     let resolved = resolver.finish();
     for (i, path) in resolved.member_paths {
         nodes[i].path = path;
     }
+    // Every node gets its id: edges out of emitted targets may end in any of them.
     assign_ids(&mut nodes, crates);
 
-    let mut graph = Graph::default();
+    let mut parts: Vec<Option<Graph>> = (0..crates.len())
+        .map(|ci| emitted(ci).then(Graph::default))
+        .collect();
     for (ci, c) in crates.iter().enumerate() {
+        let Some(part) = parts[ci].as_mut() else {
+            continue;
+        };
         let root = &nodes[crate_roots[ci]];
-        graph.crates.push(CrateRecord {
+        part.crates.push(CrateRecord {
             id: root.id,
             name: c.name.clone(),
             package: c.package.clone(),
@@ -129,41 +156,46 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
         });
     }
     let id = |i: usize| nodes[i].id;
-    graph.edges = resolved
-        .edges
-        .iter()
-        .map(|e| Edge {
-            src: id(e.src),
-            kind: e.kind,
-            dst: id(e.dst),
-            line: e.line,
-        })
-        .collect();
-    graph.unresolved = resolved
-        .unresolved
-        .into_iter()
-        .map(|u| Unresolved {
-            src: id(u.src),
-            kind: u.kind,
-            text: u.text,
-            line: u.line,
-        })
-        .collect();
-    // Structural containment.
+    for e in &resolved.edges {
+        if let Some(part) = parts[nodes[e.src].crate_idx].as_mut() {
+            part.edges.push(Edge {
+                src: id(e.src),
+                kind: e.kind,
+                dst: id(e.dst),
+                line: e.line,
+            });
+        }
+    }
+    for u in resolved.unresolved {
+        if let Some(part) = parts[nodes[u.src].crate_idx].as_mut() {
+            part.unresolved.push(Unresolved {
+                src: id(u.src),
+                kind: u.kind,
+                text: u.text,
+                line: u.line,
+            });
+        }
+    }
     for b in &nodes {
+        let Some(part) = parts[b.crate_idx].as_mut() else {
+            continue;
+        };
+        // Structural containment.
         if let Some(p) = b.parent {
-            graph.edges.push(Edge {
+            part.edges.push(Edge {
                 src: nodes[p].id,
                 kind: EdgeKind::Contains,
                 dst: b.id,
                 line: b.span.start_line,
             });
         }
+        part.nodes.push(to_node(b, &nodes, crates));
     }
-    graph.nodes = nodes.iter().map(|b| to_node(b, &nodes, crates)).collect();
-    dedup_edges(&mut graph);
-    graph.canonicalize();
-    graph
+    for part in parts.iter_mut().flatten() {
+        dedup_edges(part);
+        part.canonicalize();
+    }
+    parts
 }
 
 fn dedup_edges(g: &mut Graph) {

@@ -16,7 +16,7 @@ mod tests;
 use ploke_core::TargetKind;
 use ploke_parse::ParsedFile;
 
-pub use build::build_graph;
+pub use build::{build_graph, build_parts};
 
 /// One compilation target to turn into nodes.
 #[derive(Debug, Clone)]

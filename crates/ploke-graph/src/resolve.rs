@@ -132,6 +132,8 @@ struct Namespace {
 
 pub(crate) struct Resolver<'n, 'a> {
     nodes: &'n [B<'a>],
+    /// Whether each target's references are resolved (the others are context only).
+    emit: &'n [bool],
     crate_roots: &'n [usize],
     /// Workspace library crates by name, for `other_crate::item` paths.
     lib_crates: FxHashMap<String, usize>,
@@ -174,7 +176,12 @@ pub(crate) struct Resolved {
 }
 
 impl<'n, 'a> Resolver<'n, 'a> {
-    pub(crate) fn new(nodes: &'n [B<'a>], crates: &[CrateInput], crate_roots: &'n [usize]) -> Self {
+    pub(crate) fn new(
+        nodes: &'n [B<'a>],
+        crates: &[CrateInput],
+        crate_roots: &'n [usize],
+        emit: &'n [bool],
+    ) -> Self {
         let mut lib_crates = FxHashMap::default();
         for (ci, c) in crates.iter().enumerate() {
             if c.kind == ploke_core::TargetKind::Lib {
@@ -183,6 +190,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
         Resolver {
             nodes,
+            emit,
             crate_roots,
             lib_crates,
             ns: FxHashMap::default(),
@@ -781,6 +789,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
     fn resolve_refs(&mut self) {
         for i in 0..self.nodes.len() {
             let b = &self.nodes[i];
+            if !self.emit[b.crate_idx] {
+                continue;
+            }
             let Some(raw) = b.raw else { continue };
             if raw.refs.is_empty() {
                 continue;

@@ -7,6 +7,7 @@
 //! re-index after editing one file re-parses that file alone. Broken input never stops a run:
 //! each problem becomes one [`ploke_core::Skipped`] line (`file:line: reason`).
 
+mod parts;
 mod pipeline;
 mod state;
 mod tree;
@@ -106,6 +107,13 @@ pub struct IndexReport {
     pub generation: u64,
     /// Workspace-relative paths of the files whose records changed, appeared or went.
     pub changed_files: Vec<String>,
+    /// Targets whose part of the graph was built (all on a first run; after a change, those
+    /// it can affect).
+    pub rebuilt_targets: usize,
+    /// The texts stored by the run (workspace-relative path, text) ...
+    pub sources_written: Vec<(String, std::sync::Arc<str>)>,
+    /// ... and the paths whose stored text was removed.
+    pub sources_removed: Vec<String>,
 }
 
 /// Why an index run could not happen at all (a broken file is not one of these).

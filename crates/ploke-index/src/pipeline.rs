@@ -7,13 +7,14 @@ use std::time::Instant;
 use fxhash::{FxHashMap, FxHashSet};
 use rayon::prelude::*;
 
-use ploke_core::{ContentHash, FileRecord, Graph, Skipped};
+use ploke_core::{ContentHash, FileRecord, Graph, GraphDelta, Skipped};
 use ploke_db::lock::{Wait, WriteLock};
 use ploke_db::Db;
 use ploke_graph::{CrateInput, ModuleFile};
 use ploke_parse::{ParseOptions, ParsedFile};
 use ploke_workspace::Workspace;
 
+use crate::parts::{changed_names, contexts, split, NamesCache, TargetState, Tree};
 use crate::state::{manifests_of, manifests_unchanged, ParsedMap, State, StateRef};
 use crate::tree::{module_tree, TreeFile};
 use crate::{default_db_dir, Changes, IndexError, IndexOptions, IndexReport, Progress};
@@ -171,9 +172,14 @@ pub struct Indexer {
     table: FxHashMap<PathBuf, Loaded>,
     /// Parses of an earlier run (the cache), by path, until the file is read again.
     cache: FxHashMap<PathBuf, (ContentHash, Arc<ParsedFile>)>,
-    /// The graph the database holds at `generation` (as far as this indexer knows).
-    graph: Graph,
+    /// The graph the database holds at `generation` (as far as this indexer knows), one part
+    /// per target (in the workspace's target order, keyed by `target_keys`) ...
+    targets: Vec<TargetState>,
+    target_keys: Vec<String>,
+    /// ... and the file and skip records.
+    rest: Graph,
     generation: u64,
+    names: NamesCache,
     /// The manifests (and target directories) as they were when the workspace was discovered.
     manifests: Vec<crate::state::Manifest>,
     /// Whether `table` holds every file of the workspace (false until the first full read).
@@ -255,6 +261,35 @@ impl Indexer {
         } else {
             manifests
         };
+        // The cached graph, split per crate: the base the first refresh diffs against (every
+        // target is built on that first refresh; their trees are not known yet).
+        let roots: Vec<(String, ploke_core::NodeId)> = graph
+            .crates
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}/{}/{}", c.package, c.kind.as_str(), c.name),
+                    c.id,
+                )
+            })
+            .collect();
+        let (parts, rest) = if generation > 0 && !graph.nodes.is_empty() {
+            split(&graph, &roots.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+        } else {
+            (Vec::new(), Graph::default())
+        };
+        let target_keys: Vec<String> = if parts.is_empty() {
+            Vec::new()
+        } else {
+            roots.into_iter().map(|(k, _)| k).collect()
+        };
+        let targets: Vec<TargetState> = parts
+            .into_iter()
+            .map(|part| TargetState {
+                part,
+                ..TargetState::default()
+            })
+            .collect();
         Ok(Indexer {
             ws,
             db_dir,
@@ -267,8 +302,11 @@ impl Indexer {
                 .into_iter()
                 .map(|(p, (h, f))| (p, (h, Arc::new(f))))
                 .collect(),
-            graph,
+            targets,
+            target_keys,
+            rest,
             generation,
+            names: NamesCache::default(),
             manifests,
             complete: false,
             unsaved: false,
@@ -289,11 +327,6 @@ impl Indexer {
     /// The open database.
     pub fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// The graph the database holds after the last refresh.
-    pub fn graph(&self) -> &Graph {
-        &self.graph
     }
 
     /// The generation of the database after the last refresh.
@@ -326,7 +359,9 @@ impl Indexer {
         };
         progress.stage("discover", 0);
         let mut changes = changes;
-        if !self.complete {
+        // Until every file has been read once, and whenever another process wrote the index
+        // since this one did, what changed is not known: read everything.
+        if !self.complete || self.db.generation()? != self.generation {
             changes = Changes::All;
         }
         if matches!(changes, Changes::All) && !manifests_unchanged(&self.manifests) {
@@ -349,7 +384,7 @@ impl Indexer {
         t.lap("parse");
 
         progress.stage("resolve", 0);
-        let built = self.build();
+        let built = self.build()?;
         t.lap("resolve");
 
         progress.stage("write", 0);
@@ -543,8 +578,9 @@ impl Indexer {
         out
     }
 
-    /// The module tree of every target, the graph and the file records.
-    fn build(&mut self) -> Built {
+    /// The module tree of every target, the parts of the targets that need building, the
+    /// file records; and the delta to what the database holds.
+    fn build(&mut self) -> Result<Built, IndexError> {
         let ws = &self.ws;
         let mut skipped: Vec<Skipped> = Vec::new();
         let mut trees: Vec<(usize, usize, Vec<TreeFile>)> = Vec::new(); // (package, target, files)
@@ -634,9 +670,20 @@ impl Indexer {
         }
         orphan_files.sort();
 
+        // The parses the trees need, held apart from the table so that the targets' state
+        // can change while they are read.
+        let held: Vec<Vec<Arc<ParsedFile>>> = trees
+            .iter()
+            .map(|(_, _, tree)| {
+                tree.iter()
+                    .map(|f| self.table[&f.path].parsed.clone())
+                    .collect()
+            })
+            .collect();
         let crate_inputs: Vec<CrateInput> = trees
             .iter()
-            .map(|(pi, ti, tree)| {
+            .zip(&held)
+            .map(|((pi, ti, tree), parsed)| {
                 let pkg = &ws.packages[*pi];
                 let target = &pkg.targets[*ti];
                 CrateInput {
@@ -647,22 +694,93 @@ impl Indexer {
                     package_root: pkg.rel_dir.clone(),
                     modules: tree
                         .iter()
-                        .map(|f| ModuleFile {
+                        .zip(parsed)
+                        .map(|(f, parsed)| ModuleFile {
                             path: rel(&ws.root, &f.path),
-                            parsed: &self.table[&f.path].parsed,
+                            parsed,
                             declared_by: f.declared_by,
                         })
                         .collect(),
                 }
             })
             .collect();
-        let tb = Instant::now();
-        let mut graph = ploke_graph::build_graph(&crate_inputs);
-        tracing::debug!(ms = tb.elapsed().as_secs_f64() * 1000.0, "build_graph");
+        let keys: Vec<String> = crate_inputs.iter().map(CrateInput::key).collect();
+        let new_trees: Vec<Tree> = trees
+            .iter()
+            .map(|(_, _, tree)| {
+                tree.iter()
+                    .map(|f| (f.path.clone(), f.declared_by, self.table[&f.path].hash))
+                    .collect()
+            })
+            .collect();
+        let rest = self.rest_of(&trees, skipped);
 
+        // The parts can be built incrementally when the targets are the ones of the last
+        // build and the database holds what this indexer wrote.
+        let db_generation = self.db.generation()?;
+        let incremental = self.generation == db_generation
+            && db_generation > 0
+            && self.target_keys == keys
+            && self.targets.len() == keys.len()
+            && self.targets.iter().all(|t| !t.tree.is_empty());
+        let tb = Instant::now();
+        let (delta, rebuilt) = if incremental {
+            let dirty: Vec<bool> = new_trees
+                .iter()
+                .zip(&self.targets)
+                .map(|(new, old)| *new != old.tree)
+                .collect();
+            let (mut delta, rebuilt) = self.rebuild_incrementally(&crate_inputs, dirty, &new_trees);
+            delta.extend(Graph::diff(&self.rest, &rest));
+            (delta, rebuilt)
+        } else {
+            // The base to diff against: what the database holds.
+            let old_graph = if db_generation == 0 {
+                Graph::default()
+            } else if self.generation == db_generation && !self.targets.is_empty() {
+                // The last graph written (from the cache): as good as reading it back.
+                self.graph()
+            } else {
+                self.db.load_graph()?
+            };
+            let parts = ploke_graph::build_parts(&crate_inputs, None);
+            self.targets = parts
+                .into_iter()
+                .zip(&new_trees)
+                .map(|(part, tree)| TargetState {
+                    tree: tree.clone(),
+                    part: part.unwrap_or_default(),
+                    ..TargetState::default()
+                })
+                .collect();
+            self.target_keys = keys;
+            self.refresh_names(&crate_inputs, &new_trees, &vec![true; crate_inputs.len()]);
+            let mut whole = self.assemble();
+            whole.files = rest.files.clone();
+            whole.skipped = rest.skipped.clone();
+            whole.canonicalize();
+            (Graph::diff(&old_graph, &whole), self.targets.len())
+        };
+        self.rest = rest;
+        tracing::debug!(
+            ms = tb.elapsed().as_secs_f64() * 1000.0,
+            incremental,
+            rebuilt,
+            "build parts"
+        );
+        Ok(Built {
+            delta,
+            orphan_files,
+            rebuilt,
+        })
+    }
+
+    /// File records and skip records, as one graph with nothing else.
+    fn rest_of(&self, trees: &[(usize, usize, Vec<TreeFile>)], skipped: Vec<Skipped>) -> Graph {
+        let ws = &self.ws;
         // File records: every file some target reaches, attributed to the first such target.
         let mut file_records: FxHashMap<&Path, FileRecord> = FxHashMap::default();
-        for (pi, ti, tree) in &trees {
+        for (pi, ti, tree) in trees {
             let pkg = &ws.packages[*pi];
             for f in tree {
                 let l = &self.table[&f.path];
@@ -676,34 +794,132 @@ impl Indexer {
                 });
             }
         }
-        graph.files = file_records.into_values().collect();
-        graph.skipped = skipped;
-        graph.canonicalize();
-        Built {
-            graph,
-            orphan_files,
+        let mut g = Graph {
+            files: file_records.into_values().collect(),
+            skipped,
+            ..Graph::default()
+        };
+        g.canonicalize();
+        g
+    }
+
+    /// Recomputes the names of the targets marked in `which` from their files.
+    fn refresh_names(&mut self, inputs: &[CrateInput<'_>], trees: &[Tree], which: &[bool]) {
+        for (t, input) in inputs.iter().enumerate() {
+            if !which[t] {
+                continue;
+            }
+            let mut first = FxHashSet::default();
+            let mut all = FxHashSet::default();
+            for (m, (path, _, hash)) in input.modules.iter().zip(&trees[t]) {
+                let names = self.names.get(path, *hash, m.parsed);
+                first.extend(names.first.iter().cloned());
+                all.extend(names.all.iter().cloned());
+            }
+            self.targets[t].first = first;
+            self.targets[t].all = all;
         }
     }
 
-    /// Writes the difference between the stored graph and `built`, with the generation.
+    /// Builds the parts of the `dirty` targets, then of every target a changed name reaches,
+    /// until no name changes (see the `parts` module). Returns the delta of the rebuilt parts
+    /// and how many were rebuilt.
+    fn rebuild_incrementally(
+        &mut self,
+        inputs: &[CrateInput<'_>],
+        mut dirty: Vec<bool>,
+        new_trees: &[Tree],
+    ) -> (GraphDelta, usize) {
+        let n = inputs.len();
+        self.refresh_names(inputs, new_trees, &dirty);
+        let libs: FxHashMap<&str, usize> = inputs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == ploke_core::TargetKind::Lib)
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
+        let firsts: Vec<&FxHashSet<String>> = self.targets.iter().map(|t| &t.first).collect();
+        let ctx = contexts(&firsts, &libs);
+        let mut done = vec![false; n];
+        let mut delta = GraphDelta::default();
+        let mut rebuilt = 0;
+        while dirty.iter().any(|&d| d) {
+            // Every target the dirty ones read, as context.
+            let mut need = vec![false; n];
+            for t in (0..n).filter(|&t| dirty[t]) {
+                for &c in &ctx[t] {
+                    need[c] = true;
+                }
+            }
+            let picked: Vec<usize> = (0..n).filter(|&t| need[t]).collect();
+            let sub: Vec<CrateInput> = picked.iter().map(|&t| inputs[t].clone()).collect();
+            let emit: Vec<bool> = picked.iter().map(|&t| dirty[t]).collect();
+            let parts = ploke_graph::build_parts(&sub, Some(&emit));
+            let mut changed: Vec<(usize, FxHashSet<String>)> = Vec::new();
+            for (&t, part) in picked.iter().zip(parts) {
+                let Some(part) = part else { continue };
+                let old = std::mem::replace(&mut self.targets[t].part, part);
+                let new = &self.targets[t].part;
+                let names = changed_names(&old, new);
+                delta.extend(Graph::diff(&old, new));
+                if !names.is_empty() {
+                    changed.push((t, names));
+                }
+                self.targets[t].tree = new_trees[t].clone();
+                done[t] = true;
+                rebuilt += 1;
+            }
+            dirty = vec![false; n];
+            for d in (0..n).filter(|&d| !done[d]) {
+                dirty[d] = changed.iter().any(|(t, names)| {
+                    ctx[d].contains(t) && names.iter().any(|nm| self.targets[d].all.contains(nm))
+                });
+            }
+            self.refresh_names(inputs, new_trees, &dirty);
+        }
+        (delta, rebuilt)
+    }
+
+    /// The parts of every target, as one canonical graph (without file or skip records).
+    fn assemble(&self) -> Graph {
+        let mut g = Graph::default();
+        for t in &self.targets {
+            g.crates.extend(t.part.crates.iter().cloned());
+            g.nodes.extend(t.part.nodes.iter().cloned());
+            g.edges.extend(t.part.edges.iter().cloned());
+            g.unresolved.extend(t.part.unresolved.iter().cloned());
+        }
+        g.canonicalize();
+        g
+    }
+
+    /// The whole graph the database holds after the last refresh (assembled from the parts).
+    pub fn graph(&self) -> Graph {
+        let mut g = self.assemble();
+        g.files = self.rest.files.clone();
+        g.skipped = self.rest.skipped.clone();
+        g.canonicalize();
+        g
+    }
+
+    /// The graph as parts, one per target plus one holding the file and skip records: what
+    /// [`Indexer::graph`] assembles, without copying it.
+    pub fn parts(&self) -> Vec<&Graph> {
+        self.targets
+            .iter()
+            .map(|t| &t.part)
+            .chain(std::iter::once(&self.rest))
+            .collect()
+    }
+
+    /// Writes the delta, with the generation.
     fn write(&mut self, built: Built, mut t: Timer) -> Result<IndexReport, IndexError> {
         let Built {
-            graph,
+            delta,
             orphan_files,
+            rebuilt,
         } = built;
-        // The delta must be taken against what the database holds now: another writer may
-        // have committed since this indexer last did (its changes are then read back).
         let db_generation = self.db.generation()?;
-        let old_graph = if self.generation == db_generation && db_generation > 0 {
-            std::mem::take(&mut self.graph)
-        } else if db_generation > 0 {
-            self.db.load_graph()?
-        } else {
-            Graph::default()
-        };
-        let td = Instant::now();
-        let delta = Graph::diff(&old_graph, &graph);
-        tracing::debug!(ms = td.elapsed().as_secs_f64() * 1000.0, "diff");
         let by_path: FxHashMap<String, &PathBuf> = self
             .table
             .keys()
@@ -711,7 +927,7 @@ impl Indexer {
             .collect();
         // Source text is stored for files that yielded items; a file refused whole (too large,
         // too deeply nested) keeps no text, and any text it had before is dropped.
-        let mut sources: Vec<(String, String)> = Vec::new();
+        let mut sources: Vec<(String, Arc<str>)> = Vec::new();
         let mut rm_sources: Vec<String> = delta.rm_files.clone();
         for f in &delta.put_files {
             let Some(p) = by_path.get(&f.path) else {
@@ -723,15 +939,15 @@ impl Indexer {
                 continue;
             }
             match self.text_of(p, l) {
-                Some(text) => sources.push((f.path.clone(), text.to_string())),
+                Some(text) => sources.push((f.path.clone(), text)),
                 None => rm_sources.push(f.path.clone()),
             }
         }
         if self.opts.rebuild {
             // Whatever a damaged store held: every text again, and none of files that are gone.
-            let kept: FxHashSet<&str> = graph.files.iter().map(|f| f.path.as_str()).collect();
+            let kept: FxHashSet<&str> = self.rest.files.iter().map(|f| f.path.as_str()).collect();
             let written: FxHashSet<String> = sources.iter().map(|(p, _)| p.clone()).collect();
-            for f in &graph.files {
+            for f in &self.rest.files {
                 if written.contains(&f.path) {
                     continue;
                 }
@@ -740,7 +956,7 @@ impl Indexer {
                 };
                 let l = &self.table[*p];
                 if let (true, Some(text)) = (l.parsed.parsed, self.text_of(p, l)) {
-                    sources.push((f.path.clone(), text.to_string()));
+                    sources.push((f.path.clone(), text));
                 }
             }
             for p in self.db.source_paths()? {
@@ -752,19 +968,20 @@ impl Indexer {
             rm_sources.dedup();
         }
         let generation = db_generation + 1;
+        let count = |f: fn(&Graph) -> usize| self.targets.iter().map(|t| f(&t.part)).sum::<usize>();
         let report = IndexReport {
             workspace_root: self.ws.root.clone(),
             db_dir: self.db_dir.clone(),
-            crates: graph.crates.len(),
-            files: graph.files.len(),
-            lines: graph.files.iter().map(|f| f.lines as u64).sum(),
-            bytes: graph.files.iter().map(|f| f.size).sum(),
-            nodes: graph.nodes.len(),
-            edges: graph.edges.len(),
-            unresolved: graph.unresolved.len(),
+            crates: count(|g| g.crates.len()),
+            files: self.rest.files.len(),
+            lines: self.rest.files.iter().map(|f| f.lines as u64).sum(),
+            bytes: self.rest.files.iter().map(|f| f.size).sum(),
+            nodes: count(|g| g.nodes.len()),
+            edges: count(|g| g.edges.len()),
+            unresolved: count(|g| g.unresolved.len()),
             parsed_files: self.table.values().filter(|l| l.fresh).count(),
             orphan_files,
-            skipped: graph.skipped.clone(),
+            skipped: self.rest.skipped.clone(),
             delta_rows: delta.len(),
             stages: Vec::new(),
             warnings: self.ws.warnings.clone(),
@@ -775,6 +992,9 @@ impl Indexer {
                 .map(|f| f.path.clone())
                 .chain(delta.rm_files.iter().cloned())
                 .collect(),
+            rebuilt_targets: rebuilt,
+            sources_written: sources.clone(),
+            sources_removed: rm_sources.clone(),
         };
         let ta = Instant::now();
         self.db.commit(&delta, &sources, &rm_sources, generation)?;
@@ -786,7 +1006,6 @@ impl Indexer {
         for l in self.table.values_mut() {
             l.fresh = false;
         }
-        self.graph = graph;
         self.generation = generation;
         t.lap("write");
         Ok(IndexReport {
@@ -822,6 +1041,7 @@ impl Indexer {
             .filter(|(_, l)| l.problem.is_none())
             .map(|(p, l)| (p.as_path(), l.hash, &*l.parsed))
             .collect();
+        let graph = self.graph();
         // The stamps of when the workspace was discovered: a manifest changed since then
         // makes the next run discover it again.
         let manifests = &self.manifests;
@@ -832,7 +1052,7 @@ impl Indexer {
             workspace: Some(&self.ws),
             manifests,
             parsed: ParsedMap(parsed),
-            graph: &self.graph,
+            graph: &graph,
         };
         match state.save(&self.db_dir) {
             Ok(()) => self.unsaved = false,
@@ -874,8 +1094,11 @@ fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// What [`Indexer::build`] produced.
 struct Built {
-    graph: Graph,
+    /// What to write so that the database holds the new graph.
+    delta: GraphDelta,
     orphan_files: Vec<String>,
+    /// Targets whose part was built.
+    rebuilt: usize,
 }
 
 /// Replaces a database that cannot be read (damaged, or of an older schema) by an empty one,

@@ -4,10 +4,11 @@
 use crate::RetrieveError as Error;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use ploke_core::{ItemKind, Node, TargetKind};
+use ploke_core::{ContentHash, Graph, ItemKind, Node, TargetKind};
 use ploke_db::Db;
-use ploke_search::{Bm25Params, ItemDoc, LexicalIndex};
+use ploke_search::{Analyzer, Bm25Params, DocTerms, ItemDoc, LexicalIndex, Vocabulary};
 
 /// Kinds whose own text is their header plus what is not inside a member that is indexed on
 /// its own (the methods of an impl, the items of an inline module).
@@ -53,34 +54,58 @@ pub struct Corpus {
     pub bodies: Vec<String>,
     /// Workspace path -> package-relative path, for results.
     pub rel_path: HashMap<String, String>,
+    /// Workspace path -> package name.
+    pub package: HashMap<String, String>,
     /// Whether node `i` belongs only to auxiliary targets (examples, benches, integration
     /// tests, build scripts) rather than a library or binary.
     pub aux: Vec<bool>,
     pub index: LexicalIndex,
 }
 
+/// The analysis of every document of the last corpus built with it, so that building the
+/// corpus again after a change tokenizes only the documents whose text changed. Keep one per
+/// index and pass it to every [`Corpus::build`]; a fresh one is always correct, only slower.
+#[derive(Default)]
+pub struct AnalysisCache {
+    vocab: Arc<Vocabulary>,
+    analyzer: Analyzer,
+    /// By the hash of the document's fields.
+    docs: HashMap<ContentHash, Arc<DocTerms>>,
+}
+
+/// The source text of a workspace-relative file, for [`Corpus::build`].
+pub type SourceOf<'s> = dyn Fn(&str) -> Option<&'s str> + 's;
+
 impl Corpus {
-    /// Reads every item and source text from `db` and builds the lexical index.
+    /// Reads every item and source text from `db` and builds the lexical index. (For reads
+    /// that must see one generation of an index that is being written, run it inside
+    /// [`Db::read_consistent`].)
     pub fn load(db: &Db) -> Result<Corpus, Error> {
-        let files = db.files()?;
-        let mut sources: HashMap<String, String> = HashMap::with_capacity(files.len());
-        for f in &files {
-            if let Some(text) = db.source(&f.path)? {
-                sources.insert(f.path.clone(), text);
-            }
-        }
-        let rel_path = files
+        let graph = db.load_graph()?;
+        let sources = db.sources()?;
+        Ok(Corpus::build(
+            &graph,
+            &|p| sources.get(p).map(String::as_str),
+            &mut AnalysisCache::default(),
+        ))
+    }
+
+    /// The corpus of `graph`, whose files' texts `source` gives. Documents whose fields are
+    /// unchanged since `cache` last saw them are not tokenized again.
+    pub fn build(graph: &Graph, source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Corpus {
+        let all = &graph.nodes;
+        let rel_path: HashMap<String, String> = graph
+            .files
             .iter()
             .map(|f| (f.path.clone(), f.rel_path.clone()))
             .collect();
-        let all = db.all_nodes()?;
         // Spans of members to cut out of their container's text.
         let mut member_spans: HashMap<ploke_core::NodeId, Vec<(u32, u32)>> = HashMap::new();
         let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> = all
             .iter()
             .map(|n| (n.id, (n.kind, n.file.as_str())))
             .collect();
-        for n in &all {
+        for n in all {
             if let Some(p) = n.parent {
                 if let Some((k, file)) = kind_of.get(&p) {
                     if is_container(*k) && *file == n.file {
@@ -103,7 +128,7 @@ impl Corpus {
         let bodies: Vec<String> = nodes
             .iter()
             .map(|n| {
-                let Some(src) = sources.get(&n.file) else {
+                let Some(src) = source(&n.file) else {
                     return String::new();
                 };
                 let (s, e) = (
@@ -140,24 +165,14 @@ impl Corpus {
             .map(|body| strip_doc_lines(&body).to_string())
             .collect();
         let empty = String::new();
-        let index = {
-            let rel: &HashMap<String, String> = &rel_path;
-            LexicalIndex::build(
-                nodes.iter().zip(&bodies).map(|(n, body)| ItemDoc {
-                    name: &n.display_name,
-                    path: &n.path,
-                    signature: &n.signature,
-                    docs: &n.docs,
-                    body,
-                    file: rel.get(&n.file).unwrap_or(&empty),
-                }),
-                Bm25Params::default(),
-            )
-        };
+        let files: Vec<&str> = nodes
+            .iter()
+            .map(|n| rel_path.get(&n.file).unwrap_or(&empty).as_str())
+            .collect();
+        let index = cache.index(&nodes, &bodies, &files);
         // A crate name is primary when any target of that name is a library or binary.
         let mut primary: HashMap<&str, bool> = HashMap::new();
-        let crates = db.crates()?;
-        for c in &crates {
+        for c in &graph.crates {
             let p = matches!(c.kind, TargetKind::Lib | TargetKind::Bin);
             *primary.entry(c.name.as_str()).or_default() |= p;
         }
@@ -165,13 +180,28 @@ impl Corpus {
             .iter()
             .map(|n| primary.get(n.crate_name.as_str()) == Some(&false))
             .collect();
-        Ok(Corpus {
+        let package_of: HashMap<&str, &str> = graph
+            .crates
+            .iter()
+            .map(|c| (c.name.as_str(), c.package.as_str()))
+            .collect();
+        let package = graph
+            .files
+            .iter()
+            .filter_map(|f| {
+                package_of
+                    .get(f.crate_name.as_str())
+                    .map(|p| (f.path.clone(), p.to_string()))
+            })
+            .collect();
+        Corpus {
             nodes,
             bodies,
             rel_path,
+            package,
             aux,
             index,
-        })
+        }
     }
 
     /// The package-relative path of node `i`'s file.
@@ -179,4 +209,60 @@ impl Corpus {
         let f = &self.nodes[i].file;
         self.rel_path.get(f).map(|s| s.as_str()).unwrap_or(f)
     }
+}
+
+impl AnalysisCache {
+    /// The lexical index of the documents, analyzing only those not seen last time.
+    fn index(&mut self, nodes: &[Node], bodies: &[String], files: &[&str]) -> LexicalIndex {
+        let mut docs: Vec<Arc<DocTerms>> = Vec::with_capacity(nodes.len());
+        let mut keep: HashMap<ContentHash, Arc<DocTerms>> = HashMap::with_capacity(nodes.len());
+        for ((n, body), file) in nodes.iter().zip(bodies).zip(files) {
+            let doc = ItemDoc {
+                name: &n.display_name,
+                path: &n.path,
+                signature: &n.signature,
+                docs: &n.docs,
+                body,
+                file,
+            };
+            let key = doc_key(&doc);
+            let terms = match self.docs.get(&key).or_else(|| keep.get(&key)) {
+                Some(t) => t.clone(),
+                None => {
+                    // Numbers new terms; a vocabulary still shared with an older index is
+                    // copied first (that index keeps the numbering it was built with).
+                    let vocab = Arc::make_mut(&mut self.vocab);
+                    Arc::new(self.analyzer.analyze(&doc, vocab))
+                }
+            };
+            keep.insert(key, terms.clone());
+            docs.push(terms);
+        }
+        self.docs = keep;
+        let refs: Vec<(&DocTerms, &str)> = docs
+            .iter()
+            .map(|d| &**d)
+            .zip(files.iter().copied())
+            .collect();
+        LexicalIndex::assemble(self.vocab.clone(), &refs, Bm25Params::default())
+    }
+}
+
+/// What identifies a document's analysis: the hash of all its fields.
+fn doc_key(doc: &ItemDoc<'_>) -> ContentHash {
+    let mut h = blake3::Hasher::new();
+    for f in [
+        doc.name,
+        doc.path,
+        doc.signature,
+        doc.docs,
+        doc.body,
+        doc.file,
+    ] {
+        h.update(&(f.len() as u64).to_le_bytes());
+        h.update(f.as_bytes());
+    }
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    ContentHash(u128::from_le_bytes(b))
 }

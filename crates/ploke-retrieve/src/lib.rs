@@ -29,12 +29,13 @@ pub mod embedding;
 mod graph;
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
-use ploke_core::Node;
+use ploke_core::{ContentHash, Graph, Node, NodeId};
 use ploke_db::Db;
 use ploke_vector::VectorIndex;
 
-pub use corpus::{is_result_kind, Corpus};
+pub use corpus::{is_result_kind, AnalysisCache, Corpus, SourceOf};
 pub use graph::{DocGraph, Rel, NUM_RELS};
 
 /// Errors of loading or searching.
@@ -160,65 +161,198 @@ pub struct Signals {
     pub cosine: f32,
 }
 
-/// Everything needed to answer queries over one index.
+/// Everything needed to answer queries over one index: a snapshot of one generation of it
+/// (its vectors excepted, which join as they are embedded, see [`Vectors`]).
 pub struct Retriever {
     pub corpus: Corpus,
     pub graph: DocGraph,
-    /// The model whose vectors were loaded, and the vectors by document number (`None` when
-    /// none are stored).
-    vectors: Option<(String, Option<VectorIndex>)>,
+    /// Document number of each node of the corpus.
+    doc_of: HashMap<NodeId, u32>,
+    vectors: Option<Arc<Vectors>>,
     /// Documents that should have a vector.
     embeddable: usize,
     pub params: RankParams,
 }
 
-impl Retriever {
-    /// Loads the corpus, the graph and (when `model` is given) that model's stored vectors.
-    pub fn load(db: &Db, model: Option<&str>) -> Result<Retriever, RetrieveError> {
-        let corpus = Corpus::load(db)?;
-        let graph = db.load_graph()?;
-        let ids: Vec<_> = corpus.nodes.iter().map(|n| n.id).collect();
-        let doc_graph = DocGraph::build(&graph, &ids);
-        let mut embeddable = 0;
-        let vectors = match model {
-            None => None,
-            Some(model) => {
-                let stored: HashMap<_, _> = db.embeddings(model)?.into_iter().collect();
-                let mut index: Option<VectorIndex> = None;
-                for (i, (node, body)) in corpus.nodes.iter().zip(&corpus.bodies).enumerate() {
-                    if !embed_text::should_embed(node) {
-                        continue;
+/// The stored vectors of one model, by node: loaded from the database, and kept in step with
+/// the items by [`Vectors::sync`]. Shared by the retrievers built one after another over a
+/// changing index, so that vectors embedded in the background join every later snapshot.
+pub struct Vectors {
+    model: String,
+    inner: RwLock<VectorState>,
+}
+
+#[derive(Default)]
+struct VectorState {
+    /// `None` until the first vector is known (its length fixes the dimensions).
+    index: Option<VectorIndex>,
+    /// The hash of the text each node's vector was embedded from.
+    hash: HashMap<NodeId, ContentHash>,
+}
+
+/// Above this many missing vectors one scan of every stored vector beats asking for each.
+const BULK_VECTOR_READ: usize = 512;
+
+impl Vectors {
+    /// No vectors yet, of `model`.
+    pub fn new(model: &str) -> Vectors {
+        Vectors {
+            model: model.to_string(),
+            inner: RwLock::new(VectorState::default()),
+        }
+    }
+
+    /// The model whose vectors these are.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Items with a vector.
+    pub fn len(&self) -> usize {
+        self.read().index.as_ref().map_or(0, VectorIndex::len)
+    }
+
+    /// Whether no item has a vector.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, VectorState> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Brings the vectors in line with `corpus`: every item that should have a vector gets
+    /// the one stored in `db` for its current text, if there is one; items that are gone, or
+    /// whose text changed and has no vector yet, lose theirs. Returns the number of items
+    /// that should have a vector.
+    pub fn sync(&self, corpus: &Corpus, db: &Db) -> Result<usize, RetrieveError> {
+        let mut wanted: HashMap<NodeId, ContentHash> = HashMap::new();
+        for (node, body) in corpus.nodes.iter().zip(&corpus.bodies) {
+            if embed_text::should_embed(node) {
+                let h = embed_text::text_hash(&embed_text::embed_text(node, body));
+                wanted.insert(node.id, h);
+            }
+        }
+        let missing: Vec<ContentHash> = {
+            let st = self.read();
+            let mut m: Vec<ContentHash> = wanted
+                .iter()
+                .filter(|(id, h)| st.hash.get(id) != Some(h))
+                .map(|(_, h)| *h)
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        let stored: HashMap<ContentHash, Vec<f32>> = if missing.len() > BULK_VECTOR_READ {
+            db.embeddings(&self.model)?.into_iter().collect()
+        } else {
+            db.embeddings_for(&self.model, &missing)?
+                .into_iter()
+                .collect()
+        };
+        let mut st = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let VectorState { index, hash } = &mut *st;
+        // Gone, or changed without a vector for the new text yet.
+        let stale: Vec<NodeId> = hash
+            .iter()
+            .filter(|(id, h)| match wanted.get(id) {
+                None => true,
+                Some(w) => w != *h && !stored.contains_key(w),
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stale {
+            hash.remove(&id);
+            if let Some(ix) = index.as_mut() {
+                ix.remove(id.0);
+            }
+        }
+        for (id, h) in &wanted {
+            if hash.get(id) == Some(h) {
+                continue;
+            }
+            if let Some(v) = stored.get(h) {
+                let ix = index.get_or_insert_with(|| VectorIndex::new(v.len()));
+                // A vector of the wrong length (a changed model under the same id) is
+                // skipped: the item falls back to the other signals.
+                match ix.upsert(id.0, v) {
+                    Ok(()) => {
+                        hash.insert(*id, *h);
                     }
-                    embeddable += 1;
-                    let h = embed_text::text_hash(&embed_text::embed_text(node, body));
-                    if let Some(v) = stored.get(&h) {
-                        let index = index.get_or_insert_with(|| VectorIndex::new(v.len()));
-                        // A vector of the wrong length (a changed model under the same id)
-                        // is skipped: the item falls back to the other signals.
-                        if index.upsert(i as u64, v).is_err() {
-                            tracing::warn!(item = %node.path, "stored vector has the wrong length; skipped");
-                        }
+                    Err(_) => {
+                        tracing::warn!(item = id.0, "stored vector has the wrong length; skipped")
                     }
                 }
-                Some((model.to_string(), index))
             }
+        }
+        Ok(wanted.len())
+    }
+}
+
+impl Retriever {
+    /// Loads the corpus, the graph and (when `model` is given) that model's stored vectors.
+    /// Run it inside [`Db::read_consistent`] when a writer may be committing meanwhile.
+    pub fn load(db: &Db, model: Option<&str>) -> Result<Retriever, RetrieveError> {
+        let graph = db.load_graph()?;
+        let sources = db.sources()?;
+        let vectors = model.map(|m| Arc::new(Vectors::new(m)));
+        Retriever::build(
+            &graph,
+            &|p| sources.get(p).map(String::as_str),
+            &mut AnalysisCache::default(),
+            vectors,
+            db,
+        )
+    }
+
+    /// The retriever of `graph`, whose files' texts `source` gives (documents unchanged since
+    /// `cache` last saw them are not tokenized again), with `vectors` (synced with the new
+    /// corpus from `db`'s stored vectors).
+    pub fn build(
+        graph: &Graph,
+        source: &SourceOf<'_>,
+        cache: &mut AnalysisCache,
+        vectors: Option<Arc<Vectors>>,
+        db: &Db,
+    ) -> Result<Retriever, RetrieveError> {
+        let corpus = Corpus::build(graph, source, cache);
+        let ids: Vec<_> = corpus.nodes.iter().map(|n| n.id).collect();
+        let doc_graph = DocGraph::build(graph, &ids);
+        let doc_of = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        // Without a model nothing is expected to have a vector.
+        let embeddable = match &vectors {
+            Some(v) => v.sync(&corpus, db)?,
+            None => 0,
         };
         Ok(Retriever {
             corpus,
             graph: doc_graph,
+            doc_of,
             vectors,
             embeddable,
             params: RankParams::default(),
         })
     }
 
+    /// The vectors this retriever searches (shared with the retrievers built after it).
+    pub fn vectors(&self) -> Option<&Arc<Vectors>> {
+        self.vectors.as_ref()
+    }
+
+    /// The document number of a node, if it is in the corpus.
+    pub fn doc_of(&self, id: NodeId) -> Option<u32> {
+        self.doc_of.get(&id).copied()
+    }
+
     /// (items with a vector, items that should have one).
     pub fn vector_coverage(&self) -> (usize, usize) {
         (
-            self.vectors
-                .as_ref()
-                .and_then(|(_, v)| v.as_ref())
-                .map_or(0, |v| v.len()),
+            self.vectors.as_ref().map_or(0, |v| v.len()),
             self.embeddable,
         )
     }
@@ -245,15 +379,26 @@ impl Retriever {
             }
         }
         if mode != Mode::Lexical {
-            match (query_vec, &self.vectors) {
-                (Some(q), Some((_, Some(index)))) => {
+            let st = self.vectors.as_ref().map(|v| v.read());
+            let index = st
+                .as_ref()
+                .and_then(|st| st.index.as_ref())
+                .filter(|ix| !ix.is_empty());
+            match (query_vec, index) {
+                (Some(q), Some(index)) => {
                     if q.len() != index.dims() {
                         return Err(RetrieveError::Dims {
                             got: q.len(),
                             want: index.dims(),
                         });
                     }
-                    let dense = index.search(q, n);
+                    // Vectors of items this snapshot does not hold (changed or added since) are
+                    // skipped.
+                    let dense: Vec<(u32, f32)> = index
+                        .search(q, n)
+                        .into_iter()
+                        .filter_map(|(id, s)| self.doc_of(NodeId(id)).map(|d| (d, s)))
+                        .collect();
                     if let (Some(&(_, best)), Some(&(_, last))) = (dense.first(), dense.last()) {
                         // Scaled between the score at the floor rank (or just below the last
                         // one, when there are fewer hits) and the best.
@@ -262,17 +407,17 @@ impl Retriever {
                             .map_or(last - (best - last).max(1e-3) * 0.1, |h| h.1);
                         let span = (best - floor).max(1e-6);
                         for (d, s) in dense {
-                            let e = sig.entry(d as u32).or_default();
+                            let e = sig.entry(d).or_default();
                             e.dense = ((s - floor) / span).max(0.0);
                             e.cosine = s;
                         }
                     }
                 }
-                (None, Some((_, Some(_)))) if mode == Mode::Vector => {
+                (None, Some(_)) if mode == Mode::Vector => {
                     return Err(RetrieveError::NoQueryVector)
                 }
                 _ if mode == Mode::Vector => {
-                    let model = self.vectors.as_ref().map_or("(none)", |(m, _)| m.as_str());
+                    let model = self.vectors.as_ref().map_or("(none)", |v| v.model());
                     return Err(RetrieveError::NoVectors(model.to_string()));
                 }
                 _ => {}

@@ -1,5 +1,7 @@
 //! The BM25F index: building it from item documents and answering queries.
 
+use std::sync::Arc;
+
 use fxhash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +138,117 @@ impl Bm25Params {
     }
 }
 
+/// The terms of the documents an index is built from: each distinct term gets a number,
+/// the first time a document with it is analyzed. Append-only, so that the analysis of a
+/// document stays valid for every index built later with the same vocabulary.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Vocabulary {
+    ids: FxHashMap<Box<str>, u32>,
+}
+
+impl Vocabulary {
+    /// An empty vocabulary.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of distinct terms.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no term has been seen.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    fn id(&mut self, term: &str) -> u32 {
+        match self.ids.get(term) {
+            Some(&id) => id,
+            None => {
+                let id = self.ids.len() as u32;
+                self.ids.insert(term.into(), id);
+                id
+            }
+        }
+    }
+
+    fn get(&self, term: &str) -> Option<u32> {
+        self.ids.get(term).copied()
+    }
+}
+
+/// One document as the index needs it: its terms (numbered by a [`Vocabulary`]) with their
+/// counts per field, its field lengths and the keys of its name. Computing it is the costly
+/// part of building an index (tokenizing); assembling an index from analyzed documents
+/// ([`LexicalIndex::assemble`]) only counts and sums, so a caller that keeps the analysis of
+/// unchanged documents rebuilds the index after a change for a fraction of the cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocTerms {
+    /// (term, occurrences in each field), each term once, in first-seen order.
+    terms: Vec<(u32, [u16; NUM_FIELDS])>,
+    lens: [u32; NUM_FIELDS],
+    /// Lower-cased keys of the item's name (see `query::name_keys`).
+    name_keys: Vec<Box<str>>,
+}
+
+/// Tokenizes documents into [`DocTerms`], numbering their terms in a vocabulary.
+#[derive(Default)]
+pub struct Analyzer {
+    tk: Tokenizer,
+    /// Per-term scratch counts of the current document (indexed by term number), and
+    /// which terms it touched.
+    counts: Vec<[u16; NUM_FIELDS]>,
+    order: Vec<u32>,
+    key_buf: Vec<String>,
+}
+
+impl Analyzer {
+    /// A fresh analyzer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The terms of `doc`, numbered in `vocab` (which learns the new ones).
+    pub fn analyze(&mut self, doc: &ItemDoc<'_>, vocab: &mut Vocabulary) -> DocTerms {
+        let mut lens = [0u32; NUM_FIELDS];
+        for (f, text) in doc.fields().into_iter().enumerate() {
+            let len = &mut lens[f];
+            let (counts, order) = (&mut self.counts, &mut self.order);
+            self.tk.tokens(text, |t| {
+                let id = vocab.id(t);
+                if counts.len() <= id as usize {
+                    counts.resize(id as usize + 1, [0; NUM_FIELDS]);
+                }
+                let c = &mut counts[id as usize];
+                if c.iter().all(|&x| x == 0) {
+                    order.push(id);
+                }
+                c[f] = c[f].saturating_add(1);
+                *len += 1;
+            });
+        }
+        let terms = self
+            .order
+            .drain(..)
+            .map(|id| (id, std::mem::take(&mut self.counts[id as usize])))
+            .collect();
+        self.key_buf.clear();
+        query::name_keys(doc.name, &mut self.key_buf);
+        let mut name_keys: Vec<Box<str>> = Vec::with_capacity(self.key_buf.len());
+        for k in self.key_buf.drain(..) {
+            if !name_keys.iter().any(|n| **n == *k) {
+                name_keys.push(k.into_boxed_str());
+            }
+        }
+        DocTerms {
+            terms,
+            lens,
+            name_keys,
+        }
+    }
+}
+
 /// An in-memory BM25F index over item documents. Immutable once built; `Send + Sync`.
 ///
 /// Scores are precomputed per (term, document) at build time, so a query only sums posting
@@ -144,7 +257,7 @@ impl Bm25Params {
 pub struct LexicalIndex {
     params: Bm25Params,
     n_docs: u32,
-    vocab: FxHashMap<Box<str>, u32>,
+    vocab: Arc<Vocabulary>,
     /// `postings_start[t]..postings_start[t + 1]` are the postings of term `t`.
     postings_start: Vec<u32>,
     posting_doc: Vec<u32>,
@@ -164,68 +277,31 @@ impl LexicalIndex {
     ///
     /// [`search`]: LexicalIndex::search
     pub fn build<'a>(docs: impl IntoIterator<Item = ItemDoc<'a>>, params: Bm25Params) -> Self {
-        let mut tk = Tokenizer::new();
-        let mut vocab: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut names: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
-        // Per-term scratch counts of the current document, and which terms it touched.
-        let mut counts: Vec<[u16; NUM_FIELDS]> = Vec::new();
-        let mut touched: Vec<u32> = Vec::new();
-        // Raw postings in document order.
-        let mut raw_term: Vec<u32> = Vec::new();
-        let mut raw_tf: Vec<[u16; NUM_FIELDS]> = Vec::new();
-        let mut doc_end: Vec<u32> = Vec::new();
-        let mut doc_len: Vec<[u32; NUM_FIELDS]> = Vec::new();
-        let mut key_buf = Vec::new();
-        let mut files: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut doc_file: Vec<u32> = Vec::new();
-
-        for (d, doc) in docs.into_iter().enumerate() {
-            let d = d as u32;
-            let mut lens = [0u32; NUM_FIELDS];
-            for (f, text) in doc.fields().into_iter().enumerate() {
-                let len = &mut lens[f];
-                tk.tokens(text, |t| {
-                    let id = match vocab.get(t) {
-                        Some(&id) => id,
-                        None => {
-                            let id = vocab.len() as u32;
-                            vocab.insert(t.into(), id);
-                            counts.push([0; NUM_FIELDS]);
-                            id
-                        }
-                    };
-                    let c = &mut counts[id as usize];
-                    if c.iter().all(|&x| x == 0) {
-                        touched.push(id);
-                    }
-                    c[f] = c[f].saturating_add(1);
-                    *len += 1;
-                });
-            }
-            for id in touched.drain(..) {
-                raw_term.push(id);
-                raw_tf.push(std::mem::take(&mut counts[id as usize]));
-            }
-            doc_end.push(raw_term.len() as u32);
-            doc_len.push(lens);
-            let nf = files.len() as u32;
-            doc_file.push(*files.entry(doc.file).or_insert(nf));
-
-            key_buf.clear();
-            query::name_keys(doc.name, &mut key_buf);
-            for key in key_buf.drain(..) {
-                let docs = names.entry(key.into_boxed_str()).or_default();
-                if docs.last() != Some(&d) {
-                    docs.push(d);
-                }
-            }
+        let mut vocab = Vocabulary::new();
+        let mut analyzer = Analyzer::new();
+        let mut analyzed = Vec::new();
+        let mut files = Vec::new();
+        for doc in docs {
+            analyzed.push(analyzer.analyze(&doc, &mut vocab));
+            files.push(doc.file);
         }
+        let refs: Vec<(&DocTerms, &str)> = analyzed.iter().zip(files).collect();
+        Self::assemble(Arc::new(vocab), &refs, params)
+    }
 
-        let n_docs = doc_len.len();
+    /// Builds the index from analyzed documents (each with its file, for the file-context
+    /// signal), whose terms are numbered in `vocab`. Document `i` of `docs` is reported as
+    /// `i`. The result equals [`LexicalIndex::build`] over the same documents.
+    pub fn assemble(
+        vocab: Arc<Vocabulary>,
+        docs: &[(&DocTerms, &str)],
+        params: Bm25Params,
+    ) -> Self {
+        let n_docs = docs.len();
         let n_terms = vocab.len();
         let mut avg = [0f32; NUM_FIELDS];
-        for lens in &doc_len {
-            for (a, &l) in avg.iter_mut().zip(lens) {
+        for (d, _) in docs {
+            for (a, &l) in avg.iter_mut().zip(&d.lens) {
                 *a += l as f32;
             }
         }
@@ -235,8 +311,10 @@ impl LexicalIndex {
 
         // Document frequencies → CSR offsets.
         let mut postings_start = vec![0u32; n_terms + 1];
-        for &t in &raw_term {
-            postings_start[t as usize + 1] += 1;
+        for (d, _) in docs {
+            for &(t, _) in &d.terms {
+                postings_start[t as usize + 1] += 1;
+            }
         }
         for t in 0..n_terms {
             postings_start[t + 1] += postings_start[t];
@@ -250,25 +328,25 @@ impl LexicalIndex {
 
         let fields = params.fields();
         let k1 = params.k1.max(0.0);
+        let total = postings_start[n_terms] as usize;
         let mut cursor: Vec<u32> = postings_start[..n_terms].to_vec();
-        let mut posting_doc = vec![0u32; raw_term.len()];
-        let mut posting_weight = vec![0f32; raw_term.len()];
-        let mut start = 0usize;
-        for (d, (&end, lens)) in doc_end.iter().zip(&doc_len).enumerate() {
+        let mut posting_doc = vec![0u32; total];
+        let mut posting_weight = vec![0f32; total];
+        let mut names: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        let mut file_ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut doc_file: Vec<u32> = Vec::with_capacity(n_docs);
+        let mut prior = Vec::with_capacity(n_docs);
+        for (d, (doc, file)) in docs.iter().enumerate() {
             // Per-field factor weight / length normalisation of this document.
             let mut norm = [0f32; NUM_FIELDS];
             for f in 0..NUM_FIELDS {
                 let fp = fields[f];
                 let b = fp.b.clamp(0.0, 1.0);
-                norm[f] = fp.weight / (1.0 - b + b * lens[f] as f32 / avg[f]);
+                norm[f] = fp.weight / (1.0 - b + b * doc.lens[f] as f32 / avg[f]);
             }
-            for i in start..end as usize {
-                let t = raw_term[i] as usize;
-                let tf: f32 = raw_tf[i]
-                    .iter()
-                    .zip(&norm)
-                    .map(|(&c, &n)| c as f32 * n)
-                    .sum();
+            for &(t, tf) in &doc.terms {
+                let t = t as usize;
+                let tf: f32 = tf.iter().zip(&norm).map(|(&c, &n)| c as f32 * n).sum();
                 let sat = if tf > 0.0 {
                     tf * (k1 + 1.0) / (tf + k1)
                 } else {
@@ -279,15 +357,15 @@ impl LexicalIndex {
                 posting_doc[p] = d as u32;
                 posting_weight[p] = idf[t] * sat;
             }
-            start = end as usize;
+            for key in &doc.name_keys {
+                names.entry(key.clone()).or_default().push(d as u32);
+            }
+            let nf = file_ids.len() as u32;
+            doc_file.push(*file_ids.entry(file).or_insert(nf));
+            prior.push((1.0 + doc.lens.iter().sum::<u32>() as f32).powf(params.length_prior));
         }
-
-        let prior = doc_len
-            .iter()
-            .map(|l| (1.0 + l.iter().sum::<u32>() as f32).powf(params.length_prior))
-            .collect();
         Self {
-            n_files: files.len() as u32,
+            n_files: file_ids.len() as u32,
             doc_file,
             prior,
             params,
@@ -330,7 +408,7 @@ impl LexicalIndex {
         let mut scores = vec![0f32; self.n_docs as usize];
         let mut any = false;
         for (term, weight) in &q.terms {
-            let Some(&t) = self.vocab.get(term.as_str()) else {
+            let Some(t) = self.vocab.get(term.as_str()) else {
                 continue;
             };
             let (s, e) = (

@@ -47,5 +47,7 @@ mod index;
 mod query;
 mod tokenize;
 
-pub use index::{Bm25Params, FieldParams, ItemDoc, LexicalIndex, NUM_FIELDS};
+pub use index::{
+    Analyzer, Bm25Params, DocTerms, FieldParams, ItemDoc, LexicalIndex, Vocabulary, NUM_FIELDS,
+};
 pub use tokenize::{is_stop_word, stem, tokenize, Tokenizer};
