@@ -1368,6 +1368,15 @@ fn create_file_makes_a_module_file_and_undo_removes_it() {
     assert_eq!(entry.files[1].before, None);
     assert_eq!(entry.files[2].created_dirs, ["src/net"]);
 
+    // Undo never loses work: a created file changed since is not removed.
+    ws.write("src/net/tcp.rs", "pub fn connect() {}\npub fn mine() {}\n");
+    let err = undo(&ws.journal(), &ws.root).unwrap_err();
+    assert!(
+        matches!(&err, EditError::ChangedSinceEdit { file, .. } if file == "src/net/tcp.rs"),
+        "{err}"
+    );
+    assert_eq!(ws.read("src/net.rs"), "//! Networking.\n\npub mod tcp;\n");
+    ws.write("src/net/tcp.rs", "pub fn connect() {}\n");
     let undone = undo(&ws.journal(), &ws.root).unwrap();
     assert_eq!(undone.files, ["src/lib.rs", "src/net.rs", "src/net/tcp.rs"]);
     assert_eq!(ws.snapshot(), original);
