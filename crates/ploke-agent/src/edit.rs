@@ -1,9 +1,10 @@
 //! The edit loop: the model explores with the read-only tools and proposes edits as tool
-//! calls (`replace_item`, `insert_item`, `search_replace`). Each proposal is validated at
-//! once by planning it together with the ones accepted before ([`ploke_edit::plan`]: the item
-//! exists, the file is not stale, the result parses, the path is inside the workspace); a
-//! refused one goes back to the model with the reason. Nothing is written here: the caller
-//! gets the [`Plan`] to show and apply.
+//! calls (`replace_item`, `insert_item`, `search_replace`, `create_file`). Each proposal is
+//! validated at once by planning it together with the ones accepted before
+//! ([`ploke_edit::plan`]: the item exists, the file is an indexed source file and not stale,
+//! item code is one item of the right kind, the result parses and stays within the parser's
+//! limits); a refused one goes back to the model with the reason. Nothing is written here: the
+//! caller gets the [`Plan`] to show and apply.
 
 use ploke_edit::{plan, Edit, EditContext, Plan};
 use ploke_llm::{ChatModel, LlmError, ToolSpec};
@@ -16,7 +17,8 @@ use crate::Toolbox;
 pub const EDIT_SYSTEM_PROMPT: &str = "You are ploke, an expert Rust engineer changing one code base. \
 The user's request comes with a context pack of the relevant code (file paths and line numbers). \
 Make the change with the edit tools: replace_item replaces a whole item (give its full new text, doc comments and attributes included), \
-insert_item adds a new item into a module, impl or trait, search_replace changes text that is not a whole item. \
+insert_item adds a new item into a module, impl or trait, search_replace changes text that is not a whole item, create_file makes a new source file (declare it with `mod name;` in another edit). \
+Only the indexed Rust source files of the workspace can be edited. \
 Use the read-only tools when you need more code. Every edit is checked when you propose it; if one is refused, fix it and propose it again. \
 When the change is complete, reply with a one-paragraph summary and no more tool calls.";
 
@@ -30,18 +32,23 @@ pub fn edit_tool_specs() -> Vec<ToolSpec> {
     vec![
         spec(
             "replace_item",
-            "Replace an item (function, method, type, impl, trait, const...) with new code. `path` is its canonical path (`crate::module::Type::method`) or name (`Type::method`); `code` is the complete new item, including doc comments and attributes.",
+            "Replace an item (function, method, type, impl, trait, const...) with new code. `path` is its canonical path (`crate::module::Type::method`) or name (`Type::method`); `code` is exactly one complete item of the same kind, including doc comments and attributes, and nothing else.",
             json!({"type": "object", "properties": {"path": {"type": "string"}, "code": {"type": "string"}}, "required": ["path", "code"]}),
         ),
         spec(
             "insert_item",
-            "Insert a new item at the end of a module, impl block or trait. `parent` is its canonical path or name (an impl: `impl Type` or `impl Trait for Type`); `code` is the complete item.",
+            "Insert new items at the end of a module, impl block or trait. `parent` is its canonical path or name (an impl: `impl Type` or `impl Trait for Type`); `code` is one or more complete items that belong there (methods, consts and types for an impl or trait).",
             json!({"type": "object", "properties": {"parent": {"type": "string"}, "code": {"type": "string"}}, "required": ["parent", "code"]}),
         ),
         spec(
             "search_replace",
-            "Replace text that occurs exactly once in a file (relative to the workspace root) — for code that is not a whole item.",
+            "Replace text that occurs exactly once in an indexed Rust source file (path relative to the workspace root) — for code that is not a whole item.",
             json!({"type": "object", "properties": {"file": {"type": "string"}, "search": {"type": "string"}, "replace": {"type": "string"}}, "required": ["file", "search", "replace"]}),
+        ),
+        spec(
+            "create_file",
+            "Create a new Rust source file. `file` is a path relative to the workspace root, ending in `.rs`, inside a package directory (e.g. `src/net.rs`), that does not exist yet; `code` is the whole file and must parse. The file is not part of the crate until a module declares it: also add `mod net;` (or `pub mod net;`) to its parent module with insert_item or search_replace.",
+            json!({"type": "object", "properties": {"file": {"type": "string"}, "code": {"type": "string"}}, "required": ["file", "code"]}),
         ),
     ]
 }
@@ -69,7 +76,7 @@ pub async fn propose(
     let mut current: Option<Plan> = None;
     let mut handle = |call: &ploke_llm::ToolCall| -> Option<(String, bool)> {
         let op = match call.name.as_str() {
-            "replace_item" | "insert_item" | "search_replace" => call.name.as_str(),
+            "replace_item" | "insert_item" | "search_replace" | "create_file" => call.name.as_str(),
             _ => return None,
         };
         let mut args = call.arguments.clone();

@@ -1,12 +1,14 @@
-//! The question loop with a scripted model: tool calls are executed against a real index and
-//! their answers fed back; bounds stop the loop.
+//! The question and edit loops with a scripted model: tool calls are executed against a real
+//! index and their answers fed back; bounds stop the loop; proposed edits are validated.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use ploke_agent::ask::{ask, AskEvent, AskOptions};
+use ploke_agent::edit::{edit_tool_specs, propose};
 use ploke_agent::Toolbox;
 use ploke_db::Db;
+use ploke_edit::EditContext;
 use ploke_index::{IndexOptions, NoProgress};
 use ploke_llm::{
     BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder,
@@ -231,4 +233,103 @@ async fn the_step_bound_stops_a_model_that_keeps_calling_tools() {
         (out.steps, out.stopped_by.as_deref()),
         (2, Some("token limit (150)"))
     );
+}
+
+#[tokio::test]
+async fn the_edit_loop_takes_create_file_and_refuses_what_the_checks_refuse() {
+    let (tmp, db) = index();
+    let root = tmp.path().join("c");
+    let retriever = Retriever::load(&db, None).unwrap();
+    let tools = Toolbox::new(&db, &retriever, None);
+    let model = Scripted {
+        turns: Mutex::new(vec![
+            (
+                String::new(),
+                vec![
+                    call(
+                        "e1",
+                        "search_replace",
+                        json!({"file": "Cargo.toml", "search": "0.1.0", "replace": "0.2.0"}),
+                    ),
+                    call(
+                        "e2",
+                        "replace_item",
+                        json!({"path": "backoff", "code": "fn backoff(n: u32) -> u64 { 1 } } fn extra() {"}),
+                    ),
+                    call(
+                        "e3",
+                        "create_file",
+                        json!({"file": "src/net.rs", "code": "pub fn connect() {}"}),
+                    ),
+                    call(
+                        "e4",
+                        "insert_item",
+                        json!({"parent": "c", "code": "pub mod net;"}),
+                    ),
+                ],
+            ),
+            ("Added the net module.".into(), vec![]),
+        ]),
+        seen: Mutex::new(Vec::new()),
+    };
+    let ctx = EditContext {
+        db: &db,
+        workspace_root: &root,
+        allow_build_scripts: false,
+    };
+    let proposal = propose(
+        &model,
+        &tools,
+        &ctx,
+        "add a net module",
+        "## context",
+        &AskOptions::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let plan = proposal.plan.unwrap();
+    assert_eq!(plan.changed_files(), ["src/lib.rs", "src/net.rs"]);
+    assert!(plan.files()[1].is_new());
+    assert_eq!(proposal.edits.len(), 2);
+
+    let seen = model.seen.lock().unwrap();
+    let offered: Vec<&str> = seen[0].tools.iter().map(|t| t.name.as_str()).collect();
+    assert!(offered.contains(&"create_file"), "{offered:?}");
+    let spec = edit_tool_specs()
+        .into_iter()
+        .find(|t| t.name == "create_file")
+        .unwrap();
+    assert!(spec.description.contains("mod "), "{}", spec.description);
+    let results: Vec<(bool, &str)> = seen[1]
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool(r) => Some((r.is_error, r.content.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 4);
+    assert!(
+        results[0].0 && results[0].1.contains("not an indexed Rust source file"),
+        "{:?}",
+        results[0]
+    );
+    assert!(
+        results[1].0 && results[1].1.contains("exactly one function"),
+        "{:?}",
+        results[1]
+    );
+    assert!(
+        !results[2].0 && results[2].1.contains("edit accepted"),
+        "{:?}",
+        results[2]
+    );
+    assert!(
+        !results[3].0 && results[3].1.contains("files: src/lib.rs, src/net.rs"),
+        "{:?}",
+        results[3]
+    );
+    // Nothing is written by the loop.
+    assert!(!root.join("src/net.rs").exists());
 }

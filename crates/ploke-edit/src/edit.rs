@@ -10,6 +10,7 @@ use crate::EditError;
 /// {"op": "replace_item", "path": "my_crate::Point::new", "code": "pub fn new() -> Self { … }"}
 /// {"op": "insert_item", "parent": "my_crate::Point", "code": "pub fn len(&self) -> f64 { … }"}
 /// {"op": "search_replace", "file": "src/lib.rs", "search": "old text", "replace": "new text"}
+/// {"op": "create_file", "file": "src/net.rs", "code": "//! Networking.\n\npub fn connect() {}\n"}
 /// ```
 ///
 /// Items are named by canonical path (`my_crate::geo::Point::new`), by display name
@@ -40,7 +41,8 @@ pub enum Edit {
         code: String,
     },
     /// Replace the one occurrence of `search` in `file` by `replace`. The fallback for text
-    /// that is not a whole item; `search` must occur exactly once.
+    /// that is not a whole item; `search` must occur exactly once, and `file` must be one of the
+    /// index's Rust source files.
     SearchReplace {
         /// Workspace-relative path of the file (an absolute path inside the workspace works too).
         file: String,
@@ -48,6 +50,15 @@ pub enum Edit {
         search: String,
         /// What to put in its place.
         replace: String,
+    },
+    /// Create a new Rust source file inside a package. It becomes part of the crate only when a
+    /// module declares it (`mod name;`), which takes another edit.
+    CreateFile {
+        /// Workspace-relative path of the new file; it must not exist and must end in `.rs`.
+        file: String,
+        /// The whole file's text (it must parse as a Rust file); a final newline is added if
+        /// missing. Written as given, not re-indented.
+        code: String,
     },
 }
 
@@ -57,7 +68,7 @@ impl Edit {
         match self {
             Edit::ReplaceItem { path, .. } => path,
             Edit::InsertItem { parent, .. } => parent,
-            Edit::SearchReplace { file, .. } => file,
+            Edit::SearchReplace { file, .. } | Edit::CreateFile { file, .. } => file,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
     /// The tool-call JSON is not a valid edit or list of edits.
-    #[error("invalid edit request: {message}; send an object with \"op\" (replace_item, insert_item or search_replace) and its fields, or a list of them")]
+    #[error("invalid edit request: {message}; send an object with \"op\" (replace_item, insert_item, search_replace or create_file) and its fields, or a list of them")]
     BadRequest {
         /// serde's message, naming the field.
         message: String,
@@ -42,6 +42,73 @@ pub enum EditError {
         path: String,
         /// The workspace root.
         root: PathBuf,
+    },
+    /// The file is not one of the Rust source files the index holds.
+    #[error("{file}: not an indexed Rust source file of the workspace; only those can be edited (create a new source file with create_file)")]
+    NotIndexed {
+        /// The path as given (workspace-relative where it could be read that way).
+        file: String,
+    },
+    /// The path lies in a place edits never touch: a hidden file or directory, build output
+    /// (`target`), the repository (`.git`) or ploke's own data (`.ploke`).
+    #[error("{file}: `{component}` is hidden, build output or tool data; edits may only touch the workspace's source files")]
+    Protected {
+        /// The path as given.
+        file: String,
+        /// The offending path component.
+        component: String,
+    },
+    /// The file belongs to a build script (or would be one), and the context does not allow
+    /// editing those.
+    #[error("{file}: belongs to a build script (cargo runs it at build time); edits may not create or change build scripts unless the user allows it")]
+    BuildScript {
+        /// Workspace-relative path.
+        file: String,
+    },
+    /// A `create_file` path that cannot be created.
+    #[error("{file}: cannot be created: {reason}")]
+    BadNewFile {
+        /// The path as given.
+        file: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// The code of an item edit is not what its place takes.
+    #[error("{file}: {op} `{target}`: the code must be {expected}, doc comments and attributes included, and nothing else, but {found}; send just that")]
+    BadItemCode {
+        /// Workspace-relative path of the file the code would go to.
+        file: String,
+        /// `replace_item` or `insert_item`.
+        op: &'static str,
+        /// The item or parent as given.
+        target: String,
+        /// What the code must be.
+        expected: String,
+        /// What it is (or syn's message, with the line of the code).
+        found: String,
+    },
+    /// A text of an edit is larger than any source file may be.
+    #[error("edit {index} (`{target}`): its `{field}` text is {bytes} bytes, over the {limit}-byte limit of a source file; send smaller edits")]
+    TextTooLarge {
+        /// Index of the edit in the request (0-based).
+        index: usize,
+        /// What the edit targets.
+        target: String,
+        /// The field (`code`, `search`, `replace`).
+        field: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The limit ([`ploke_parse::MAX_FILE_BYTES`]).
+        limit: usize,
+    },
+    /// The edited file would be skipped whole by the indexer (too large, nested too deep), so
+    /// every item in it would vanish from the index.
+    #[error("{file}: the indexer would skip the edited file whole ({reason}), dropping its items from the index; make it smaller (split it into modules)")]
+    OverLimit {
+        /// Workspace-relative path.
+        file: String,
+        /// The parser's reason.
+        reason: String,
     },
     /// A file named by an edit does not exist or is not a regular file.
     #[error("{file}: no such file in the workspace; give a path relative to the workspace root")]
@@ -80,7 +147,7 @@ pub enum EditError {
         what: &'static str,
     },
     /// A file module's own file could not be found among the indexed files.
-    #[error("the file of module `{module}` is not in the index; re-index, or use search_replace on its file")]
+    #[error("the file of module `{module}` is not in the index; re-index, or give an item of that file as the target")]
     ModuleFileNotFound {
         /// The module's canonical path.
         module: String,
@@ -110,7 +177,8 @@ pub enum EditError {
     SearchNotUnique {
         /// Workspace-relative path.
         file: String,
-        /// How many (possibly overlapping) occurrences there are.
+        /// How many occurrences there are: at least 2; occurrences that overlap an earlier one
+        /// are not counted beyond that.
         count: usize,
     },
     /// Two edits of one request change overlapping text.

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ploke_core::{ContentHash, ItemKind, Node};
+use ploke_core::{ContentHash, ItemKind, Node, TargetKind};
 use ploke_db::Db;
+use ploke_parse::{ParseOptions, MAX_FILE_BYTES};
 
-use crate::fsx::{self, FailPoint, FileWrite};
-use crate::journal;
+use crate::fsx::{self, ApplyStep, FailPoint, FileWrite, Hooks, NewPathError};
+use crate::items::{self, Place};
+use crate::journal::{self, Intent, JournalEntry};
 use crate::text::{
     self, deeper, end_of_content_before, line_indent, line_of, line_start, reindent,
 };
@@ -22,6 +24,9 @@ pub struct EditContext<'a> {
     pub db: &'a Db,
     /// The workspace root the index's file paths are relative to.
     pub workspace_root: &'a Path,
+    /// Whether edits may change build scripts (`build.rs` and the modules it declares), which
+    /// run at build time with the user's rights. Off unless the user asked for it.
+    pub allow_build_scripts: bool,
 }
 
 /// Validated edits, ready to be shown ([`Plan::diff`]) and applied ([`Plan::apply`]).
@@ -38,7 +43,12 @@ pub struct FileChange {
     abs: PathBuf,
     before: String,
     after: String,
+    /// For a file the plan creates: the directories to create for it, outermost first.
+    new: Option<Vec<PathBuf>>,
 }
+
+/// How long [`FileChange::diff`] looks for a minimal diff before it settles for a larger one.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl FileChange {
     /// Workspace-relative path, as the index names the file.
@@ -46,7 +56,7 @@ impl FileChange {
         &self.path
     }
 
-    /// The file's text when the plan was made.
+    /// The file's text when the plan was made (empty for a new file).
     pub fn before(&self) -> &str {
         &self.before
     }
@@ -56,12 +66,28 @@ impl FileChange {
         &self.after
     }
 
-    /// A unified diff of this file (`a/<path>` → `b/<path>`, three lines of context).
+    /// Whether the plan creates this file (`create_file`).
+    pub fn is_new(&self) -> bool {
+        self.new.is_some()
+    }
+
+    /// A unified diff of this file (`a/<path>` → `b/<path>`, or `/dev/null` → `b/<path>` for a
+    /// new file; three lines of context).
     pub fn diff(&self) -> String {
-        similar::TextDiff::from_lines(&self.before, &self.after)
+        let old = if self.is_new() {
+            "/dev/null".to_string()
+        } else {
+            format!("a/{}", self.path)
+        };
+        // A minimal diff costs (lines × differences): seconds for a few thousand changed lines,
+        // hours for a few hundred thousand. Past the timeout the diff is still right, only
+        // longer than it needs to be.
+        similar::TextDiff::configure()
+            .timeout(DIFF_TIMEOUT)
+            .diff_lines(&self.before, &self.after)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{}", self.path), &format!("b/{}", self.path))
+            .header(&old, &format!("b/{}", self.path))
             .to_string()
     }
 }
@@ -73,6 +99,9 @@ pub struct ApplyOptions {
     pub request: Option<String>,
     /// Fail on purpose at this point (tests only).
     pub fail_point: Option<FailPoint>,
+    /// Called after each step of the apply (tests only: one that kills the process there
+    /// checks that [`crate::recover`] finds the workspace whole).
+    pub step_hook: Option<fn(ApplyStep)>,
 }
 
 /// What [`Plan::apply`] did.
@@ -108,43 +137,63 @@ impl Plan {
 
     /// Writes every file of the plan or none, and records it in the journal in `journal_dir`.
     ///
-    /// Right before writing, each file must still hold the text the plan was made from (else
-    /// [`EditError::Stale`]). Each new text goes to a temp file in the file's directory, is
-    /// synced and renamed over the file (permissions kept). The journal entry is written after
-    /// the temp files and before the first rename. If any step fails, the files already
-    /// renamed get their old bytes back, temp files are removed and the entry is dropped.
+    /// First runs [`crate::recover`] for an apply that was killed before. Right before writing,
+    /// each file must still hold the text the plan was made from, and a new file must still not
+    /// exist (else [`EditError::Stale`]). The journal entry is written, marked pending, before
+    /// anything else; then each new text goes to a temp file in the file's directory, is synced
+    /// and renamed over the file (permissions kept; a new file is linked into place, never over
+    /// a file that appeared meanwhile); then the entry is marked committed. If any step fails,
+    /// the files already renamed get their old bytes back, temp files are removed and the entry
+    /// is dropped. If the process dies on the way, the next [`crate::recover`] finishes the
+    /// apply or takes it back.
     pub fn apply_with(
         &self,
         journal_dir: &Path,
         opts: &ApplyOptions,
     ) -> Result<Applied, EditError> {
+        if let Some(recovered) = journal::recover(journal_dir, &self.root)? {
+            tracing::warn!("{recovered}");
+        }
         let writes: Vec<FileWrite<'_>> = self
             .files
             .iter()
             .map(|f| FileWrite {
                 rel: &f.path,
                 abs: &f.abs,
-                expected: f.before.as_bytes(),
-                new: f.after.as_bytes(),
+                expected: (!f.is_new()).then_some(f.before.as_bytes()),
+                new: Some(f.after.as_bytes()),
+                new_dirs: f.new.as_deref().unwrap_or_default(),
             })
             .collect();
-        let record: Vec<(String, &[u8], &[u8])> = self
-            .files
-            .iter()
-            .map(|f| {
-                (
-                    fsx::rel_string(&self.root, &f.abs),
-                    f.before.as_bytes(),
-                    f.after.as_bytes(),
-                )
-            })
-            .collect();
-        let mut entry = None;
-        let mut prepare = || {
-            entry = Some(journal::record(
+        let mut entry: Option<JournalEntry> = None;
+        let mut prepare = |temps: &[Option<PathBuf>]| {
+            let intents: Vec<Intent<'_>> = self
+                .files
+                .iter()
+                .zip(temps)
+                .map(|(f, temp)| Intent {
+                    path: fsx::rel_string(&self.root, &f.abs),
+                    before: (!f.is_new()).then_some(f.before.as_bytes()),
+                    after: f.after.as_bytes(),
+                    temp: temp.as_ref().map(|t| fsx::rel_string(&self.root, t)),
+                    created_dirs: f
+                        .new
+                        .iter()
+                        .flatten()
+                        .map(|d| fsx::rel_string(&self.root, d))
+                        .collect(),
+                })
+                .collect();
+            let blobs_stored = || {
+                if let Some(f) = opts.step_hook {
+                    f(ApplyStep::BlobsStored);
+                }
+            };
+            entry = Some(journal::record_pending(
                 journal_dir,
                 opts.request.as_deref(),
-                &record,
+                &intents,
+                &blobs_stored,
             )?);
             Ok(())
         };
@@ -152,51 +201,97 @@ impl Plan {
             file: file.to_string(),
         };
         let hint = |i: usize| {
-            journal::blob_path(
-                journal_dir,
-                ContentHash::of(self.files[i].before.as_bytes()),
-            )
-            .display()
-            .to_string()
+            let f = &self.files[i];
+            if f.is_new() {
+                return "(none: the edit created the file; delete it)".to_string();
+            }
+            journal::blob_path(journal_dir, ContentHash::of(f.before.as_bytes()))
+                .display()
+                .to_string()
         };
-        let written = fsx::write_all(&writes, &stale, &mut prepare, opts.fail_point, &hint);
+        let hooks = Hooks {
+            prepare: &mut prepare,
+            fail: opts.fail_point,
+            step: opts.step_hook,
+        };
+        let written = fsx::write_all(&writes, &stale, hooks, &hint);
+        let step = |s: ApplyStep| {
+            if let Some(f) = opts.step_hook {
+                f(s);
+            }
+        };
         match (written, entry) {
-            (Ok(()), Some(entry)) => Ok(Applied {
-                entry,
-                files: self.changed_files(),
-            }),
-            (Ok(()), None) => unreachable!("write_all runs prepare before any rename"),
-            (Err(e), entry) => {
-                // A failed rollback leaves files changed: keep the entry so they can be undone.
-                if let (Some(id), false) = (entry, matches!(e, EditError::RollbackFailed { .. })) {
-                    journal::forget(journal_dir, id);
+            (Ok(()), Some(entry)) => {
+                step(ApplyStep::BeforeCommit);
+                if let Err(e) = journal::commit(journal_dir, &entry) {
+                    // Every file is written; the next recover (every apply and undo runs one)
+                    // finds them all new and commits the entry.
+                    tracing::warn!("the edit is written, but marking it done failed: {e}");
+                }
+                step(ApplyStep::Committed);
+                Ok(Applied {
+                    entry: entry.id,
+                    files: self.changed_files(),
+                })
+            }
+            (Ok(()), None) => unreachable!("write_all records the intent before any write"),
+            (Err(e), Some(entry)) => {
+                if matches!(e, EditError::RollbackFailed { .. }) {
+                    // Some files keep their new bytes: keep the entry, done, so that undo can
+                    // take them back (it leaves the files that hold their old bytes alone).
+                    if let Err(ce) = journal::commit(journal_dir, &entry) {
+                        tracing::warn!("keeping the journal entry of a failed apply: {ce}");
+                    }
+                } else {
+                    journal::forget(journal_dir, entry.id);
                 }
                 Err(e)
             }
+            (Err(e), None) => Err(e),
         }
     }
 }
 
 /// Resolves `edits` against the index and computes every changed file in memory; nothing is
-/// written. For each edit in request order: the item exists, is unambiguous and of a kind the
-/// operation takes; its file lies inside the workspace; the file still has the hash the index
-/// recorded; a `search` text occurs exactly once. Then per file: no two edits overlap, and an
-/// edited `.rs` file still parses (one that did not parse before is not held to that). See the
+/// written. For each edit in request order: its texts are within the parser's size limit; the
+/// item exists, is unambiguous and of a kind the operation takes; its file lies inside the
+/// workspace, is an indexed Rust source file (not hidden, not build output, not a build script
+/// unless allowed) and still has the hash the index recorded; item code is exactly what its
+/// place takes; a `search` text occurs exactly once; a new file is a new `.rs` file in a
+/// package. Then per file: no two edits overlap, the result is within the parser's limits, and
+/// an edited file still parses (one that did not parse before is not held to that). See the
 /// crate docs for the details.
 pub fn plan(edits: &[Edit], ctx: &EditContext<'_>) -> Result<Plan, EditError> {
     let root = fsx::canonical_root(ctx.workspace_root)?;
-    let indexed = ctx
-        .db
-        .files()?
-        .into_iter()
-        .map(|f| (f.path, f.hash))
+    let files = ctx.db.files()?;
+    let crates = ctx.db.crates()?;
+    // A build script's files: its root, and what its module tree reaches (attributed to it).
+    let mut build_scripts = HashSet::new();
+    for c in crates.iter().filter(|c| c.kind == TargetKind::BuildScript) {
+        build_scripts.insert(c.root_file.clone());
+        let dir = package_dir(&c.package_root);
+        build_scripts.extend(
+            files
+                .iter()
+                .filter(|f| f.crate_name == c.name && in_dir(&f.path, &dir))
+                .map(|f| f.path.clone()),
+        );
+    }
+    let mut package_roots: Vec<String> = crates
+        .iter()
+        .map(|c| package_dir(&c.package_root))
         .collect();
+    package_roots.sort();
+    package_roots.dedup();
     let mut p = Planner {
         db: ctx.db,
         root,
-        indexed,
+        indexed: files.into_iter().map(|f| (f.path, f.hash)).collect(),
         files: BTreeMap::new(),
-        crate_roots: None,
+        crate_roots: crates.into_iter().map(|c| c.root_file).collect(),
+        package_roots,
+        build_scripts,
+        allow_build_scripts: ctx.allow_build_scripts,
     };
     for (i, edit) in edits.iter().enumerate() {
         p.add(i, edit)?;
@@ -219,6 +314,25 @@ struct Pending {
     rel: String,
     text: String,
     splices: Vec<Splice>,
+    /// Offsets of the insertions planned so far, and the fix-ups: asked once per insertion,
+    /// so a set, not a scan of `splices` (a request may hold thousands of edits).
+    inserts: HashSet<usize>,
+    fixups: HashSet<(usize, usize)>,
+    /// For a file `create_file` makes: the directories to create for it.
+    new: Option<Vec<PathBuf>>,
+}
+
+impl Pending {
+    fn new(rel: String, text: String) -> Pending {
+        Pending {
+            rel,
+            text,
+            splices: Vec::new(),
+            inserts: HashSet::new(),
+            fixups: HashSet::new(),
+            new: None,
+        }
+    }
 }
 
 struct Planner<'a> {
@@ -227,18 +341,71 @@ struct Planner<'a> {
     indexed: HashMap<String, ContentHash>,
     /// Keyed by canonical path, so that two names of one file are one file.
     files: BTreeMap<PathBuf, Pending>,
-    crate_roots: Option<HashSet<String>>,
+    crate_roots: HashSet<String>,
+    /// Workspace-relative package directories (`` for one at the root), sorted.
+    package_roots: Vec<String>,
+    /// Workspace-relative files of build scripts.
+    build_scripts: HashSet<String>,
+    allow_build_scripts: bool,
+}
+
+/// `package_root` as a directory prefix: `` for the workspace root.
+fn package_dir(package_root: &str) -> String {
+    package_root
+        .trim_matches('/')
+        .trim_start_matches("./")
+        .to_string()
+}
+
+/// Whether the workspace-relative `path` lies inside the workspace-relative directory `dir`.
+fn in_dir(path: &str, dir: &str) -> bool {
+    dir.is_empty() || dir == "." || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// The texts of an edit that go into a file (or are searched for), by field name.
+fn texts(edit: &Edit) -> Vec<(&'static str, &str)> {
+    match edit {
+        Edit::ReplaceItem { code, .. }
+        | Edit::InsertItem { code, .. }
+        | Edit::CreateFile { code, .. } => vec![("code", code)],
+        Edit::SearchReplace {
+            search, replace, ..
+        } => vec![("search", search), ("replace", replace)],
+    }
 }
 
 impl Planner<'_> {
     fn add(&mut self, i: usize, edit: &Edit) -> Result<(), EditError> {
+        // First and cheapest: nothing larger than a source file may be is lexed or searched.
+        for (field, text) in texts(edit) {
+            if text.len() > MAX_FILE_BYTES {
+                return Err(EditError::TextTooLarge {
+                    index: i,
+                    target: edit.target().to_string(),
+                    field,
+                    bytes: text.len(),
+                    limit: MAX_FILE_BYTES,
+                });
+            }
+        }
         match edit {
             Edit::ReplaceItem { path, code } => {
                 const WHAT: &str =
                     "replace_item cannot replace a whole crate; use search_replace on its root file";
                 let node = self.find(path, |k| k != ItemKind::Crate, WHAT)?;
                 let key = self.load(&node.file, Some(&node.file))?;
+                let place = self.place_of(&node)?;
                 let pending = self.files.get_mut(&key).expect("loaded");
+                within_limits(&pending.rel, code)?;
+                items::check_replacement(code, node.kind, place).map_err(|found| {
+                    EditError::BadItemCode {
+                        file: pending.rel.clone(),
+                        op: "replace_item",
+                        target: path.clone(),
+                        expected: items::expected_one(node.kind, place),
+                        found,
+                    }
+                })?;
                 let (start, end) = span_in(pending, &node)?;
                 let indent = line_indent(&pending.text, start).to_string();
                 pending.splices.push(Splice {
@@ -261,6 +428,23 @@ impl Planner<'_> {
                     accept,
                     "insert_item needs a module, a crate, an impl or a trait as parent",
                 )?;
+                let place = match node.kind {
+                    ItemKind::Impl => Place::Impl,
+                    ItemKind::Trait => Place::Trait,
+                    _ => Place::Module,
+                };
+                // The file is checked below, before the code is parsed; the code's nesting is
+                // bounded here so that parsing it cannot exhaust the stack.
+                within_limits(&node.file, code)?;
+                let check = |file: &str| {
+                    items::check_insertion(code, place).map_err(|found| EditError::BadItemCode {
+                        file: file.to_string(),
+                        op: "insert_item",
+                        target: parent.clone(),
+                        expected: items::expected_many(place),
+                        found,
+                    })
+                };
                 // A crate root or a `mod m;` (its signature ends with `;`): the end of its file,
                 // found without reading the file that declares it.
                 let file = match node.kind {
@@ -272,10 +456,12 @@ impl Planner<'_> {
                 };
                 if let Some(file) = file {
                     let key = self.load(&file, Some(&file))?;
+                    check(&file)?;
                     insert_at_end(self.files.get_mut(&key).expect("loaded"), code, i);
                     return Ok(());
                 }
                 let key = self.load(&node.file, Some(&node.file))?;
+                check(&node.file)?;
                 let pending = self.files.get_mut(&key).expect("loaded");
                 let (_, end) = span_in(pending, &node)?;
                 if !pending.text[..end].ends_with('}') {
@@ -296,21 +482,20 @@ impl Planner<'_> {
                 }
                 let key = self.load(file, None)?;
                 let pending = self.files.get_mut(&key).expect("loaded");
-                let found = text::occurrences(&pending.text, search);
-                match found.len() {
-                    0 => {
+                match text::find_unique(&pending.text, search) {
+                    Err(0) => {
                         return Err(EditError::SearchNotFound {
                             file: pending.rel.clone(),
                         })
                     }
-                    1 => pending.splices.push(Splice {
-                        start: found[0],
-                        end: found[0] + search.len(),
+                    Ok(at) => pending.splices.push(Splice {
+                        start: at,
+                        end: at + search.len(),
                         text: replace.clone(),
                         edit: i,
                         fixup: false,
                     }),
-                    count => {
+                    Err(count) => {
                         return Err(EditError::SearchNotUnique {
                             file: pending.rel.clone(),
                             count,
@@ -318,8 +503,111 @@ impl Planner<'_> {
                     }
                 }
             }
+            Edit::CreateFile { file, code } => self.create(i, file, code)?,
         }
         Ok(())
+    }
+
+    /// Plans a new file: a workspace-relative `.rs` path inside a package that does not exist,
+    /// is not hidden, build output or ignored, holding code that parses.
+    fn create(&mut self, i: usize, file: &str, code: &str) -> Result<(), EditError> {
+        let bad = |reason: &str| EditError::BadNewFile {
+            file: file.to_string(),
+            reason: reason.to_string(),
+        };
+        if Path::new(file).is_absolute() {
+            return Err(bad(
+                "give a path relative to the workspace root, such as `src/net.rs`",
+            ));
+        }
+        let Some(rel) = fsx::lexical_rel(&self.root, file).filter(|r| !r.is_empty()) else {
+            return Err(bad(
+                "give a plain path relative to the workspace root, without `..`",
+            ));
+        };
+        protected(file, &rel)?;
+        if !rel.ends_with(".rs") {
+            return Err(bad("only Rust source files (`.rs`) can be created"));
+        }
+        if rel.chars().any(|c| c == '\\' || c.is_control()) {
+            return Err(bad(
+                "the path holds a backslash or a control character; use `/` between names",
+            ));
+        }
+        let (abs, new_dirs) =
+            match fsx::resolve_new_in_workspace(&self.root, &rel) {
+                Ok(found) => found,
+                Err(NewPathError::Exists) => return Err(bad(
+                    "it exists already; change it with replace_item, insert_item or search_replace",
+                )),
+                Err(NewPathError::Outside) => {
+                    return Err(EditError::OutsideWorkspace {
+                        path: file.to_string(),
+                        root: self.root.clone(),
+                    })
+                }
+            };
+        // Symlinked directories on the way are judged by where they lead.
+        let canonical = fsx::rel_string(&self.root, &abs);
+        protected(file, &canonical)?;
+        if self.files.contains_key(&abs) {
+            return Err(bad("an earlier edit of this request creates it already"));
+        }
+        if !self.package_roots.iter().any(|d| in_dir(&canonical, d)) {
+            return Err(bad(
+                "it lies in no package of the workspace; create it inside a package directory (its src/, say)",
+            ));
+        }
+        // Cargo runs a `build.rs` beside a manifest at build time without being asked to.
+        let is_build_script = self
+            .package_roots
+            .iter()
+            .any(|d| canonical == join_rel(d, "build.rs"));
+        if is_build_script && !self.allow_build_scripts {
+            return Err(EditError::BuildScript { file: canonical });
+        }
+        if fsx::gitignored(&self.root, &canonical) {
+            return Err(bad(
+                "the workspace's .gitignore ignores it, so it would never be indexed; choose another path",
+            ));
+        }
+        within_limits(&canonical, code)?;
+        let mut text = code.to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let mut pending = Pending::new(canonical, String::new());
+        pending.splices.push(Splice {
+            start: 0,
+            end: 0,
+            text,
+            edit: i,
+            fixup: false,
+        });
+        pending.new = Some(new_dirs);
+        self.files.insert(abs, pending);
+        Ok(())
+    }
+
+    /// Where `node` stands, which decides what its replacement must parse as.
+    fn place_of(&self, node: &Node) -> Result<Place, EditError> {
+        Ok(match node.kind {
+            ItemKind::Method | ItemKind::AssocConst | ItemKind::AssocType => {
+                let parent = match node.parent {
+                    Some(id) => self.db.node(id)?,
+                    None => None,
+                };
+                match parent {
+                    Some(p) if p.kind == ItemKind::Trait => Place::Trait,
+                    _ => Place::Impl,
+                }
+            }
+            ItemKind::ForeignFn | ItemKind::ForeignStatic | ItemKind::ForeignType => Place::Foreign,
+            ItemKind::Field if node.name.parse::<usize>().is_ok() => Place::UnnamedField,
+            ItemKind::Field => Place::NamedField,
+            ItemKind::Variant => Place::Variant,
+            _ => Place::Module,
+        })
     }
 
     /// The one node called `name` (canonical path first, then name or display name) whose
@@ -374,9 +662,16 @@ impl Planner<'_> {
     }
 
     /// Reads the file `given` (workspace-relative or absolute) once: confined to the
-    /// workspace, checked against the index's hash when the index has it (`index_path` is how
-    /// the index names it, for files found through items), UTF-8. Returns its key.
+    /// workspace, not hidden or build output, one of the index's files (`index_path` is how the
+    /// index names it, for files found through items), not a build script unless allowed,
+    /// checked against the index's hash, UTF-8. Returns its key.
     fn load(&mut self, given: &str, index_path: Option<&str>) -> Result<PathBuf, EditError> {
+        let lexical = fsx::lexical_rel(&self.root, given);
+        // Judged by name first, so that a hidden path is refused as such even when it is
+        // missing.
+        if let Some(rel) = &lexical {
+            protected(given, rel)?;
+        }
         let abs = match fsx::resolve_in_workspace(&self.root, given) {
             // An indexed file that is gone: the index is out of date.
             Err(EditError::FileNotFound { .. }) if index_path.is_some() => {
@@ -389,8 +684,9 @@ impl Planner<'_> {
         if self.files.contains_key(&abs) {
             return Ok(abs);
         }
-        let lexical = fsx::lexical_rel(&self.root, given);
         let canonical = fsx::rel_string(&self.root, &abs);
+        // A symlink is judged by where it leads.
+        protected(given, &canonical)?;
         let key = [
             index_path.map(str::to_string),
             lexical.clone(),
@@ -399,36 +695,30 @@ impl Planner<'_> {
         .into_iter()
         .flatten()
         .find(|k| self.indexed.contains_key(k));
-        let rel = key.clone().or(lexical).unwrap_or(canonical);
+        let Some(key) = key else {
+            return Err(match index_path {
+                // An item's file that the index does not know: the index is out of date.
+                Some(_) => EditError::Stale {
+                    file: lexical.unwrap_or(canonical),
+                },
+                None => EditError::NotIndexed {
+                    file: lexical.unwrap_or_else(|| given.to_string()),
+                },
+            });
+        };
+        if !self.allow_build_scripts
+            && (self.build_scripts.contains(&key) || self.build_scripts.contains(&canonical))
+        {
+            return Err(EditError::BuildScript { file: key });
+        }
         let bytes = fs::read(&abs).map_err(|e| EditError::io(&abs, "reading", e))?;
-        match key {
-            Some(k) if ContentHash::of(&bytes) != self.indexed[&k] => {
-                return Err(EditError::Stale { file: k })
-            }
-            Some(_) => {}
-            // An item's file that the index does not know: the index is out of date.
-            None if index_path.is_some() => return Err(EditError::Stale { file: rel }),
-            // A file outside the index (search_replace): no recorded hash to compare with.
-            None => {}
+        if ContentHash::of(&bytes) != self.indexed[&key] {
+            return Err(EditError::Stale { file: key });
         }
         let text =
-            String::from_utf8(bytes).map_err(|_| EditError::NotUtf8 { file: rel.clone() })?;
-        self.files.insert(
-            abs.clone(),
-            Pending {
-                rel,
-                text,
-                splices: Vec::new(),
-            },
-        );
+            String::from_utf8(bytes).map_err(|_| EditError::NotUtf8 { file: key.clone() })?;
+        self.files.insert(abs.clone(), Pending::new(key, text));
         Ok(abs)
-    }
-
-    fn crate_roots(&mut self) -> Result<&HashSet<String>, EditError> {
-        if self.crate_roots.is_none() {
-            self.crate_roots = Some(self.db.crates()?.into_iter().map(|c| c.root_file).collect());
-        }
-        Ok(self.crate_roots.as_ref().expect("just set"))
     }
 
     /// The indexed file that holds the body of the file module declared by `m` (`mod m;`).
@@ -447,7 +737,7 @@ impl Planner<'_> {
         let decl = m.file.clone();
         let (dir, file_name) = decl.rsplit_once('/').unwrap_or(("", decl.as_str()));
         let stem = file_name.strip_suffix(".rs").unwrap_or(file_name);
-        let mod_rs = file_name == "mod.rs" || self.crate_roots()?.contains(&decl);
+        let mod_rs = file_name == "mod.rs" || self.crate_roots.contains(&decl);
         let mut inline = Vec::new();
         let mut up = m.parent;
         while let Some(id) = up {
@@ -516,29 +806,38 @@ impl Planner<'_> {
                 last = Some(s);
             }
             after.push_str(&p.text[cursor..]);
-            if after == p.text {
+            if after == p.text && p.new.is_none() {
                 continue;
             }
-            if p.rel.ends_with(".rs") {
-                if let Err((line, message)) = text::parse_check(&after) {
-                    if text::parse_check(&p.text).is_ok() {
-                        return Err(EditError::Syntax {
-                            file: p.rel,
-                            line,
-                            message,
-                        });
-                    }
-                    tracing::warn!(
-                        "{}: did not parse before the edit and does not after it",
-                        p.rel
-                    );
+            // The indexer skips such a file whole: every item in it would leave the index.
+            if let Some(reason) = ploke_parse::over_limits(&after, &ParseOptions::default()) {
+                return Err(EditError::OverLimit {
+                    file: p.rel,
+                    reason,
+                });
+            }
+            if let Err((line, message)) = text::parse_check(&after) {
+                let parsed_before = ploke_parse::over_limits(&p.text, &ParseOptions::default())
+                    .is_none()
+                    && text::parse_check(&p.text).is_ok();
+                if parsed_before {
+                    return Err(EditError::Syntax {
+                        file: p.rel,
+                        line,
+                        message,
+                    });
                 }
+                tracing::warn!(
+                    "{}: did not parse before the edit and does not after it",
+                    p.rel
+                );
             }
             files.push(FileChange {
                 path: p.rel,
                 abs,
                 before: p.text,
                 after,
+                new: p.new,
             });
         }
         if files.is_empty() {
@@ -571,18 +870,24 @@ fn span_in(p: &Pending, node: &Node) -> Result<(usize, usize), EditError> {
 
 /// Whether an insertion (not a fix-up) is already planned at `at`.
 fn inserts_at(p: &Pending, at: usize) -> bool {
-    p.splices
-        .iter()
-        .any(|s| s.start == at && s.end == at && !s.fixup)
+    p.inserts.contains(&at)
+}
+
+/// Adds an insertion of `text` at `at`.
+fn push_insert(p: &mut Pending, at: usize, text: String, edit: usize) {
+    p.inserts.insert(at);
+    p.splices.push(Splice {
+        start: at,
+        end: at,
+        text,
+        edit,
+        fixup: false,
+    });
 }
 
 /// Adds a fix-up once.
 fn push_fixup(p: &mut Pending, start: usize, end: usize, text: String, edit: usize) {
-    if !p
-        .splices
-        .iter()
-        .any(|s| s.fixup && s.start == start && s.end == end)
-    {
+    if p.fixups.insert((start, end)) {
         p.splices.push(Splice {
             start,
             end,
@@ -590,6 +895,29 @@ fn push_fixup(p: &mut Pending, start: usize, end: usize, text: String, edit: usi
             edit,
             fixup: true,
         });
+    }
+}
+
+/// Refuses a path with a hidden or `target` component; `rel` is workspace-relative.
+fn protected(given: &str, rel: &str) -> Result<(), EditError> {
+    match fsx::protected_component(rel) {
+        Some(component) => Err(EditError::Protected {
+            file: given.to_string(),
+            component: component.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses `code` nested deeper than the parser takes (which also bounds the stack that
+/// parsing it needs). Its size is checked before.
+fn within_limits(file: &str, code: &str) -> Result<(), EditError> {
+    match ploke_parse::over_limits(code, &ParseOptions::default()) {
+        Some(reason) => Err(EditError::OverLimit {
+            file: file.to_string(),
+            reason,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -602,13 +930,7 @@ fn insert_at_end(p: &mut Pending, code: &str, edit: usize) {
         "\n\n"
     };
     let text = format!("{sep}{}", reindent(code, "", true));
-    p.splices.push(Splice {
-        start: at,
-        end: at,
-        text,
-        edit,
-        fixup: false,
-    });
+    push_insert(p, at, text, edit);
     if at == p.text.len() {
         // The file had no final newline (or no content): end it with one.
         push_fixup(p, at, at, "\n".into(), edit);
@@ -629,13 +951,7 @@ fn insert_before_brace(p: &mut Pending, close: usize, code: &str, edit: usize) {
         "\n\n"
     };
     let text = format!("{sep}{}", reindent(code, &member, true));
-    p.splices.push(Splice {
-        start: at,
-        end: at,
-        text,
-        edit,
-        fixup: false,
-    });
+    push_insert(p, at, text, edit);
     if brace_line <= at {
         // The brace shares its line with the body (`impl X {}`): move it to a line of its own.
         push_fixup(p, at, close, format!("\n{brace_indent}"), edit);

@@ -1,5 +1,6 @@
-//! Text helpers: lines and indentation, re-indenting code for the place it goes to, counting
-//! occurrences, and the parse check.
+//! Text helpers: lines and indentation, re-indenting code for the place it goes to, finding
+//! the one occurrence of a search text, and the parse check. Each is linear in its input: a
+//! model may send megabytes.
 
 use std::collections::HashSet;
 
@@ -111,32 +112,42 @@ fn literal_continuation_lines(code: &str) -> HashSet<usize> {
             }
         }
     }
-    let mut out = HashSet::new();
-    // Code that does not even lex will fail the parse check; no line needs protecting.
-    if let Ok(ts) = code.parse::<proc_macro2::TokenStream>() {
-        walk(ts, &mut out);
-    }
-    out
+    // `walk` recurses once per bracket level; the caller keeps code within the parser's nesting
+    // limit, and this stack is sized for it.
+    ploke_parse::on_parser_stack(code, || {
+        let mut out = HashSet::new();
+        // Code that does not even lex will fail the parse check; no line needs protecting.
+        if let Ok(ts) = code.parse::<proc_macro2::TokenStream>() {
+            walk(ts, &mut out);
+        }
+        out
+    })
 }
 
-/// Byte offsets of every occurrence of `needle` in `hay`, overlapping ones included.
-pub(crate) fn occurrences(hay: &str, needle: &str) -> Vec<usize> {
+/// The offset of the one occurrence of `needle` in `hay`, or else how often it occurs: 0, or
+/// at least 2 (occurrences that overlap an earlier one are not counted beyond that).
+///
+/// Linear: listing every overlapping occurrence one `find` at a time costs the needle's length
+/// per occurrence, which is quadratic for a self-similar needle (`aaaa…` in `aaaa…`).
+pub(crate) fn find_unique(hay: &str, needle: &str) -> Result<usize, usize> {
+    let Some(first) = hay.find(needle) else {
+        return Err(0);
+    };
     let step = needle.chars().next().map_or(1, char::len_utf8);
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = hay[from..].find(needle) {
-        out.push(from + i);
-        from += i + step;
+    match hay[first + step..].find(needle) {
+        None => Ok(first),
+        Some(_) => Err(hay.matches(needle).count().max(2)),
     }
-    out
 }
 
-/// Whether `text` parses as a Rust file; on failure the 1-based line and syn's message.
+/// Whether `text` parses as a Rust file; on failure the 1-based line and syn's message. `text`
+/// must be within the parser's limits (`ploke_parse::over_limits`), which size the stack.
 pub(crate) fn parse_check(text: &str) -> Result<(), (usize, String)> {
-    // syn recurses: give it a fresh stack segment when this thread's is short.
-    stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || syn::parse_file(text))
-        .map(|_| ())
-        .map_err(|e| (e.span().start().line.max(1), e.to_string()))
+    ploke_parse::on_parser_stack(text, || {
+        syn::parse_file(text)
+            .map(|_| ())
+            .map_err(|e| (e.span().start().line.max(1), e.to_string()))
+    })
 }
 
 #[cfg(test)]
@@ -171,10 +182,12 @@ mod tests {
     }
 
     #[test]
-    fn occurrences_overlap() {
-        assert_eq!(occurrences("aaa", "aa"), vec![0, 1]);
-        assert_eq!(occurrences("abc", "x"), Vec::<usize>::new());
-        assert_eq!(occurrences("é é", "é"), vec![0, 3]);
+    fn find_unique_counts_overlaps_as_more_than_one() {
+        assert_eq!(find_unique("aaa", "aa"), Err(2));
+        assert_eq!(find_unique("abc", "x"), Err(0));
+        assert_eq!(find_unique("é é", "é"), Err(2));
+        assert_eq!(find_unique("é ab", "ab"), Ok(3));
+        assert_eq!(find_unique("ab ab ab", "ab"), Err(3));
     }
 
     proptest::proptest! {
@@ -186,11 +199,15 @@ mod tests {
             proptest::prop_assert_eq!(strip(&out), strip(&code));
         }
 
-        /// Occurrences are exactly the offsets where the needle starts.
+        /// The one occurrence is found exactly when the needle starts at one offset only.
         #[test]
-        fn occurrences_are_exact(hay in "[ab]{0,30}", needle in "[ab]{1,3}") {
-            let want: Vec<usize> = (0..hay.len()).filter(|&i| hay[i..].starts_with(&needle)).collect();
-            proptest::prop_assert_eq!(occurrences(&hay, &needle), want);
+        fn find_unique_is_exact(hay in "[ab]{0,30}", needle in "[ab]{1,3}") {
+            let starts: Vec<usize> = (0..hay.len()).filter(|&i| hay[i..].starts_with(&needle)).collect();
+            match find_unique(&hay, &needle) {
+                Ok(at) => proptest::prop_assert_eq!(starts, vec![at]),
+                Err(0) => proptest::prop_assert!(starts.is_empty()),
+                Err(n) => proptest::prop_assert!(n >= 2 && starts.len() >= n),
+            }
         }
     }
 

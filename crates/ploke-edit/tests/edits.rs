@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use ploke_db::Db;
 use ploke_edit::{
-    history, parse_edits, plan, undo, ApplyOptions, Edit, EditContext, EditError, FailPoint, Plan,
+    history, parse_edits, plan, recover, undo, ApplyOptions, ApplyStep, Edit, EditContext,
+    EditError, FailPoint, Plan, Recovered, Recovery,
 };
 use ploke_index::{IndexOptions, NoProgress};
 
@@ -88,6 +89,11 @@ struct Ws {
 
 impl Ws {
     fn new() -> Ws {
+        Ws::with_files(&[])
+    }
+
+    /// The `geo` crate plus `extra` files (written after the crate's, so they may replace one).
+    fn with_files(extra: &[(&str, &str)]) -> Ws {
         // No leading dot: the indexer's file walk skips hidden directories.
         let tmp = tempfile::Builder::new()
             .prefix("ploke-edit-")
@@ -101,7 +107,10 @@ impl Ws {
             ("src/shapes/extra.rs", ""),
             ("src/empty.rs", EMPTY),
             ("src/other/pathed.rs", ""),
-        ] {
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        {
             let p = root.join(rel);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
@@ -121,6 +130,7 @@ impl Ws {
         EditContext {
             db: &self.db,
             workspace_root: &self.root,
+            allow_build_scripts: false,
         }
     }
 
@@ -194,6 +204,13 @@ fn replace_item(path: &str, code: &str) -> Edit {
 fn insert_item(parent: &str, code: &str) -> Edit {
     Edit::InsertItem {
         parent: parent.into(),
+        code: code.into(),
+    }
+}
+
+fn create_file(file: &str, code: &str) -> Edit {
+    Edit::CreateFile {
+        file: file.into(),
         code: code.into(),
     }
 }
@@ -477,17 +494,10 @@ fn search_replace_and_a_multi_file_plan_with_its_diff() {
 }
 
 #[test]
-fn search_replace_in_a_file_outside_the_index_and_by_absolute_path() {
+fn search_replace_by_absolute_path() {
     let ws = Ws::new();
     let abs = ws.root.join("src/shapes.rs").display().to_string();
-    ws.apply(&[
-        search_replace("Cargo.toml", "publish = false", "publish = true"),
-        search_replace(&abs, "pub r: f64,", "pub radius: f64,"),
-    ]);
-    assert_eq!(
-        ws.read("Cargo.toml"),
-        with(MANIFEST, "publish = false", "publish = true")
-    );
+    ws.apply(&[search_replace(&abs, "pub r: f64,", "pub radius: f64,")]);
     assert_eq!(
         ws.read("src/shapes.rs"),
         with(SHAPES, "pub r: f64,", "pub radius: f64,")
@@ -623,9 +633,11 @@ fn an_edit_that_breaks_syntax_is_refused_with_file_and_line() {
             .starts_with("src/shapes.rs:7: the file would no longer parse"),
         "{err}"
     );
+    // Item code is checked on its own first.
     let err = refused(&ws, &[insert_item("impl Point", "pub fn broken(&self) {")]);
+    assert!(matches!(&err, EditError::BadItemCode { .. }), "{err}");
     assert!(
-        matches!(&err, EditError::Syntax { file, .. } if file == "src/lib.rs"),
+        err.to_string().contains("line 1 of the code does not lex"),
         "{err}"
     );
 }
@@ -799,6 +811,7 @@ fn a_failure_during_the_write_leaves_every_original_intact() {
         let opts = ApplyOptions {
             request: Some("rename".into()),
             fail_point: Some(fail),
+            ..ApplyOptions::default()
         };
         let err = plan.apply_with(&ws.journal(), &opts).unwrap_err();
         assert!(
@@ -866,7 +879,7 @@ fn undo_restores_byte_for_byte_newest_first() {
             &ws.journal(),
             &ApplyOptions {
                 request: Some("say plane".into()),
-                fail_point: None,
+                ..ApplyOptions::default()
             },
         )
         .unwrap();
@@ -924,14 +937,16 @@ fn undo_restores_byte_for_byte_newest_first() {
 
 #[test]
 fn undo_restores_exact_bytes_of_a_crlf_file_without_final_newline() {
-    let ws = Ws::new();
-    let odd = "first\r\nsecond\r\n\tthird";
-    ws.write("notes.txt", odd);
-    ws.apply(&[search_replace("notes.txt", "second", "2nd")]);
-    assert_eq!(ws.read("notes.txt"), "first\r\n2nd\r\n\tthird");
+    let odd = "//! first\r\n//! second\r\n\t// third";
+    let ws = Ws::with_files(&[("src/empty.rs", odd)]);
+    ws.apply(&[search_replace("src/empty.rs", "second", "2nd")]);
+    assert_eq!(
+        ws.read("src/empty.rs"),
+        "//! first\r\n//! 2nd\r\n\t// third"
+    );
     undo(&ws.journal(), &ws.root).unwrap();
     assert_eq!(
-        std::fs::read(ws.root.join("notes.txt")).unwrap(),
+        std::fs::read(ws.root.join("src/empty.rs")).unwrap(),
         odd.as_bytes()
     );
 }
@@ -987,4 +1002,703 @@ fn a_failed_undo_restores_nothing_and_can_be_retried() {
     undo(&ws.journal(), &ws.root).unwrap();
     assert_eq!(ws.read("src/lib.rs"), LIB);
     assert_eq!(ws.read("src/shapes.rs"), SHAPES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A hostile reply: confinement to indexed sources, one item per item edit, size
+
+#[test]
+fn only_indexed_rust_sources_can_be_edited() {
+    let ws = Ws::with_files(&[
+        (".git/config", "[core]\n\tbare = false\n"),
+        (".ploke/state.json", "{}\n"),
+        (".github/ci.rs", "fn ci() {}\n"),
+        ("target/debug/build/out.rs", "pub fn generated() {}\n"),
+        ("vendor/dep/src/lib.rs", "pub fn dep() {}\n"),
+        // On disk beside the crate's sources, but no module declares it.
+        ("src/orphan.rs", "pub fn orphan() {}\n"),
+        ("notes.txt", "first\nsecond\n"),
+    ]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(ws.root.join(".git/config"), ws.root.join("src/config.rs")).unwrap();
+    let protected = [
+        (".git/config", "bare", ".git"),
+        (".ploke/state.json", "{}", ".ploke"),
+        (".github/ci.rs", "fn ci", ".github"),
+        ("target/debug/build/out.rs", "generated", "target"),
+        ("src/.hidden.rs", "x", ".hidden.rs"),
+    ];
+    for (file, search, component) in protected {
+        let err = refused(&ws, &[search_replace(file, search, "changed")]);
+        assert!(
+            matches!(&err, EditError::Protected { file: f, component: c } if f == file && c == component),
+            "{file}: {err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "{file}: `{component}` is hidden, build output or tool data"
+            )),
+            "{file}: {msg}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        // A link inside the workspace to a protected file is judged by where it leads.
+        let err = refused(&ws, &[search_replace("src/config.rs", "bare", "changed")]);
+        assert!(
+            matches!(&err, EditError::Protected { component, .. } if component == ".git"),
+            "{err}"
+        );
+    }
+    for (file, search) in [
+        ("Cargo.toml", "publish = false"),
+        ("vendor/dep/src/lib.rs", "dep"),
+        ("src/orphan.rs", "orphan"),
+        ("notes.txt", "second"),
+    ] {
+        let err = refused(&ws, &[search_replace(file, search, "changed")]);
+        assert!(
+            matches!(&err, EditError::NotIndexed { file: f } if f == file),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert_eq!(
+            msg,
+            format!("{file}: not an indexed Rust source file of the workspace; only those can be edited (create a new source file with create_file)"),
+        );
+    }
+    // Bundled with a good edit, the whole request is refused.
+    let err = refused(
+        &ws,
+        &[
+            search_replace("src/lib.rs", "//! Geometry.", "//! Geo."),
+            search_replace("Cargo.toml", "publish = false", "publish = true"),
+        ],
+    );
+    assert!(
+        err.to_string().starts_with("Cargo.toml: not an indexed"),
+        "{err}"
+    );
+}
+
+const BUILD_RS: &str = "fn main() {\n    println!(\"cargo:rerun-if-changed=build.rs\");\n}\n";
+
+#[test]
+fn build_scripts_are_refused_by_default() {
+    let ws = Ws::with_files(&[("build.rs", BUILD_RS)]);
+    let err = refused(&ws, &[search_replace("build.rs", "=build.rs", "=src")]);
+    assert!(
+        matches!(&err, EditError::BuildScript { file } if file == "build.rs"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("build.rs: belongs to a build script"),
+        "{err}"
+    );
+    let err = refused(&ws, &[replace_item("main", "fn main() {}")]);
+    assert!(
+        matches!(&err, EditError::BuildScript { file } if file == "build.rs"),
+        "{err}"
+    );
+    // Allowed, they are edited like any other source file.
+    let ctx = EditContext {
+        allow_build_scripts: true,
+        ..ws.ctx()
+    };
+    plan(&[search_replace("build.rs", "=build.rs", "=src")], &ctx)
+        .unwrap()
+        .apply(&ws.journal())
+        .unwrap();
+    assert_eq!(ws.read("build.rs"), with(BUILD_RS, "=build.rs", "=src"));
+}
+
+#[test]
+fn replace_item_takes_exactly_one_item_of_the_same_kind() {
+    let ws = Ws::new();
+    // The method, a brace that closes `impl Point` early, and a new impl: the file still
+    // parses (the old closing brace closes the new impl), but that is not one method.
+    let err = refused(
+        &ws,
+        &[replace_item(
+            "Point::norm",
+            "pub fn norm(&self) -> f64 { 0.0 } } impl Drop for Point { fn drop(&mut self) {} ",
+        )],
+    );
+    assert!(
+        matches!(&err, EditError::BadItemCode { op: "replace_item", target, file, .. } if target == "Point::norm" && file == "src/lib.rs"),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(
+            "src/lib.rs: replace_item `Point::norm`: the code must be exactly one function (an impl member)"
+        ),
+        "{msg}"
+    );
+    let cases = [
+        (
+            "Point::norm",
+            "pub fn norm(&self) -> f64 { 0.0 }\n\npub fn extra(&self) {}",
+            "it holds 2 items",
+        ),
+        (
+            "Point",
+            "pub enum Point { A }",
+            "it is an enum, not a struct",
+        ),
+        (
+            "geo::util::clamp",
+            "pub struct Clamp;",
+            "it is a struct, not a function",
+        ),
+        ("Point::new", "", "it holds no item"),
+        (
+            "geo::util",
+            "pub mod util {}\npub mod more {}",
+            "it holds 2 items",
+        ),
+        (
+            "Area::area",
+            "const AREA: f64;",
+            "it is a const, not a function",
+        ),
+    ];
+    for (path, code, found) in cases {
+        let err = refused(&ws, &[replace_item(path, code)]);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "src/lib.rs: replace_item `{path}`: the code must be exactly one "
+            )),
+            "{path}: {msg}"
+        );
+        assert!(
+            msg.contains(&format!("but {found}; send just that")),
+            "{path}: {msg}"
+        );
+    }
+    // A free function may replace a method and the other way round: same family. Doc
+    // comments, attributes and comments are part of the item.
+    ws.apply(&[
+        replace_item(
+            "Point::norm",
+            "// Euclidean.\n/// The length.\n#[must_use]\npub fn norm(&self) -> f64 {\n    self.x.hypot(self.y)\n}",
+        ),
+        replace_item("Area::area", "/// The area.\nfn area(&self) -> f64;"),
+    ]);
+}
+
+#[test]
+fn insert_item_takes_members_of_its_parent() {
+    let ws = Ws::new();
+    let cases = [
+        // Closes the impl and opens another: the file would still parse.
+        (
+            "impl Point",
+            "pub fn a(&self) {}\n}\n\nimpl Point {\n    pub fn b(&self) {}",
+        ),
+        ("geo::util", "pub fn a() {}\n}\n\npub fn outside() {"),
+        // Not an impl member.
+        ("impl Point", "pub struct Inner;"),
+        (
+            "geo::Area",
+            "impl Area for f64 { fn area(&self) -> f64 { 0.0 } }",
+        ),
+        ("geo::util", "// only a comment"),
+    ];
+    for (parent, code) in cases {
+        let err = refused(&ws, &[insert_item(parent, code)]);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "src/lib.rs: insert_item `{parent}`: the code must be one or more "
+            )),
+            "{parent}: {msg}"
+        );
+    }
+    // Several members at once are fine.
+    ws.apply(&[insert_item(
+        "impl Point",
+        "pub const ORIGIN: Point = Point { x: 0.0, y: 0.0 };\n\npub fn zero() -> Self {\n    Self::ORIGIN\n}",
+    )]);
+}
+
+/// The parser's file-size limit.
+const LIMIT: usize = ploke_parse::MAX_FILE_BYTES;
+
+/// A method `norm` whose body has `lines` statements, each `indent`ed.
+fn long_norm(lines: usize, indent: &str, tag: &str) -> String {
+    let mut code = String::from("pub fn norm(&self) -> f64 {\n");
+    for i in 0..lines {
+        code.push_str(&format!("{indent}let _{tag}{i} = {i};\n"));
+    }
+    code.push_str(&format!("{indent}0.0\n}}"));
+    code
+}
+
+#[test]
+fn edits_over_the_parser_size_limit_are_refused() {
+    let ws = Ws::new();
+    let start = std::time::Instant::now();
+    // One code text over the limit.
+    let huge = long_norm(LIMIT / 16, "    ", "a");
+    assert!(huge.len() > LIMIT);
+    let err = refused(&ws, &[replace_item("Point::norm", &huge)]);
+    assert!(
+        matches!(&err, EditError::TextTooLarge { index: 0, field: "code", limit, .. } if *limit == LIMIT),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("edit 0 (`Point::norm`): its `code` text is "),
+        "{err}"
+    );
+    let err = refused(
+        &ws,
+        &[search_replace(
+            "src/lib.rs",
+            "//! Geometry.",
+            &"//! x\n".repeat(LIMIT / 6 + 1),
+        )],
+    );
+    assert!(err.to_string().contains("its `replace` text is"), "{err}");
+    // Two texts under the limit that together make the file larger than it.
+    let half = long_norm(LIMIT / 32 + 1000, "    ", "b");
+    assert!(half.len() < LIMIT);
+    let err = refused(
+        &ws,
+        &[
+            replace_item("Point::norm", &half),
+            replace_item(
+                "geo::util::clamp",
+                &half.replace("fn norm(&self)", "fn clamp(v: f64)"),
+            ),
+        ],
+    );
+    assert!(
+        matches!(&err, EditError::OverLimit { file, .. } if file == "src/lib.rs"),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("src/lib.rs: the indexer would skip the edited file whole (file is ")
+            && msg.contains("byte limit for parsing"),
+        "{msg}"
+    );
+    // Refused without lexing or parsing megabytes over and over.
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn a_large_edit_under_the_limit_plans_and_diffs_in_linear_time() {
+    // A file whose `norm` already has 20k lines; the new one changes every line.
+    let lib = LIB.replace(
+        "    pub fn norm(&self) -> f64 {\n        (self.x * self.x + self.y * self.y).sqrt()\n    }",
+        &long_norm(20_000, "        ", "a").replacen("pub fn", "    pub fn", 1).replace("\n}", "\n    }"),
+    );
+    let ws = Ws::with_files(&[("src/lib.rs", &lib)]);
+    let start = std::time::Instant::now();
+    let plan = ws
+        .plan(&[replace_item("Point::norm", &long_norm(20_000, "    ", "b"))])
+        .unwrap();
+    let diff = plan.diff();
+    // Quadratic work (a minimal diff of 20k changed lines takes about a minute) shows here.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        diff.contains("+        let _b19999 = 19999;"),
+        "the diff shows the new lines"
+    );
+    plan.apply(&ws.journal()).unwrap();
+    assert!(ws
+        .read("src/lib.rs")
+        .contains("        let _b19999 = 19999;\n        0.0\n    }\n"));
+}
+
+#[test]
+fn counting_a_self_similar_search_text_is_linear() {
+    // Every offset of a long run of one letter starts an occurrence of a shorter run: counting
+    // them one `find` at a time costs the run's length times the text's.
+    let run = "a".repeat(1 << 20);
+    let ws = Ws::with_files(&[("src/empty.rs", &format!("//! {run}\n"))]);
+    let start = std::time::Instant::now();
+    let err = refused(&ws, &[search_replace("src/empty.rs", &run[..1 << 16], "b")]);
+    assert!(err.to_string().contains("the search text occurs"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+// ---------------------------------------------------------------------------------------------
+// New files
+
+#[test]
+fn create_file_makes_a_module_file_and_undo_removes_it() {
+    let ws = Ws::new();
+    let original = ws.snapshot();
+    let plan = ws
+        .plan(&[
+            create_file("src/net.rs", "//! Networking.\n\npub mod tcp;"),
+            // In a directory that does not exist yet.
+            create_file("src/net/tcp.rs", "pub fn connect() {}\n"),
+            insert_item("geo", "pub mod net;"),
+        ])
+        .unwrap();
+    assert_eq!(
+        plan.changed_files(),
+        ["src/lib.rs", "src/net.rs", "src/net/tcp.rs"]
+    );
+    assert!(plan.files()[1].is_new() && !plan.files()[0].is_new());
+    assert!(
+        plan.diff()
+            .contains("--- /dev/null\n+++ b/src/net.rs\n@@ -0,0 +1,3 @@\n+//! Networking.\n+\n+pub mod tcp;\n"),
+        "{}",
+        plan.diff()
+    );
+    let applied = plan.apply(&ws.journal()).unwrap();
+    // A final newline is added where missing.
+    assert_eq!(ws.read("src/net.rs"), "//! Networking.\n\npub mod tcp;\n");
+    assert_eq!(ws.read("src/net/tcp.rs"), "pub fn connect() {}\n");
+    assert_eq!(ws.read("src/lib.rs"), format!("{LIB}\npub mod net;\n"));
+    let entry = &history(&ws.journal()).unwrap()[0];
+    assert_eq!(entry.id, applied.entry);
+    assert_eq!(entry.files[1].before, None);
+    assert_eq!(entry.files[2].created_dirs, ["src/net"]);
+
+    // Undo never loses work: a created file changed since is not removed.
+    ws.write("src/net/tcp.rs", "pub fn connect() {}\npub fn mine() {}\n");
+    let err = undo(&ws.journal(), &ws.root).unwrap_err();
+    assert!(
+        matches!(&err, EditError::ChangedSinceEdit { file, .. } if file == "src/net/tcp.rs"),
+        "{err}"
+    );
+    assert_eq!(ws.read("src/net.rs"), "//! Networking.\n\npub mod tcp;\n");
+    ws.write("src/net/tcp.rs", "pub fn connect() {}\n");
+    let undone = undo(&ws.journal(), &ws.root).unwrap();
+    assert_eq!(undone.files, ["src/lib.rs", "src/net.rs", "src/net/tcp.rs"]);
+    assert_eq!(ws.snapshot(), original);
+    assert!(
+        !ws.root.join("src/net").exists(),
+        "the directory it made is gone"
+    );
+}
+
+#[test]
+fn create_file_refuses_paths_it_may_not_create() {
+    let ws = Ws::with_files(&[(".gitignore", "/src/generated/\n*.gen.rs\n")]);
+    let outside = ws.tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, ws.root.join("src/out")).unwrap();
+        std::fs::create_dir_all(ws.root.join(".git")).unwrap();
+        std::os::unix::fs::symlink(ws.root.join(".git"), ws.root.join("src/gitdir")).unwrap();
+    }
+    let abs = ws.root.join("src/abs.rs").display().to_string();
+    let bad_new = [
+        (abs.as_str(), "relative to the workspace root"),
+        ("../x.rs", "without `..`"),
+        ("src/lib.rs", "exists already"),
+        ("src/notes.txt", "only Rust source files"),
+        ("src/generated/x.rs", ".gitignore ignores it"),
+        ("src/a.gen.rs", ".gitignore ignores it"),
+    ];
+    for (file, reason) in bad_new {
+        let err = refused(&ws, &[create_file(file, "pub fn f() {}\n")]);
+        assert!(
+            matches!(&err, EditError::BadNewFile { file: f, reason: r } if f == file && r.contains(reason)),
+            "{file}: {err}"
+        );
+        assert!(err
+            .to_string()
+            .starts_with(&format!("{file}: cannot be created: ")));
+    }
+    for (file, component) in [
+        (".github/x.rs", ".github"),
+        ("target/x.rs", "target"),
+        ("src/.x.rs", ".x.rs"),
+    ] {
+        let err = refused(&ws, &[create_file(file, "pub fn f() {}\n")]);
+        assert!(
+            matches!(&err, EditError::Protected { component: c, .. } if c == component),
+            "{file}: {err}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        let err = refused(&ws, &[create_file("src/out/x.rs", "pub fn f() {}\n")]);
+        assert!(matches!(&err, EditError::OutsideWorkspace { .. }), "{err}");
+        let err = refused(&ws, &[create_file("src/gitdir/x.rs", "pub fn f() {}\n")]);
+        assert!(
+            matches!(&err, EditError::Protected { component, .. } if component == ".git"),
+            "{err}"
+        );
+    }
+    // Cargo would run it at the next build.
+    let err = refused(&ws, &[create_file("build.rs", "fn main() {}\n")]);
+    assert!(
+        matches!(&err, EditError::BuildScript { file } if file == "build.rs"),
+        "{err}"
+    );
+    let err = refused(&ws, &[create_file("src\\x.rs", "pub fn f() {}\n")]);
+    assert!(err.to_string().contains("backslash"), "{err}");
+    let err = refused(
+        &ws,
+        &[
+            create_file("src/twice.rs", "pub fn f() {}\n"),
+            create_file("./src/twice.rs", "pub fn g() {}\n"),
+        ],
+    );
+    assert!(
+        err.to_string()
+            .contains("an earlier edit of this request creates it"),
+        "{err}"
+    );
+    let err = refused(
+        &ws,
+        &[create_file(
+            "src/broken.rs",
+            "pub fn f() {}\npub fn g( {}\n",
+        )],
+    );
+    assert!(
+        matches!(&err, EditError::Syntax { file, line: 2, .. } if file == "src/broken.rs"),
+        "{err}"
+    );
+    // A file that appears between plan and apply is not replaced.
+    let plan = ws
+        .plan(&[create_file("src/late.rs", "pub fn f() {}\n")])
+        .unwrap();
+    ws.write("src/late.rs", "// mine\n");
+    let err = plan.apply(&ws.journal()).unwrap_err();
+    assert!(
+        matches!(&err, EditError::Stale { file } if file == "src/late.rs"),
+        "{err}"
+    );
+    assert_eq!(ws.read("src/late.rs"), "// mine\n");
+    assert!(history(&ws.journal()).unwrap().is_empty());
+}
+
+#[test]
+fn create_file_only_inside_a_package() {
+    // A virtual workspace: the root is no package, `member/` is.
+    let ws = Ws::with_files(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"member\"]\nresolver = \"2\"\n",
+        ),
+        (
+            "member/Cargo.toml",
+            "[package]\nname = \"member\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("member/src/lib.rs", "pub fn m() {}\n"),
+    ]);
+    let err = refused(&ws, &[create_file("tools/x.rs", "pub fn f() {}\n")]);
+    assert!(err.to_string().contains("lies in no package"), "{err}");
+    ws.apply(&[create_file("member/src/x.rs", "pub fn f() {}\n")]);
+    assert_eq!(ws.read("member/src/x.rs"), "pub fn f() {}\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Killed in the middle of an apply
+
+/// What the child process of the crash tests applies: five edited files and a new one (in a
+/// new directory).
+fn crash_edits() -> Vec<Edit> {
+    vec![
+        search_replace("src/lib.rs", "//! Geometry.", "//! Plane geometry."),
+        search_replace("src/shapes.rs", "3.0 *", "3.14 *"),
+        insert_item("geo::empty", "pub fn nothing() {}"),
+        insert_item("geo::shapes::extra", "pub const SIDES: u32 = 0;"),
+        insert_item("pathed", "pub struct Pathed;"),
+        create_file("src/shapes/more/new.rs", "pub fn new_one() {}\n"),
+    ]
+}
+
+const CRASH_CHILD: &str = "PLOKE_EDIT_CRASH_CHILD";
+
+fn step_name(step: ApplyStep) -> String {
+    format!("{step:?}")
+}
+
+static CRASH_AT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Kills this process with SIGKILL at the chosen step: no unwinding, no destructors, as if the
+/// machine had lost power (except for the page cache).
+fn crash_hook(step: ApplyStep) {
+    if CRASH_AT.get() == Some(&step_name(step)) {
+        let pid = std::process::id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
+/// Not a test of its own: the body of the child process the crash tests start (this test
+/// binary again, filtered to this test, with the step in the environment). Without the
+/// variable it does nothing.
+#[test]
+fn crash_child() {
+    let Ok(step) = std::env::var(CRASH_CHILD) else {
+        return;
+    };
+    let root = PathBuf::from(std::env::var("PLOKE_EDIT_CRASH_ROOT").unwrap());
+    let db = Db::open(Path::new(&std::env::var("PLOKE_EDIT_CRASH_DB").unwrap())).unwrap();
+    CRASH_AT.set(step).unwrap();
+    let ctx = EditContext {
+        db: &db,
+        workspace_root: &root,
+        allow_build_scripts: false,
+    };
+    let opts = ApplyOptions {
+        step_hook: Some(crash_hook),
+        ..ApplyOptions::default()
+    };
+    plan(&crash_edits(), &ctx)
+        .unwrap()
+        .apply_with(&root.join(".ploke/journal"), &opts)
+        .unwrap();
+}
+
+/// Runs the crash child against `ws`, killed at `step`.
+#[cfg(unix)]
+fn apply_killed_at(ws: &Ws, step: ApplyStep) {
+    use std::os::unix::process::ExitStatusExt;
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CRASH_CHILD, step_name(step))
+        .env("PLOKE_EDIT_CRASH_ROOT", &ws.root)
+        .env("PLOKE_EDIT_CRASH_DB", ws.tmp.path().join("db"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(9),
+        "{step:?}: the child was not killed there: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_apply_killed_at_any_step_is_recovered_all_or_nothing() {
+    let ws = Ws::new();
+    let before = ws.snapshot();
+    let planned = ws.plan(&crash_edits()).unwrap();
+    let n = planned.files().len();
+    assert_eq!(n, 6);
+    let mut after = before.clone();
+    for f in planned.files() {
+        after.insert(f.path().to_string(), f.after().as_bytes().to_vec());
+    }
+    let mut steps = vec![ApplyStep::BlobsStored, ApplyStep::IntentRecorded];
+    steps.extend((0..n).map(ApplyStep::TempWritten));
+    steps.extend((0..n).map(ApplyStep::Renamed));
+    steps.extend([ApplyStep::BeforeCommit, ApplyStep::Committed]);
+    for step in steps {
+        apply_killed_at(&ws, step);
+        // What the next apply, undo or `ploke edit` does first.
+        let recovered = recover(&ws.journal(), &ws.root).unwrap();
+        let now = ws.snapshot();
+        assert!(
+            now == before || now == after,
+            "{step:?}: a mix of old and new files"
+        );
+        assert_eq!(
+            temp_files(&ws.root),
+            Vec::<PathBuf>::new(),
+            "{step:?}: temp files left"
+        );
+        let entries = history(&ws.journal()).unwrap();
+        if now == before {
+            // Killed before the intent was on disk: as if nothing happened.
+            assert_eq!(step, ApplyStep::BlobsStored);
+            assert_eq!(recovered, None);
+            assert!(entries.is_empty(), "{step:?}: an entry without its edit");
+            assert!(!ws.root.join("src/shapes/more").exists());
+            continue;
+        }
+        // Killed after the intent was on disk: the apply is finished, and undone as usual.
+        assert_eq!(entries.len(), 1, "{step:?}: the edit has one entry");
+        match step {
+            ApplyStep::Committed => assert_eq!(recovered, None),
+            _ => {
+                let r = recovered.unwrap_or_else(|| panic!("{step:?}: nothing recovered"));
+                assert_eq!(r.entry, entries[0].id);
+                assert_eq!(r.outcome, Recovery::RolledForward);
+                assert_eq!(r.files, planned.changed_files());
+                let line = r.to_string();
+                assert!(
+                    line.contains("finished writing it") && !line.contains('\n'),
+                    "{line}"
+                );
+            }
+        }
+        undo(&ws.journal(), &ws.root).unwrap();
+        assert_eq!(ws.snapshot(), before, "{step:?}: undo restores every byte");
+        assert!(!ws.root.join("src/shapes/more").exists());
+        assert!(history(&ws.journal()).unwrap().is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn recovery_takes_an_apply_back_when_a_file_changed_since() {
+    let ws = Ws::new();
+    let before = ws.snapshot();
+    // Plan order is by path: src/empty.rs and src/lib.rs are renamed, the rest are not yet.
+    apply_killed_at(&ws, ApplyStep::Renamed(1));
+    assert_ne!(ws.read("src/lib.rs"), LIB);
+    ws.write("src/shapes/extra.rs", "// mine\n");
+    let recovered = recover(&ws.journal(), &ws.root).unwrap().unwrap();
+    assert_eq!(
+        recovered,
+        Recovered {
+            entry: 1,
+            outcome: Recovery::RolledBack {
+                changed: "src/shapes/extra.rs".into()
+            },
+            files: vec!["src/empty.rs".into(), "src/lib.rs".into()],
+        }
+    );
+    let line = recovered.to_string();
+    assert!(
+        line.contains("src/shapes/extra.rs changed since") && !line.contains('\n'),
+        "{line}"
+    );
+    let mut expected = before;
+    expected.insert("src/shapes/extra.rs".into(), b"// mine\n".to_vec());
+    assert_eq!(
+        ws.snapshot(),
+        expected,
+        "the rest back to their old bytes, the change kept"
+    );
+    assert_eq!(temp_files(&ws.root), Vec::<PathBuf>::new());
+    assert!(history(&ws.journal()).unwrap().is_empty());
+    assert_eq!(
+        recover(&ws.journal(), &ws.root).unwrap(),
+        None,
+        "settled once"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn undo_after_a_killed_apply_takes_that_apply_back() {
+    let ws = Ws::new();
+    let before = ws.snapshot();
+    apply_killed_at(&ws, ApplyStep::TempWritten(2));
+    // `undo` recovers first (finishing the apply), then undoes it.
+    let undone = undo(&ws.journal(), &ws.root).unwrap();
+    assert_eq!(undone.entry, 1);
+    assert_eq!(ws.snapshot(), before);
+    assert_eq!(temp_files(&ws.root), Vec::<PathBuf>::new());
+    assert!(history(&ws.journal()).unwrap().is_empty());
 }

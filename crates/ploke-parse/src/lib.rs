@@ -144,6 +144,11 @@ pub struct RawRef {
     pub line: u32,
 }
 
+/// The default [`ParseOptions::max_file_bytes`]: a larger file is skipped whole. Whoever writes
+/// source files (the edit crate) refuses to make a file larger than this, so that an edit never
+/// drops a file out of the index.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Limits that keep pathological input cheap.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
@@ -154,48 +159,39 @@ pub struct ParseOptions {
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
-            max_file_bytes: 4 * 1024 * 1024,
+            max_file_bytes: MAX_FILE_BYTES,
         }
     }
 }
 
-/// Parse `source` (the text of one file). Never panics.
-pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
-    let lines = text::count_lines(source);
+/// Why [`parse_file`] would skip `source` whole without parsing it (too large, nested too
+/// deep), or `None` when it would parse it. One pass over the bytes.
+pub fn over_limits(source: &str, opts: &ParseOptions) -> Option<String> {
     if source.len() > opts.max_file_bytes {
-        return ParsedFile {
-            items: Vec::new(),
-            issues: vec![ParseIssue {
-                line: 1,
-                message: format!(
-                    "file is {} bytes, over the {} byte limit for parsing (generated or data file?)",
-                    source.len(),
-                    opts.max_file_bytes
-                ),
-            }],
-            parsed: false,
-            lines,
-            docs: String::new(),
-        };
+        return Some(format!(
+            "file is {} bytes, over the {} byte limit for parsing (generated or data file?)",
+            source.len(),
+            opts.max_file_bytes
+        ));
     }
-    // syn parses recursively: deeply nested input would overflow an ordinary thread's stack,
-    // which aborts the process (no panic to catch). Nesting that deep is pathological; past a
-    // bound the file is refused, and short of it, deep files get a thread with a large stack.
     let depth = nesting_estimate(source);
-    if depth > MAX_NESTING {
-        return ParsedFile {
-            items: Vec::new(),
-            issues: vec![ParseIssue {
-                line: 1,
-                message: format!("nesting about {depth} levels deep, over the limit of {MAX_NESTING} (generated file?)"),
-            }],
-            parsed: false,
-            lines,
-            docs: String::new(),
-        };
-    }
+    (depth > MAX_NESTING).then(|| {
+        format!(
+            "nesting about {depth} levels deep, over the limit of {MAX_NESTING} (generated file?)"
+        )
+    })
+}
+
+/// Runs `f`, which parses `source` (or a part of it) with syn or proc-macro2, on a stack deep
+/// enough for any input that [`over_limits`] lets through, then releases this thread's span map
+/// (proc-macro2 keeps every lexed text in a thread-local map that only grows).
+///
+/// Call it only for input within [`over_limits`]; spans made before the call on this thread
+/// must not be used after it.
+pub fn on_parser_stack<R>(source: &str, f: impl FnOnce() -> R) -> R {
+    let depth = nesting_estimate(source);
     // Recursion also comes without brackets (`return return …`, `|x| |x| …`, `a = a = …`),
-    // about one level per 4 bytes at worst: only small files are safe on any stack.
+    // about one level per 4 bytes at worst: only small inputs are safe on any stack.
     let result = if depth > SMALL_STACK_NESTING || source.len() > SMALL_STACK_BYTES {
         // Recursion depth is bounded by the nesting estimate plus about one level per 4 bytes
         // (`return return …`, `|x| |x| …`); allow ~1 KiB of stack per byte and 4 KiB per
@@ -205,10 +201,30 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
         let need = (source.len().saturating_mul(1024))
             .saturating_add(depth.saturating_mul(4096))
             .clamp(1 << 20, DEEP_STACK_BYTES);
-        stacker::maybe_grow(need, DEEP_STACK_BYTES, || parse_here(source))
+        stacker::maybe_grow(need, DEEP_STACK_BYTES, f)
     } else {
-        parse_here(source)
+        f()
     };
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+/// Parse `source` (the text of one file). Never panics.
+pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
+    let lines = text::count_lines(source);
+    if let Some(message) = over_limits(source, opts) {
+        return ParsedFile {
+            items: Vec::new(),
+            issues: vec![ParseIssue { line: 1, message }],
+            parsed: false,
+            lines,
+            docs: String::new(),
+        };
+    }
+    // syn parses recursively: deeply nested input would overflow an ordinary thread's stack,
+    // which aborts the process (no panic to catch). Nesting that deep is pathological: past a
+    // bound the file is refused above, and short of it, deep files get a large stack.
+    let result = on_parser_stack(source, || parse_here(source));
     match result {
         Ok(mut parsed) => {
             parsed.lines = lines;
@@ -240,14 +256,11 @@ const SMALL_STACK_BYTES: usize = 1024;
 /// A virtual reservation: only the pages a parse touches are ever backed by memory.
 const DEEP_STACK_BYTES: usize = 4 << 30;
 
-/// Extract on the current thread, containing panics and releasing the span map.
+/// Extract on the current thread, containing panics.
 fn parse_here(source: &str) -> Result<ParsedFile, ()> {
     // syn and proc-macro2 are not expected to panic, but a parser must never take the whole
     // index run down with it: contain any panic to this file.
-    let result = std::panic::catch_unwind(|| extract::extract(source)).map_err(|_| ());
-    // Spans live in a thread-local source map that only grows; release it after each file.
-    proc_macro2::extra::invalidate_current_thread_spans();
-    result
+    std::panic::catch_unwind(|| extract::extract(source)).map_err(|_| ())
 }
 
 /// A cheap upper-bound-ish estimate of how deeply the parser will recurse: the deepest

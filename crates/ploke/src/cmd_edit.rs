@@ -43,6 +43,10 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let mut request = args.request.clone();
+    // An earlier apply that was killed is finished or taken back before anything else.
+    if let Some(recovered) = ploke_edit::recover(&journal, &root)? {
+        eprintln!("{recovered}");
+    }
     // The files may have changed since the last index; each apply below re-indexes too.
     reindex(&root)?;
     for round in 0..=args.repair_rounds {
@@ -54,6 +58,7 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
         let ctx = EditContext {
             db,
             workspace_root: &root,
+            allow_build_scripts: false,
         };
         let opts = AskOptions {
             max_steps: args.max_steps,
@@ -112,6 +117,7 @@ pub fn run(args: EditArgs, loc: &Location, verbose: u8) -> anyhow::Result<()> {
                     &EditContext {
                         db: &db,
                         workspace_root: &root,
+                        allow_build_scripts: false,
                     },
                 )
                 .context("the edits no longer apply to the changed files (nothing was written)")?;
