@@ -63,6 +63,11 @@ pub struct Proposal {
 
 /// Runs the edit loop for `request`; `first_message` replaces the default opening (the
 /// context pack and the request) when given, e.g. to report compiler errors.
+///
+/// A file that changed on disk since it was indexed (the user kept typing while the model
+/// worked) is not the model's fault: `refresh` re-indexes it, and the edit is planned once
+/// more against the new text before a refusal goes back.
+#[allow(clippy::too_many_arguments)]
 pub async fn propose(
     model: &dyn ChatModel,
     toolbox: &Toolbox<'_>,
@@ -70,6 +75,7 @@ pub async fn propose(
     request: &str,
     context_markdown: &str,
     opts: &AskOptions,
+    refresh: &mut (dyn FnMut(&str) -> Result<(), String> + Send),
     on_event: &mut (dyn FnMut(AskEvent) + Send),
 ) -> Result<Proposal, LlmError> {
     let mut edits: Vec<Edit> = Vec::new();
@@ -89,7 +95,19 @@ pub async fn propose(
         };
         let mut tried = edits.clone();
         tried.push(edit.clone());
-        match plan(&tried, ctx) {
+        let planned = match plan(&tried, ctx) {
+            Err(ploke_edit::EditError::Stale { file }) => match refresh(&file) {
+                Ok(()) => plan(&tried, ctx),
+                Err(why) => {
+                    return Some((
+                        format!("error: {file} changed on disk and could not be re-indexed: {why}"),
+                        true,
+                    ))
+                }
+            },
+            other => other,
+        };
+        match planned {
             Ok(p) => {
                 edits = tried;
                 let files = p.changed_files().join(", ");

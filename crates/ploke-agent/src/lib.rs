@@ -20,7 +20,7 @@ pub mod ask;
 pub mod edit;
 pub mod local;
 
-use ploke_core::{EdgeKind, ItemKind, Node};
+use ploke_core::{ItemKind, Node};
 use ploke_db::Db;
 use ploke_retrieve::{Mode, Retriever};
 use serde_json::{json, Value};
@@ -86,7 +86,7 @@ pub fn tool_specs() -> Vec<ToolDef> {
             parameters: json!({
                 "type": "object",
                 "properties": {
-                    "file": { "type": "string", "description": "File path as shown in results (relative to its package)" },
+                    "file": { "type": "string", "description": "File path as shown in results (relative to the workspace root)" },
                     "start_line": { "type": "integer" },
                     "end_line": { "type": "integer" }
                 },
@@ -164,7 +164,11 @@ impl<'a> Toolbox<'a> {
             .map(|h| {
                 format!(
                     "{} {} — {}:{}-{}",
-                    h.node.kind, h.node.path, h.file, h.node.span.start_line, h.node.span.end_line
+                    h.node.kind,
+                    h.node.path,
+                    h.node.file,
+                    h.node.span.start_line,
+                    h.node.span.end_line
                 )
             })
             .collect::<Vec<_>>()
@@ -214,21 +218,7 @@ impl<'a> Toolbox<'a> {
     fn implementations(&self, args: &Value) -> Result<String, String> {
         let mut out = String::new();
         for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
-            let impls = if n.kind == ItemKind::Trait {
-                self.db.implementations(n.id).map_err(|e| e.to_string())?
-            } else {
-                let mut v = Vec::new();
-                for e in self
-                    .db
-                    .edges_to(n.id, EdgeKind::ImplFor)
-                    .map_err(|e| e.to_string())?
-                {
-                    if let Some(i) = self.db.node(e.src).map_err(|e| e.to_string())? {
-                        v.push(i);
-                    }
-                }
-                v
-            };
+            let impls = self.db.implementations_of(n).map_err(|e| e.to_string())?;
             out.push_str(&format!(
                 "implementations of {} ({}):\n",
                 n.path,
@@ -262,26 +252,30 @@ impl<'a> Toolbox<'a> {
             return Err(format!("end_line {end} is before start_line {start}"));
         }
         let files = self.db.files().map_err(|e| e.to_string())?;
+        // Workspace-relative paths, as results show them; a path relative to its package is
+        // taken too when only one package has it.
+        let by_rel: Vec<_> = files.iter().filter(|f| f.rel_path == file).collect();
         let rec = files
             .iter()
-            .find(|f| f.rel_path == file || f.path == file)
+            .find(|f| f.path == file)
+            .or(match by_rel.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            })
             .ok_or_else(|| {
                 format!("{file} is not an indexed file; use paths as search results show them")
             })?;
-        let text = self
+        let lines = self
             .db
-            .source(&rec.path)
+            .file_lines(&rec.path, start, end)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("{file}: no stored text"))?;
-        let lines: Vec<&str> = text.lines().collect();
-        if start > lines.len() {
-            return Err(format!("{file} has {} lines", lines.len()));
+        if lines.is_empty() {
+            return Err(format!("{file} has fewer than {start} lines"));
         }
-        let end = end.min(lines.len());
-        Ok(lines[start - 1..end]
+        Ok(lines
             .iter()
-            .enumerate()
-            .map(|(i, l)| format!("{:>5} {l}", start + i))
+            .map(|(i, l)| format!("{i:>5} {l}"))
             .collect::<Vec<_>>()
             .join("\n"))
     }
@@ -330,27 +324,16 @@ impl<'a> Toolbox<'a> {
     }
 
     fn source_of(&self, n: &Node) -> Result<String, String> {
-        let text = self
-            .db
-            .source(&n.file)
+        self.db
+            .item_source(n)
             .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{}: no stored text", n.file))?;
-        let (s, e) = (
-            n.span.start_byte as usize,
-            (n.span.end_byte as usize).min(text.len()),
-        );
-        text.get(s..e)
-            .map(str::to_string)
-            .ok_or_else(|| format!("{}: span out of date; re-index", n.file))
+            .map(|s| s.text)
+            .ok_or_else(|| format!("{}: no stored text for this item; re-index", n.file))
     }
 
+    /// The item's file as results show it: relative to the workspace root.
     fn rel(&self, n: &Node) -> String {
-        self.retriever
-            .corpus
-            .rel_path
-            .get(&n.file)
-            .cloned()
-            .unwrap_or_else(|| n.file.clone())
+        n.file.clone()
     }
 }
 

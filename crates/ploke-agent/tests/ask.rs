@@ -284,6 +284,7 @@ async fn the_edit_loop_takes_create_file_and_refuses_what_the_checks_refuse() {
         "add a net module",
         "## context",
         &AskOptions::default(),
+        &mut |f: &str| Err(format!("{f}: not expected to be stale")),
         &mut |_| {},
     )
     .await

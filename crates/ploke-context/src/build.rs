@@ -200,7 +200,7 @@ impl Packer<'_> {
             path: node.path.clone(),
             name: node.display_name.clone(),
             kind: node.kind,
-            file: self.views.rel_path(node),
+            file: node.file.clone(),
             start_line: node.span.start_line,
             end_line: node.span.end_line,
             role,

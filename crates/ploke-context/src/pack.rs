@@ -45,7 +45,7 @@ pub struct PackItem {
     pub name: String,
     /// What the item is (`fn`, `method`, `impl`, …).
     pub kind: ItemKind,
-    /// Package-relative file path (`src/lib.rs`).
+    /// The file, relative to the workspace root (`crates/net/src/lib.rs`).
     pub file: String,
     /// First line of the item (1-based, inclusive).
     pub start_line: u32,

@@ -28,36 +28,19 @@ pub(crate) enum Members {
     None,
 }
 
-/// Reads nodes' texts from the index, caching file sources and paths.
+/// Reads nodes' texts from the index, caching file sources.
 pub(crate) struct Views<'db> {
     db: &'db Db,
     /// Workspace path → stored text (`None`: not stored).
     sources: HashMap<String, Option<String>>,
-    /// Workspace path → package-relative path.
-    rel_paths: HashMap<String, String>,
 }
 
 impl<'db> Views<'db> {
     pub(crate) fn new(db: &'db Db) -> Result<Views<'db>, ContextError> {
-        let rel_paths = db
-            .files()?
-            .into_iter()
-            .map(|f| (f.path, f.rel_path))
-            .collect();
         Ok(Views {
             db,
             sources: HashMap::new(),
-            rel_paths,
         })
-    }
-
-    /// The package-relative path of a node's file (the workspace path if the file has no
-    /// record).
-    pub(crate) fn rel_path(&self, node: &Node) -> String {
-        self.rel_paths
-            .get(&node.file)
-            .cloned()
-            .unwrap_or_else(|| node.file.clone())
     }
 
     /// The node's exact source text (from the start of its first line when only indentation

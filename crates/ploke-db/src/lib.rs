@@ -34,6 +34,7 @@ mod codec;
 mod error;
 pub mod lock;
 mod schema;
+mod view;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -48,6 +49,7 @@ use ploke_core::{
 
 pub use error::DbError;
 pub use schema::SCHEMA_VERSION;
+pub use view::{source_in, ItemSource, Relations};
 
 use schema::{
     col_list, CRATE_COLS, EDGE_COLS, EDGE_IN_COLS, FILE_COLS, INDICES, NODE_COLS, RELATIONS,
@@ -497,10 +499,10 @@ impl Db {
     /// generations mean no commit came between the reads.
     ///
     /// Returns `f`'s value and the generation it saw.
-    pub fn read_consistent<T>(
+    pub fn read_consistent<T, E: From<DbError>>(
         &self,
-        mut f: impl FnMut(&Db) -> Result<T, DbError>,
-    ) -> Result<(T, u64), DbError> {
+        mut f: impl FnMut(&Db) -> Result<T, E>,
+    ) -> Result<(T, u64), E> {
         const ATTEMPTS: u32 = 60;
         let mut pause = Duration::from_millis(5);
         for _ in 0..ATTEMPTS {
@@ -515,7 +517,7 @@ impl Db {
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(250));
         }
-        Err(DbError::Unstable { attempts: ATTEMPTS })
+        Err(DbError::Unstable { attempts: ATTEMPTS }.into())
     }
 
     /// Paths of every stored source text.

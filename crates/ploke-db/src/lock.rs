@@ -39,11 +39,22 @@ impl WriteLock {
     /// Takes the write lock of the index in `dir` (created if missing) for `holder` (what
     /// this process is, e.g. `ploke watch`; shown to processes that wait).
     pub fn acquire(dir: &Path, holder: &str, wait: Wait<'_>) -> Result<WriteLock, DbError> {
+        Self::acquire_file(dir, WRITE_LOCK_FILE, holder, wait)
+    }
+
+    /// An exclusive lock on another file of the index directory, with the same rules (a live
+    /// index holds `watch.lock` for its lifetime, so that there is one per index).
+    pub fn acquire_file(
+        dir: &Path,
+        file: &str,
+        holder: &str,
+        wait: Wait<'_>,
+    ) -> Result<WriteLock, DbError> {
         std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
-        let path = dir.join(WRITE_LOCK_FILE);
+        let path = dir.join(file);
         let io = |source| DbError::Io {
             path: path.clone(),
             source,

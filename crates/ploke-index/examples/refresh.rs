@@ -7,6 +7,10 @@ use std::time::Instant;
 
 use ploke_index::{Changes, IndexOptions, Indexer, NoProgress};
 
+/// The allocator the `ploke` binary uses, so that the times are the ones it sees.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("PLOKE_LOG"))

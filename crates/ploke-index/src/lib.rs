@@ -41,6 +41,10 @@ pub fn default_db_dir(workspace_root: &Path) -> PathBuf {
 pub trait Progress: Sync {
     fn stage(&self, name: &'static str, total: u64);
     fn inc(&self, n: u64);
+    /// Another process holds the write lock; the run waits for it (`holder` says who).
+    fn waiting(&self, holder: &str) {
+        let _ = holder;
+    }
 }
 
 /// A progress sink that ignores everything.

@@ -346,13 +346,31 @@ impl Indexer {
         changes: Changes,
         progress: &dyn Progress,
     ) -> Result<IndexReport, IndexError> {
+        let lock = self.lock(progress)?;
+        self.refresh_locked(&lock, changes, progress)
+    }
+
+    /// Takes the index's write lock (waiting as [`IndexOptions::wait`] says, telling
+    /// `progress` whom it waits for).
+    pub fn lock(&self, progress: &dyn Progress) -> Result<WriteLock, IndexError> {
         let holder = self.opts.holder.as_deref().unwrap_or("ploke index");
-        let wait_note = |who: &str| tracing::warn!("waiting for {who} to finish writing the index");
+        let wait_note = |who: &str| progress.waiting(who);
         let wait = match self.opts.wait {
             Some(limit) => Wait::Up(limit, &wait_note),
             None => Wait::Forever(&wait_note),
         };
-        let _lock = WriteLock::acquire(&self.db_dir, holder, wait)?;
+        Ok(WriteLock::acquire(&self.db_dir, holder, wait)?)
+    }
+
+    /// [`Indexer::refresh`] for a caller that holds the write lock already (to write files
+    /// and index them under one lock, as an edit does).
+    pub fn refresh_locked(
+        &mut self,
+        lock: &WriteLock,
+        changes: Changes,
+        progress: &dyn Progress,
+    ) -> Result<IndexReport, IndexError> {
+        debug_assert_eq!(lock.dir(), self.db_dir.as_path());
         let mut t = Timer {
             start: Instant::now(),
             stages: Vec::new(),

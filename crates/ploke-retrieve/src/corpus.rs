@@ -84,28 +84,27 @@ impl Corpus {
         let graph = db.load_graph()?;
         let sources = db.sources()?;
         Ok(Corpus::build(
-            &graph,
+            &[&graph],
             &|p| sources.get(p).map(String::as_str),
             &mut AnalysisCache::default(),
         ))
     }
 
-    /// The corpus of `graph`, whose files' texts `source` gives. Documents whose fields are
-    /// unchanged since `cache` last saw them are not tokenized again.
-    pub fn build(graph: &Graph, source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Corpus {
-        let all = &graph.nodes;
-        let rel_path: HashMap<String, String> = graph
-            .files
-            .iter()
+    /// The corpus of a graph given as parts (see `ploke_index::Indexer::parts`; a whole graph
+    /// is one part), whose files' texts `source` gives. Documents whose fields are unchanged
+    /// since `cache` last saw them are not tokenized again.
+    pub fn build(parts: &[&Graph], source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Corpus {
+        let all = || parts.iter().flat_map(|g| &g.nodes);
+        let files = || parts.iter().flat_map(|g| &g.files);
+        let crates = || parts.iter().flat_map(|g| &g.crates);
+        let rel_path: HashMap<String, String> = files()
             .map(|f| (f.path.clone(), f.rel_path.clone()))
             .collect();
         // Spans of members to cut out of their container's text.
         let mut member_spans: HashMap<ploke_core::NodeId, Vec<(u32, u32)>> = HashMap::new();
-        let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> = all
-            .iter()
-            .map(|n| (n.id, (n.kind, n.file.as_str())))
-            .collect();
-        for n in all {
+        let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> =
+            all().map(|n| (n.id, (n.kind, n.file.as_str()))).collect();
+        for n in all() {
             if let Some(p) = n.parent {
                 if let Some((k, file)) = kind_of.get(&p) {
                     if is_container(*k) && *file == n.file {
@@ -117,11 +116,7 @@ impl Corpus {
                 }
             }
         }
-        let mut nodes: Vec<Node> = all
-            .iter()
-            .filter(|n| is_result_kind(n.kind))
-            .cloned()
-            .collect();
+        let mut nodes: Vec<Node> = all().filter(|n| is_result_kind(n.kind)).cloned().collect();
         nodes.sort_by(|a, b| {
             (&a.file, a.span.start_byte, a.id).cmp(&(&b.file, b.span.start_byte, b.id))
         });
@@ -165,14 +160,14 @@ impl Corpus {
             .map(|body| strip_doc_lines(&body).to_string())
             .collect();
         let empty = String::new();
-        let files: Vec<&str> = nodes
+        let doc_files: Vec<&str> = nodes
             .iter()
             .map(|n| rel_path.get(&n.file).unwrap_or(&empty).as_str())
             .collect();
-        let index = cache.index(&nodes, &bodies, &files);
+        let index = cache.index(&nodes, &bodies, &doc_files);
         // A crate name is primary when any target of that name is a library or binary.
         let mut primary: HashMap<&str, bool> = HashMap::new();
-        for c in &graph.crates {
+        for c in crates() {
             let p = matches!(c.kind, TargetKind::Lib | TargetKind::Bin);
             *primary.entry(c.name.as_str()).or_default() |= p;
         }
@@ -180,14 +175,10 @@ impl Corpus {
             .iter()
             .map(|n| primary.get(n.crate_name.as_str()) == Some(&false))
             .collect();
-        let package_of: HashMap<&str, &str> = graph
-            .crates
-            .iter()
+        let package_of: HashMap<&str, &str> = crates()
             .map(|c| (c.name.as_str(), c.package.as_str()))
             .collect();
-        let package = graph
-            .files
-            .iter()
+        let package = files()
             .filter_map(|f| {
                 package_of
                     .get(f.crate_name.as_str())

@@ -43,16 +43,17 @@ pub struct DocGraph {
 }
 
 impl DocGraph {
-    /// Builds the adjacency of documents `docs` (document `i` is node `docs[i]`) from `graph`.
-    pub fn build(graph: &Graph, docs: &[NodeId]) -> DocGraph {
+    /// Builds the adjacency of documents `docs` (document `i` is node `docs[i]`) from a graph
+    /// given as parts (a whole graph is one part).
+    pub fn build(parts: &[&Graph], docs: &[NodeId]) -> DocGraph {
         let doc_of_node: HashMap<NodeId, u32> = docs
             .iter()
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        let parent: HashMap<NodeId, NodeId> = graph
-            .nodes
+        let parent: HashMap<NodeId, NodeId> = parts
             .iter()
+            .flat_map(|g| &g.nodes)
             .filter_map(|n| n.parent.map(|p| (n.id, p)))
             .collect();
         // A node's document: itself, or its nearest ancestor that is one (at most a few hops).
@@ -65,8 +66,9 @@ impl DocGraph {
             }
             None
         };
-        let mut pairs: Vec<(u32, u32, Rel)> = Vec::with_capacity(graph.edges.len() * 2);
-        for e in &graph.edges {
+        let n_edges: usize = parts.iter().map(|g| g.edges.len()).sum();
+        let mut pairs: Vec<(u32, u32, Rel)> = Vec::with_capacity(n_edges * 2);
+        for e in parts.iter().flat_map(|g| &g.edges) {
             let (fwd, back) = match e.kind {
                 EdgeKind::Calls => (Rel::Calls, Rel::CalledBy),
                 EdgeKind::Contains => (Rel::Child, Rel::Parent),

@@ -29,7 +29,7 @@ pub mod embedding;
 mod graph;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use ploke_core::{ContentHash, Graph, Node, NodeId};
 use ploke_db::Db;
@@ -168,9 +168,8 @@ pub struct Retriever {
     pub graph: DocGraph,
     /// Document number of each node of the corpus.
     doc_of: HashMap<NodeId, u32>,
-    vectors: Option<Arc<Vectors>>,
-    /// Documents that should have a vector.
-    embeddable: usize,
+    /// Set once, when vectors are wanted (see [`Retriever::attach_vectors`]).
+    vectors: OnceLock<Arc<Vectors>>,
     pub params: RankParams,
 }
 
@@ -296,52 +295,50 @@ impl Retriever {
     pub fn load(db: &Db, model: Option<&str>) -> Result<Retriever, RetrieveError> {
         let graph = db.load_graph()?;
         let sources = db.sources()?;
-        let vectors = model.map(|m| Arc::new(Vectors::new(m)));
-        Retriever::build(
-            &graph,
+        let r = Retriever::build(
+            &[&graph],
             &|p| sources.get(p).map(String::as_str),
             &mut AnalysisCache::default(),
-            vectors,
-            db,
-        )
+        );
+        if let Some(model) = model {
+            let v = Arc::new(Vectors::new(model));
+            v.sync(&r.corpus, db)?;
+            r.attach_vectors(v);
+        }
+        Ok(r)
     }
 
-    /// The retriever of `graph`, whose files' texts `source` gives (documents unchanged since
-    /// `cache` last saw them are not tokenized again), with `vectors` (synced with the new
-    /// corpus from `db`'s stored vectors).
-    pub fn build(
-        graph: &Graph,
-        source: &SourceOf<'_>,
-        cache: &mut AnalysisCache,
-        vectors: Option<Arc<Vectors>>,
-        db: &Db,
-    ) -> Result<Retriever, RetrieveError> {
-        let corpus = Corpus::build(graph, source, cache);
+    /// The retriever of a graph given as parts (a whole graph is one part), whose files' texts
+    /// `source` gives; documents unchanged since `cache` last saw them are not tokenized
+    /// again. It has no vectors until [`Retriever::attach_vectors`].
+    pub fn build(parts: &[&Graph], source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Retriever {
+        let corpus = Corpus::build(parts, source, cache);
         let ids: Vec<_> = corpus.nodes.iter().map(|n| n.id).collect();
-        let doc_graph = DocGraph::build(graph, &ids);
+        let doc_graph = DocGraph::build(parts, &ids);
         let doc_of = ids
             .iter()
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        // Without a model nothing is expected to have a vector.
-        let embeddable = match &vectors {
-            Some(v) => v.sync(&corpus, db)?,
-            None => 0,
-        };
-        Ok(Retriever {
+        Retriever {
             corpus,
             graph: doc_graph,
             doc_of,
-            vectors,
-            embeddable,
+            vectors: OnceLock::new(),
             params: RankParams::default(),
-        })
+        }
+    }
+
+    /// Searches with `vectors` from now on (the first vectors attached stay). They need not
+    /// be synced with this corpus: vectors of items it does not hold are skipped, and
+    /// [`Vectors::sync`] brings them in step whenever convenient.
+    pub fn attach_vectors(&self, vectors: Arc<Vectors>) {
+        let _ = self.vectors.set(vectors);
     }
 
     /// The vectors this retriever searches (shared with the retrievers built after it).
     pub fn vectors(&self) -> Option<&Arc<Vectors>> {
-        self.vectors.as_ref()
+        self.vectors.get()
     }
 
     /// The document number of a node, if it is in the corpus.
@@ -349,12 +346,27 @@ impl Retriever {
         self.doc_of.get(&id).copied()
     }
 
-    /// (items with a vector, items that should have one).
+    /// (items with a vector, items that should have one); `(0, 0)` without vectors.
     pub fn vector_coverage(&self) -> (usize, usize) {
-        (
-            self.vectors.as_ref().map_or(0, |v| v.len()),
-            self.embeddable,
-        )
+        match self.vectors.get() {
+            None => (0, 0),
+            Some(v) => {
+                let st = v.read();
+                let with = self
+                    .corpus
+                    .nodes
+                    .iter()
+                    .filter(|n| embed_text::should_embed(n) && st.hash.contains_key(&n.id))
+                    .count();
+                let all = self
+                    .corpus
+                    .nodes
+                    .iter()
+                    .filter(|n| embed_text::should_embed(n))
+                    .count();
+                (with, all)
+            }
+        }
     }
 
     /// The best `k` items for `query`. `query_vec` is the request embedded with the model the
@@ -367,7 +379,18 @@ impl Retriever {
         mode: Mode,
         k: usize,
     ) -> Result<Vec<Hit<'_>>, RetrieveError> {
-        let p = &self.params;
+        self.search_with(&self.params, query, query_vec, mode, k)
+    }
+
+    /// [`Retriever::search`] with other ranking parameters than this retriever's.
+    pub fn search_with(
+        &self,
+        p: &RankParams,
+        query: &str,
+        query_vec: Option<&[f32]>,
+        mode: Mode,
+        k: usize,
+    ) -> Result<Vec<Hit<'_>>, RetrieveError> {
         let n = p.candidates.max(k);
         let mut sig: HashMap<u32, Signals> = HashMap::new();
         if mode != Mode::Vector {
@@ -379,7 +402,7 @@ impl Retriever {
             }
         }
         if mode != Mode::Lexical {
-            let st = self.vectors.as_ref().map(|v| v.read());
+            let st = self.vectors.get().map(|v| v.read());
             let index = st
                 .as_ref()
                 .and_then(|st| st.index.as_ref())
@@ -417,7 +440,7 @@ impl Retriever {
                     return Err(RetrieveError::NoQueryVector)
                 }
                 _ if mode == Mode::Vector => {
-                    let model = self.vectors.as_ref().map_or("(none)", |v| v.model());
+                    let model = self.vectors.get().map_or("(none)", |v| v.model());
                     return Err(RetrieveError::NoVectors(model.to_string()));
                 }
                 _ => {}

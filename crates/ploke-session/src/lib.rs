@@ -1,13 +1,530 @@
-//! A workspace opened for work.
+//! A workspace opened for work: the one layer behind every front end.
+//!
+//! [`Session`] owns what the CLI, the MCP and LSP servers, the GUI and the TUI all need:
+//! where the workspace and its index are ([`Location`]), the settings merged once
+//! ([`Settings`]), the open index, a search snapshot, the embedding model, and the
+//! operations: [`Session::search`], [`Session::context`], [`Session::item`],
+//! [`Session::ask`], [`Session::edit`] (a workflow the caller drives, see [`EditFlow`]),
+//! [`Session::undo`] and [`Session::index`]. A live session ([`Session::watch`]) keeps the
+//! index current as files change, and readers always see one whole generation of it.
+//!
+//! Results are plain serializable data ([`results`]); progress and warnings are
+//! [`Event`]s a front end subscribes to. Nothing here prints.
+//!
+//! ```no_run
+//! use ploke_session::{OpenOptions, Session, SearchRequest};
+//! let session = Session::open(&OpenOptions::new(".")).unwrap();
+//! for hit in session.search(&SearchRequest::new("make the retry delay configurable")).unwrap() {
+//!     println!("{} {}:{}", hit.item.path, hit.item.file, hit.item.start_line);
+//! }
+//! ```
 
+mod ask;
+mod edit;
+mod error;
+mod events;
+mod live;
+mod location;
+pub mod results;
 pub mod settings;
+mod write;
 
-/// Placeholder while the crate is assembled.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    #[error("{}: invalid config: {message}", file.as_ref().map_or("settings".to_string(), |f| f.display().to_string()))]
-    Config {
-        file: Option<std::path::PathBuf>,
-        message: String,
-    },
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use ploke_core::Node;
+use ploke_db::Db;
+use ploke_embed::Embedder;
+use ploke_retrieve::{Mode, RankParams, Retriever, Vectors};
+
+pub use ask::{AskAnswer, AskRequest};
+pub use edit::{AppliedEdit, CheckOutcome, EditFlow, EditOptions, EditState, ReviewFile};
+pub use error::SessionError;
+pub use events::{Event, EventSink, Update};
+pub use live::{LiveOptions, WatchHandle};
+pub use location::{Location, WORKSPACE_ROOT_KEY};
+pub use ploke_agent::ask::AskEvent;
+pub use ploke_context::Pack;
+pub use ploke_retrieve::Mode as SearchMode;
+pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
+pub use settings::{Environment, Overrides, Settings};
+pub use write::IndexRequest;
+
+use events::Events;
+
+/// The `meta` key naming the model whose vectors the index holds.
+pub const EMBED_MODEL_KEY: &str = "embed_model";
+
+/// How to open a session.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// A path inside the workspace.
+    pub path: PathBuf,
+    /// The index directory (default `<workspace>/.ploke`).
+    pub db: Option<PathBuf>,
+    /// The environment variables ploke reads (see [`Environment::capture`]).
+    pub env: Environment,
+    /// Choices that override the config file and the environment.
+    pub overrides: Overrides,
+    /// Create the index if there is none (for sessions that index, edit or watch); without
+    /// it, opening a workspace that has no index is [`SessionError::NoIndex`].
+    pub create: bool,
+    /// How this process names itself to others waiting for the index's write lock.
+    pub holder: String,
+}
+
+impl OpenOptions {
+    /// Open the index of the workspace at `path`, which must exist, with no environment.
+    pub fn new(path: impl Into<PathBuf>) -> OpenOptions {
+        OpenOptions {
+            path: path.into(),
+            db: None,
+            env: Environment::default(),
+            overrides: Overrides::default(),
+            create: false,
+            holder: "ploke".to_string(),
+        }
+    }
+}
+
+/// A search.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    /// Results wanted.
+    pub k: usize,
+    pub mode: Mode,
+}
+
+impl SearchRequest {
+    /// The 10 best items for `query`, all signals fused.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            k: 10,
+            mode: Mode::Hybrid,
+        }
+    }
+}
+
+/// A context pack for a request.
+#[derive(Debug, Clone)]
+pub struct ContextRequest {
+    pub request: String,
+    /// Tokens the whole pack may take (cl100k).
+    pub budget: usize,
+    pub mode: Mode,
+}
+
+/// Ranked items handed to the packer (it uses as many as fit).
+const PACK_CANDIDATES: usize = 30;
+
+/// One generation of the index as search sees it.
+pub(crate) struct Snapshot {
+    pub generation: u64,
+    pub retriever: Retriever,
+}
+
+/// A workspace opened for work. `Send + Sync`: share it (`Arc<Session>`) between the threads
+/// of a server.
+pub struct Session {
+    loc: Location,
+    settings: Settings,
+    opts: OpenOptions,
+    events: Events,
+    db: Db,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// Serializes loads of the snapshot (a second caller waits and reuses it).
+    loading: Mutex<()>,
+    /// The embedding model, once asked for: `None` when off or when it failed to load.
+    embedder: OnceLock<Option<Arc<Embedder>>>,
+    /// The vectors of the stored model, shared by every snapshot, once wanted.
+    vectors: OnceLock<Option<Arc<Vectors>>>,
+    /// Ranking parameters other than the defaults (for tuning).
+    rank: RwLock<Option<RankParams>>,
+    /// Package of each crate (target) name, once asked for.
+    packages: OnceLock<HashMap<String, String>>,
+    /// The indexer and what goes with it, for sessions that write.
+    writer: Mutex<Option<write::Writer>>,
+    /// Set while a live index keeps the snapshot current.
+    live: std::sync::atomic::AtomicBool,
+}
+
+impl Session {
+    /// Opens the workspace at `opts.path`: its settings and its index (see
+    /// [`OpenOptions::create`]). Cheap: nothing is loaded until an operation needs it.
+    pub fn open(opts: &OpenOptions) -> Result<Session, SessionError> {
+        let loc = if opts.create {
+            Location::discover(&opts.path, opts.db.as_deref())?
+        } else {
+            Location::find(&opts.path, opts.db.as_deref())?
+        };
+        let settings = Settings::load(&loc.root, &opts.env, &opts.overrides)?;
+        let db = if opts.create {
+            Db::open(&loc.db_dir)?
+        } else {
+            Db::open_existing(&loc.db_dir)?
+        };
+        Ok(Session {
+            loc,
+            settings,
+            opts: opts.clone(),
+            events: Events::default(),
+            db,
+            snapshot: RwLock::new(None),
+            loading: Mutex::new(()),
+            embedder: OnceLock::new(),
+            vectors: OnceLock::new(),
+            rank: RwLock::new(None),
+            packages: OnceLock::new(),
+            writer: Mutex::new(None),
+            live: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Where the workspace and its index are.
+    pub fn location(&self) -> &Location {
+        &self.loc
+    }
+
+    /// The merged settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The open index (for front ends that query it directly; prefer the operations).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Calls `sink` with every event from now on.
+    pub fn subscribe(&self, sink: EventSink) {
+        self.events.subscribe(sink);
+    }
+
+    /// `text` with every secret of the settings hidden: for front ends that show errors.
+    pub fn redact(&self, text: &str) -> String {
+        self.settings.redact(text)
+    }
+
+    /// Replaces the ranking parameters (for tuning; `None` restores the defaults).
+    pub fn set_rank_params(&self, params: Option<RankParams>) {
+        *self.rank.write().unwrap_or_else(|e| e.into_inner()) = params;
+    }
+
+    /// The search snapshot of the current generation, loaded once per generation (a live
+    /// session keeps it current itself).
+    pub(crate) fn snapshot(&self) -> Result<Arc<Snapshot>, SessionError> {
+        let current = self
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(s) = &current {
+            if self.live.load(std::sync::atomic::Ordering::Acquire) {
+                return Ok(s.clone());
+            }
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = self.db.generation()?;
+        if let Some(s) = self
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            if s.generation == generation {
+                return Ok(s);
+            }
+        }
+        if generation == 0 {
+            return Err(SessionError::Db(ploke_db::DbError::NoIndex {
+                dir: self.loc.db_dir.clone(),
+                partial: true,
+            }));
+        }
+        let (retriever, generation) =
+            self.db
+                .read_consistent(|db| -> Result<_, ploke_db::DbError> {
+                    let graph = db.load_graph()?;
+                    let sources = db.sources()?;
+                    Ok(Retriever::build(
+                        &[&graph],
+                        &|p| sources.get(p).map(String::as_str),
+                        &mut ploke_retrieve::AnalysisCache::default(),
+                    ))
+                })?;
+        let snap = Arc::new(Snapshot {
+            generation,
+            retriever,
+        });
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snap.clone());
+        Ok(snap)
+    }
+
+    /// Installs a new snapshot (the live index does, after each update).
+    pub(crate) fn swap_snapshot(&self, snap: Arc<Snapshot>) {
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snap);
+    }
+
+    /// The embedding model of the settings, loaded once; `None` (with a warning) when it
+    /// cannot be loaded, and when embeddings are off.
+    pub fn embedder(&self) -> Option<Arc<Embedder>> {
+        self.embedder
+            .get_or_init(|| {
+                let config = self.settings.embed.as_ref()?;
+                match Embedder::from_config(config) {
+                    Ok(e) => Some(Arc::new(e)),
+                    Err(e) => {
+                        self.events.warn(self.redact(&format!(
+                            "embedding model: {e}; searching without vectors (PLOKE_EMBED=off turns this off)"
+                        )));
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+
+    /// The vectors search may use: those of the model the index holds vectors of, if it is
+    /// the configured one. Says why not once (as a warning) when it is not.
+    fn usable_vectors(
+        &self,
+        mode: Mode,
+    ) -> Result<Option<(Arc<Vectors>, Arc<Embedder>)>, SessionError> {
+        if mode == Mode::Lexical {
+            return Ok(None);
+        }
+        let Some(stored) = self.db.get_meta(EMBED_MODEL_KEY)? else {
+            if mode == Mode::Vector {
+                return Err(SessionError::Vectors(
+                    "no embeddings in this index; run `ploke index` with embeddings on, or use --mode lexical".into(),
+                ));
+            }
+            return Ok(None);
+        };
+        if self.settings.embed.is_none() {
+            if mode == Mode::Vector {
+                return Err(SessionError::Vectors(
+                    "embeddings are turned off (PLOKE_EMBED=off)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let Some(embedder) = self.embedder() else {
+            if mode == Mode::Vector {
+                return Err(SessionError::Vectors(
+                    "the embedding model could not be loaded".into(),
+                ));
+            }
+            return Ok(None);
+        };
+        if embedder.model_id() != stored {
+            let msg = format!(
+                "the index holds vectors of {stored}, but the configured model is {}; run `ploke index` to re-embed",
+                embedder.model_id()
+            );
+            if mode == Mode::Vector {
+                return Err(SessionError::Vectors(msg));
+            }
+            // Once per session.
+            if self.vectors.set(None).is_ok() {
+                self.events
+                    .warn(format!("{msg} (searching without vectors)"));
+            }
+            return Ok(None);
+        }
+        let vectors = self
+            .vectors
+            .get_or_init(|| Some(Arc::new(Vectors::new(&stored))))
+            .clone();
+        Ok(vectors.map(|v| (v, embedder)))
+    }
+
+    /// The snapshot with vectors attached and in step with it, when the mode uses them.
+    fn searchable(
+        &self,
+        mode: Mode,
+    ) -> Result<(Arc<Snapshot>, Option<Arc<Embedder>>), SessionError> {
+        let snap = self.snapshot()?;
+        let Some((vectors, embedder)) = self.usable_vectors(mode)? else {
+            return Ok((snap, None));
+        };
+        if snap.retriever.vectors().is_none() {
+            if !self.live.load(std::sync::atomic::Ordering::Acquire) {
+                self.db
+                    .read_consistent(|db| vectors.sync(&snap.retriever.corpus, db))?;
+            }
+            snap.retriever.attach_vectors(vectors);
+        }
+        Ok((snap, Some(embedder)))
+    }
+
+    /// The best items for a request.
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>, SessionError> {
+        Ok(self
+            .search_batch(std::slice::from_ref(&req.query), req.k, req.mode)?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// Many searches against one snapshot, their requests embedded in one batch.
+    pub fn search_batch(
+        &self,
+        queries: &[String],
+        k: usize,
+        mode: Mode,
+    ) -> Result<Vec<Vec<SearchHit>>, SessionError> {
+        let (snap, embedder) = self.searchable(mode)?;
+        let vecs = self.embed_queries(embedder.as_deref(), queries)?;
+        let params = self.rank.read().unwrap_or_else(|e| e.into_inner()).clone();
+        queries
+            .iter()
+            .zip(vecs)
+            .map(|(q, v)| {
+                let hits = match &params {
+                    Some(p) => snap.retriever.search_with(p, q, v.as_deref(), mode, k)?,
+                    None => snap.retriever.search(q, v.as_deref(), mode, k)?,
+                };
+                Ok(hits
+                    .iter()
+                    .map(|h| SearchHit {
+                        item: ItemRef::of(
+                            h.node,
+                            snap.retriever
+                                .corpus
+                                .package
+                                .get(&h.node.file)
+                                .map(String::as_str),
+                        ),
+                        package_file: h.file.to_string(),
+                        score: h.score,
+                        signals: h.signals,
+                    })
+                    .collect())
+            })
+            .collect()
+    }
+
+    fn embed_queries(
+        &self,
+        embedder: Option<&Embedder>,
+        queries: &[String],
+    ) -> Result<Vec<Option<Vec<f32>>>, SessionError> {
+        match embedder {
+            None => Ok(vec![None; queries.len()]),
+            Some(e) => {
+                let texts: Vec<&str> = queries.iter().map(String::as_str).collect();
+                Ok(e.embed(&texts)?.into_iter().map(Some).collect())
+            }
+        }
+    }
+
+    /// The context pack of a request: its best items in full, outlines of their neighbours,
+    /// within the budget.
+    pub fn context(&self, req: &ContextRequest) -> Result<Pack, SessionError> {
+        let (snap, embedder) = self.searchable(req.mode)?;
+        self.pack_with(
+            &snap,
+            embedder.as_deref(),
+            &req.request,
+            req.budget,
+            req.mode,
+        )
+    }
+
+    pub(crate) fn pack_with(
+        &self,
+        snap: &Snapshot,
+        embedder: Option<&Embedder>,
+        request: &str,
+        budget: usize,
+        mode: Mode,
+    ) -> Result<Pack, SessionError> {
+        let v = self
+            .embed_queries(embedder, &[request.to_string()])?
+            .pop()
+            .flatten();
+        let hits = snap
+            .retriever
+            .search(request, v.as_deref(), mode, PACK_CANDIDATES)?;
+        let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
+        let opts = ploke_context::PackOptions {
+            budget,
+            ..ploke_context::PackOptions::default()
+        };
+        let counter =
+            ploke_context::Cl100k::new().map_err(|e| SessionError::Context(e.to_string()))?;
+        let (pack, _) = self
+            .db
+            .read_consistent(|db| ploke_context::build_pack(db, request, &ranked, &opts, &counter))
+            .map_err(|e| SessionError::Context(e.to_string()))?;
+        Ok(pack)
+    }
+
+    /// The items `target` names (a canonical path, else a name or `Type::method`), each with
+    /// its source and relations; test code last. Empty when nothing has that name.
+    pub fn item(&self, target: &str) -> Result<Vec<ItemView>, SessionError> {
+        let (views, _) = self
+            .db
+            .read_consistent(|db| -> Result<_, ploke_db::DbError> {
+                db.find_items(target)?
+                    .iter()
+                    .map(|n| self.view_of(db, n))
+                    .collect::<Result<Vec<_>, _>>()
+            })?;
+        Ok(views)
+    }
+
+    fn view_of(&self, db: &Db, n: &Node) -> Result<ItemView, ploke_db::DbError> {
+        let r = db.relations(n)?;
+        let src = db.item_source(n)?.unwrap_or_default();
+        let item_ref = |m: &Node| ItemRef::of(m, self.package_of(db, &m.crate_name).as_deref());
+        let related = |rows: &[(Node, u32)]| {
+            rows.iter()
+                .map(|(m, line)| Related {
+                    item: item_ref(m),
+                    line: *line,
+                })
+                .collect()
+        };
+        Ok(ItemView {
+            item: item_ref(n),
+            signature: n.signature.clone(),
+            visibility: n.visibility.as_text(),
+            docs: n.docs.clone(),
+            cfg: n.cfg.clone(),
+            attrs: n.attrs.clone(),
+            is_test: n.is_test,
+            source: src.text,
+            indent: src.indent,
+            module: r.module.as_ref().map(item_ref),
+            parent: r.parent.as_ref().map(item_ref),
+            callers: related(&r.callers),
+            callees: related(&r.callees),
+            implementations: r.implementations.iter().map(item_ref).collect(),
+            implements: r.implements.iter().map(item_ref).collect(),
+            unresolved_calls: r
+                .unresolved_calls
+                .iter()
+                .map(|u| format!("{} (line {})", u.text, u.line))
+                .collect(),
+        })
+    }
+
+    /// The package of a crate (target) name.
+    fn package_of(&self, db: &Db, crate_name: &str) -> Option<String> {
+        let map = match self.packages.get() {
+            Some(m) => m,
+            None => {
+                let map = db
+                    .crates()
+                    .map(|cs| cs.into_iter().map(|c| (c.name, c.package)).collect())
+                    .unwrap_or_default();
+                self.packages.get_or_init(|| map)
+            }
+        };
+        map.get(crate_name).cloned()
+    }
 }
