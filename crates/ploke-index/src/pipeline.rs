@@ -222,7 +222,7 @@ impl Indexer {
             path: db_dir.clone(),
             source,
         })?;
-        if opts.db_dir.is_none() {
+        if db_dir == default_db_dir(&ws.root) {
             // Keep the database out of version control without touching the user's .gitignore.
             let gi = db_dir.join(".gitignore");
             if !gi.exists() {

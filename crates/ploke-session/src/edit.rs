@@ -116,7 +116,10 @@ pub enum ApplyOutcome {
     Applied(AppliedEdit),
     /// A file changed since the review: the edits were resolved again and the diff differs.
     /// The flow is back in review with the new diff: show it and apply again.
-    Changed,
+    Changed {
+        /// The files whose diff is not the one reviewed (workspace-relative).
+        files: Vec<String>,
+    },
 }
 
 /// An edit request on its way through the workflow.
@@ -180,6 +183,11 @@ impl EditFlow<'_> {
     /// The repair round (0 for the first proposal).
     pub fn round(&self) -> usize {
         self.round
+    }
+
+    /// The options the edit runs with.
+    pub fn options(&self) -> &EditOptions {
+        &self.opts
     }
 
     /// The files of the proposal under review.
@@ -371,6 +379,15 @@ impl EditFlow<'_> {
                 Ok(ApplyOutcome::Applied(applied))
             }
             Err(files) => {
+                let changed = files
+                    .iter()
+                    .filter(|f| {
+                        !reviewed
+                            .iter()
+                            .any(|r| r.path == f.path && r.diff == f.diff)
+                    })
+                    .map(|f| f.path.clone())
+                    .collect();
                 let all: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
                 let edit_files = edits.iter().map(|e| files_of(e, &ctx, &all)).collect();
                 self.state = EditState::Review(Review {
@@ -379,7 +396,7 @@ impl EditFlow<'_> {
                     files,
                     summary,
                 });
-                Ok(ApplyOutcome::Changed)
+                Ok(ApplyOutcome::Changed { files: changed })
             }
         }
     }

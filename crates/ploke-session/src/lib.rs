@@ -39,7 +39,9 @@ use ploke_embed::Embedder;
 use ploke_retrieve::{Mode, RankParams, Retriever, Vectors};
 
 pub use ask::{AskAnswer, AskRequest};
-pub use edit::{AppliedEdit, CheckOutcome, EditFlow, EditOptions, EditState, ReviewFile};
+pub use edit::{
+    AppliedEdit, ApplyOutcome, CheckOutcome, EditFlow, EditOptions, EditState, Review, ReviewFile,
+};
 pub use error::SessionError;
 pub use events::{Event, EventSink, Update};
 pub use live::{LiveOptions, WatchHandle};
@@ -72,6 +74,10 @@ pub struct OpenOptions {
     pub create: bool,
     /// How this process names itself to others waiting for the index's write lock.
     pub holder: String,
+    /// With `create`: an index that cannot be read (damaged, of an older schema) is replaced
+    /// by an empty one, for `index --rebuild` to fill; without, opening it is an error that
+    /// says to rebuild.
+    pub rebuild: bool,
 }
 
 impl OpenOptions {
@@ -84,6 +90,7 @@ impl OpenOptions {
             overrides: Overrides::default(),
             create: false,
             holder: "ploke".to_string(),
+            rebuild: false,
         }
     }
 }
@@ -162,7 +169,25 @@ impl Session {
         };
         let settings = Settings::load(&loc.root, &opts.env, &opts.overrides)?;
         let db = if opts.create {
-            Db::open(&loc.db_dir)?
+            match Db::open(&loc.db_dir) {
+                Ok(db) => db,
+                Err(ploke_db::DbError::Corrupt(_) | ploke_db::DbError::SchemaMismatch { .. })
+                    if opts.rebuild =>
+                {
+                    // Opening the indexer for a rebuild replaces what cannot be read.
+                    ploke_index::Indexer::open(
+                        &loc.root,
+                        &ploke_index::IndexOptions {
+                            db_dir: Some(loc.db_dir.clone()),
+                            rebuild: true,
+                            holder: Some(opts.holder.clone()),
+                            ..ploke_index::IndexOptions::default()
+                        },
+                    )?;
+                    Db::open(&loc.db_dir)?
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             Db::open_existing(&loc.db_dir)?
         };

@@ -132,6 +132,10 @@ pub struct IndexSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmbedSummary {
     pub model: String,
+    /// Items that should have a vector.
+    pub items: usize,
+    /// Distinct texts among them.
+    pub texts: usize,
     pub embedded: usize,
     pub reused: usize,
     pub removed: usize,

@@ -90,7 +90,16 @@ impl Session {
         self.record_root();
         let mut summary = IndexSummary::of(&report);
         if req.embed {
-            summary.embed = self.embed_stage()?;
+            // The graph is written and searchable: a model that fails is a warning.
+            summary.embed = match self.embed_stage() {
+                Ok(e) => e,
+                Err(e) => {
+                    self.events.warn(self.redact(&format!(
+                        "embeddings skipped: {e}; search uses the lexical and graph signals"
+                    )));
+                    None
+                }
+            };
         }
         Ok(summary)
     }
@@ -205,6 +214,8 @@ impl Session {
         self.db.set_meta(EMBED_MODEL_KEY, embedder.model_id())?;
         Ok(EmbedSummary {
             model: embedder.model_id().to_string(),
+            items: stats.items,
+            texts: stats.texts,
             embedded: stats.embedded,
             reused: stats.reused,
             removed: stats.removed,

@@ -34,13 +34,15 @@ pub enum DiscoverError {
 
     /// A manifest is not valid TOML.
     #[error(
-        "`{path}` is not valid TOML: {source}; fix the manifest (`cargo metadata` in its \
-         directory shows Cargo's own diagnosis)"
+        "{}:{line}: not valid TOML: {message}; fix the manifest (`cargo metadata` in its \
+         directory shows Cargo's own diagnosis)", path.display()
     )]
     ParseManifest {
         path: PathBuf,
-        #[source]
-        source: Box<toml::de::Error>,
+        /// 1-based line of the problem.
+        line: usize,
+        /// What TOML's parser says, in one line.
+        message: String,
     },
 
     /// A manifest is valid TOML but not a usable Cargo manifest.

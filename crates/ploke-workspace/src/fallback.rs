@@ -103,12 +103,16 @@ impl Reader {
             path: path.clone(),
             source,
         })?;
-        let table: Table = text
-            .parse()
-            .map_err(|source| DiscoverError::ParseManifest {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
+            DiscoverError::ParseManifest {
                 path: path.clone(),
-                source: Box::new(source),
-            })?;
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
         self.cache.insert(dir.to_path_buf(), table.clone());
         Ok(table)
     }

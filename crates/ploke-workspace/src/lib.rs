@@ -139,7 +139,9 @@ pub fn discover_with(path: &Path, options: &Options) -> Result<Workspace, Discov
         match metadata::discover(&manifest_dir) {
             Ok(ws) => ws,
             Err(reason) => {
-                tracing::warn!(dir = %manifest_dir.display(), %reason, "cargo metadata failed; reading Cargo.toml files directly");
+                // Said once, in the warnings (or, when the manifests cannot be read either,
+                // in the error): not logged as well.
+                tracing::debug!(dir = %manifest_dir.display(), %reason, "cargo metadata failed; reading Cargo.toml files directly");
                 let mut ws = fallback::discover(&manifest_dir)?;
                 ws.warnings.insert(
                     0,

@@ -360,8 +360,13 @@ fn search_text_output() {
             "{l}"
         );
         assert!(
-            file == "src/lib.rs" || file == "src/shapes.rs" || file == "src/main.rs",
-            "package-relative file: {l}"
+            [
+                "crates/geo/src/lib.rs",
+                "crates/geo/src/shapes.rs",
+                "crates/app/src/main.rs"
+            ]
+            .contains(&file),
+            "a path from the current directory (the workspace root), unambiguous: {l}"
         );
         if cols[2] == "geo::shapes::Circle::new" {
             seen_new = true;
@@ -371,7 +376,7 @@ fn search_text_output() {
                 "/// A circle of radius",
             );
             let end = line_of(&ws.path("crates/geo/src/shapes.rs"), "Circle { radius }") + 1;
-            assert_eq!(cols[3], format!("src/shapes.rs:{start}-{end}"));
+            assert_eq!(cols[3], format!("crates/geo/src/shapes.rs:{start}-{end}"));
         }
     }
     assert!(seen_new, "Circle::new is found: {out}");
@@ -399,10 +404,12 @@ fn search_json_results() {
         assert_eq!(
             keys,
             [
+                "crate",
                 "end_line",
                 "file",
                 "kind",
                 "name",
+                "package",
                 "path",
                 "score",
                 "start_line"
@@ -413,8 +420,9 @@ fn search_json_results() {
         assert!(score <= last, "best first");
         last = score;
         assert!(h["start_line"].as_u64().unwrap() <= h["end_line"].as_u64().unwrap());
-        // Package-relative, not workspace-relative.
-        assert!(h["file"].as_str().unwrap().starts_with("src/"), "{h}");
+        // Workspace-relative, with the package and crate: unambiguous in a workspace.
+        assert!(h["file"].as_str().unwrap().starts_with("crates/"), "{h}");
+        assert!(h["package"] == "geo" || h["package"] == "app", "{h}");
     }
     let find = |path: &str| {
         hits.iter()
@@ -433,7 +441,7 @@ fn search_json_results() {
         (Some("Circle::area"), Some("method"))
     );
     let shapes = ws.path("crates/geo/src/shapes.rs");
-    assert_eq!(impl_m["file"], "src/shapes.rs");
+    assert_eq!(impl_m["file"], "crates/geo/src/shapes.rs");
     assert_eq!(
         impl_m["start_line"].as_u64(),
         Some(line_of(&shapes, "    fn area(&self) -> f64 {"))
@@ -445,7 +453,11 @@ fn search_json_results() {
     let f = find("geo::total_area");
     assert_eq!(
         (f["name"].as_str(), f["kind"].as_str(), f["file"].as_str()),
-        (Some("total_area"), Some("fn"), Some("src/lib.rs"))
+        (
+            Some("total_area"),
+            Some("fn"),
+            Some("crates/geo/src/lib.rs")
+        )
     );
     let lib = ws.path("crates/geo/src/lib.rs");
     assert_eq!(
@@ -471,7 +483,7 @@ fn search_json_results() {
         .find(|h| h["path"] == "geo::shapes::Circle::new")
         .expect("the constructor");
     assert_eq!(new["name"], "Circle::new");
-    // The binary's file is relative to its own package too.
+    // The binary's file names its package's directory, and its package.
     let v = json(&ws.ok(&["search", "main", "--json"]));
     let main = v
         .as_array()
@@ -479,7 +491,9 @@ fn search_json_results() {
         .iter()
         .find(|h| h["name"] == "main")
         .expect("fn main");
-    assert_eq!(main["file"], "src/main.rs");
+    assert_eq!(main["file"], "crates/app/src/main.rs");
+    assert_eq!(main["package"], "app");
+    assert_eq!(main["crate"], "app");
 }
 
 #[test]
