@@ -114,6 +114,9 @@ pub struct IndexReport {
     /// Targets whose part of the graph was built (all on a first run; after a change, those
     /// it can affect).
     pub rebuilt_targets: usize,
+    /// Files whose last good version was kept because the new one does not parse (with
+    /// [`IndexOptions::keep_last_good`]), reported the first time each problem is seen.
+    pub new_problems: Vec<ploke_core::Skipped>,
     /// The texts stored by the run (workspace-relative path, text) ...
     pub sources_written: Vec<(String, std::sync::Arc<str>)>,
     /// ... and the paths whose stored text was removed.

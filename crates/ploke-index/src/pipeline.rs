@@ -189,6 +189,8 @@ pub struct Indexer {
     /// Problems of files whose last good parse is kept (see [`IndexOptions::keep_last_good`]),
     /// by path: reported when they change.
     held_back: FxHashMap<PathBuf, Skipped>,
+    /// Held-back problems not reported yet.
+    new_problems: Vec<Skipped>,
 }
 
 impl Indexer {
@@ -311,6 +313,7 @@ impl Indexer {
             complete: false,
             unsaved: false,
             held_back: FxHashMap::default(),
+            new_problems: Vec::new(),
         })
     }
 
@@ -582,7 +585,7 @@ impl Indexer {
                         }
                     });
                     if self.held_back.get(&f) != Some(&problem) {
-                        tracing::warn!("{problem}");
+                        self.new_problems.push(problem.clone());
                         self.held_back.insert(f.clone(), problem);
                     }
                     out.push((f, prev));
@@ -1011,6 +1014,7 @@ impl Indexer {
                 .chain(delta.rm_files.iter().cloned())
                 .collect(),
             rebuilt_targets: rebuilt,
+            new_problems: std::mem::take(&mut self.new_problems),
             sources_written: sources.clone(),
             sources_removed: rm_sources.clone(),
         };

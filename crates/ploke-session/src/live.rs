@@ -229,6 +229,9 @@ impl Session {
             };
             let report = w.indexer.refresh_locked(&lock, changes, &progress)?;
             drop(lock);
+            for p in &report.new_problems {
+                self.events.warn(p.to_string());
+            }
             if w.sources.is_empty() || first {
                 // Every text, once (later only what changed).
                 w.sources = self
