@@ -7,10 +7,15 @@
 //! - `eval [--mode hybrid|lexical|vector] [--fresh] [CRATE…]`: the retrieval benchmark end to
 //!   end: index and embed every DEV crate of `../shared/bench`, run its queries through
 //!   `ploke search --batch`, print `score.py`'s tables and the time of each step.
+//! - `bench-watch [--ra DIR] [tokio|ra]`: the live index (write → search latency, bursts,
+//!   idle CPU, memory over many edits, searches in other processes during a rebuild); see
+//!   `bench_watch.rs`.
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
 //!   loaded) over an index left by `eval` (default tokio); medians and p90.
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
+
+mod bench_watch;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -261,12 +266,8 @@ fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
     Ok(e)
 }
 
-/// The whole benchmark end to end: fetch the corpus, index and embed every crate (into
-/// `target/eval/`, kept between runs so unchanged items are not embedded again; `--fresh`
-/// starts from nothing), run every DEV query through `ploke search --batch`, and print
-/// `score.py`'s tables with the time of each step.
-fn eval(args: &[String]) -> Result<()> {
-    let args = parse_eval_args(args)?;
+/// Builds the `ploke` binary (release) and returns its path.
+fn build_ploke() -> Result<PathBuf> {
     let root = repo_root();
     let status = Command::new("cargo")
         .args(["build", "--release", "-p", "ploke"])
@@ -275,7 +276,17 @@ fn eval(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("building ploke failed");
     }
-    let ploke = root.join("target/release/ploke");
+    Ok(root.join("target/release/ploke"))
+}
+
+/// The whole benchmark end to end: fetch the corpus, index and embed every crate (into
+/// `target/eval/`, kept between runs so unchanged items are not embedded again; `--fresh`
+/// starts from nothing), run every DEV query through `ploke search --batch`, and print
+/// `score.py`'s tables with the time of each step.
+fn eval(args: &[String]) -> Result<()> {
+    let args = parse_eval_args(args)?;
+    let root = repo_root();
+    let ploke = build_ploke()?;
     let model_dir = root.join("target/models/all-MiniLM-L6-v2");
     if args.mode != "lexical"
         && std::env::var_os("PLOKE_EMBED_DIR").is_none()
@@ -582,12 +593,17 @@ fn coverage(db: &Path, items: &Path) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("PLOKE_LOG"))
+        .with_writer(std::io::stderr)
+        .try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(|s| s.as_str()) {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval") => eval(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
+        Some("bench-watch") => bench_watch::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
             Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
@@ -595,7 +611,7 @@ fn main() -> Result<()> {
         ),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | eval [--mode M] [--fresh] [CRATE…] | bench-search | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

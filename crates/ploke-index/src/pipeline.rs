@@ -191,6 +191,10 @@ pub struct Indexer {
     held_back: FxHashMap<PathBuf, Skipped>,
     /// Held-back problems not reported yet.
     new_problems: Vec<Skipped>,
+    /// The module trees of the last build (package, target, files) and their problems ...
+    trees: Option<(Vec<(usize, usize, Vec<TreeFile>)>, Vec<Skipped>)>,
+    /// ... and whether a file appeared, went or changed its module declarations since.
+    trees_stale: bool,
 }
 
 impl Indexer {
@@ -314,6 +318,8 @@ impl Indexer {
             unsaved: false,
             held_back: FxHashMap::default(),
             new_problems: Vec::new(),
+            trees: None,
+            trees_stale: true,
         })
     }
 
@@ -452,6 +458,7 @@ impl Indexer {
 
     /// Reads every Rust file of every package, parsing those whose bytes are not parsed yet.
     fn read_all(&mut self, progress: &dyn Progress) {
+        self.trees_stale = true;
         let mut files: Vec<PathBuf> = Vec::new();
         for pkg in &self.ws.packages {
             files.extend(ploke_workspace::rust_files(&self.ws, pkg));
@@ -498,6 +505,7 @@ impl Indexer {
                     .collect();
                 for k in gone {
                     self.table.remove(&k);
+                    self.trees_stale = true;
                 }
             } else {
                 todo.push(p.clone());
@@ -557,7 +565,7 @@ impl Indexer {
                 .map(|(f, cached, prev)| {
                     let l = read_one(&f, &rel(root, &f), cached, parse_opts);
                     progress.inc(1);
-                    (f, l, if keep { prev } else { None })
+                    (f, l, prev)
                 })
                 .collect()
         };
@@ -567,9 +575,23 @@ impl Indexer {
         };
         let mut out = Vec::with_capacity(results.len());
         for (f, l, prev) in results {
+            let same_tree = prev.as_ref().is_some_and(|p| {
+                p.problem.is_none() == l.problem.is_none()
+                    && (Arc::ptr_eq(&p.parsed, &l.parsed)
+                        || crate::tree::module_signature(&p.parsed)
+                            == crate::tree::module_signature(&l.parsed))
+            });
+            if !same_tree {
+                self.trees_stale = true;
+            }
             let broken = l.problem.is_some() || !l.parsed.issues.is_empty();
             match prev {
-                Some(prev) if broken && prev.problem.is_none() && prev.parsed.issues.is_empty() => {
+                Some(prev)
+                    if keep
+                        && broken
+                        && prev.problem.is_none()
+                        && prev.parsed.issues.is_empty() =>
+                {
                     // Half-written or mid-edit: keep the last good parse (and its text, so
                     // stored spans and sources agree), and say so once per problem.
                     let problem = l.problem.clone().unwrap_or_else(|| {
@@ -602,10 +624,20 @@ impl Indexer {
     /// The module tree of every target, the parts of the targets that need building, the
     /// file records; and the delta to what the database holds.
     fn build(&mut self) -> Result<Built, IndexError> {
+        let t0 = Instant::now();
         let ws = &self.ws;
         let mut skipped: Vec<Skipped> = Vec::new();
         let mut trees: Vec<(usize, usize, Vec<TreeFile>)> = Vec::new(); // (package, target, files)
-        for (pi, pkg) in ws.packages.iter().enumerate() {
+        let reuse = match self.trees.take() {
+            Some(t) if !self.trees_stale => Some(t),
+            _ => None,
+        };
+        let reused = reuse.is_some();
+        if let Some((t, problems)) = reuse {
+            trees = t;
+            skipped.extend(problems);
+        }
+        for (pi, pkg) in ws.packages.iter().enumerate().filter(|_| !reused) {
             for (ti, target) in pkg.targets.iter().enumerate() {
                 let root = crate::tree::normalize(&target.root_file);
                 // Load files the tree needs that the walk did not list (`#[path]` outside the
@@ -650,6 +682,9 @@ impl Indexer {
                 trees.push((pi, ti, tree));
             }
         }
+
+        self.trees = Some((trees.clone(), skipped.clone()));
+        self.trees_stale = false;
 
         // File problems, once per file, for files some target reaches or that failed to load.
         let mut in_tree: FxHashSet<&Path> = FxHashSet::default();
@@ -701,6 +736,7 @@ impl Indexer {
                     .collect()
             })
             .collect();
+        let t_trees = t0.elapsed();
         let crate_inputs: Vec<CrateInput> = trees
             .iter()
             .zip(&held)
@@ -735,6 +771,7 @@ impl Indexer {
             })
             .collect();
         let rest = self.rest_of(&trees, skipped);
+        let t_rest = t0.elapsed();
 
         // The parts can be built incrementally when the targets are the ones of the last
         // build and the database holds what this indexer wrote.
@@ -787,6 +824,8 @@ impl Indexer {
             ms = tb.elapsed().as_secs_f64() * 1000.0,
             incremental,
             rebuilt,
+            ?t_trees,
+            ?t_rest,
             "build parts"
         );
         Ok(Built {

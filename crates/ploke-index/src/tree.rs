@@ -7,9 +7,29 @@ use ploke_core::{ItemKind, Skipped};
 use ploke_parse::{Detail, ParsedFile};
 
 /// One file in a target's module tree.
+#[derive(Clone)]
 pub(crate) struct TreeFile {
     pub path: PathBuf,
     pub declared_by: Option<(usize, u32)>,
+}
+
+/// What of a file decides the module trees it is part of: its module declarations (name,
+/// inline or not, `#[path]`, the inline module they sit in). A change that leaves this equal
+/// leaves every tree as it was.
+pub(crate) fn module_signature(
+    parsed: &ParsedFile,
+) -> Vec<(Option<u32>, &str, bool, Option<&str>)> {
+    parsed
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Module)
+        .filter_map(|i| match &i.detail {
+            Detail::Module { inline, path_attr } => {
+                Some((i.parent, i.name.as_str(), *inline, path_attr.as_deref()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Lexically normalise `a/b/../c` to `a/c` (no filesystem access, so symlinked paths keep

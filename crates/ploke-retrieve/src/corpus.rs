@@ -4,6 +4,8 @@
 use crate::RetrieveError as Error;
 
 use std::collections::HashMap;
+
+use fxhash::FxHashMap;
 use std::sync::Arc;
 
 use ploke_core::{ContentHash, Graph, ItemKind, Node, TargetKind};
@@ -70,7 +72,7 @@ pub struct AnalysisCache {
     vocab: Arc<Vocabulary>,
     analyzer: Analyzer,
     /// By the hash of the document's fields.
-    docs: HashMap<ContentHash, Arc<DocTerms>>,
+    docs: FxHashMap<ContentHash, Arc<DocTerms>>,
 }
 
 /// The source text of a workspace-relative file, for [`Corpus::build`].
@@ -101,8 +103,8 @@ impl Corpus {
             .map(|f| (f.path.clone(), f.rel_path.clone()))
             .collect();
         // Spans of members to cut out of their container's text.
-        let mut member_spans: HashMap<ploke_core::NodeId, Vec<(u32, u32)>> = HashMap::new();
-        let kind_of: HashMap<ploke_core::NodeId, (ItemKind, &str)> =
+        let mut member_spans: FxHashMap<ploke_core::NodeId, Vec<(u32, u32)>> = FxHashMap::default();
+        let kind_of: FxHashMap<ploke_core::NodeId, (ItemKind, &str)> =
             all().map(|n| (n.id, (n.kind, n.file.as_str()))).collect();
         for n in all() {
             if let Some(p) = n.parent {
@@ -164,9 +166,11 @@ impl Corpus {
             .iter()
             .map(|n| rel_path.get(&n.file).unwrap_or(&empty).as_str())
             .collect();
+        let t_bodies = std::time::Instant::now();
         let index = cache.index(&nodes, &bodies, &doc_files);
+        tracing::debug!(index = ?t_bodies.elapsed(), "corpus lexical index");
         // A crate name is primary when any target of that name is a library or binary.
-        let mut primary: HashMap<&str, bool> = HashMap::new();
+        let mut primary: FxHashMap<&str, bool> = FxHashMap::default();
         for c in crates() {
             let p = matches!(c.kind, TargetKind::Lib | TargetKind::Bin);
             *primary.entry(c.name.as_str()).or_default() |= p;
@@ -175,7 +179,7 @@ impl Corpus {
             .iter()
             .map(|n| primary.get(n.crate_name.as_str()) == Some(&false))
             .collect();
-        let package_of: HashMap<&str, &str> = crates()
+        let package_of: FxHashMap<&str, &str> = crates()
             .map(|c| (c.name.as_str(), c.package.as_str()))
             .collect();
         let package = files()
@@ -206,7 +210,8 @@ impl AnalysisCache {
     /// The lexical index of the documents, analyzing only those not seen last time.
     fn index(&mut self, nodes: &[Node], bodies: &[String], files: &[&str]) -> LexicalIndex {
         let mut docs: Vec<Arc<DocTerms>> = Vec::with_capacity(nodes.len());
-        let mut keep: HashMap<ContentHash, Arc<DocTerms>> = HashMap::with_capacity(nodes.len());
+        let mut keep: FxHashMap<ContentHash, Arc<DocTerms>> =
+            FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default());
         for ((n, body), file) in nodes.iter().zip(bodies).zip(files) {
             let doc = ItemDoc {
                 name: &n.display_name,

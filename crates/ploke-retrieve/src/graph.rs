@@ -5,7 +5,7 @@
 //! instead (the struct, the enum), and every edge is kept in both directions with the
 //! relation it has from each end.
 
-use std::collections::HashMap;
+use fxhash::FxHashMap;
 
 use ploke_core::{EdgeKind, Graph, NodeId};
 
@@ -46,12 +46,12 @@ impl DocGraph {
     /// Builds the adjacency of documents `docs` (document `i` is node `docs[i]`) from a graph
     /// given as parts (a whole graph is one part).
     pub fn build(parts: &[&Graph], docs: &[NodeId]) -> DocGraph {
-        let doc_of_node: HashMap<NodeId, u32> = docs
+        let doc_of_node: FxHashMap<NodeId, u32> = docs
             .iter()
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        let parent: HashMap<NodeId, NodeId> = parts
+        let parent: FxHashMap<NodeId, NodeId> = parts
             .iter()
             .flat_map(|g| &g.nodes)
             .filter_map(|n| n.parent.map(|p| (n.id, p)))

@@ -312,9 +312,12 @@ impl Retriever {
     /// `source` gives; documents unchanged since `cache` last saw them are not tokenized
     /// again. It has no vectors until [`Retriever::attach_vectors`].
     pub fn build(parts: &[&Graph], source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Retriever {
+        let t = std::time::Instant::now();
         let corpus = Corpus::build(parts, source, cache);
+        let t_corpus = t.elapsed();
         let ids: Vec<_> = corpus.nodes.iter().map(|n| n.id).collect();
         let doc_graph = DocGraph::build(parts, &ids);
+        tracing::debug!(?t_corpus, total = ?t.elapsed(), docs = ids.len(), "retriever built");
         let doc_of = ids
             .iter()
             .enumerate()

@@ -58,8 +58,12 @@ pub struct Update {
     pub rows: usize,
     /// Targets whose part of the graph was built again.
     pub targets: usize,
-    /// From the first event of the batch to the new snapshot, milliseconds.
+    /// From the first event of the batch to the new snapshot, milliseconds ...
     pub ms: f64,
+    /// ... of which bringing the index up to date (read, parse, resolve, write) ...
+    pub index_ms: f64,
+    /// ... and building the new search snapshot.
+    pub snapshot_ms: f64,
 }
 
 /// Receives events. Called on whatever thread the work runs on: keep it short.

@@ -227,8 +227,10 @@ impl Session {
                 }
                 other => other,
             };
+            let t_index = Instant::now();
             let report = w.indexer.refresh_locked(&lock, changes, &progress)?;
             drop(lock);
+            let index_ms = t_index.elapsed().as_secs_f64() * 1000.0;
             for p in &report.new_problems {
                 self.events.warn(p.to_string());
             }
@@ -258,6 +260,7 @@ impl Session {
             {
                 return Ok((None, None));
             }
+            let t_snap = Instant::now();
             let parts = w.indexer.parts();
             let sources = &w.sources;
             let retriever =
@@ -268,6 +271,8 @@ impl Session {
                 rows: report.delta_rows,
                 targets: report.rebuilt_targets,
                 ms: 0.0,
+                index_ms,
+                snapshot_ms: t_snap.elapsed().as_secs_f64() * 1000.0,
             };
             Ok((
                 Some(Snapshot {
