@@ -1,7 +1,6 @@
 //! The question and edit loops with a scripted model: tool calls are executed against a real
 //! index and their answers fed back; bounds stop the loop; proposed edits are validated.
 
-use std::path::Path;
 use std::sync::Mutex;
 
 use ploke_agent::ask::{ask, AskEvent, AskOptions};
@@ -9,12 +8,12 @@ use ploke_agent::edit::{edit_tool_specs, propose};
 use ploke_agent::Toolbox;
 use ploke_db::Db;
 use ploke_edit::EditContext;
-use ploke_index::{IndexOptions, NoProgress};
 use ploke_llm::{
     BoxFuture, ChatModel, ChatRequest, ChatResponse, EventSink, LlmError, Message, ResponseBuilder,
     StopReason, ToolCall, Usage,
 };
 use ploke_retrieve::Retriever;
+use ploke_test_support::Project;
 use serde_json::json;
 
 /// Answers each turn from a script and records the requests it got.
@@ -68,32 +67,19 @@ fn call(id: &str, name: &str, args: serde_json::Value) -> ToolCall {
     }
 }
 
+/// A one-file crate `c` (`retry_delay` calls `backoff`), indexed.
 fn index() -> (tempfile::TempDir, Db) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("c");
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("src/lib.rs"),
-        "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n",
-    )
-    .unwrap();
-    let db_dir = tmp.path().join("db");
-    ploke_index::index(
-        Path::new(&root),
-        &IndexOptions {
-            db_dir: Some(db_dir.clone()),
-            ..Default::default()
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let p = Project::new(
+        "c",
+        &[(
+            "src/lib.rs",
+            "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n",
+        )],
+    );
+    let db_dir = p.db("db");
+    p.index(&db_dir);
     let db = Db::open(&db_dir).unwrap();
-    (tmp, db)
+    (p.tmp, db)
 }
 
 #[tokio::test]

@@ -1,45 +1,20 @@
 //! The read-only tools against a real index of the `item_kinds` fixture.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ploke_agent::{tool_specs, Toolbox, MAX_RESULT_CHARS};
 use ploke_db::Db;
-use ploke_index::{IndexOptions, NoProgress};
 use ploke_retrieve::Retriever;
+use ploke_test_support::Project;
 use serde_json::json;
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let (from, to) = (entry.path(), dst.join(&name));
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&from, &to);
-        } else {
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
-
+/// A copy of the `item_kinds` fixture, indexed: (temp dir, root, database).
 fn indexed() -> (tempfile::TempDir, PathBuf, Db) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("item_kinds");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/item_kinds"),
-        &root,
-    );
-    let db_dir = tmp.path().join("db");
-    let opts = IndexOptions {
-        db_dir: Some(db_dir.clone()),
-        ..Default::default()
-    };
-    ploke_index::index(&root, &opts, &NoProgress).unwrap();
+    let p = Project::fixture("item_kinds");
+    let db_dir = p.db("db");
+    p.index(&db_dir);
     let db = Db::open(&db_dir).unwrap();
-    (tmp, root, db)
+    (p.tmp, p.root, db)
 }
 
 #[test]

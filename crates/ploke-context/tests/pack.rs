@@ -1,7 +1,7 @@
 //! Packs built from a real index of the `item_kinds` fixture (`tests/fixtures/item_kinds`),
 //! checked against the fixture's source text and re-counted with the real tokenizer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use ploke_context::{
@@ -9,7 +9,7 @@ use ploke_context::{
 };
 use ploke_core::{ItemKind, Node, NodeId};
 use ploke_db::Db;
-use ploke_index::{IndexOptions, NoProgress};
+use ploke_test_support::Project;
 
 /// One indexed copy of a fixture.
 struct Fixture {
@@ -18,43 +18,15 @@ struct Fixture {
     db: Db,
 }
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let to = dst.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
-
 /// Copies `tests/fixtures/item_kinds` to a temp directory and indexes it.
 fn item_kinds() -> Fixture {
-    // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new()
-        .prefix("ploke-context-")
-        .tempdir()
-        .unwrap();
-    let root = tmp.path().join("item_kinds");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-    copy_dir(&fixtures.join("item_kinds"), &root);
-    let db_dir = tmp.path().join("db");
-    let opts = IndexOptions {
-        db_dir: Some(db_dir.clone()),
-        ..Default::default()
-    };
-    ploke_index::index(&root, &opts, &NoProgress).unwrap();
+    let p = Project::fixture("item_kinds");
+    let db_dir = p.db("db");
+    p.index(&db_dir);
     let db = Db::open(&db_dir).unwrap();
     Fixture {
-        _tmp: tmp,
-        root,
+        _tmp: p.tmp,
+        root: p.root,
         db,
     }
 }

@@ -10,7 +10,7 @@ use ploke_edit::{
     history, parse_edits, plan, recover, undo, ApplyOptions, ApplyStep, Edit, EditContext,
     EditError, FailPoint, Plan, Recovered, Recovery,
 };
-use ploke_index::{IndexOptions, NoProgress};
+use ploke_test_support::Project;
 
 const MANIFEST: &str =
     "[package]\nname = \"geo\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n";
@@ -94,13 +94,7 @@ impl Ws {
 
     /// The `geo` crate plus `extra` files (written after the crate's, so they may replace one).
     fn with_files(extra: &[(&str, &str)]) -> Ws {
-        // No leading dot: the indexer's file walk skips hidden directories.
-        let tmp = tempfile::Builder::new()
-            .prefix("ploke-edit-")
-            .tempdir()
-            .unwrap();
-        let root = tmp.path().join("geo");
-        for (rel, text) in [
+        let files: Vec<(&str, &str)> = [
             ("Cargo.toml", MANIFEST),
             ("src/lib.rs", LIB),
             ("src/shapes.rs", SHAPES),
@@ -110,20 +104,17 @@ impl Ws {
         ]
         .into_iter()
         .chain(extra.iter().copied())
-        {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        let db_dir = tmp.path().join("db");
-        let opts = IndexOptions {
-            db_dir: Some(db_dir.clone()),
-            ..Default::default()
-        };
-        let report = ploke_index::index(&root, &opts, &NoProgress).unwrap();
+        .collect();
+        let p = Project::with_files("geo", &files);
+        let db_dir = p.db("db");
+        let report = p.index(&db_dir);
         assert!(report.skipped.is_empty(), "{:?}", report.skipped);
         let db = Db::open(&db_dir).unwrap();
-        Ws { tmp, root, db }
+        Ws {
+            tmp: p.tmp,
+            root: p.root,
+            db,
+        }
     }
 
     fn ctx(&self) -> EditContext<'_> {
@@ -1540,11 +1531,11 @@ fn crash_hook(step: ApplyStep) {
     }
 }
 
-/// Not a test of its own: the body of the child process the crash tests start (this test
-/// binary again, filtered to this test, with the step in the environment). Without the
-/// variable it does nothing.
-#[test]
-fn crash_child() {
+/// The child process of a crash test: that test started this test binary again, filtered to
+/// itself, with the step in the environment. Applies [`crash_edits`] to the workspace named
+/// there and is killed by [`crash_hook`] at that step, so it never returns. In a normal run
+/// (no such variable) it does nothing and the test goes on.
+fn be_the_crash_child_if_started_as_one() {
     let Ok(step) = std::env::var(CRASH_CHILD) else {
         return;
     };
@@ -1564,14 +1555,17 @@ fn crash_child() {
         .unwrap()
         .apply_with(&root.join(".ploke/journal"), &opts)
         .unwrap();
+    // Not killed: the step never came. The parent sees a clean exit and says so.
+    std::process::exit(0);
 }
 
-/// Runs the crash child against `ws`, killed at `step`.
+/// Runs the crash child against `ws`, killed at `step`: test `test` (the caller, which starts
+/// with [`be_the_crash_child_if_started_as_one`]) in a child process.
 #[cfg(unix)]
-fn apply_killed_at(ws: &Ws, step: ApplyStep) {
+fn apply_killed_at(ws: &Ws, test: &str, step: ApplyStep) {
     use std::os::unix::process::ExitStatusExt;
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CRASH_CHILD, step_name(step))
         .env("PLOKE_EDIT_CRASH_ROOT", &ws.root)
         .env("PLOKE_EDIT_CRASH_DB", ws.tmp.path().join("db"))
@@ -1589,6 +1583,7 @@ fn apply_killed_at(ws: &Ws, step: ApplyStep) {
 #[cfg(unix)]
 #[test]
 fn an_apply_killed_at_any_step_is_recovered_all_or_nothing() {
+    be_the_crash_child_if_started_as_one();
     let ws = Ws::new();
     let before = ws.snapshot();
     let planned = ws.plan(&crash_edits()).unwrap();
@@ -1603,7 +1598,11 @@ fn an_apply_killed_at_any_step_is_recovered_all_or_nothing() {
     steps.extend((0..n).map(ApplyStep::Renamed));
     steps.extend([ApplyStep::BeforeCommit, ApplyStep::Committed]);
     for step in steps {
-        apply_killed_at(&ws, step);
+        apply_killed_at(
+            &ws,
+            "an_apply_killed_at_any_step_is_recovered_all_or_nothing",
+            step,
+        );
         // What the next apply, undo or `ploke edit` does first.
         let recovered = recover(&ws.journal(), &ws.root).unwrap();
         let now = ws.snapshot();
@@ -1651,10 +1650,15 @@ fn an_apply_killed_at_any_step_is_recovered_all_or_nothing() {
 #[cfg(unix)]
 #[test]
 fn recovery_takes_an_apply_back_when_a_file_changed_since() {
+    be_the_crash_child_if_started_as_one();
     let ws = Ws::new();
     let before = ws.snapshot();
     // Plan order is by path: src/empty.rs and src/lib.rs are renamed, the rest are not yet.
-    apply_killed_at(&ws, ApplyStep::Renamed(1));
+    apply_killed_at(
+        &ws,
+        "recovery_takes_an_apply_back_when_a_file_changed_since",
+        ApplyStep::Renamed(1),
+    );
     assert_ne!(ws.read("src/lib.rs"), LIB);
     ws.write("src/shapes/extra.rs", "// mine\n");
     let recovered = recover(&ws.journal(), &ws.root).unwrap().unwrap();
@@ -1692,9 +1696,14 @@ fn recovery_takes_an_apply_back_when_a_file_changed_since() {
 #[cfg(unix)]
 #[test]
 fn undo_after_a_killed_apply_takes_that_apply_back() {
+    be_the_crash_child_if_started_as_one();
     let ws = Ws::new();
     let before = ws.snapshot();
-    apply_killed_at(&ws, ApplyStep::TempWritten(2));
+    apply_killed_at(
+        &ws,
+        "undo_after_a_killed_apply_takes_that_apply_back",
+        ApplyStep::TempWritten(2),
+    );
     // `undo` recovers first (finishing the apply), then undoes it.
     let undone = undo(&ws.journal(), &ws.root).unwrap();
     assert_eq!(undone.entry, 1);

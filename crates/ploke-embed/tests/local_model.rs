@@ -1,49 +1,28 @@
 //! The local backend with the real all-MiniLM-L6-v2 from `target/models/` (put there by
-//! `scripts/fetch-models.sh`). Without the model these tests fail and say how to get it,
-//! unless `PLOKE_SKIP_MODEL_TESTS=1`, which skips them with a note.
+//! `scripts/fetch-models.sh`, which the README's test command runs first). Without the model
+//! these tests fail and say how to get it.
 
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use common::{closed_port, Response, TestServer};
 
 use ploke_embed::{cosine, EmbedConfig, EmbedError, Embedder, LocalBert};
+use ploke_test_support::models;
 
-fn model_dir() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap();
-    repo.join("target/models/all-MiniLM-L6-v2")
-}
-
-/// The model, loaded once per test binary; `None` when skipping.
-fn model() -> Option<&'static Embedder> {
+/// The model, loaded once per test binary; a missing model fails the test and names
+/// `scripts/fetch-models.sh`.
+fn model() -> &'static Embedder {
     static MODEL: OnceLock<Embedder> = OnceLock::new();
-    let dir = model_dir();
-    if !dir.join("model.safetensors").is_file() {
-        if std::env::var("PLOKE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
-            eprintln!(
-                "note: skipping model test: no model at {} (PLOKE_SKIP_MODEL_TESTS=1)",
-                dir.display()
-            );
-            return None;
-        }
-        panic!(
-            "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-models.sh \
-             (or set PLOKE_SKIP_MODEL_TESTS=1 to skip the model tests)",
-            dir.display()
-        );
-    }
-    Some(MODEL.get_or_init(|| {
+    MODEL.get_or_init(|| {
         let mut config = EmbedConfig::default();
-        config.local.dir = Some(dir);
+        config.local.dir = Some(models::minilm_dir());
         config.batch_size = 4; // small, so the tests below cross batch boundaries
         Embedder::from_config(&config).expect("load all-MiniLM-L6-v2")
-    }))
+    })
 }
 
 fn embed_one(model: &Embedder, text: &str) -> Vec<f32> {
@@ -60,7 +39,7 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn dims_and_model_id() {
-    let Some(model) = model() else { return };
+    let model = model();
     assert_eq!(model.dims(), 384);
     let id = model.model_id();
     assert!(id.starts_with("bert:all-MiniLM-L6-v2:"), "{id}");
@@ -72,7 +51,7 @@ fn dims_and_model_id() {
 /// same weights through a plain-numpy BERT with mean pooling.
 #[test]
 fn matches_independent_numpy_reference() {
-    let Some(model) = model() else { return };
+    let model = model();
     #[derive(serde::Deserialize)]
     struct Reference {
         text: String,
@@ -95,7 +74,7 @@ fn matches_independent_numpy_reference() {
 
 #[test]
 fn vectors_have_unit_norm() {
-    let Some(model) = model() else { return };
+    let model = model();
     let vectors = model
         .embed(&[
             "fn main() {}",
@@ -113,7 +92,7 @@ fn vectors_have_unit_norm() {
 
 #[test]
 fn related_texts_are_closer() {
-    let Some(model) = model() else { return };
+    let model = model();
     let v = model
         .embed(&[
             "how to spawn a task",
@@ -132,7 +111,7 @@ fn related_texts_are_closer() {
 
 #[test]
 fn deterministic() {
-    let Some(model) = model() else { return };
+    let model = model();
     let text =
         "impl<T> Sender<T> { pub async fn send(&self, value: T) -> Result<(), SendError<T>> }";
     let a = embed_one(model, text);
@@ -142,7 +121,7 @@ fn deterministic() {
 
 #[test]
 fn batching_and_order_do_not_change_vectors() {
-    let Some(model) = model() else { return };
+    let model = model();
     let target = "fn spawn_blocking<F, R>(f: F) -> JoinHandle<R> where F: FnOnce() -> R + Send";
     let alone = embed_one(model, target);
 
@@ -177,7 +156,7 @@ fn batching_and_order_do_not_change_vectors() {
 
 #[test]
 fn long_texts_are_truncated_to_max_tokens() {
-    let Some(model) = model() else { return };
+    let model = model();
     let Embedder::Local(bert) = model else {
         unreachable!()
     };
@@ -194,7 +173,7 @@ fn long_texts_are_truncated_to_max_tokens() {
 
 #[test]
 fn empty_input_gives_no_vectors() {
-    let Some(model) = model() else { return };
+    let model = model();
     assert!(model.embed(&[]).unwrap().is_empty());
 }
 
@@ -281,12 +260,12 @@ fn fake_hub(dir: &Path, repo: &str) -> TestServer {
 
 #[test]
 fn hub_id_downloads_once_then_works_offline() {
-    let Some(reference) = model() else { return };
+    let reference = model();
     let cache = tempfile::tempdir().unwrap();
     let mut config = EmbedConfig::default();
     config.local.cache_dir = Some(cache.path().to_path_buf());
 
-    let hub = fake_hub(&model_dir(), &config.local.hub_id);
+    let hub = fake_hub(&models::minilm_dir(), &config.local.hub_id);
     config.local.hub_endpoint = Some(hub.url());
     let downloaded = Embedder::from_config(&config).unwrap();
     let requests = hub.seen().len();

@@ -14,30 +14,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use ploke_core::{EdgeKind, Graph, ItemKind, Node, NodeId};
-use ploke_index::{IndexOptions, IndexReport, NoProgress};
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        // Build output or a lock file left by a `cargo check` of the fixture is not part of it.
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let from = entry.path();
-        let to = dst.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&from, &to);
-        } else {
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
+use ploke_index::IndexReport;
+use ploke_test_support::{index_dir, Project};
 
 /// One indexed copy of a fixture.
 struct Indexed {
@@ -51,25 +29,15 @@ struct Indexed {
 /// Copy fixture `name` to a fresh temp directory, let `prepare` adjust the copy, index it and
 /// load the graph back from the database.
 fn index_fixture(name: &str, prepare: fn(&Path)) -> Indexed {
-    // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new()
-        .prefix("ploke-fixture-")
-        .tempdir()
-        .unwrap();
-    let root = tmp.path().join(name);
-    copy_dir(&fixtures_dir().join(name), &root);
-    prepare(&root);
-    let db_dir = tmp.path().join("db");
-    let opts = IndexOptions {
-        db_dir: Some(db_dir.clone()),
-        ..Default::default()
-    };
-    let report = ploke_index::index(&root, &opts, &NoProgress).unwrap();
+    let p = Project::fixture(name);
+    prepare(&p.root);
+    let db_dir = p.db("db");
+    let report = p.index(&db_dir);
     let graph = ploke_db::Db::open(&db_dir).unwrap().load_graph().unwrap();
     check_invariants(&graph);
     Indexed {
-        _tmp: tmp,
-        root,
+        _tmp: p.tmp,
+        root: p.root,
         db_dir,
         report,
         graph,
@@ -378,11 +346,7 @@ fn assert_stable(name: &str, prepare: fn(&Path), first: &Indexed) {
         first.graph, second.graph,
         "{name}: same graph in two directories"
     );
-    let opts = IndexOptions {
-        db_dir: Some(second.db_dir.clone()),
-        ..Default::default()
-    };
-    let again = ploke_index::index(&second.root, &opts, &NoProgress).unwrap();
+    let again = index_dir(&second.root, &second.db_dir);
     assert_eq!(
         again.delta_rows, 0,
         "{name}: re-indexing an unchanged tree writes nothing"

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ploke_core::Graph;
 use ploke_index::{Changes, IndexOptions, Indexer, NoProgress};
@@ -19,18 +19,11 @@ struct Ws {
 
 impl Ws {
     fn new() -> Ws {
-        let tmp = tempfile::Builder::new()
-            .prefix("ploke-live-")
-            .tempdir()
-            .unwrap();
-        let root = tmp.path().join("ws");
-        let fixture =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/workspace_multi");
-        copy_dir(&fixture, &root);
-        let db = tmp.path().join("db");
+        let p = common::Project::copy_of(&ploke_test_support::fixture("workspace_multi"), "ws");
+        let db = p.db("db");
         Ws {
-            _tmp: tmp,
-            root,
+            _tmp: p.tmp,
+            root: p.root,
             db,
         }
     }
@@ -71,19 +64,6 @@ impl Ws {
         let dir = tempfile::tempdir().unwrap();
         common::index_dir(&self.root, dir.path());
         common::load(dir.path())
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }
 

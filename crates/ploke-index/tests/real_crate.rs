@@ -2,108 +2,22 @@
 //! a trait with a blanket impl, inherent and trait impls, re-exports, macros, cfg'd modules).
 //!
 //! The test materialises the exact version the way `shared/bench/corpus.sh` does (a throwaway
-//! project depending on `either = "=1.16.0"`, `cargo fetch`, `cargo metadata`), copies its
-//! source directory to a temp directory, indexes the copy and checks named items with their
-//! exact canonical paths, kinds and spans (lines found by searching the source text here, never
-//! typed in), and the edges between them. It needs crates.io (or a warm cargo cache); without
-//! either it fails and says so.
+//! project depending on `either = "=1.16.0"`, `cargo fetch`, `cargo metadata`:
+//! `ploke_test_support::registry_crate`), copies its source directory to a temp directory,
+//! indexes the copy and checks named items with their exact canonical paths, kinds and spans
+//! (lines found by searching the source text here, never typed in), and the edges between
+//! them. It needs crates.io (or a warm cargo cache); without either it fails and says so.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use common::{edge, line_of, load, node};
+use common::{edge, line_of, load, node, Project};
 use ploke_core::{EdgeKind, Graph, ItemKind, Node};
+use ploke_test_support::registry_crate;
 
 const CRATE: &str = "either";
 const VERSION: &str = "1.16.0";
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Fetch `CRATE` `VERSION` into the cargo cache and return its unpacked source directory.
-fn materialise(scratch: &Path) -> PathBuf {
-    let proj = scratch.join("fetch");
-    std::fs::create_dir_all(proj.join("src")).unwrap();
-    std::fs::write(proj.join("src/lib.rs"), "").unwrap();
-    std::fs::write(
-        proj.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"ploke-real-crate-probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\n{CRATE} = {{ version = \"={VERSION}\", default-features = false }}\n\n[workspace]\n"
-        ),
-    )
-    .unwrap();
-    // Online first; with no network, a cargo cache that already holds the crate will do.
-    let mut fetch = cargo()
-        .arg("fetch")
-        .current_dir(&proj)
-        .output()
-        .expect("running cargo");
-    if !fetch.status.success() {
-        let offline = cargo()
-            .args(["fetch", "--offline"])
-            .current_dir(&proj)
-            .output()
-            .expect("running cargo");
-        if offline.status.success() {
-            fetch = offline;
-        }
-    }
-    assert!(
-        fetch.status.success(),
-        "`cargo fetch` of {CRATE} {VERSION} failed: this test needs crates.io (or a cargo cache that \
-         holds {CRATE}-{VERSION}).\n{}",
-        String::from_utf8_lossy(&fetch.stderr)
-    );
-    let meta = cargo()
-        .args(["metadata", "--format-version", "1"])
-        .current_dir(&proj)
-        .output()
-        .expect("running cargo");
-    assert!(
-        meta.status.success(),
-        "`cargo metadata` failed:\n{}",
-        String::from_utf8_lossy(&meta.stderr)
-    );
-    // Every package's `"manifest_path":"…/Cargo.toml"`; the registry unpacks a crate into a
-    // directory named `<name>-<version>`. (No JSON parser needed for that.)
-    let json = String::from_utf8(meta.stdout).unwrap();
-    let key = "\"manifest_path\":\"";
-    let dir = json
-        .match_indices(key)
-        .map(|(i, _)| {
-            let rest = &json[i + key.len()..];
-            PathBuf::from(&rest[..rest.find('"').unwrap()])
-        })
-        .filter_map(|m| m.parent().map(Path::to_path_buf))
-        .find(|d| {
-            d.file_name()
-                .is_some_and(|n| n.to_string_lossy() == format!("{CRATE}-{VERSION}"))
-        })
-        .unwrap_or_else(|| panic!("cargo metadata does not list {CRATE} {VERSION}"));
-    assert!(
-        dir.join("src/lib.rs").is_file(),
-        "{} holds the crate",
-        dir.display()
-    );
-    dir
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
 
 struct Indexed {
     _tmp: tempfile::TempDir,
@@ -114,19 +28,14 @@ struct Indexed {
 }
 
 fn index_either() -> Indexed {
-    let tmp = tempfile::Builder::new()
-        .prefix("ploke-real-")
-        .tempdir()
-        .unwrap();
-    let src = materialise(tmp.path());
-    let root = tmp.path().join(format!("{CRATE}-{VERSION}"));
-    copy_dir(&src, &root);
-    let db = tmp.path().join("db");
-    let report = common::index_dir(&root, &db);
+    let src = registry_crate(CRATE, VERSION);
+    let p = Project::copy_of(&src, &format!("{CRATE}-{VERSION}"));
+    let db = p.db("db");
+    let report = p.index(&db);
     let graph = load(&db);
     Indexed {
-        _tmp: tmp,
-        root,
+        _tmp: p.tmp,
+        root: p.root,
         db,
         graph,
         report,

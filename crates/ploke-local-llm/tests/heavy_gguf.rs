@@ -1,28 +1,13 @@
-//! Heavy: loads the real SmolLM2-135M-Instruct Q4_1 file (`scripts/fetch-models.sh smollm2`)
-//! and generates with it. Skipped with a note when `PLOKE_SKIP_MODEL_TESTS=1`.
-
-use std::path::PathBuf;
+//! Loads the real SmolLM2-135M-Instruct Q4_1 file (`scripts/fetch-models.sh smollm2`, which
+//! the README's test command runs first) and generates with it. Without the file the test
+//! fails and says how to fetch it.
 
 use ploke_local_llm::{ChatMessage, GenerateOptions, LocalModel, StopReason};
-
-fn model_path() -> Option<PathBuf> {
-    if std::env::var_os("PLOKE_SKIP_MODEL_TESTS").is_some_and(|v| v == "1") {
-        eprintln!("note: skipping GGUF model test (PLOKE_SKIP_MODEL_TESTS=1)");
-        return None;
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join("target/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/fetch-models.sh smollm2",
-        path.display()
-    );
-    Some(path)
-}
+use ploke_test_support::models;
 
 #[test]
 fn smollm2_loads_applies_its_chat_template_and_generates() {
-    let Some(path) = model_path() else { return };
+    let path = models::smollm2_gguf();
     let model = LocalModel::load(&path).unwrap();
     assert!(
         model.name().to_lowercase().contains("smollm2"),

@@ -3,100 +3,58 @@
 //!
 //! Vectors are hand-made (a few dimensions, one direction per item of interest) except in the
 //! embedding tests, which run the real all-MiniLM-L6-v2 from `target/models/` (put there by
-//! `scripts/fetch-models.sh`). Those are skipped, with a note, when `PLOKE_SKIP_MODEL_TESTS=1`
-//! or when the model is not there.
+//! `scripts/fetch-models.sh`, which the README's test command runs first). Without the model
+//! those fail and say how to fetch it.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ploke_db::Db;
 use ploke_embed::{EmbedConfig, Embedder};
-use ploke_index::{IndexOptions, NoProgress};
 use ploke_retrieve::embed_text::{embed_text, should_embed, text_hash};
 use ploke_retrieve::embedding::embed_pending;
 use ploke_retrieve::{Corpus, Hit, Mode, RetrieveError, Retriever};
+use ploke_test_support::{models, Project};
 
 // ---------------------------------------------------------------------------------------------
 // Indexes in temp directories
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        // Build output or a lock file left by a `cargo check` of the fixture is not part of it.
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let (from, to) = (entry.path(), dst.join(&name));
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&from, &to);
-        } else {
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
-
 /// One indexed crate in a temp directory.
 struct Indexed {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+    project: Project,
     db_dir: PathBuf,
 }
 
 impl Indexed {
-    fn new(fill: impl FnOnce(&Path)) -> Indexed {
-        // No leading dot: the file walk skips hidden directories.
-        let tmp = tempfile::Builder::new()
-            .prefix("ploke-retrieve-")
-            .tempdir()
-            .unwrap();
-        let root = tmp.path().join("ws");
-        fill(&root);
-        let db_dir = tmp.path().join("db");
-        let ix = Indexed {
-            _tmp: tmp,
-            root,
-            db_dir,
-        };
+    fn new(project: Project) -> Indexed {
+        let db_dir = project.db("db");
+        let ix = Indexed { project, db_dir };
         ix.index();
         ix
     }
 
     /// A copy of fixture `name`, indexed.
     fn fixture(name: &str) -> Indexed {
-        Indexed::new(|root| copy_dir(&fixtures_dir().join(name), root))
+        Indexed::new(Project::fixture(name))
     }
 
     /// A one-crate package `name` with these files (paths relative to the package), indexed.
     fn files(name: &str, files: &[(&str, &str)]) -> Indexed {
-        Indexed::new(|root| {
-            write(
-                root,
-                "Cargo.toml",
-                &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
-            );
-            for (path, text) in files {
-                write(root, path, text);
-            }
-        })
+        Indexed::new(Project::new(name, files))
+    }
+
+    /// The package root.
+    fn root(&self) -> &Path {
+        &self.project.root
     }
 
     /// (Re-)index the tree (incremental after the first time).
     fn index(&self) {
-        let opts = IndexOptions {
-            db_dir: Some(self.db_dir.clone()),
-            ..Default::default()
-        };
-        let report = ploke_index::index(&self.root, &opts, &NoProgress).unwrap();
+        let report = self.project.index(&self.db_dir);
         assert!(
             report.skipped.is_empty(),
             "problems indexing {}: {:?}",
-            self.root.display(),
+            self.root().display(),
             report.skipped
         );
     }
@@ -104,12 +62,6 @@ impl Indexed {
     fn db(&self) -> Db {
         Db::open(&self.db_dir).unwrap()
     }
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,9 +316,9 @@ fn vector_search_without_stored_vectors_is_an_error() {
     assert_eq!(names(&hits).first(), Some(&"Shape"));
 }
 
-/// Bug in src: `Retriever::load(db, Some(model))` panics in `VectorIndex::new(0)` when no
-/// vector of `model` is stored (`ploke search` then crashes on an index whose crate has no
-/// embeddable item). Un-ignore once fixed.
+/// Regression: `Retriever::load(db, Some(model))` used to panic in `VectorIndex::new(0)` when
+/// no vector of `model` was stored (`ploke search` then crashed on an index whose crate has no
+/// embeddable item).
 #[test]
 fn vector_search_with_a_model_that_has_no_stored_vectors_is_an_error() {
     let ix = Indexed::fixture("item_kinds");
@@ -443,10 +395,10 @@ fn hybrid_with_vectors_for_some_items_still_finds_the_others_lexically() {
     );
 }
 
-/// Bug in src (or at least a surprise): dense scores are scaled so that the vector at rank
-/// `dense_floor_rank` (or the last one, when fewer are stored) scores 0, and zero-score hits
-/// are dropped, so vector search never returns the worst of up to 101 stored vectors: with
-/// one stored vector it returns nothing. Un-ignore once fixed.
+/// Regression: dense scores are scaled so that the vector at rank `dense_floor_rank` (or the
+/// last one, when fewer are stored) scores 0, and zero-score hits used to be dropped, so
+/// vector search never returned the worst of up to 101 stored vectors: with one stored vector
+/// it returned nothing.
 #[test]
 fn vector_search_returns_every_item_with_a_vector_when_k_allows() {
     let ix = Indexed::fixture("item_kinds");
@@ -664,35 +616,16 @@ fn test_code_ranks_below_unless_the_query_is_about_tests() {
 // ---------------------------------------------------------------------------------------------
 // Embeddings with the real model
 
-fn model_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .join("target/models/all-MiniLM-L6-v2")
-}
-
-/// The model, loaded once per test binary; `None` (with a note) when skipping.
-fn model() -> Option<&'static Embedder> {
+/// The model, loaded once per test binary; a missing model fails the test and names
+/// `scripts/fetch-models.sh`.
+fn model() -> &'static Embedder {
     static MODEL: OnceLock<Embedder> = OnceLock::new();
-    let dir = model_dir();
-    if std::env::var("PLOKE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
-        eprintln!("note: skipping model test (PLOKE_SKIP_MODEL_TESTS=1)");
-        return None;
-    }
-    if !dir.join("model.safetensors").is_file() {
-        eprintln!(
-            "note: skipping model test: no model at {} (run scripts/fetch-models.sh)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(MODEL.get_or_init(|| {
+    MODEL.get_or_init(|| {
         let mut config = EmbedConfig::default();
-        config.local.dir = Some(dir);
+        config.local.dir = Some(models::minilm_dir());
         config.batch_size = 4;
         Embedder::from_config(&config).expect("load all-MiniLM-L6-v2")
-    }))
+    })
 }
 
 const NETKIT: &str = "//! Network helpers.
@@ -742,7 +675,7 @@ mod tests {
 
 #[test]
 fn embed_pending_embeds_only_new_text_and_vectors_find_paraphrases() {
-    let Some(model) = model() else { return };
+    let model = model();
     let ix = Indexed::files("netkit", &[("src/lib.rs", NETKIT)]);
     let id = model.model_id().to_string();
 
@@ -786,7 +719,7 @@ fn embed_pending_embeds_only_new_text_and_vectors_find_paraphrases() {
     );
 
     // One function's body changes: one text embedded, its old vector removed.
-    let lib = ix.root.join("src/lib.rs");
+    let lib = ix.root().join("src/lib.rs");
     let edited = NETKIT.replace("attempt.min(6)", "attempt.min(8)");
     assert_ne!(edited, NETKIT);
     std::fs::write(&lib, edited).unwrap();

@@ -1,9 +1,10 @@
 //! Discovery and file listing on real directory trees built in temporary directories.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ploke_core::TargetKind;
+use ploke_test_support::registry_crate;
 use ploke_workspace::{
     discover, discover_with, rust_files, DiscoverError, DiscoveryMethod, Options, Package,
     Workspace,
@@ -509,13 +510,12 @@ fn errors_name_the_path() {
     assert!(err.to_string().contains("bad/Cargo.toml"), "{err}");
 }
 
-/// A crate as published: the normalized manifest in the registry cache.
+/// A crate as published: the normalized manifest in the registry cache (fetched there with
+/// cargo when it is not yet; without crates.io or a cache that holds it, the test fails and
+/// says so).
 #[test]
 fn published_tokio_from_the_registry() {
-    let Some(dir) = registry_crate("tokio-1.38.0") else {
-        println!("note: tokio-1.38.0 is not in ~/.cargo/registry/src; skipping");
-        return;
-    };
+    let dir = registry_crate("tokio", "1.38.0");
     let ws = discover(&dir).unwrap();
     assert_eq!(ws.packages.len(), 1);
     let tokio = &ws.packages[0];
@@ -545,20 +545,6 @@ fn published_tokio_from_the_registry() {
     assert!(files.iter().any(|f| f.ends_with("src/runtime/mod.rs")));
 }
 
-fn registry_crate(name: &str) -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let mut indexes: Vec<_> = fs::read_dir(home.join("registry/src"))
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join(name))
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .collect();
-    indexes.sort();
-    indexes.into_iter().next()
-}
-
 /// In the 2015 edition, an explicit `[[bin]]` turns off auto-discovery of binaries.
 #[test]
 fn edition_2015_explicit_bins_disable_inference() {
@@ -585,17 +571,24 @@ fn edition_2015_explicit_bins_disable_inference() {
 }
 
 /// Compare both methods on every crate in the registry cache (slow; run by hand with
-/// `cargo test -p ploke-workspace -- --ignored`).
+/// `cargo test -p ploke-workspace -- --ignored`). The cache is found where cargo unpacks the
+/// crates fetched for the tests, so it holds at least those.
 #[test]
-#[ignore]
+#[ignore = "slow: every crate in the cargo registry cache"]
 fn registry_crates_agree() {
-    let Some(home) = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/registry/src"))
-    else {
-        return;
-    };
+    let fetched = [
+        registry_crate("either", "1.16.0"),
+        registry_crate("tokio", "1.38.0"),
+    ];
+    // `<cargo home>/registry/src/<index>/<name>-<version>`: every index of the cache.
+    let src = fetched[0]
+        .ancestors()
+        .nth(2)
+        .expect("a registry crate sits in <registry>/src/<index>/")
+        .to_path_buf();
     let mut checked = 0;
     let mut differ = Vec::new();
-    for index in fs::read_dir(home).unwrap().flatten() {
+    for index in fs::read_dir(&src).unwrap().flatten() {
         for krate in fs::read_dir(index.path()).unwrap().flatten() {
             let dir = krate.path();
             let Ok(cargo) = discover(&dir) else { continue };
@@ -636,6 +629,11 @@ fn registry_crates_agree() {
             }
         }
     }
-    println!("checked {checked} crates");
+    println!("checked {checked} crates in {}", src.display());
+    assert!(
+        checked >= fetched.len(),
+        "only {checked} crates of {} checked (the fetched ones: {fetched:?})",
+        src.display()
+    );
     assert!(differ.is_empty(), "methods disagree on: {differ:#?}");
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use ploke_test_support::Project;
 use serde_json::Value;
 
 /// A two-member workspace: a library `geo` (a trait, a type with an inherent and a trait impl,
@@ -90,18 +91,11 @@ struct Ws {
 }
 
 fn workspace() -> Ws {
-    // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new()
-        .prefix("ploke-cli-")
-        .tempdir()
-        .unwrap();
-    let root = tmp.path().join("ws");
-    for (path, text) in FILES {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+    let p = Project::with_files("ws", FILES);
+    Ws {
+        tmp: p.tmp,
+        root: p.root,
     }
-    Ws { tmp, root }
 }
 
 impl Ws {
@@ -209,14 +203,7 @@ fn count_before(text: &str, word: &str) -> u64 {
 /// 1-based line of the one line of `file` that contains `needle`.
 fn line_of(file: &Path, needle: &str) -> u64 {
     let text = std::fs::read_to_string(file).unwrap();
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(hits.len(), 1, "`{needle}` once in {}", file.display());
-    hits[0] as u64
+    ploke_test_support::line_of(&text, needle).into()
 }
 
 #[test]

@@ -2,12 +2,13 @@
 //! in a temp directory holding a small crate written by the test.
 //!
 //! The tests that embed run the real all-MiniLM-L6-v2 from `target/models/` (put there by
-//! `scripts/fetch-models.sh`); they are skipped, with a note, when `PLOKE_SKIP_MODEL_TESTS=1`
-//! or when the model is not there. The others turn embeddings off (`PLOKE_EMBED=off`).
+//! `scripts/fetch-models.sh`, which the README's test command runs first); without the model
+//! they fail and say how to fetch it. The others turn embeddings off (`PLOKE_EMBED=off`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use ploke_test_support::{models, Project};
 use serde_json::Value;
 
 const CARGO_TOML: &str = "[package]\nname = \"netkit\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
@@ -63,22 +64,18 @@ struct Ws {
 }
 
 fn workspace() -> Ws {
-    // No leading dot: the file walk skips hidden directories.
-    let tmp = tempfile::Builder::new()
-        .prefix("ploke-cli-retrieve-")
-        .tempdir()
-        .unwrap();
-    let root = tmp.path().join("netkit");
-    for (path, text) in [
-        ("Cargo.toml", CARGO_TOML),
-        ("src/lib.rs", LIB_RS),
-        ("src/retry.rs", RETRY_RS),
-    ] {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+    let p = Project::with_files(
+        "netkit",
+        &[
+            ("Cargo.toml", CARGO_TOML),
+            ("src/lib.rs", LIB_RS),
+            ("src/retry.rs", RETRY_RS),
+        ],
+    );
+    Ws {
+        _tmp: p.tmp,
+        root: p.root,
     }
-    Ws { _tmp: tmp, root }
 }
 
 /// How the embedding stage is configured for a run.
@@ -172,31 +169,6 @@ fn paths(results: &Value) -> Vec<&str> {
         .iter()
         .map(|r| r["path"].as_str().unwrap())
         .collect()
-}
-
-fn model_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .join("target/models/all-MiniLM-L6-v2")
-}
-
-/// The model directory; `None` (with a note) when skipping.
-fn model() -> Option<PathBuf> {
-    let dir = model_dir();
-    if std::env::var("PLOKE_SKIP_MODEL_TESTS").as_deref() == Ok("1") {
-        eprintln!("note: skipping model test (PLOKE_SKIP_MODEL_TESTS=1)");
-        return None;
-    }
-    if !dir.join("model.safetensors").is_file() {
-        eprintln!(
-            "note: skipping model test: no model at {} (run scripts/fetch-models.sh)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(dir)
 }
 
 #[test]
@@ -391,7 +363,7 @@ fn context_pack_fits_the_budget_and_quotes_exact_source() {
 
 #[test]
 fn with_the_model_index_embeds_and_vector_search_finds_paraphrases() {
-    let Some(dir) = model() else { return };
+    let dir = models::minilm_dir();
     let ws = workspace();
     let m = Embed::Model(&dir);
     let v = json(&ws.ok(m, &["index", "--json"]));
@@ -461,12 +433,12 @@ fn with_the_model_index_embeds_and_vector_search_finds_paraphrases() {
     );
 }
 
-/// Bug in src: with embeddings on, indexing a crate that has no item to embed (only test code
-/// here) stores the model id but no vector, and every search then panics in
-/// `Retriever::load` (`VectorIndex::new(0)`). Un-ignore once fixed.
+/// Regression: with embeddings on, indexing a crate that has no item to embed (only test code
+/// here) stores the model id but no vector, and every search used to panic in
+/// `Retriever::load` (`VectorIndex::new(0)`).
 #[test]
 fn search_works_when_the_embedded_crate_has_nothing_to_embed() {
-    let Some(dir) = model() else { return };
+    let dir = models::minilm_dir();
     let ws = workspace();
     std::fs::write(ws.root.join("src/lib.rs"), "#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(1 + 1, 2);\n    }\n}\n").unwrap();
     std::fs::remove_file(ws.root.join("src/retry.rs")).unwrap();

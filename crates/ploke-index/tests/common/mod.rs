@@ -1,108 +1,20 @@
-//! Helpers shared by the integration tests that build small Cargo projects at run time.
+//! Helpers shared by this crate's integration tests that build small Cargo projects at run
+//! time.
 //!
-//! Each test writes its own project into a fresh temp directory (named without a leading dot:
-//! the file walk skips hidden directories), indexes it with the real pipeline into a real
-//! database directory, and reads the graph back with `Db::load_graph`.
+//! Each test writes its own project into a fresh temp directory ([`Project`], from
+//! `ploke-test-support`, like [`index_dir`] and [`line_of`]), indexes it with the real pipeline
+//! into a real database directory, and reads the graph back with `Db::load_graph`. What only
+//! these suites need (looking nodes and edges up in a graph, comparing two graphs) is here.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ploke_core::{Edge, EdgeKind, Graph, ItemKind, Node, NodeId};
-use ploke_index::{IndexOptions, IndexReport, NoProgress};
 
-/// A throwaway Cargo project: `<tmp>/<name>/` holds the sources, `<tmp>/db*` the databases.
-pub struct Project {
-    pub tmp: tempfile::TempDir,
-    pub root: PathBuf,
-}
-
-/// The manifest of a one-package workspace (the empty `[workspace]` table keeps cargo from
-/// looking for a workspace above the temp directory).
-pub fn manifest(name: &str, extra: &str) -> String {
-    format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n{extra}\n[workspace]\n"
-    )
-}
-
-impl Project {
-    /// A package called `name` with the given files (path relative to the package root).
-    pub fn new(name: &str, files: &[(&str, &str)]) -> Project {
-        let tmp = tempfile::Builder::new()
-            .prefix("ploke-test-")
-            .tempdir()
-            .expect("temp dir");
-        let root = tmp.path().join(name);
-        std::fs::create_dir_all(&root).unwrap();
-        let p = Project { tmp, root };
-        p.write("Cargo.toml", manifest(name, ""));
-        for (path, text) in files {
-            p.write(path, text);
-        }
-        p
-    }
-
-    pub fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
-    }
-
-    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, contents).unwrap_or_else(|e| panic!("writing {}: {e}", p.display()));
-    }
-
-    pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path(rel)).unwrap()
-    }
-
-    /// Replace the one occurrence of `from` in file `rel` by `to`.
-    pub fn edit(&self, rel: &str, from: &str, to: &str) {
-        let text = self.read(rel);
-        assert_eq!(
-            text.matches(from).count(),
-            1,
-            "`{from}` occurs once in {rel}"
-        );
-        self.write(rel, text.replace(from, to));
-    }
-
-    pub fn remove(&self, rel: &str) {
-        std::fs::remove_file(self.path(rel)).unwrap();
-    }
-
-    /// A database directory beside the sources (outside the walked tree).
-    pub fn db(&self, name: &str) -> PathBuf {
-        self.tmp.path().join(name)
-    }
-
-    /// Index (incrementally, when `db` already holds an index) into `db`.
-    pub fn index(&self, db: &Path) -> IndexReport {
-        index_dir(&self.root, db)
-    }
-
-    /// Index into a brand-new database directory and return its graph: the reference a
-    /// correct incremental run must reproduce exactly.
-    pub fn clean_graph(&self) -> (IndexReport, Graph) {
-        let dir = tempfile::Builder::new()
-            .prefix("ploke-clean-")
-            .tempdir_in(self.tmp.path())
-            .unwrap();
-        let report = self.index(dir.path());
-        let graph = load(dir.path());
-        (report, graph)
-    }
-}
-
-pub fn index_dir(root: &Path, db: &Path) -> IndexReport {
-    let opts = IndexOptions {
-        db_dir: Some(db.to_path_buf()),
-        ..Default::default()
-    };
-    ploke_index::index(root, &opts, &NoProgress)
-        .unwrap_or_else(|e| panic!("indexing {} into {}: {e}", root.display(), db.display()))
-}
+#[allow(unused_imports)] // each test binary uses its own part
+pub use ploke_test_support::{index_dir, line_of, Project};
 
 /// The graph stored in `db`.
 pub fn load(db: &Path) -> Graph {
@@ -293,16 +205,4 @@ pub fn assert_same_graph(incremental: &Graph, clean: &Graph, context: &str) {
             graph_difference(clean, incremental, "clean", "incremental")
         );
     }
-}
-
-/// 1-based line of the one line of `text` that contains `needle`.
-pub fn line_of(text: &str, needle: &str) -> u32 {
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
-    assert_eq!(hits.len(), 1, "`{needle}` is on exactly one line: {hits:?}");
-    hits[0] as u32
 }
