@@ -151,6 +151,21 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// A function name whose words no other name shares (`ploke_edit_zqbc`): numbers are no
+/// search terms, so `marker_7` would tie with every other marker.
+fn marker(kind: &str, i: usize) -> String {
+    let mut word = String::from("zq");
+    let mut n = i;
+    loop {
+        word.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    format!("ploke_{kind}_{word}")
+}
+
 fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Result<Result_> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("tree");
@@ -248,7 +263,7 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
     let mut lat = Vec::new();
     let mut rss_after_first = 0.0;
     for (i, rel) in picked.iter().enumerate() {
-        let name = format!("ploke_bench_marker_{i}");
+        let name = marker("edit", i);
         let t0 = Instant::now();
         append(rel, &format!("\npub fn {name}() {{}}\n"))?;
         match wait_for(&name, Duration::from_secs(10)) {
@@ -298,7 +313,7 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
     updates.lock().unwrap().clear();
     let t0 = Instant::now();
     for (i, rel) in burst.iter().enumerate() {
-        append(rel, &format!("\npub fn ploke_burst_{i}() {{}}\n"))?;
+        append(rel, &format!("\npub fn {}() {{}}\n", marker("burst", i)))?;
     }
     let wanted: std::collections::HashSet<&str> = burst.iter().map(|s| s.as_str()).collect();
     let settled = loop {
@@ -333,7 +348,7 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
     let rss_after_many = if memory_edits > 0 {
         for i in 0..memory_edits {
             let rel = picked[i % picked.len()];
-            let name = format!("ploke_memory_{i}");
+            let name = marker("memory", i);
             append(rel, &format!("\npub fn {name}() {{}}\n"))?;
             wait_for(&name, Duration::from_secs(10));
             if i % 100 == 99 {
@@ -395,7 +410,7 @@ fn concurrent_searches(root: &Path, ploke: &Path) -> Result<(usize, usize, usize
                 std::process::Command::new(ploke)
                     .args([
                         "search",
-                        "ploke_bench_marker_0",
+                        &marker("edit", 0),
                         "--json",
                         "-k",
                         "3",
@@ -417,7 +432,7 @@ fn concurrent_searches(root: &Path, ploke: &Path) -> Result<(usize, usize, usize
                         v.get(0).and_then(|h| {
                             h["path"]
                                 .as_str()
-                                .map(|p| p.ends_with("ploke_bench_marker_0"))
+                                .map(|p| p.ends_with(&marker("edit", 0)))
                         })
                     })
                     .unwrap_or(false);
