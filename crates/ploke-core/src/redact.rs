@@ -12,10 +12,11 @@ pub const REDACTED: &str = "<redacted>";
 /// because someone set a one-letter key would hide the message, not the key.
 const MIN_SECRET_LEN: usize = 4;
 
-/// `text` with every occurrence of each secret replaced by [`REDACTED`], and the password
-/// of every URL in it masked (see [`url_for_display`]).
+/// `text` with every occurrence of each secret replaced by [`REDACTED`], the password of
+/// every URL in it masked (see [`url_for_display`]), and every `Basic` credential masked (an
+/// HTTP client sends a URL's `user:password` base64-encoded, and a server may echo it).
 pub fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = mask_url_passwords(text);
+    let mut out = mask_basic_credentials(&mask_url_passwords(text));
     for secret in secrets {
         let secret = secret.trim();
         if secret.len() >= MIN_SECRET_LEN && out.contains(secret) {
@@ -30,6 +31,59 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
 /// kept. Anything that is not a URL comes back unchanged.
 pub fn url_for_display(url: &str) -> String {
     mask_url_passwords(url)
+}
+
+/// `text` with the token after each `Basic ` (any case) masked when it is base64 of
+/// `user:password`; other words after "basic" are left alone.
+fn mask_basic_credentials(text: &str) -> String {
+    const WORD: &str = "basic ";
+    // ASCII lowercasing keeps every byte offset.
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(WORD) {
+        let start = from + at + WORD.len();
+        let len = text[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+            .unwrap_or(text.len() - start);
+        out.push_str(&text[from..start]);
+        let token = &text[start..start + len];
+        if base64_decode(token).is_some_and(|b| b.contains(&b':')) {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(token);
+        }
+        from = start + len;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+/// Standard base64 (padding optional); `None` when `s` is not that.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    if s.len() < 4 || s.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// The password (the part after `user:`) of the user info of each `scheme://` URL in `text`.
@@ -115,6 +169,27 @@ mod tests {
         );
         // Too short to search for.
         assert_eq!(redact("a b c", &["a"]), "a b c");
+    }
+
+    #[test]
+    fn masks_basic_credentials_and_nothing_else() {
+        // base64("user:sk-secret")
+        assert_eq!(
+            redact(
+                r#"{"authorization": "Basic dXNlcjpzay1zZWNyZXQ=, Bearer x"}"#,
+                &[]
+            ),
+            r#"{"authorization": "Basic <redacted>, Bearer x"}"#
+        );
+        assert_eq!(
+            redact("authorization: basic dXNlcjpzay1zZWNyZXQ", &[]),
+            "authorization: basic <redacted>"
+        );
+        // Words, and base64 that is not `user:password`, stay.
+        assert_eq!(
+            redact("use Basic authentication; basic Zm9vYmFy", &[]),
+            "use Basic authentication; basic Zm9vYmFy"
+        );
     }
 
     #[test]

@@ -87,7 +87,9 @@ pub const GENERATION_KEY: &str = "generation";
 /// CozoDB's SQLite engine panics on some SQLite errors (a database locked by another
 /// program, a file that is not a database) instead of returning them. Every call into it is
 /// made through one guard that turns such a panic into a [`DbError`]; after one, open the
-/// store again rather than go on using this handle.
+/// store again rather than go on using this handle. Opening and reads that find the database
+/// locked (another ploke process opening it, or checkpointing its log as it exits: CozoDB
+/// sets no busy timeout) are tried again for a few seconds before that is reported.
 pub struct Db {
     inst: DbInstance,
     /// The database file (empty for an in-memory store), for messages.
@@ -184,7 +186,8 @@ impl Db {
     /// CozoDB on the SQLite file at `path`, after checking that it is one.
     fn connect(path: &Path) -> Result<Db, DbError> {
         check_sqlite_header(path)?;
-        let inst = guard(path, "opening the database", || {
+        // Opening only reads (CozoDB's table exists: `create_sqlite_file` made it).
+        let inst = guard(path, "opening the database", Retry::WhileBusy, || {
             DbInstance::new("sqlite", path, "")
         })?;
         Ok(Db {
@@ -276,13 +279,27 @@ impl Db {
         params: Params,
         mutability: ScriptMutability,
     ) -> Result<NamedRows, DbError> {
-        guard(&self.path, op, || {
-            self.inst.run_script(script, params, mutability)
-        })
+        match mutability {
+            ScriptMutability::Immutable => guard(&self.path, op, Retry::WhileBusy, || {
+                self.inst.run_script(script, params.clone(), mutability)
+            }),
+            // A write that fails part-way leaves this handle unusable (see [`Db`]): only
+            // reads are tried again.
+            ScriptMutability::Mutable => {
+                let mut params = Some(params);
+                guard(&self.path, op, Retry::No, || {
+                    self.inst
+                        .run_script(script, params.take().unwrap_or_default(), mutability)
+                })
+            }
+        }
     }
 
     fn import(&self, op: &'static str, data: BTreeMap<String, NamedRows>) -> Result<(), DbError> {
-        guard(&self.path, op, || self.inst.import_relations(data))
+        let mut data = Some(data);
+        guard(&self.path, op, Retry::No, || {
+            self.inst.import_relations(data.take().unwrap_or_default())
+        })
     }
 
     fn query(
@@ -557,7 +574,7 @@ impl Db {
     }
 
     fn export(&self, rels: &[&str]) -> Result<BTreeMap<String, NamedRows>, DbError> {
-        guard(&self.path, "reading relations", || {
+        guard(&self.path, "reading relations", Retry::WhileBusy, || {
             self.inst.export_relations(rels.iter())
         })
     }
@@ -913,24 +930,74 @@ impl Db {
     }
 }
 
+/// Whether [`guard`] tries a call again while SQLite reports the database locked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Report [`DbError::Locked`] at once (writes: one that failed part-way poisoned the
+    /// handle).
+    No,
+    /// Try again for up to [`BUSY_WAIT`]: another ploke process holds SQLite's lock for a
+    /// moment when it opens the database, recovers the write-ahead log, or checkpoints it
+    /// as it closes (CozoDB's connections have no busy timeout of their own).
+    WhileBusy,
+}
+
+/// An error that another process opening or closing the database causes for a moment: the
+/// database locked, or an I/O error of a connection opened while the last one of another
+/// process checkpointed and removed the write-ahead log.
+fn transient(e: &DbError) -> bool {
+    match e {
+        DbError::Locked { .. } => true,
+        DbError::Cozo { message, .. } => message.to_ascii_lowercase().contains("disk i/o error"),
+        _ => false,
+    }
+}
+
+/// How long a read waits for SQLite's lock before it reports the database locked.
+const BUSY_WAIT: Duration = Duration::from_secs(3);
+
 /// Runs one CozoDB call, turning its error or its panic into a [`DbError`] that says what
 /// to do: a database locked by another program, a file that is not a database (or a
-/// damaged one), or CozoDB's own message.
+/// damaged one), or CozoDB's own message. With [`Retry::WhileBusy`] a call that finds the
+/// database locked is made again until [`BUSY_WAIT`] has passed.
 fn guard<T>(
     path: &Path,
     op: &'static str,
-    f: impl FnOnce() -> Result<T, cozo::Error>,
+    retry: Retry,
+    mut f: impl FnMut() -> Result<T, cozo::Error>,
+) -> Result<T, DbError> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match guard_once(path, op, &mut f) {
+            Err(e) if retry == Retry::WhileBusy && transient(&e) && start.elapsed() < BUSY_WAIT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn guard_once<T>(
+    path: &Path,
+    op: &'static str,
+    f: &mut impl FnMut() -> Result<T, cozo::Error>,
 ) -> Result<T, DbError> {
     quiet_panics::install();
     let result = quiet_panics::QUIET.with(|q| {
         q.set(q.get() + 1);
-        let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+        let r = std::panic::catch_unwind(AssertUnwindSafe(&mut *f));
         q.set(q.get() - 1);
         r
     });
     let message = match result {
         Ok(Ok(v)) => return Ok(v),
-        Ok(Err(e)) => DbError::cozo(op, e).to_string(),
+        // CozoDB's own message and causes; `op` is added once, below.
+        Ok(Err(e)) => match DbError::cozo(op, e) {
+            DbError::Cozo { message, .. } => message,
+            other => other.to_string(),
+        },
         Err(panic) => panic
             .downcast_ref::<String>()
             .cloned()

@@ -701,3 +701,32 @@ fn version_1_store_is_upgraded_in_place() {
     db.put_embeddings("m", &[(ploke_core::ContentHash::of(b"x"), vec![1.0])])
         .unwrap();
 }
+
+/// Another process holds SQLite's lock for a moment (as a ploke process does while it opens
+/// the store or checkpoints its log on exit): opening and reading wait for it instead of
+/// failing with "locked" (a lock held for good is reported after a few seconds: see the
+/// binary's tests/hardening.rs).
+#[test]
+fn a_lock_held_for_a_moment_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = synthetic(3, 3, 50, 2);
+    write_all(&Db::open(dir.path()).unwrap(), &g);
+    let file = dir.path().join(ploke_db::DB_FILE_NAME);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = sqlite::Connection::open(&file).unwrap();
+        conn.execute(
+            "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS other (x); INSERT INTO other VALUES (1);",
+        )
+        .unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        conn.execute("ROLLBACK;").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let start = std::time::Instant::now();
+    let db = Db::open_existing(dir.path()).expect("opened once the lock was released");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(200));
+    assert_eq!(db.load_graph().unwrap(), g);
+    holder.join().unwrap();
+}

@@ -11,8 +11,10 @@
 //! Timeouts and unreachable servers are not retried: they are configuration problems far
 //! more often than blips, and retrying them multiplies the wait before the error shows.
 //!
-//! Uses a blocking client: call from a plain thread (or `spawn_blocking`), never directly on
-//! an async runtime's worker.
+//! Uses a blocking client, always driven from a short-lived thread of its own
+//! (`off_runtime`): callers may be async code (`ploke ask` embeds the request inside its
+//! tokio runtime), where reqwest's blocking client must not run (it would stall the runtime,
+//! and debug builds panic).
 
 use std::fmt;
 use std::time::Duration;
@@ -79,6 +81,10 @@ impl OpenAiEmbedder {
     /// `remote.dims` is not set this sends one short request to learn the vector length, so
     /// an unreachable endpoint fails here rather than in the middle of indexing.
     pub fn from_config(config: &EmbedConfig) -> Result<Self, EmbedError> {
+        off_runtime(|| Self::build(config))
+    }
+
+    fn build(config: &EmbedConfig) -> Result<Self, EmbedError> {
         let mut probe = config.clone();
         probe.backend = crate::Backend::Remote;
         probe.validate()?;
@@ -139,6 +145,10 @@ impl OpenAiEmbedder {
     /// L2-normalised vectors, one per text, in input order; at most `batch_size` texts per
     /// request.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        off_runtime(|| self.embed_here(texts))
+    }
+
+    fn embed_here(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(self.batch_size) {
             let vectors = self.request(batch)?;
@@ -251,6 +261,15 @@ impl OpenAiEmbedder {
             }
         }
     }
+}
+
+/// Runs `f` on a thread of its own and waits for it: reqwest's blocking client must not run
+/// on a thread that drives an async runtime.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// `retry-after` in seconds (fractions accepted). The HTTP-date form is rare on APIs and

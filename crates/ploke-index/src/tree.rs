@@ -195,18 +195,33 @@ pub(crate) fn module_tree<'p>(
                     }
                 }
                 None => {
-                    let tried: Vec<String> = candidates
+                    // A symbolic link that does not lead to a file is not a missing file.
+                    let link = candidates
                         .iter()
-                        .map(|(c, _)| display(&normalize(c)))
-                        .collect();
+                        .map(|(c, _)| normalize(c))
+                        .find_map(|c| unresolved_link(&c).map(|why| (c, why)));
+                    let reason = match link {
+                        Some((c, why)) => format!(
+                            "module `{}`: {} is a symbolic link {why}; not followed",
+                            item.name,
+                            display(&c)
+                        ),
+                        None => {
+                            let tried: Vec<String> = candidates
+                                .iter()
+                                .map(|(c, _)| display(&normalize(c)))
+                                .collect();
+                            format!(
+                                "module `{}` is declared but its file is missing (looked for {})",
+                                item.name,
+                                tried.join(" and ")
+                            )
+                        }
+                    };
                     skipped.push(Skipped {
                         path: display(&path),
                         line: item.decl_line,
-                        reason: format!(
-                            "module `{}` is declared but its file is missing (looked for {})",
-                            item.name,
-                            tried.join(" and ")
-                        ),
+                        reason,
                         whole_file: false,
                     });
                 }
@@ -214,6 +229,34 @@ pub(crate) fn module_tree<'p>(
         }
     }
     out
+}
+
+/// Why `path`, a symbolic link that leads to no file, leads nowhere: "in a loop" when
+/// following it comes back to a link already followed, else "to a missing file". `None`
+/// when `path` is not such a link.
+fn unresolved_link(path: &Path) -> Option<&'static str> {
+    if !std::fs::symlink_metadata(path)
+        .ok()?
+        .file_type()
+        .is_symlink()
+        || path.is_file()
+    {
+        return None;
+    }
+    // Follow the chain by hand: the OS only says "too many levels" (ELOOP) for a loop.
+    const HOPS: usize = 64;
+    let mut seen = FxHashSet::default();
+    let mut cur = path.to_path_buf();
+    for _ in 0..HOPS {
+        if !seen.insert(cur.clone()) {
+            return Some("in a loop");
+        }
+        match std::fs::read_link(&cur) {
+            Ok(to) => cur = normalize(&cur.parent().unwrap_or(Path::new("")).join(to)),
+            Err(_) => return Some("to a missing file"),
+        }
+    }
+    Some("in a loop")
 }
 
 /// The first of `from` and its ancestors in the module tree (by `declared_by`) that satisfies

@@ -1,0 +1,420 @@
+//! Helpers for the tests that run the `ploke` binary as a user would: a clean environment,
+//! runs with a time limit, small crates written into temp directories, and a loopback HTTP
+//! server that answers like an OpenAI-compatible API (chat completions, embeddings).
+
+// Each test file that includes this module uses a different part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The variables ploke reads that a test must not inherit from whoever runs it.
+const INHERITED: &[&str] = &[
+    "PLOKE_EMBED",
+    "PLOKE_EMBED_DIR",
+    "PLOKE_EMBED_URL",
+    "PLOKE_EMBED_MODEL",
+    "PLOKE_EMBED_API_KEY",
+    "PLOKE_EMBED_MAX_TOKENS",
+    "PLOKE_PROVIDER",
+    "PLOKE_MODEL",
+    "PLOKE_BASE_URL",
+    "PLOKE_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "OPENROUTER_API_KEY",
+    "PLOKE_CONFIG_DIR",
+    "XDG_CONFIG_HOME",
+    "PLOKE_LOG",
+];
+
+/// `ploke` run in `dir` with a clean environment: embeddings off, no user config, no keys.
+/// Add `.env(...)` to set what a test needs.
+pub fn ploke(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ploke"));
+    cmd.args(args).current_dir(dir);
+    for v in INHERITED {
+        cmd.env_remove(v);
+    }
+    cmd.env("PLOKE_EMBED", "off")
+        .env("PLOKE_CONFIG_DIR", dir.join("no-user-config"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// What a finished run left.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Stdout and stderr, for assertion messages.
+    pub fn show(&self) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// How long any one run of the binary may take before the test fails (a hang is a failure,
+/// not a stuck test suite).
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `cmd` to the end (at most `RUN_LIMIT`), capturing stdout and stderr.
+#[track_caller]
+pub fn run(cmd: &mut Command) -> Out {
+    run_for(cmd, RUN_LIMIT)
+}
+
+/// [`run`] with another time limit.
+#[track_caller]
+pub fn run_for(cmd: &mut Command, limit: Duration) -> Out {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().expect("running the ploke binary");
+    finish(child, limit, &format!("{cmd:?}"))
+}
+
+/// Waits for a spawned child (stdout and stderr piped), killing it after `limit`.
+#[track_caller]
+pub fn finish(mut child: Child, limit: Duration, what: &str) -> Out {
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting for ploke") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = err.join().unwrap_or_default();
+            panic!("{what} ran longer than {limit:?} (killed)\n--- stderr\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Out {
+        code: status.code(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Runs and expects exit code 0; returns the output.
+#[track_caller]
+pub fn ok(cmd: &mut Command) -> Out {
+    let out = run(cmd);
+    assert!(out.ok(), "{cmd:?} failed:\n{}", out.show());
+    out
+}
+
+/// Writes `files` (relative path, text) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// Replaces `path` with `text` the way editors save: a temp file beside it renamed over it,
+/// so a reader sees the old bytes or the new ones, never a half-written file.
+pub fn write_atomic(path: &Path, text: &str) {
+    let tmp = path.with_extension("ploke-test-tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// A one-package workspace named `name` in `dir` with `files` (besides the manifest).
+pub fn krate(dir: &Path, name: &str, files: &[(&str, &str)]) {
+    write_files(
+        dir,
+        &[(
+            "Cargo.toml",
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n"
+            ),
+        )],
+    );
+    write_files(dir, files);
+}
+
+/// A temp directory whose name has no leading dot (the file walk skips hidden directories).
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("ploke-hard-")
+        .tempdir()
+        .unwrap()
+}
+
+/// Every file under `dir`, recursively (symbolic links not followed).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => out.push(e.path()),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// 1-based lines `start..=end` of `text`.
+pub fn lines(text: &str, start: u64, end: u64) -> String {
+    text.lines()
+        .skip(start.saturating_sub(1) as usize)
+        .take((end + 1).saturating_sub(start) as usize)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// A loopback HTTP server.
+
+/// One request the server received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    /// Every value of the header `name` (case-insensitive), joined with ", ".
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// What the server answers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Reply {
+        Reply {
+            status,
+            body: body.to_string(),
+        }
+    }
+}
+
+type Handler = Box<dyn FnMut(usize, &Request) -> Reply + Send>;
+
+/// A loopback HTTP/1.1 server answering each request (one per connection) with `handler`,
+/// given the request's number (from 0) and the request. Stops when dropped.
+pub struct Server {
+    /// `http://127.0.0.1:PORT/v1`
+    pub url: String,
+    pub port: u16,
+    /// Every request received, in order.
+    pub seen: Arc<Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(handler: impl FnMut(usize, &Request) -> Reply + Send + 'static) -> Server {
+        let mut handler: Handler = Box::new(handler);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log, halt) = (Arc::clone(&seen), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let mut n = 0;
+            for stream in listener.incoming() {
+                if halt.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let Some(req) = read_request(&stream) else {
+                    continue;
+                };
+                log.lock().unwrap().push(req.clone());
+                let reply = handler(n, &req);
+                n += 1;
+                let reason = match reply.status {
+                    200 => "OK",
+                    401 => "Unauthorized",
+                    429 => "Too Many Requests",
+                    500 => "Internal Server Error",
+                    _ => "Status",
+                };
+                let mut s = stream;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    reply.status,
+                    reply.body.len(),
+                    reply.body
+                );
+                let _ = s.flush();
+            }
+        });
+        Server {
+            url: format!("http://127.0.0.1:{port}/v1"),
+            port,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The base URL with user info: `http://USER:PASSWORD@127.0.0.1:PORT/v1`.
+    pub fn url_with_credentials(&self, user: &str, password: &str) -> String {
+        format!("http://{user}:{password}@127.0.0.1:{}/v1", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut first = String::new();
+    reader.read_line(&mut first).ok()?;
+    let mut parts = first.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().ok()?;
+            }
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// A chat completion (a plain JSON body, as servers that ignore `stream` send it) with
+/// `content` and the tool calls `calls` (a JSON array).
+pub fn completion(content: Option<&str>, calls: serde_json::Value) -> serde_json::Value {
+    let finish = if calls.as_array().is_some_and(|c| !c.is_empty()) {
+        "tool_calls"
+    } else {
+        "stop"
+    };
+    serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "test",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "tool_calls": calls}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 7, "total_tokens": 57}
+    })
+}
+
+/// One tool call of a completion.
+pub fn tool_call(id: &str, name: &str, arguments: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}})
+}
+
+/// An answer to `POST /v1/embeddings`: one small vector per input, derived from its text
+/// (deterministic), in the OpenAI wire format.
+pub fn embeddings_reply(req: &Request) -> Reply {
+    let v: serde_json::Value = serde_json::from_str(&req.body).unwrap_or_default();
+    let inputs: Vec<String> = match &v["input"] {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().unwrap_or("").to_string())
+            .collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let data: Vec<serde_json::Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let mut vec = [0.0f32; 8];
+            for (j, b) in text.bytes().enumerate() {
+                vec[j % 8] += (b as f32) / 255.0;
+            }
+            vec[0] += 1.0;
+            serde_json::json!({"object": "embedding", "index": i, "embedding": vec})
+        })
+        .collect();
+    Reply::json(
+        200,
+        serde_json::json!({"object": "list", "data": data, "model": "m"}),
+    )
+}
