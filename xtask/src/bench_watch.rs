@@ -212,8 +212,16 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
         t.elapsed().as_secs_f64()
     );
 
-    // Files of the library targets, spread over the tree.
+    // Files of the library targets, spread over the tree. Files of test modules
+    // (`#[cfg(test)] mod tests;`) are left out: search ranks test code down on purpose, so a
+    // marker there may rank below k while being indexed; this measures freshness, not ranking.
     let db = ploke_db::Db::open_existing(&session.location().db_dir)?;
+    let non_test: std::collections::HashSet<String> = db
+        .all_nodes()?
+        .into_iter()
+        .filter(|n| !n.is_test)
+        .map(|n| n.file)
+        .collect();
     let lib_files: Vec<String> = {
         let crates = db.crates()?;
         let libs: std::collections::HashSet<String> = crates
@@ -223,7 +231,9 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
             .collect();
         db.files()?
             .into_iter()
-            .filter(|f| libs.contains(&f.crate_name) && f.path.ends_with(".rs"))
+            .filter(|f| {
+                libs.contains(&f.crate_name) && f.path.ends_with(".rs") && non_test.contains(&f.path)
+            })
             .map(|f| f.path)
             .collect()
     };

@@ -15,6 +15,9 @@
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
 
+// A command-line program: printing its results is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod bench_watch;
 
 use std::path::{Path, PathBuf};

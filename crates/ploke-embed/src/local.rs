@@ -172,6 +172,7 @@ impl LocalBert {
         let device = Device::Cpu;
         // SAFETY: the file is memory-mapped read-only; as with every mmap, it must not be
         // truncated by another process while the model is alive.
+        #[allow(unsafe_code)]
         let vb = unsafe {
             VarBuilder::from_mmaped_safetensors(
                 std::slice::from_ref(&files.weights),

@@ -105,6 +105,8 @@ pub struct IndexReport {
     pub skipped: Vec<ploke_core::Skipped>,
     /// Rows written or removed in the database.
     pub delta_rows: usize,
+    /// Items (nodes) written or removed: new, changed, moved or gone.
+    pub items_changed: usize,
     pub stages: Vec<(&'static str, Duration)>,
     pub warnings: Vec<String>,
     /// The database's generation after the run.

@@ -1043,6 +1043,7 @@ impl Indexer {
             orphan_files,
             skipped: self.rest.skipped.clone(),
             delta_rows: delta.len(),
+            items_changed: delta.put_nodes.len() + delta.rm_nodes.len(),
             stages: Vec::new(),
             warnings: self.ws.warnings.clone(),
             generation,

@@ -56,6 +56,8 @@ pub struct Update {
     pub files: Vec<String>,
     /// Rows of the graph written or removed.
     pub rows: usize,
+    /// Items written or removed (new, changed, moved or gone).
+    pub items: usize,
     /// Targets whose part of the graph was built again.
     pub targets: usize,
     /// From the first event of the batch to the new snapshot, milliseconds ...

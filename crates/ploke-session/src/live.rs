@@ -269,6 +269,7 @@ impl Session {
                 generation: report.generation,
                 files: report.changed_files.clone(),
                 rows: report.delta_rows,
+                items: report.items_changed,
                 targets: report.rebuilt_targets,
                 ms: 0.0,
                 index_ms,

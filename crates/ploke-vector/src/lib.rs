@@ -282,6 +282,7 @@ fn quantize(v: &[f32], codes: &mut [i8]) -> Meta {
             let y = x * inv;
             // SAFETY: `x` is finite with |x| ≤ maxabs and `inv` is finite, so `y`
             // is finite with |y| ≤ 127·(1 + 2⁻²²) and |y ± 0.5| < 2³¹.
+            #[allow(unsafe_code)]
             let k: i32 = unsafe { (y + 0.5f32.copysign(y)).to_int_unchecked() };
             *c = k.clamp(-127, 127) as i8;
         }

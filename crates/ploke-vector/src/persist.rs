@@ -63,6 +63,7 @@ fn write_le<W: Write, T: Pod, const N: usize>(
     if cfg!(target_endian = "little") {
         // SAFETY: `T` is u64 or f32 (no padding, every byte initialised); on a
         // little-endian target their memory is exactly their LE encoding.
+        #[allow(unsafe_code)]
         let bytes = unsafe {
             std::slice::from_raw_parts(xs.as_ptr() as *const u8, std::mem::size_of_val(xs))
         };

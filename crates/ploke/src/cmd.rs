@@ -309,12 +309,12 @@ fn watch(
                     String::new()
                 };
                 format!(
-                    "generation {}: {} files ({}{more}), {} rows, {} targets rebuilt, {:.0} ms",
+                    "generation {}: {} {} ({}{more}), {} items changed, {:.0} ms",
                     u.generation,
                     u.files.len(),
+                    if u.files.len() == 1 { "file" } else { "files" },
                     files.join(", "),
-                    u.rows,
-                    u.targets,
+                    u.items,
                     u.ms
                 )
             }

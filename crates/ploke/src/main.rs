@@ -4,6 +4,9 @@
 //! its operations and renders the result (text or JSON). Every piece of logic a front end
 //! would share lives in the session. `main` only maps `run()`'s error to an exit code.
 
+// A command-line program: printing its results is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod cli;
 mod cmd;
 mod render;
