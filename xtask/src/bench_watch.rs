@@ -7,7 +7,8 @@
 //! - **burst**: 200 files written at once (as `git checkout` or `cargo fmt` do): the time
 //!   until every one of them is in the index;
 //! - **idle CPU**: the process's CPU time over 10 s with nothing changing;
-//! - **memory**: resident memory after the first edit and after `--memory-edits` more;
+//! - **memory**: resident memory after the first edit and after `--memory-edits` more (each
+//!   renames a function an earlier one added, so the code does not grow);
 //! - **two processes**: `ploke index --rebuild` running while 20 `ploke search` processes (4
 //!   at a time) ask: how many succeed, and whether any saw a mixed state.
 //!
@@ -15,6 +16,7 @@
 //! rust-analyzer's own repository (a checkout or `git archive` of rust-lang/rust-analyzer).
 //! Everything works on copies in a temp directory.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -180,7 +182,9 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
     };
     opts.holder = "cargo xtask bench-watch".into();
     let session = Arc::new(Session::open(&opts)?);
-    let updates: Arc<Mutex<Vec<(Instant, Vec<String>, f64)>>> = Arc::new(Mutex::new(Vec::new()));
+    // (when, files, ms) of every update.
+    type Seen = Vec<(Instant, Vec<String>, f64)>;
+    let updates: Arc<Mutex<Seen>> = Arc::new(Mutex::new(Vec::new()));
     let parts_ms: Arc<Mutex<Vec<(f64, f64, f64)>>> = Arc::new(Mutex::new(Vec::new()));
     let sink = updates.clone();
     let parts_sink = parts_ms.clone();
@@ -232,7 +236,9 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
         db.files()?
             .into_iter()
             .filter(|f| {
-                libs.contains(&f.crate_name) && f.path.ends_with(".rs") && non_test.contains(&f.path)
+                libs.contains(&f.crate_name)
+                    && f.path.ends_with(".rs")
+                    && non_test.contains(&f.path)
             })
             .map(|f| f.path)
             .collect()
@@ -354,12 +360,24 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
     let idle_cpu_pct = (cpu_seconds() - c0) / t0.elapsed().as_secs_f64() * 100.0;
     eprintln!("idle CPU {idle_cpu_pct:.2}%");
 
-    // 4. Memory after many edits (each one applied before the next).
+    // 4. Memory after many edits (each one applied before the next). An edit renames the
+    // function the previous memory edit of that file added, so the workspace stays the same
+    // size: what grows is what the live index keeps, not the code.
     let rss_after_many = if memory_edits > 0 {
+        let mut last: HashMap<&str, String> = HashMap::new();
         for i in 0..memory_edits {
             let rel = picked[i % picked.len()];
             let name = marker("memory", i);
-            append(rel, &format!("\npub fn {name}() {{}}\n"))?;
+            let new_fn = format!("\npub fn {name}() {{}}\n");
+            match last.insert(rel.as_str(), name.clone()) {
+                Some(prev) => {
+                    let p = root.join(rel);
+                    let text = std::fs::read_to_string(&p)?;
+                    let old_fn = format!("\npub fn {prev}() {{}}\n");
+                    std::fs::write(&p, text.replacen(&old_fn, &new_fn, 1))?;
+                }
+                None => append(rel, &new_fn)?,
+            }
             wait_for(&name, Duration::from_secs(10));
             if i % 100 == 99 {
                 eprintln!("  {} edits, RSS {:.0} MB", i + 1, rss_mb());
@@ -440,9 +458,7 @@ fn concurrent_searches(root: &Path, ploke: &Path) -> Result<(usize, usize, usize
                     .ok()
                     .and_then(|v| {
                         v.get(0).and_then(|h| {
-                            h["path"]
-                                .as_str()
-                                .map(|p| p.ends_with(&marker("edit", 0)))
+                            h["path"].as_str().map(|p| p.ends_with(&marker("edit", 0)))
                         })
                     })
                     .unwrap_or(false);

@@ -534,7 +534,7 @@ fn graph_stats(db: &Path) -> Result<()> {
         println!("{k:<12} {r:>8} {u:>10}");
     }
     let mut top: Vec<_> = texts.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|x| std::cmp::Reverse(x.1));
     for ((k, t), n) in top.iter().take(60) {
         println!("{n:>6}  {k:<10} {t}");
     }

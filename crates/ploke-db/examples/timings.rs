@@ -5,6 +5,9 @@
 //! Wall time and this thread's CPU time are printed; on a shared machine the CPU time is the
 //! steadier number.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

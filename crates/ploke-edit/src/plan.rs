@@ -722,7 +722,7 @@ impl Planner<'_> {
     }
 
     /// The indexed file that holds the body of the file module declared by `m` (`mod m;`).
-    fn module_file(&mut self, m: &Node) -> Result<String, EditError> {
+    fn module_file(&self, m: &Node) -> Result<String, EditError> {
         // Its items say where it lives.
         if let Some(child) = self
             .db

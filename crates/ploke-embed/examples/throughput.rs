@@ -11,6 +11,9 @@
 //! (128-token cap, batch 32): once in input order, batch by batch (each batch padded to its
 //! longest text), and once in one `embed` call, which sorts by length before batching.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

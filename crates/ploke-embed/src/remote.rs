@@ -37,8 +37,8 @@ const BODY_EXCERPT: usize = 300;
 /// A client for one model on one OpenAI-compatible endpoint.
 pub struct OpenAiEmbedder {
     client: Client,
-    endpoint: String,
-    /// `endpoint` as messages show it: a password in the URL masked.
+    url: String,
+    /// `url` as messages show it: a password in the URL masked.
     shown: String,
     api_key: Option<String>,
     model: String,
@@ -100,7 +100,7 @@ impl OpenAiEmbedder {
             })?;
         let mut embedder = Self {
             client,
-            endpoint,
+            url: endpoint,
             shown,
             api_key: remote.api_key.clone().filter(|k| !k.is_empty()),
             model: remote.model.clone(),
@@ -138,7 +138,7 @@ impl OpenAiEmbedder {
     /// `text` (from the server or the HTTP client) without the key or the URL's password.
     fn redact(&self, text: &str) -> String {
         let mut secrets: Vec<&str> = self.api_key.iter().map(String::as_str).collect();
-        secrets.extend(ploke_core::redact::url_password(&self.endpoint));
+        secrets.extend(ploke_core::redact::url_password(&self.url));
         ploke_core::redact::redact(text, &secrets)
     }
 
@@ -173,7 +173,7 @@ impl OpenAiEmbedder {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let mut request = self.client.post(&self.endpoint).json(&body);
+            let mut request = self.client.post(&self.url).json(&body);
             if let Some(key) = &self.api_key {
                 request = request.bearer_auth(key);
             }

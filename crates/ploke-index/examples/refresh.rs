@@ -2,6 +2,9 @@
 //! --example refresh -- PATH [EDITS]`. Works on a copy it makes of nothing: it edits PATH's
 //! files (appending a function, then restoring), so point it at a scratch copy.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -157,6 +157,17 @@ pub fn index(
     Ok(report)
 }
 
+/// The module tree of one target: (package, target, its files).
+type TargetTree = (usize, usize, Vec<TreeFile>);
+
+/// A file to read: its path, the parse cached for it (hash and result), and what the last
+/// run loaded from it.
+type ReadJob = (
+    PathBuf,
+    Option<(ContentHash, Arc<ParsedFile>)>,
+    Option<Loaded>,
+);
+
 /// An index kept in memory between runs: the parse of every file, the last graph written and
 /// the open database. [`Indexer::refresh`] brings the database up to date with the files; a
 /// long-running process (a watcher) calls it with the files that changed, and only those
@@ -192,7 +203,7 @@ pub struct Indexer {
     /// Held-back problems not reported yet.
     new_problems: Vec<Skipped>,
     /// The module trees of the last build (package, target, files) and their problems ...
-    trees: Option<(Vec<(usize, usize, Vec<TreeFile>)>, Vec<Skipped>)>,
+    trees: Option<(Vec<TargetTree>, Vec<Skipped>)>,
     /// ... and whether a file appeared, went or changed its module declarations since.
     trees_stale: bool,
 }
@@ -466,11 +477,7 @@ impl Indexer {
         files.sort();
         files.dedup();
         let old = std::mem::take(&mut self.table);
-        let jobs: Vec<(
-            PathBuf,
-            Option<(ContentHash, Arc<ParsedFile>)>,
-            Option<Loaded>,
-        )> = files
+        let jobs: Vec<ReadJob> = files
             .into_iter()
             .map(|f| {
                 let prev = old.get(&f).cloned();
@@ -518,7 +525,7 @@ impl Indexer {
             if !p.is_file() {
                 continue;
             }
-            if !p.extension().is_some_and(|e| e == "rs") {
+            if p.extension() != Some(std::ffi::OsStr::new("rs")) {
                 if let Some(prev) = prev {
                     self.table.insert(p.clone(), prev);
                 }
@@ -548,15 +555,7 @@ impl Indexer {
 
     /// Reads and parses files on the parse pool. `prev` is what was known of the file before,
     /// kept instead of a parse that fails when [`IndexOptions::keep_last_good`] is set.
-    fn read_jobs(
-        &mut self,
-        jobs: Vec<(
-            PathBuf,
-            Option<(ContentHash, Arc<ParsedFile>)>,
-            Option<Loaded>,
-        )>,
-        progress: &dyn Progress,
-    ) -> Vec<(PathBuf, Loaded)> {
+    fn read_jobs(&mut self, jobs: Vec<ReadJob>, progress: &dyn Progress) -> Vec<(PathBuf, Loaded)> {
         let root = &self.ws.root;
         let parse_opts = &self.parse_opts;
         let keep = self.opts.keep_last_good;
@@ -627,7 +626,7 @@ impl Indexer {
         let t0 = Instant::now();
         let ws = &self.ws;
         let mut skipped: Vec<Skipped> = Vec::new();
-        let mut trees: Vec<(usize, usize, Vec<TreeFile>)> = Vec::new(); // (package, target, files)
+        let mut trees: Vec<TargetTree> = Vec::new(); // (package, target, files)
         let reuse = match self.trees.take() {
             Some(t) if !self.trees_stale => Some(t),
             _ => None,

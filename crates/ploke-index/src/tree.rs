@@ -81,8 +81,8 @@ pub(crate) fn module_tree<'p>(
     let mut queued: FxHashMap<PathBuf, (usize, String)> = FxHashMap::default();
     queued.insert(root.to_path_buf(), (usize::MAX, String::new()));
     // (file, declared_by, mod-rs-like)
-    let mut queue: std::collections::VecDeque<(PathBuf, Option<(usize, u32)>, bool)> =
-        Default::default();
+    type Queued = (PathBuf, Option<(usize, u32)>, bool);
+    let mut queue: std::collections::VecDeque<Queued> = Default::default();
     queue.push_back((root.to_path_buf(), None, true));
     while let Some((path, declared_by, mod_rs_like)) = queue.pop_front() {
         if !seen.insert(path.clone()) {

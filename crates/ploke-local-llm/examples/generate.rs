@@ -9,6 +9,9 @@
 //! greedily (streaming to stdout) and prints load time, prefill and generation speed. Runs
 //! three times and prints the median.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -6,6 +6,7 @@ use crate::RetrieveError as Error;
 use std::collections::HashMap;
 
 use fxhash::FxHashMap;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use ploke_core::{ContentHash, Graph, ItemKind, Node, TargetKind};
@@ -76,7 +77,7 @@ pub struct AnalysisCache {
 }
 
 /// The source text of a workspace-relative file, for [`Corpus::build`].
-pub type SourceOf<'s> = dyn Fn(&str) -> Option<&'s str> + 's;
+pub type SourceOf<'s> = dyn Fn(&str) -> Option<&'s str> + Sync + 's;
 
 impl Corpus {
     /// Reads every item and source text from `db` and builds the lexical index. (For reads
@@ -118,12 +119,15 @@ impl Corpus {
                 }
             }
         }
-        let mut nodes: Vec<Node> = all().filter(|n| is_result_kind(n.kind)).cloned().collect();
-        nodes.sort_by(|a, b| {
+        let t0 = std::time::Instant::now();
+        let mut order: Vec<&Node> = all().filter(|n| is_result_kind(n.kind)).collect();
+        order.par_sort_unstable_by(|a, b| {
             (&a.file, a.span.start_byte, a.id).cmp(&(&b.file, b.span.start_byte, b.id))
         });
+        let nodes: Vec<Node> = order.par_iter().map(|&n| n.clone()).collect();
+        drop(order);
         let bodies: Vec<String> = nodes
-            .iter()
+            .par_iter()
             .map(|n| {
                 let Some(src) = source(&n.file) else {
                     return String::new();
@@ -135,7 +139,7 @@ impl Corpus {
                 if s > e || !src.is_char_boundary(s) || !src.is_char_boundary(e) {
                     return String::new();
                 }
-                match member_spans.get(&n.id) {
+                let body = match member_spans.get(&n.id) {
                     Some(spans) if is_container(n.kind) => {
                         let mut spans = spans.clone();
                         spans.sort();
@@ -156,10 +160,10 @@ impl Corpus {
                         out.push_str(&src[pos..e]);
                         out
                     }
-                    _ => src[s..e].to_string(),
-                }
+                    _ => return strip_doc_lines(&src[s..e]).to_string(),
+                };
+                strip_doc_lines(&body).to_string()
             })
-            .map(|body| strip_doc_lines(&body).to_string())
             .collect();
         let empty = String::new();
         let doc_files: Vec<&str> = nodes
@@ -168,7 +172,7 @@ impl Corpus {
             .collect();
         let t_bodies = std::time::Instant::now();
         let index = cache.index(&nodes, &bodies, &doc_files);
-        tracing::debug!(index = ?t_bodies.elapsed(), "corpus lexical index");
+        tracing::debug!(nodes_and_bodies = ?(t_bodies - t0), index = ?t_bodies.elapsed(), "corpus lexical index");
         // A crate name is primary when any target of that name is a library or binary.
         let mut primary: FxHashMap<&str, bool> = FxHashMap::default();
         for c in crates() {
@@ -212,16 +216,23 @@ impl AnalysisCache {
         let mut docs: Vec<Arc<DocTerms>> = Vec::with_capacity(nodes.len());
         let mut keep: FxHashMap<ContentHash, Arc<DocTerms>> =
             FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default());
-        for ((n, body), file) in nodes.iter().zip(bodies).zip(files) {
-            let doc = ItemDoc {
+        let doc = |i: usize| {
+            let n = &nodes[i];
+            ItemDoc {
                 name: &n.display_name,
                 path: &n.path,
                 signature: &n.signature,
                 docs: &n.docs,
-                body,
-                file,
-            };
-            let key = doc_key(&doc);
+                body: &bodies[i],
+                file: files[i],
+            }
+        };
+        let keys: Vec<ContentHash> = (0..nodes.len())
+            .into_par_iter()
+            .map(|i| doc_key(&doc(i)))
+            .collect();
+        for (i, key) in keys.into_iter().enumerate() {
+            let doc = doc(i);
             let terms = match self.docs.get(&key).or_else(|| keep.get(&key)) {
                 Some(t) => t.clone(),
                 None => {

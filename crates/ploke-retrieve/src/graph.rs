@@ -6,6 +6,7 @@
 //! relation it has from each end.
 
 use fxhash::FxHashMap;
+use rayon::prelude::*;
 
 use ploke_core::{EdgeKind, Graph, NodeId};
 
@@ -45,12 +46,8 @@ pub struct DocGraph {
 impl DocGraph {
     /// Builds the adjacency of documents `docs` (document `i` is node `docs[i]`) from a graph
     /// given as parts (a whole graph is one part).
-    pub fn build(parts: &[&Graph], docs: &[NodeId]) -> DocGraph {
-        let doc_of_node: FxHashMap<NodeId, u32> = docs
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i as u32))
-            .collect();
+    pub fn build(parts: &[&Graph], doc_of_node: &FxHashMap<NodeId, u32>) -> DocGraph {
+        let n_docs = doc_of_node.len();
         let parent: FxHashMap<NodeId, NodeId> = parts
             .iter()
             .flat_map(|g| &g.nodes)
@@ -66,32 +63,33 @@ impl DocGraph {
             }
             None
         };
-        let n_edges: usize = parts.iter().map(|g| g.edges.len()).sum();
-        let mut pairs: Vec<(u32, u32, Rel)> = Vec::with_capacity(n_edges * 2);
-        for e in parts.iter().flat_map(|g| &g.edges) {
-            let (fwd, back) = match e.kind {
-                EdgeKind::Calls => (Rel::Calls, Rel::CalledBy),
-                EdgeKind::Contains => (Rel::Child, Rel::Parent),
-                EdgeKind::UsesType => (Rel::UsesType, Rel::UsedBy),
-                EdgeKind::ImplFor | EdgeKind::ImplementsTrait => (Rel::ImplOf, Rel::ImplBy),
-                EdgeKind::Imports | EdgeKind::Reexports => continue,
-            };
-            let (Some(s), Some(d)) = (doc(e.src), doc(e.dst)) else {
-                continue;
-            };
-            if s == d {
-                continue;
-            }
-            pairs.push((s, d, fwd));
-            pairs.push((d, s, back));
-        }
-        pairs.sort_unstable();
+        let mut pairs: Vec<(u32, u32, Rel)> = parts
+            .par_iter()
+            .flat_map_iter(|g| &g.edges)
+            .flat_map_iter(|e| {
+                let rels = match e.kind {
+                    EdgeKind::Calls => Some((Rel::Calls, Rel::CalledBy)),
+                    EdgeKind::Contains => Some((Rel::Child, Rel::Parent)),
+                    EdgeKind::UsesType => Some((Rel::UsesType, Rel::UsedBy)),
+                    EdgeKind::ImplFor | EdgeKind::ImplementsTrait => {
+                        Some((Rel::ImplOf, Rel::ImplBy))
+                    }
+                    EdgeKind::Imports | EdgeKind::Reexports => None,
+                };
+                let pair = rels.and_then(|(fwd, back)| {
+                    let (s, d) = (doc(e.src)?, doc(e.dst)?);
+                    (s != d).then_some([(s, d, fwd), (d, s, back)])
+                });
+                pair.into_iter().flatten()
+            })
+            .collect();
+        pairs.par_sort_unstable();
         pairs.dedup();
-        let mut start = vec![0u32; docs.len() + 1];
+        let mut start = vec![0u32; n_docs + 1];
         for &(s, _, _) in &pairs {
             start[s as usize + 1] += 1;
         }
-        for i in 0..docs.len() {
+        for i in 0..n_docs {
             start[i + 1] += start[i];
         }
         DocGraph {

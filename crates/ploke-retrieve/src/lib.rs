@@ -28,6 +28,7 @@ pub mod embed_text;
 pub mod embedding;
 mod graph;
 
+use fxhash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -167,7 +168,7 @@ pub struct Retriever {
     pub corpus: Corpus,
     pub graph: DocGraph,
     /// Document number of each node of the corpus.
-    doc_of: HashMap<NodeId, u32>,
+    doc_of: FxHashMap<NodeId, u32>,
     /// Set once, when vectors are wanted (see [`Retriever::attach_vectors`]).
     vectors: OnceLock<Arc<Vectors>>,
     pub params: RankParams,
@@ -315,14 +316,14 @@ impl Retriever {
         let t = std::time::Instant::now();
         let corpus = Corpus::build(parts, source, cache);
         let t_corpus = t.elapsed();
-        let ids: Vec<_> = corpus.nodes.iter().map(|n| n.id).collect();
-        let doc_graph = DocGraph::build(parts, &ids);
-        tracing::debug!(?t_corpus, total = ?t.elapsed(), docs = ids.len(), "retriever built");
-        let doc_of = ids
+        let doc_of: FxHashMap<NodeId, u32> = corpus
+            .nodes
             .iter()
             .enumerate()
-            .map(|(i, id)| (*id, i as u32))
+            .map(|(i, n)| (n.id, i as u32))
             .collect();
+        let doc_graph = DocGraph::build(parts, &doc_of);
+        tracing::debug!(?t_corpus, total = ?t.elapsed(), docs = doc_of.len(), "retriever built");
         Retriever {
             corpus,
             graph: doc_graph,

@@ -17,6 +17,9 @@
 //! With several values the cartesian product is evaluated in-process (same metrics as
 //! `score.py`) and one line per combination is printed.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;

@@ -55,6 +55,9 @@ pub use write::IndexRequest;
 
 use events::Events;
 
+/// The stored vectors and the model that embeds queries for them.
+type VectorSearch = (Arc<Vectors>, Arc<Embedder>);
+
 /// The `meta` key naming the model whose vectors the index holds.
 pub const EMBED_MODEL_KEY: &str = "embed_model";
 
@@ -314,10 +317,7 @@ impl Session {
 
     /// The vectors search may use: those of the model the index holds vectors of, if it is
     /// the configured one. Says why not once (as a warning) when it is not.
-    fn usable_vectors(
-        &self,
-        mode: Mode,
-    ) -> Result<Option<(Arc<Vectors>, Arc<Embedder>)>, SessionError> {
+    fn usable_vectors(&self, mode: Mode) -> Result<Option<VectorSearch>, SessionError> {
         if mode == Mode::Lexical {
             return Ok(None);
         }

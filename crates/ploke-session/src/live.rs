@@ -231,6 +231,12 @@ impl Session {
             let report = w.indexer.refresh_locked(&lock, changes, &progress)?;
             drop(lock);
             let index_ms = t_index.elapsed().as_secs_f64() * 1000.0;
+            tracing::debug!(
+                index_ms,
+                stages = ?report.stages,
+                targets = report.rebuilt_targets,
+                "live update indexed"
+            );
             for p in &report.new_problems {
                 self.events.warn(p.to_string());
             }

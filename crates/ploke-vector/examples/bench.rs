@@ -10,6 +10,8 @@
 //! duplicates). 200 queries each: half perturbed stored vectors, half fresh
 //! vectors from the same distribution. k = 20.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 // `is_multiple_of` needs Rust 1.87; the workspace MSRV is 1.85.
 #![allow(clippy::manual_is_multiple_of)]
 

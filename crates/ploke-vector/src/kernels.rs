@@ -7,6 +7,10 @@
 //! fuses them), so it returns the same bits on every x86_64/aarch64 machine
 //! whatever instructions the compiler picks.
 
+// SIMD intrinsics are unsafe functions: this module is where the crate's unsafe code lives,
+// each block with the reason it is sound.
+#![allow(unsafe_code)]
+
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Benchmark knob: use the portable integer kernel even where AVX2 exists.

@@ -1,6 +1,9 @@
 //! Print what `ploke_workspace` finds: `cargo run -p ploke-workspace --example discover -- PATH
 //! [--no-cargo]`.
 
+// An example prints what it measures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 
 use ploke_workspace::{discover_with, rust_files, Options};

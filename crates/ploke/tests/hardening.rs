@@ -6,6 +6,9 @@
 //! The long stress run is `#[ignore]`d (`cargo test -p ploke --test hardening -- --ignored`);
 //! the same code runs for a few seconds in the normal suite.
 
+// Test helpers say what they measured or waited for.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
