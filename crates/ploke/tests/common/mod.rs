@@ -418,3 +418,209 @@ pub fn embeddings_reply(req: &Request) -> Reply {
         serde_json::json!({"object": "list", "data": data, "model": "m"}),
     )
 }
+
+// ---------------------------------------------------------------------------------------
+// A process that keeps running (`ploke watch`), its output read line by line as it comes.
+
+/// Which output of a [`Running`] process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The lines a reader thread has collected, and whether it reached the end of the stream.
+#[derive(Default)]
+struct Collected {
+    lines: Vec<String>,
+    done: bool,
+}
+
+/// A spawned process whose stdout and stderr are collected line by line while it runs (for a
+/// test that waits for what it prints, signals it, or kills it). Dropped while still running,
+/// it is killed, so that a failing test leaves no process behind.
+pub struct Running {
+    child: Child,
+    what: String,
+    out: [Arc<Mutex<Collected>>; 2],
+    readers: Vec<std::thread::JoinHandle<()>>,
+    status: Option<std::process::ExitStatus>,
+}
+
+impl Running {
+    /// Spawns `cmd` with stdout and stderr piped.
+    #[track_caller]
+    pub fn spawn(cmd: &mut Command) -> Running {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let what = format!("{cmd:?}");
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {what}: {e}"));
+        let out = [
+            Arc::new(Mutex::new(Collected::default())),
+            Arc::new(Mutex::new(Collected::default())),
+        ];
+        let collect = |r: Box<dyn Read + Send>, into: Arc<Mutex<Collected>>| {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(r);
+                loop {
+                    let mut buf = Vec::new();
+                    match r.read_until(b'\n', &mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let line = String::from_utf8_lossy(&buf);
+                            let line = line.strip_suffix('\n').unwrap_or(&line);
+                            into.lock().unwrap().lines.push(line.to_string());
+                        }
+                    }
+                }
+                into.lock().unwrap().done = true;
+            })
+        };
+        let readers = vec![
+            collect(Box::new(child.stdout.take().unwrap()), out[0].clone()),
+            collect(Box::new(child.stderr.take().unwrap()), out[1].clone()),
+        ];
+        Running {
+            child,
+            what,
+            out,
+            readers,
+            status: None,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn collected(&self, s: Stream) -> &Mutex<Collected> {
+        match s {
+            Stream::Stdout => &self.out[0],
+            Stream::Stderr => &self.out[1],
+        }
+    }
+
+    /// The lines of `s` so far.
+    pub fn lines(&self, s: Stream) -> Vec<String> {
+        self.collected(s).lock().unwrap().lines.clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("polling the process");
+        }
+        self.status.is_none()
+    }
+
+    /// Everything printed so far, for assertion messages.
+    pub fn show(&mut self) -> String {
+        let status = if self.running() {
+            "still running".to_string()
+        } else {
+            format!("exited: {:?}", self.status)
+        };
+        format!(
+            "{} ({status})\n--- stdout\n{}\n--- stderr\n{}",
+            self.what,
+            self.lines(Stream::Stdout).join("\n"),
+            self.lines(Stream::Stderr).join("\n")
+        )
+    }
+
+    /// Waits at most `limit` for a line of `s`, after its first `from` lines, that `want`
+    /// accepts; returns its index and text. Fails when the time is up or when the stream
+    /// ended without one.
+    #[track_caller]
+    pub fn wait_line(
+        &mut self,
+        s: Stream,
+        from: usize,
+        limit: Duration,
+        want: impl Fn(&str) -> bool,
+    ) -> (usize, String) {
+        let start = Instant::now();
+        loop {
+            let done = {
+                let c = self.collected(s).lock().unwrap();
+                if let Some((i, l)) = c.lines.iter().enumerate().skip(from).find(|(_, l)| want(l))
+                {
+                    return (i, l.clone());
+                }
+                c.done
+            };
+            if done {
+                panic!(
+                    "{s:?} ended without the line waited for\n{}",
+                    self.show()
+                );
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "no such line on {s:?} within {limit:?}\n{}",
+                    self.show()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sends the signal `sig` (a name `kill` knows: `INT`, `TERM`, ...).
+    #[track_caller]
+    pub fn signal(&mut self, sig: &str) {
+        assert!(self.running(), "signal {sig}: not running\n{}", self.show());
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("running kill");
+        assert!(st.success(), "kill -{sig} {} failed", self.pid());
+    }
+
+    /// Waits at most `limit` for the process to exit (else kills it and fails); returns all
+    /// it printed.
+    #[track_caller]
+    pub fn wait(&mut self, limit: Duration) -> Out {
+        let start = Instant::now();
+        while self.running() {
+            if start.elapsed() > limit {
+                let shown = self.show();
+                let _ = self.child.kill();
+                panic!("did not exit within {limit:?} (killed)\n{shown}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.reaped()
+    }
+
+    /// Kills the process (SIGKILL on Unix) and returns all it printed.
+    pub fn kill(&mut self) -> Out {
+        if self.running() {
+            let _ = self.child.kill();
+            self.status = Some(self.child.wait().expect("waiting for the killed process"));
+        }
+        self.reaped()
+    }
+
+    /// The output of the exited process, once its readers reached the ends of its streams.
+    fn reaped(&mut self) -> Out {
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        Out {
+            code: self.status.and_then(|s| s.code()),
+            stdout: self.lines(Stream::Stdout).join("\n"),
+            stderr: self.lines(Stream::Stderr).join("\n"),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.running() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
