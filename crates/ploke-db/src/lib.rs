@@ -33,6 +33,7 @@
 mod codec;
 mod error;
 pub mod lock;
+mod open;
 mod schema;
 mod view;
 
@@ -94,6 +95,9 @@ pub struct Db {
     inst: DbInstance,
     /// The database file (empty for an in-memory store), for messages.
     path: PathBuf,
+    /// Counts this handle among the process's open handles of the file (`None` in memory);
+    /// dropped after `inst`, whose connections it outlives.
+    _open: Option<open::OpenFile>,
 }
 
 impl std::fmt::Debug for Db {
@@ -185,7 +189,9 @@ impl Db {
 
     /// CozoDB on the SQLite file at `path`, after checking that it is one.
     fn connect(path: &Path) -> Result<Db, DbError> {
-        check_sqlite_header(path)?;
+        // Reading the header opens the file outside SQLite, which would cancel the locks of
+        // this process's open connections to it: only the first handle reads it.
+        let open = open::OpenFile::open(path, || check_sqlite_header(path))?;
         // Opening only reads (CozoDB's table exists: `create_sqlite_file` made it).
         let inst = guard(path, "opening the database", Retry::WhileBusy, || {
             DbInstance::new("sqlite", path, "")
@@ -193,6 +199,7 @@ impl Db {
         Ok(Db {
             inst,
             path: path.to_path_buf(),
+            _open: Some(open),
         })
     }
 
@@ -203,6 +210,7 @@ impl Db {
         let db = Db {
             inst,
             path: PathBuf::new(),
+            _open: None,
         };
         db.init_schema()?;
         Ok(db)
@@ -1066,6 +1074,8 @@ mod quiet_panics {
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Refuses a file that is not a SQLite database before CozoDB (which panics on one) sees it.
+/// Opens the file outside SQLite: only while no connection of this process has it open (see
+/// the `open` module).
 fn check_sqlite_header(path: &Path) -> Result<(), DbError> {
     use std::io::Read;
     let mut head = [0u8; 16];

@@ -544,23 +544,16 @@ impl Running {
         loop {
             let done = {
                 let c = self.collected(s).lock().unwrap();
-                if let Some((i, l)) = c.lines.iter().enumerate().skip(from).find(|(_, l)| want(l))
-                {
+                if let Some((i, l)) = c.lines.iter().enumerate().skip(from).find(|(_, l)| want(l)) {
                     return (i, l.clone());
                 }
                 c.done
             };
             if done {
-                panic!(
-                    "{s:?} ended without the line waited for\n{}",
-                    self.show()
-                );
+                panic!("{s:?} ended without the line waited for\n{}", self.show());
             }
             if start.elapsed() > limit {
-                panic!(
-                    "no such line on {s:?} within {limit:?}\n{}",
-                    self.show()
-                );
+                panic!("no such line on {s:?} within {limit:?}\n{}", self.show());
             }
             std::thread::sleep(Duration::from_millis(5));
         }
