@@ -39,6 +39,37 @@ impl CrateInput<'_> {
     }
 }
 
+/// Calls `f` with every path the items of `parsed` write: references, imports, impl self
+/// types and traits, and an `extern crate` as a path of its one name. The first segments of
+/// these name the library crates a target reads (its context: see [`build_parts`]).
+pub fn for_each_path(parsed: &ParsedFile, mut f: impl FnMut(&[String])) {
+    use ploke_parse::Detail;
+    for item in &parsed.items {
+        for r in &item.refs {
+            f(&r.path);
+        }
+        match &item.detail {
+            Detail::Use { entries } => {
+                for e in entries {
+                    f(&e.path);
+                }
+            }
+            Detail::Impl {
+                self_path,
+                trait_path,
+                ..
+            } => {
+                f(self_path);
+                if let Some(t) = trait_path {
+                    f(t);
+                }
+            }
+            Detail::ExternCrate { crate_name } => f(std::slice::from_ref(crate_name)),
+            _ => {}
+        }
+    }
+}
+
 /// One file of a module tree.
 #[derive(Debug, Clone)]
 pub struct ModuleFile<'a> {

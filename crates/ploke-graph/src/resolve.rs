@@ -137,6 +137,8 @@ pub(crate) struct Resolver<'n, 'a> {
     crate_roots: &'n [usize],
     /// Workspace library crates by name, for `other_crate::item` paths.
     lib_crates: FxHashMap<String, usize>,
+    /// For each crate, the crates whose items it can reach (see [`contexts`]).
+    sees: Vec<FxHashSet<usize>>,
     ns: FxHashMap<usize, Namespace>,
     /// type / trait node -> associated items by name (methods, consts, types, variants).
     assoc: FxHashMap<usize, FxHashMap<String, Vec<usize>>>,
@@ -193,6 +195,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             emit,
             crate_roots,
             lib_crates,
+            sees: contexts(crates),
             ns: FxHashMap::default(),
             assoc: FxHashMap::default(),
             impl_self: FxHashMap::default(),
@@ -456,7 +459,8 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
     }
 
-    fn member(&self, d: &Def, seg: &str, out: &mut Vec<Def>) {
+    /// Member `seg` of `d`, as code of crate `from` sees it.
+    fn member(&self, from: usize, d: &Def, seg: &str, out: &mut Vec<Def>) {
         match d {
             Def::External(p) => out.push(Def::External(format!("{p}::{seg}"))),
             Def::Node(n) => {
@@ -464,7 +468,11 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 if b.is_module() {
                     out.extend(self.lookup(*n, seg));
                 } else if let Some(m) = self.assoc.get(n).and_then(|a| a.get(seg)) {
-                    out.extend(m.iter().map(|&x| Def::Node(x)));
+                    out.extend(
+                        m.iter()
+                            .filter(|&&x| self.sees[from].contains(&self.nodes[x].crate_idx))
+                            .map(|&x| Def::Node(x)),
+                    );
                 }
             }
         }
@@ -506,7 +514,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
         for seg in &segs[used..] {
             let mut next = Vec::new();
             for d in &cur {
-                self.member(d, seg, &mut next);
+                self.member(self.nodes[module].crate_idx, d, seg, &mut next);
             }
             next.dedup();
             if next.is_empty() {
@@ -895,11 +903,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
         let mut own: Vec<usize> = Vec::new();
         for t in self_ty {
             if let Some(m) = self.assoc.get(t).and_then(|a| a.get(name)) {
-                own.extend(
-                    m.iter()
-                        .copied()
-                        .filter(|&x| self.nodes[x].kind == ItemKind::Method),
-                );
+                own.extend(m.iter().copied().filter(|&x| {
+                    self.nodes[x].kind == ItemKind::Method
+                        && self.sees[ci].contains(&self.nodes[x].crate_idx)
+                }));
             }
         }
         if !own.is_empty() {
@@ -908,8 +915,8 @@ impl<'n, 'a> Resolver<'n, 'a> {
         if COMMON_METHODS.contains(&name) {
             return Vec::new();
         }
-        // The caller's crate first; when it has no method of that name, the workspace's
-        // library crates (a call on a type from another member, `thing.size()`).
+        // The caller's crate first; when it has no method of that name, the library crates
+        // it reads (a call on a type from another member, `thing.size()`).
         let candidates: Vec<usize> = match self.methods.get(&(ci, name.to_string())) {
             Some(ms) => ms.clone(),
             None => {
@@ -917,7 +924,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     .lib_crates
                     .values()
                     .map(|&root| self.nodes[root].crate_idx)
-                    .filter(|&c| c != ci)
+                    .filter(|&c| c != ci && self.sees[ci].contains(&c))
                     .collect();
                 libs.sort_unstable();
                 libs.iter()
@@ -938,6 +945,48 @@ impl<'n, 'a> Resolver<'n, 'a> {
             Vec::new()
         }
     }
+}
+
+/// For each crate, the crates its code can reach: itself and the library crates the first
+/// segments of its paths name ([`crate::for_each_path`]), transitively. Only their impls add
+/// members to the types it uses: a test's extension trait implemented for a library's type
+/// gives the library's own calls nothing to resolve to. So a crate resolves the same whether
+/// it is built with the whole workspace or with just these (ploke-index rebuilds a target
+/// with exactly its context, computed the same way).
+fn contexts(crates: &[CrateInput]) -> Vec<FxHashSet<usize>> {
+    let libs: FxHashMap<&str, usize> = crates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == ploke_core::TargetKind::Lib)
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    let direct: Vec<FxHashSet<usize>> = crates
+        .iter()
+        .map(|c| {
+            let mut named = FxHashSet::default();
+            for m in &c.modules {
+                crate::for_each_path(m.parsed, |segs| {
+                    let first = segs.iter().find(|s| !s.is_empty());
+                    if let Some(&l) = first.and_then(|f| libs.get(f.as_str())) {
+                        named.insert(l);
+                    }
+                });
+            }
+            named
+        })
+        .collect();
+    (0..crates.len())
+        .map(|c| {
+            let mut seen = FxHashSet::default();
+            let mut stack = vec![c];
+            while let Some(x) = stack.pop() {
+                if seen.insert(x) {
+                    stack.extend(direct[x].iter().copied());
+                }
+            }
+            seen
+        })
+        .collect()
 }
 
 /// What a non-glob use entry binds: the path it imports (a trailing `self` dropped) and the

@@ -125,3 +125,45 @@ fn file_docs_become_module_docs() {
     assert_eq!(docs("c"), "Crate docs.");
     assert_eq!(docs("c::m"), "Outer.\nInner.");
 }
+
+/// A test target's extension trait implemented for a library type (tokio's
+/// `tests/sync_oneshot.rs` does this for `oneshot::Sender`) adds a method only the test can
+/// call: the library's own call of its inherent method does not resolve to it too, so the
+/// library's part is the same built alone or with the test (the live index rebuilds it
+/// alone).
+#[test]
+fn a_dependent_targets_extension_trait_adds_nothing_to_the_library() {
+    let lib = parse_file(
+        "pub struct Sender;\nimpl Sender {\n    pub fn poll_closed(&self) {}\n    pub fn closed(&self) { self.poll_closed() }\n}\n",
+        &ParseOptions::default(),
+    );
+    let test = parse_file(
+        "trait SenderExt { fn poll_closed(&self); }\nimpl SenderExt for lib::Sender { fn poll_closed(&self) {} }\nfn check(s: lib::Sender) { lib::Sender::closed(&s); }\n",
+        &ParseOptions::default(),
+    );
+    let alone = build_graph(&[input("lib", TargetKind::Lib, &lib)]);
+    let both = build_graph(&[
+        input("lib", TargetKind::Lib, &lib),
+        input("t", TargetKind::Test, &test),
+    ]);
+    let from_lib = |g: &Graph| -> Vec<(String, String)> {
+        edges(g, EdgeKind::Calls)
+            .into_iter()
+            .filter(|(s, _)| s.starts_with("lib::"))
+            .collect()
+    };
+    assert_eq!(
+        from_lib(&both),
+        [(
+            "lib::Sender::closed".to_string(),
+            "lib::Sender::poll_closed".to_string()
+        )]
+    );
+    assert_eq!(from_lib(&both), from_lib(&alone));
+    // The test still reaches the library's members.
+    assert!(
+        has(&both, EdgeKind::Calls, "t::check", "lib::Sender::closed"),
+        "{:#?}",
+        edges(&both, EdgeKind::Calls)
+    );
+}

@@ -3,8 +3,10 @@
 //! A target's part (its crate record, its nodes, and the edges and unresolved references out
 //! of them) is a function of the parsed files of the targets its resolution reads: itself,
 //! and the workspace libraries its paths name, transitively (their namespaces, re-exports and
-//! impls). Rust's orphan rule keeps the impls that can add associated items to those
-//! libraries' types inside that set. So after a change:
+//! impls). The resolver looks at no other target's impls, though one may add members to those
+//! libraries' types (a test's extension trait for a library type; the orphan rule allows it),
+//! and takes these contexts from the same paths ([`ploke_graph::for_each_path`]). So after a
+//! change:
 //!
 //! 1. the targets whose module tree or files changed are built again, with their context;
 //! 2. the names whose definition changed (items that appeared, went or changed identity,
@@ -35,7 +37,16 @@ pub(crate) struct FileNames {
 impl FileNames {
     pub fn of(parsed: &ParsedFile) -> FileNames {
         let mut n = FileNames::default();
-        let path = |segs: &[String], n: &mut FileNames| {
+        for item in &parsed.items {
+            n.all.insert(item.name.clone());
+            if let Detail::Use { entries } = &item.detail {
+                for e in entries.iter().filter_map(|e| e.alias.as_ref()) {
+                    n.all.insert(e.clone());
+                }
+            }
+        }
+        // The paths ploke-graph takes a target's context from.
+        ploke_graph::for_each_path(parsed, |segs| {
             if let Some(f) = segs.iter().find(|s| !s.is_empty()) {
                 n.first.insert(f.clone());
             }
@@ -44,38 +55,7 @@ impl FileNames {
                     n.all.insert(s.clone());
                 }
             }
-        };
-        for item in &parsed.items {
-            n.all.insert(item.name.clone());
-            for r in &item.refs {
-                path(&r.path, &mut n);
-            }
-            match &item.detail {
-                Detail::Use { entries } => {
-                    for e in entries {
-                        path(&e.path, &mut n);
-                        if let Some(a) = &e.alias {
-                            n.all.insert(a.clone());
-                        }
-                    }
-                }
-                Detail::Impl {
-                    self_path,
-                    trait_path,
-                    ..
-                } => {
-                    path(self_path, &mut n);
-                    if let Some(t) = trait_path {
-                        path(t, &mut n);
-                    }
-                }
-                Detail::ExternCrate { crate_name } => {
-                    n.first.insert(crate_name.clone());
-                    n.all.insert(crate_name.clone());
-                }
-                _ => {}
-            }
-        }
+        });
         n
     }
 }

@@ -511,6 +511,37 @@ fn burst_files(dir: &Path, orphans: &[String]) -> Vec<String> {
     files
 }
 
+/// A copy of the real crate, indexed, and the `BURST` files to edit in it.
+fn real_crate() -> (Project, Vec<String>) {
+    let src = registry_crate(KILL_CRATE, KILL_VERSION);
+    let p = Project::copy_of(&src, KILL_CRATE);
+    let first = index_json(&p.root, &[]);
+    let orphans: Vec<String> = first["orphan_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let files = burst_files(&p.root, &orphans);
+    (p, files)
+}
+
+/// The burst of edits: function `names[i]` appended to `files[i]`.
+fn append_markers(dir: &Path, files: &[String], names: &[String], round: usize) {
+    use std::io::Write;
+    for (f, name) in files.iter().zip(names) {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(f))
+            .unwrap();
+        write!(
+            file,
+            "\n/// Marks round {round} of the test.\npub fn {name}() -> usize {{\n    {round}\n}}\n"
+        )
+        .unwrap();
+    }
+}
+
 /// Modified time (ns) of `path`, 0 when it does not exist.
 fn mtime_ns(path: &Path) -> u128 {
     std::fs::metadata(path)
@@ -524,6 +555,52 @@ fn lock_holder(dir: &Path) -> String {
     std::fs::read_to_string(dir.join(".ploke/write.lock")).unwrap_or_default()
 }
 
+/// A burst of edits to a real crate: the live index takes it in, and what it wrote is what a
+/// clean index of the files holds (after Ctrl-C, `ploke index` has nothing to write).
+#[test]
+fn a_burst_of_edits_to_a_real_crate_leaves_what_a_clean_index_holds() {
+    let (p, files) = real_crate();
+    let dir = &p.root;
+    let mut w = start_watch(dir, &["--json"]);
+    let (i0, _) = w.wait_line(Stream::Stdout, 0, LIMIT, |_| true);
+    let names: Vec<String> = (0..files.len()).map(|i| marker(0, i)).collect();
+    append_markers(dir, &files, &names, 0);
+    // Until every edited file was named by an update (one, or a few).
+    let mut seen: Vec<String> = Vec::new();
+    let mut from = i0 + 1;
+    while !files.iter().all(|f| seen.contains(f)) {
+        let (i, line) = w.wait_line(Stream::Stdout, from, LIMIT, |_| true);
+        let v = json(&line);
+        assert_eq!(v["event"], "updated", "{line}");
+        seen.extend(
+            v["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string()),
+        );
+        from = i + 1;
+    }
+    let out = interrupt(w, dir);
+    assert!(
+        out.stdout.lines().all(|l| json(l)["event"] == "updated"),
+        "{}",
+        out.show()
+    );
+    let after = index_json(dir, &["--no-wait"]);
+    assert_eq!(after["parsed_files"], 0, "{after:#}");
+    assert_eq!(
+        after["delta_rows"], 0,
+        "the live index wrote what a clean index holds: {after:#}"
+    );
+    let mut queries = names.clone();
+    queries.extend(["spawn a task", "oneshot sender closed", "mutex lock"].map(String::from));
+    let results = same_as_clean_index(dir, &after, &p.db("clean"), &queries);
+    for (name, hits) in names.iter().zip(&results) {
+        assert_eq!(&hits[0]["name"], name.as_str(), "{hits:#}");
+    }
+}
+
 /// Each round: the live index runs on a copy of a real crate, a burst of edits appends a new
 /// function to each of `BURST` files, the live index is killed (SIGKILL) at `kills[round]`.
 /// Then `ploke index` opens the database (exit 0, without waiting for a lock the killed
@@ -531,17 +608,8 @@ fn lock_holder(dir: &Path) -> String {
 /// is found at its file and lines. The next round's live index starts on what the killed one
 /// left (its `watch.lock` too).
 fn kill_mid_update(kills: &[Kill]) {
-    let src = registry_crate(KILL_CRATE, KILL_VERSION);
-    let p = Project::copy_of(&src, KILL_CRATE);
+    let (p, files) = real_crate();
     let dir = &p.root;
-    let first = index_json(dir, &[]);
-    let orphans: Vec<String> = first["orphan_files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    let files = burst_files(dir, &orphans);
     let wal = dir.join(".ploke/graph.db-wal");
     for (round, kill) in kills.iter().enumerate() {
         let t_round = Instant::now();
@@ -554,18 +622,7 @@ fn kill_mid_update(kills: &[Kill]) {
             assert!(wal.is_file(), "round {round}: no database log to watch");
         }
         let t = Instant::now();
-        for (f, name) in files.iter().zip(&names) {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .open(dir.join(f))
-                .unwrap();
-            write!(
-                file,
-                "\n/// Marks round {round} of the kill test.\npub fn {name}() -> usize {{\n    {round}\n}}\n"
-            )
-            .unwrap();
-        }
+        append_markers(dir, &files, &names, round);
         let burst = t.elapsed();
         let holder = format!("ploke watch (pid {})", w.pid());
         match kill {
