@@ -7,8 +7,10 @@
 //! object per line with `--json`); on stderr `watching ROOT (Ctrl-C stops)` once the first
 //! index is written and the watcher runs, and `stopping…` on Ctrl-C, after which it exits 0.
 //!
-//! The long kill run is `#[ignore]`d (`cargo test -p ploke --test watch -- --ignored`); the
-//! same code runs for a few delays in the normal suite.
+//! Every wait polls with a deadline that only a failure reaches. The tests on a real crate
+//! (tokio 1.38.0, fetched into the cargo cache by `ploke_test_support::registry_crate`) take
+//! some seconds each; the long kill run is `#[ignore]`d (`cargo test -p ploke --test watch --
+//! --ignored`), the same code runs for a few moments in the normal suite.
 
 mod common;
 
@@ -461,7 +463,7 @@ fn a_second_watch_of_the_same_index_is_refused_and_the_first_keeps_working() {
 }
 
 // ---------------------------------------------------------------------------------------
-// 4. kill -9 mid-update.
+// 4. A real crate: a burst of edits taken in whole, and kill -9 mid-update.
 
 /// A published crate big enough that an update of a burst of edits takes a while.
 const KILL_CRATE: &str = "tokio";
@@ -713,13 +715,11 @@ fn kill_mid_update(kills: &[Kill]) {
 
 #[test]
 fn a_live_index_killed_mid_update_leaves_an_index_the_next_run_completes() {
-    // Before the update starts (its batch is being collected), as it starts, mid-update at
-    // two points, and after it. Each round takes some seconds (a real crate indexed twice):
-    // more moments, 80 and 200 ms among them, are the long variant's.
-    let ms = Duration::from_millis;
+    // Before the update starts (its batch is being collected), mid-update as it takes the
+    // lock and as it writes, and after it. Each round takes some seconds (a real crate
+    // indexed twice): more moments, 20, 80 and 200 ms among them, are the long variant's.
     kill_mid_update(&[
-        Kill::After(ms(0)),
-        Kill::After(ms(20)),
+        Kill::After(Duration::ZERO),
         Kill::HoldingTheLock,
         Kill::Writing,
         Kill::AfterTheUpdate,
