@@ -65,8 +65,8 @@ pub struct Proposal {
 /// context pack and the request) when given, e.g. to report compiler errors.
 ///
 /// A file that changed on disk since it was indexed (the user kept typing while the model
-/// worked) is not the model's fault: `refresh` re-indexes it, and the edit is planned once
-/// more against the new text before a refusal goes back.
+/// worked) is not the model's fault: `refresh` re-indexes it, and the edit is planned again
+/// against the new text (for each such file) before a refusal goes back.
 #[allow(clippy::too_many_arguments)]
 pub async fn propose(
     model: &dyn ChatModel,
@@ -95,17 +95,23 @@ pub async fn propose(
         };
         let mut tried = edits.clone();
         tried.push(edit.clone());
-        let planned = match plan(&tried, ctx) {
-            Err(ploke_edit::EditError::Stale { file }) => match refresh(&file) {
-                Ok(()) => plan(&tried, ctx),
-                Err(why) => {
-                    return Some((
-                        format!("error: {file} changed on disk and could not be re-indexed: {why}"),
-                        true,
-                    ))
+        // Planning stops at the first stale file: re-index each (once) and plan again.
+        let mut refreshed: Vec<String> = Vec::new();
+        let planned = loop {
+            match plan(&tried, ctx) {
+                Err(ploke_edit::EditError::Stale { file }) if !refreshed.contains(&file) => {
+                    if let Err(why) = refresh(&file) {
+                        return Some((
+                            format!(
+                                "error: {file} changed on disk and could not be re-indexed: {why}"
+                            ),
+                            true,
+                        ));
+                    }
+                    refreshed.push(file);
                 }
-            },
-            other => other,
+                other => break other,
+            }
         };
         match planned {
             Ok(p) => {

@@ -2,15 +2,12 @@
 //! `scripts/fetch-models.sh`, which the README's test command runs first). Without the model
 //! these tests fail and say how to get it.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use common::{closed_port, Response, TestServer};
-
 use ploke_embed::{cosine, EmbedConfig, EmbedError, Embedder, LocalBert};
+use ploke_test_support::http::{closed_port, Response, Server};
 use ploke_test_support::models;
 
 /// The model, loaded once per test binary; a missing model fails the test and names
@@ -224,7 +221,7 @@ fn offline_hub_download_says_what_to_do() {
 /// A model hub on loopback serving the model directory the way huggingface.co serves a
 /// repository to `hf-hub`: `GET /{repo}/resolve/main/{file}`, first with `Range: bytes=0-0`
 /// for the metadata (`etag`, `x-repo-commit`, `content-range`), then `Range: bytes=N-`.
-fn fake_hub(dir: &Path, repo: &str) -> TestServer {
+fn fake_hub(dir: &Path, repo: &str) -> Server {
     let mut files = HashMap::new();
     for name in [
         "model.safetensors",
@@ -236,7 +233,7 @@ fn fake_hub(dir: &Path, repo: &str) -> TestServer {
         let path = format!("/{repo}/resolve/main/{name}");
         files.insert(path, Arc::new(bytes));
     }
-    TestServer::start(move |_, request| {
+    Server::start(move |_, request| {
         let Some(bytes) = files.get(&request.path) else {
             return Response::new(404, "Entry not found");
         };
@@ -268,7 +265,7 @@ fn hub_id_downloads_once_then_works_offline() {
     let hub = fake_hub(&models::minilm_dir(), &config.local.hub_id);
     config.local.hub_endpoint = Some(hub.url());
     let downloaded = Embedder::from_config(&config).unwrap();
-    let requests = hub.seen().len();
+    let requests = hub.requests().len();
     assert!(requests >= 8, "metadata + body for 4 files, got {requests}");
     drop(hub);
 

@@ -3,13 +3,12 @@
 //! `index`, batching, 429 + `retry-after`, 5xx retries, persistent 5xx, timeouts, bad
 //! answers, an unreachable endpoint.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{closed_port, Request, Response, TestServer};
 use ploke_embed::{normalize, Backend, EmbedConfig, EmbedError, Embedder, RemoteConfig};
-use serde_json::{json, Value};
+use ploke_test_support::http::{closed_port, Request, Response, Server};
+use ploke_test_support::openai;
+use serde_json::json;
 
 fn error_reply(status: u16, message: &str) -> Response {
     Response::json(status, &json!({"error": {"message": message}}))
@@ -33,31 +32,12 @@ fn expected(text: &str) -> Vec<f32> {
 
 /// A successful answer to `request`, with `data` in reverse `index` order.
 fn embeddings_reply(request: &Request) -> Response {
-    let inputs = request.json()["input"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut data: Vec<Value> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            json!({"object": "embedding", "index": i,
-                   "embedding": fake_vector(text.as_str().unwrap_or(""))})
-        })
-        .collect();
-    data.reverse();
-    Response::json(
-        200,
-        &json!({
-            "object": "list",
-            "data": data,
-            "model": request.json()["model"],
-            "usage": {"prompt_tokens": 1, "total_tokens": 1},
-        }),
-    )
+    let mut body = openai::embeddings(request, fake_vector);
+    body["data"].as_array_mut().unwrap().reverse();
+    Response::json(200, &body)
 }
 
-fn config(server: &TestServer) -> EmbedConfig {
+fn config(server: &Server) -> EmbedConfig {
     EmbedConfig {
         backend: Backend::Remote,
         batch_size: 32,
@@ -93,7 +73,7 @@ fn assert_matches(texts: &[&str], vectors: &[Vec<f32>]) {
 
 #[test]
 fn success_places_vectors_by_index_not_position() {
-    let server = TestServer::start(|_, req| embeddings_reply(req));
+    let server = Server::start(|_, req| embeddings_reply(req));
     let mut cfg = config(&server);
     cfg.remote.api_key = Some("sk-test".to_string());
     let embedder = Embedder::from_config(&cfg).unwrap();
@@ -103,7 +83,7 @@ fn success_places_vectors_by_index_not_position() {
     assert_eq!(embedder.dims(), 3);
     assert_eq!(embedder.model_id(), "openai:test-embed:d3");
 
-    let seen = server.seen();
+    let seen = server.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, "POST");
     assert_eq!(seen[0].path, "/v1/embeddings");
@@ -114,15 +94,15 @@ fn success_places_vectors_by_index_not_position() {
 
 #[test]
 fn no_key_sends_no_authorization() {
-    let server = TestServer::start(|_, req| embeddings_reply(req));
+    let server = Server::start(|_, req| embeddings_reply(req));
     let embedder = Embedder::from_config(&config(&server)).unwrap();
     embedder.embed(&["x"]).unwrap();
-    assert_eq!(server.seen()[0].header("authorization"), None);
+    assert_eq!(server.requests()[0].header("authorization"), None);
 }
 
 #[test]
 fn batches_never_exceed_batch_size_and_keep_order() {
-    let server = TestServer::start(|_, req| embeddings_reply(req));
+    let server = Server::start(|_, req| embeddings_reply(req));
     let mut cfg = config(&server);
     cfg.batch_size = 8;
     let embedder = Embedder::from_config(&cfg).unwrap();
@@ -132,7 +112,7 @@ fn batches_never_exceed_batch_size_and_keep_order() {
     assert_matches(&input, &vectors);
 
     let sizes: Vec<usize> = server
-        .seen()
+        .requests()
         .iter()
         .map(|s| s.json()["input"].as_array().unwrap().len())
         .collect();
@@ -141,7 +121,7 @@ fn batches_never_exceed_batch_size_and_keep_order() {
 
 #[test]
 fn retries_after_429_honouring_retry_after() {
-    let server = TestServer::start(|n, req| {
+    let server = Server::start(|n, req| {
         if n == 0 {
             error_reply(429, "rate limited").with_header("retry-after", "1")
         } else {
@@ -153,7 +133,7 @@ fn retries_after_429_honouring_retry_after() {
     let vectors = embedder.embed(&["a", "bb"]).unwrap();
     let waited = start.elapsed();
     assert_matches(&["a", "bb"], &vectors);
-    assert_eq!(server.seen().len(), 2);
+    assert_eq!(server.requests().len(), 2);
     assert!(
         waited >= Duration::from_millis(950),
         "retry-after: 1 was not honoured (retried after {waited:?})"
@@ -162,7 +142,7 @@ fn retries_after_429_honouring_retry_after() {
 
 #[test]
 fn retries_after_500() {
-    let server = TestServer::start(|n, req| {
+    let server = Server::start(|n, req| {
         if n == 0 {
             error_reply(500, "model loading")
         } else {
@@ -172,14 +152,14 @@ fn retries_after_500() {
     let embedder = Embedder::from_config(&config(&server)).unwrap();
     let vectors = embedder.embed(&["a"]).unwrap();
     assert_matches(&["a"], &vectors);
-    assert_eq!(server.seen().len(), 2);
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
 fn persistent_500_fails_naming_the_url() {
     // retry-after 0 keeps the test fast; the backoff path is covered by `retries_after_500`.
     let server =
-        TestServer::start(|_, _| error_reply(503, "overloaded").with_header("retry-after", "0"));
+        Server::start(|_, _| error_reply(503, "overloaded").with_header("retry-after", "0"));
     let mut cfg = config(&server);
     cfg.remote.max_retries = 2;
     let embedder = Embedder::from_config(&cfg).unwrap();
@@ -195,12 +175,12 @@ fn persistent_500_fails_naming_the_url() {
         message.contains("503") && message.contains("overloaded"),
         "{message}"
     );
-    assert_eq!(server.seen().len(), 3);
+    assert_eq!(server.requests().len(), 3);
 }
 
 #[test]
 fn client_errors_are_not_retried() {
-    let server = TestServer::start(|_, _| error_reply(401, "bad key"));
+    let server = Server::start(|_, _| error_reply(401, "bad key"));
     let err = Embedder::from_config(&config(&server))
         .unwrap()
         .embed(&["a"])
@@ -217,16 +197,12 @@ fn client_errors_are_not_retried() {
         "{err:?}"
     );
     assert!(err.is_user_fixable());
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]
 fn timeout_fails_fast_naming_the_url() {
-    let server = TestServer::start(|_, req| {
-        let mut reply = embeddings_reply(req);
-        reply.delay = Duration::from_secs(3);
-        reply
-    });
+    let server = Server::start(|_, req| embeddings_reply(req).with_delay(Duration::from_secs(3)));
     let mut cfg = config(&server);
     cfg.remote.timeout_secs = 1;
     let embedder = Embedder::from_config(&cfg).unwrap();
@@ -241,7 +217,7 @@ fn timeout_fails_fast_naming_the_url() {
         start.elapsed() < Duration::from_millis(2500),
         "timeouts are not retried"
     );
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.requests().len(), 1);
 }
 
 #[test]
@@ -267,17 +243,17 @@ fn unreachable_endpoint_names_the_url() {
 
 #[test]
 fn dims_are_probed_when_not_configured() {
-    let server = TestServer::start(|_, req| embeddings_reply(req));
+    let server = Server::start(|_, req| embeddings_reply(req));
     let mut cfg = config(&server);
     cfg.remote.dims = None;
     let embedder = Embedder::from_config(&cfg).unwrap();
     assert_eq!(embedder.dims(), 3);
-    assert_eq!(server.seen().len(), 1, "one probe request");
+    assert_eq!(server.requests().len(), 1, "one probe request");
 }
 
 #[test]
 fn wrong_count_or_dims_is_a_bad_response() {
-    let server = TestServer::start(|_, _| {
+    let server = Server::start(|_, _| {
         Response::json(
             200,
             &json!({"data": [{"index": 0, "embedding": [1.0, 0.0, 0.0]}]}),
@@ -288,7 +264,7 @@ fn wrong_count_or_dims_is_a_bad_response() {
     assert!(matches!(err, EmbedError::BadResponse { .. }), "{err:?}");
     assert!(err.to_string().contains("sent 2 inputs, got 1"), "{err}");
 
-    let server = TestServer::start(|_, _| {
+    let server = Server::start(|_, _| {
         Response::json(
             200,
             &json!({"data": [{"index": 0, "embedding": [1.0, 0.0]}]}),
@@ -300,7 +276,7 @@ fn wrong_count_or_dims_is_a_bad_response() {
         .unwrap_err();
     assert!(err.to_string().contains("expected 3-dimensional"), "{err}");
 
-    let server = TestServer::start(|_, _| Response::json(200, &json!({"oops": true})));
+    let server = Server::start(|_, _| Response::json(200, &json!({"oops": true})));
     let err = Embedder::from_config(&config(&server))
         .unwrap()
         .embed(&["a"])
@@ -313,8 +289,8 @@ fn wrong_count_or_dims_is_a_bad_response() {
 
 #[test]
 fn empty_input_sends_nothing() {
-    let server = TestServer::start(|_, req| embeddings_reply(req));
+    let server = Server::start(|_, req| embeddings_reply(req));
     let embedder = Embedder::from_config(&config(&server)).unwrap();
     assert!(embedder.embed(&[]).unwrap().is_empty());
-    assert!(server.seen().is_empty());
+    assert!(server.requests().is_empty());
 }

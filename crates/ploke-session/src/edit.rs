@@ -283,8 +283,9 @@ impl EditFlow<'_> {
         Ok(self.review().unwrap_or_default())
     }
 
-    /// Accepts or rejects one file of the proposal (by workspace-relative path). An edit that
-    /// touches a rejected file is not applied.
+    /// Accepts or rejects one file of the proposal (by its workspace-relative path, as the
+    /// review shows it; any other is [`SessionError::NotInReview`]). An edit that touches a
+    /// rejected file is not applied.
     pub fn decide(&mut self, file: &str, accept: bool) -> Result<(), SessionError> {
         let EditState::Review(r) = &mut self.state else {
             return Err(SessionError::EditState {
@@ -297,9 +298,10 @@ impl EditFlow<'_> {
                 f.accepted = accept;
                 Ok(())
             }
-            None => Err(SessionError::Edit(EditError::FileNotFound {
+            None => Err(SessionError::NotInReview {
                 file: file.to_string(),
-            })),
+                files: r.files.iter().map(|f| f.path.clone()).collect(),
+            }),
         }
     }
 
@@ -341,13 +343,16 @@ impl EditFlow<'_> {
         let outcome = s.with_writer(|w| {
             let lock = w.indexer.lock(&progress)?;
             s.recover_edits(&lock)?;
-            let plan = match ploke_edit::plan(&edits, &ctx) {
-                // A file changed since the review: index it and resolve the edits again.
-                Err(EditError::Stale { file }) => {
-                    s.refresh_paths(w, &lock, vec![s.loc.root.join(&file)])?;
-                    ploke_edit::plan(&edits, &ctx)?
+            // A file changed since the review: index it and resolve the edits again, as
+            // often as there are changed files (planning stops at the first stale one).
+            let mut refreshed = BTreeSet::new();
+            let plan = loop {
+                match ploke_edit::plan(&edits, &ctx) {
+                    Err(EditError::Stale { file }) if refreshed.insert(file.clone()) => {
+                        s.refresh_paths(w, &lock, vec![s.loc.root.join(&file)])?;
+                    }
+                    other => break other?,
                 }
-                other => other?,
             };
             let now = review_files(&plan);
             if now

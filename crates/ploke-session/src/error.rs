@@ -69,6 +69,15 @@ pub enum SessionError {
         /// What the caller should do instead.
         what: &'static str,
     },
+    /// [`crate::EditFlow::decide`] was given a file that the proposal under review does not
+    /// change.
+    #[error("{file}: not part of the proposal under review; decide on one of its files: {}", files.join(", "))]
+    NotInReview {
+        /// The path as given.
+        file: String,
+        /// The files of the proposal (workspace-relative).
+        files: Vec<String>,
+    },
     /// `cargo check` could not be run.
     #[error("running cargo check in {dir}: {source}")]
     Check {

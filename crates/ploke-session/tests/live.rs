@@ -2,33 +2,25 @@
 //! soon after it is written, whatever the change (new function, deleted file, new module,
 //! new package, half-written file), ignores what it should, and stays consistent.
 
+<<<<<<< HEAD
 // Test helpers say what they measured or waited for.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
+=======
+use std::path::PathBuf;
+>>>>>>> support-server
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ploke_session::{
     Environment, Event, LiveOptions, OpenOptions, Overrides, SearchMode, SearchRequest, Session,
 };
+use ploke_test_support::{copy_dir, fixture};
 
 struct Ws {
     _tmp: tempfile::TempDir,
     root: PathBuf,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 fn workspace() -> Ws {
@@ -37,9 +29,7 @@ fn workspace() -> Ws {
         .tempdir()
         .unwrap();
     let root = tmp.path().join("ws");
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/workspace_multi");
-    copy_dir(&fixture, &root);
+    copy_dir(&fixture("workspace_multi"), &root);
     let root = root.canonicalize().unwrap();
     Ws { _tmp: tmp, root }
 }

@@ -8,13 +8,18 @@
 //!   cargo cache with cargo itself.
 //! - [`models`]: the model files the model tests load, put into `target/models/` by
 //!   `scripts/fetch-models.sh`; a missing one fails the test and says how to fetch it.
+//! - [`http`]: a loopback HTTP/1.1 server that plays a model server (plain and streamed
+//!   answers, any status, delays, stalls), every request recorded; [`openai`]: the bodies of
+//!   chat completions with tool calls and of embeddings.
 //! - [`copy_dir`], [`fixture`], [`line_of`]: the small things every suite needed a copy of.
 //!
 //! A helper lives here only when two or more suites use it; what one suite needs stays in
 //! that suite. The helpers panic with a message that names the file and the action: they are
 //! for tests, where a panic is the failure report.
 
+pub mod http;
 pub mod models;
+pub mod openai;
 mod project;
 mod registry;
 

@@ -2,11 +2,12 @@
 //! that answers with scripted chat completions (plain JSON bodies, as servers that ignore
 //! `stream` send them).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+
+use ploke_test_support::http::{closed_port, Response, Server};
+use ploke_test_support::openai::{completion, tool_call};
+use serde_json::{json, Value};
 
 const LIB: &str = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n";
 
@@ -39,65 +40,19 @@ fn ploke(dir: &Path, args: &[&str]) -> std::process::Output {
     cmd.output().unwrap()
 }
 
-/// Serves `bodies` in order, one per connection; returns the base URL and the request bodies seen.
-fn server(bodies: Vec<serde_json::Value>) -> (String, Arc<Mutex<Vec<String>>>) {
-    server_with(bodies, None)
+/// A model server answering the `n`-th request with the chat completion `bodies[n]`.
+fn server(bodies: Vec<Value>) -> Server {
+    Server::script(
+        bodies
+            .iter()
+            .map(|b| Response::json(200, b))
+            .collect::<Vec<_>>(),
+    )
 }
 
-/// [`server`] that runs `before_last` just before it answers the last request.
-fn server_with(
-    bodies: Vec<serde_json::Value>,
-    mut before_last: Option<Box<dyn FnMut() + Send>>,
-) -> (String, Arc<Mutex<Vec<String>>>) {
-    let n = bodies.len();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (i, body) in bodies.into_iter().enumerate() {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut len = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut req = vec![0; len];
-            reader.read_exact(&mut req).unwrap();
-            log.lock().unwrap().push(String::from_utf8(req).unwrap());
-            if i + 1 == n {
-                if let Some(f) = before_last.as_mut() {
-                    f();
-                }
-            }
-            let text = body.to_string();
-            let mut s = stream;
-            write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}", text.len()).unwrap();
-        }
-    });
-    (url, seen)
-}
-
-fn completion(content: Option<&str>, calls: serde_json::Value) -> serde_json::Value {
-    let finish = if calls.as_array().is_some_and(|c| !c.is_empty()) {
-        "tool_calls"
-    } else {
-        "stop"
-    };
-    serde_json::json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": "test",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "tool_calls": calls}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 7, "total_tokens": 57}
-    })
+/// The bodies of the requests `server` received.
+fn bodies(server: &Server) -> Vec<String> {
+    server.requests().iter().map(|r| r.text()).collect()
 }
 
 #[test]
@@ -107,20 +62,26 @@ fn edit_applies_a_validated_edit_and_undo_restores_the_bytes() {
     krate(&dir);
     assert!(ploke(&dir, &["index"]).status.success());
     let new_fn = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
-    let (url, seen) = server(vec![
+    let model = server(vec![
         completion(
             None,
-            serde_json::json!([{"id": "call_1", "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "retry_delay", "code": "pub fn retry_delay( {"}).to_string()}}]),
+            vec![tool_call(
+                "call_1",
+                "replace_item",
+                json!({"path": "retry_delay", "code": "pub fn retry_delay( {"}),
+            )],
         ),
         completion(
             None,
-            serde_json::json!([{"id": "call_2", "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "retry_delay", "code": new_fn}).to_string()}}]),
+            vec![tool_call(
+                "call_2",
+                "replace_item",
+                json!({"path": "retry_delay", "code": new_fn}),
+            )],
         ),
-        completion(
-            Some("Raised the base delay to 250 ms."),
-            serde_json::json!([]),
-        ),
+        completion(Some("Raised the base delay to 250 ms."), vec![]),
     ]);
+    let url = model.url_at("/v1");
     let out = ploke(
         &dir,
         &[
@@ -149,9 +110,9 @@ fn edit_applies_a_validated_edit_and_undo_restores_the_bytes() {
         want
     );
 
-    let seen = seen.lock().unwrap();
+    let seen = bodies(&model);
     assert_eq!(seen.len(), 3);
-    let first: serde_json::Value = serde_json::from_str(&seen[0]).unwrap();
+    let first: Value = serde_json::from_str(&seen[0]).unwrap();
     let tools: Vec<_> = first["tools"]
         .as_array()
         .unwrap()
@@ -192,16 +153,21 @@ fn ask_streams_the_answer_and_lists_what_it_cites() {
     let dir = tmp.path().join("askt");
     krate(&dir);
     assert!(ploke(&dir, &["index"]).status.success());
-    let (url, seen) = server(vec![
+    let model = server(vec![
         completion(
             None,
-            serde_json::json!([{"id": "c1", "type": "function", "function": {"name": "get_callees", "arguments": "{\"path\":\"retry_delay\"}"}}]),
+            vec![tool_call(
+                "c1",
+                "get_callees",
+                json!({"path": "retry_delay"}),
+            )],
         ),
         completion(
             Some("It is 100 ms times `askt::backoff` (src/lib.rs:6)."),
-            serde_json::json!([]),
+            vec![],
         ),
     ]);
+    let url = model.url_at("/v1");
     let out = ploke(
         &dir,
         &[
@@ -228,7 +194,7 @@ fn ask_streams_the_answer_and_lists_what_it_cites() {
         "{stdout}"
     );
     assert!(stderr.contains("[tool] get_callees"), "{stderr}");
-    let seen = seen.lock().unwrap();
+    let seen = bodies(&model);
     assert!(
         seen[0].contains("Request: how is the retry delay computed?")
             && seen[0].contains("pub fn retry_delay"),
@@ -247,11 +213,7 @@ fn an_unreachable_server_is_one_line_naming_the_url_and_ploke_context() {
     let dir = tmp.path().join("askt");
     krate(&dir);
     assert!(ploke(&dir, &["index"]).status.success());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port().port();
     let url = format!("http://127.0.0.1:{port}/v1");
     let out = ploke(
         &dir,
@@ -279,15 +241,20 @@ fn check_feeds_cargo_errors_back_until_the_model_repairs_them() {
     let replace = |id: &str, code: &str| {
         completion(
             None,
-            serde_json::json!([{"id": id, "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "askt::retry_delay", "code": code}).to_string()}}]),
+            vec![tool_call(
+                id,
+                "replace_item",
+                json!({"path": "askt::retry_delay", "code": code}),
+            )],
         )
     };
-    let (url, seen) = server(vec![
+    let model = server(vec![
         replace("a", bad),
-        completion(Some("Done."), serde_json::json!([])),
+        completion(Some("Done."), vec![]),
         replace("b", good),
-        completion(Some("Fixed the type."), serde_json::json!([])),
+        completion(Some("Fixed the type."), vec![]),
     ]);
+    let url = model.url_at("/v1");
     // The user config directory supplies the provider settings.
     let cfg = tmp.path().join("cfg");
     std::fs::create_dir_all(&cfg).unwrap();
@@ -327,7 +294,7 @@ fn check_feeds_cargo_errors_back_until_the_model_repairs_them() {
         std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(),
         LIB.replace("100 * backoff", "250 * backoff")
     );
-    let seen = seen.lock().unwrap();
+    let seen = bodies(&model);
     assert_eq!(seen.len(), 4);
     assert!(
         seen[2].contains("cargo check") && seen[2].contains("mismatched types"),
@@ -352,20 +319,27 @@ fn a_file_changed_while_the_model_works_is_reindexed_and_the_edit_resolved_again
     let new_fn = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
     let lib = dir.join("src/lib.rs");
     let touched = lib.clone();
-    let (url, _seen) = server_with(
-        vec![
-            completion(
+    let model = Server::start(move |n, _| match n {
+        0 => Response::json(
+            200,
+            &completion(
                 None,
-                serde_json::json!([{"id": "a", "type": "function", "function": {"name": "replace_item", "arguments": serde_json::json!({"path": "retry_delay", "code": new_fn}).to_string()}}]),
+                vec![tool_call(
+                    "a",
+                    "replace_item",
+                    json!({"path": "retry_delay", "code": new_fn}),
+                )],
             ),
-            completion(Some("Done."), serde_json::json!([])),
-        ],
-        // Someone edits the file above the item after ploke validated the edit.
-        Some(Box::new(move || {
+        ),
+        1 => {
+            // Someone edits the file above the item after ploke validated the edit.
             let text = std::fs::read_to_string(&touched).unwrap();
             std::fs::write(&touched, format!("//! Retry policy.\n\n{text}")).unwrap();
-        })),
-    );
+            Response::json(200, &completion(Some("Done."), vec![]))
+        }
+        _ => Response::raw_json(418, r#"{"error":{"message":"no reply scripted"}}"#),
+    });
+    let url = model.url_at("/v1");
     let out = ploke(
         &dir,
         &[

@@ -12,15 +12,18 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    completion, embeddings_reply, files_under, finish, json, krate, lines, ok, ploke, run, run_for,
-    tempdir, tool_call, write_atomic, write_files, Out, Reply, Server,
+    files_under, finish, json, krate, lines, ok, ploke, run, run_for, tempdir, write_atomic,
+    write_files, Out,
 };
+use ploke_test_support::http::{Response, Server};
+use ploke_test_support::openai::{completion, embeddings_reply, tool_call};
+use ploke_test_support::{copy_dir, registry_crate};
 use serde_json::{json, Value};
 
 const LIB: &str = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n";
@@ -49,11 +52,11 @@ fn askt(tmp: &Path, index: bool) -> PathBuf {
 fn replace_retry_delay(id: &str) -> Value {
     completion(
         None,
-        json!([tool_call(
+        vec![tool_call(
             id,
             "replace_item",
-            json!({"path": "retry_delay", "code": NEW_FN})
-        )]),
+            json!({"path": "retry_delay", "code": NEW_FN}),
+        )],
     )
 }
 
@@ -85,9 +88,9 @@ fn edit_without_a_proposed_edit_exits_1_and_writes_nothing() {
     let tmp = tempdir();
     let dir = askt(tmp.path(), true);
     let server = Server::start(|_, _| {
-        Reply::json(
+        Response::json(
             200,
-            completion(Some("The delay looks fine as it is."), json!([])),
+            &completion(Some("The delay looks fine as it is."), vec![]),
         )
     });
     let out = run(ploke(
@@ -96,7 +99,7 @@ fn edit_without_a_proposed_edit_exits_1_and_writes_nothing() {
             "edit",
             "make the base retry delay 250 ms",
             "--base-url",
-            &server.url,
+            &server.url_at("/v1"),
             "--model",
             "test",
             "--yes",
@@ -153,9 +156,9 @@ fn a_file_changed_before_the_edit_is_proposed_is_reindexed_and_the_edit_lands_on
             let text = std::fs::read_to_string(&touched).unwrap();
             let text = text.replace("    1 << n\n", "    1 << (n + 1)\n");
             std::fs::write(&touched, format!("//! Retry policy.\n\n{text}")).unwrap();
-            Reply::json(200, replace_retry_delay("a"))
+            Response::json(200, &replace_retry_delay("a"))
         } else {
-            Reply::json(200, completion(Some("Done."), json!([])))
+            Response::json(200, &completion(Some("Done."), vec![]))
         }
     });
     let out = run(ploke(
@@ -164,7 +167,7 @@ fn a_file_changed_before_the_edit_is_proposed_is_reindexed_and_the_edit_lands_on
             "edit",
             "make it 250",
             "--base-url",
-            &server.url,
+            &server.url_at("/v1"),
             "--model",
             "test",
             "--yes",
@@ -176,9 +179,9 @@ fn a_file_changed_before_the_edit_is_proposed_is_reindexed_and_the_edit_lands_on
     let seen = server.requests();
     assert_eq!(seen.len(), 2, "{seen:#?}");
     assert!(
-        seen[1].body.contains("ok: edit accepted") && !seen[1].body.contains("edit refused"),
+        seen[1].text().contains("ok: edit accepted") && !seen[1].text().contains("edit refused"),
         "the edit was accepted, not refused: {}",
-        seen[1].body
+        seen[1].text()
     );
     let want = format!(
         "//! Retry policy.\n\n{}",
@@ -214,8 +217,8 @@ fn db_dir_holds_index_and_journal_for_index_edit_and_undo() {
     assert!(!dot.exists(), "no .ploke after index --db");
 
     let server = Server::start(|n, _| match n {
-        0 => Reply::json(200, replace_retry_delay("a")),
-        _ => Reply::json(200, completion(Some("Done."), json!([]))),
+        0 => Response::json(200, &replace_retry_delay("a")),
+        _ => Response::json(200, &completion(Some("Done."), vec![])),
     });
     let out = run(ploke(
         &dir,
@@ -225,7 +228,7 @@ fn db_dir_holds_index_and_journal_for_index_edit_and_undo() {
             "--db",
             &db_s,
             "--base-url",
-            &server.url,
+            &server.url_at("/v1"),
             "--model",
             "test",
             "--yes",
@@ -811,10 +814,10 @@ fn planted() -> Vec<String> {
 /// `Authorization` header in the error body (as some proxies do).
 fn echoing(status: u16) -> Server {
     Server::start(move |_, req| {
-        let auth = req.header("authorization");
-        Reply::json(
+        let auth = req.header_values("authorization").join(", ");
+        Response::json(
             status,
-            json!({"error": {"message": format!("rejected credentials: {auth}"), "type": "invalid_request_error", "authorization": auth}}),
+            &json!({"error": {"message": format!("rejected credentials: {auth}"), "type": "invalid_request_error", "authorization": auth}}),
         )
     })
 }
@@ -834,16 +837,16 @@ fn planted_secrets_never_reach_output_or_the_index() {
     let embed_500 = echoing(500);
     let embed_ok = Server::start(|_, req| embeddings_reply(req));
     let chat_ask = Server::start(|_, _| {
-        Reply::json(
+        Response::json(
             200,
-            completion(Some("It is 100 ms times `askt::backoff`."), json!([])),
+            &completion(Some("It is 100 ms times `askt::backoff`."), vec![]),
         )
     });
     let chat_edit = Server::start(|n, _| match n % 2 {
-        0 => Reply::json(200, replace_retry_delay(&format!("c{n}"))),
-        _ => Reply::json(200, completion(Some("Done."), json!([]))),
+        0 => Response::json(200, &replace_retry_delay(&format!("c{n}"))),
+        _ => Response::json(200, &completion(Some("Done."), vec![])),
     });
-    let creds = |s: &Server| s.url_with_credentials("user", URL_PASSWORD);
+    let creds = |s: &Server| s.url_with_credentials("user", URL_PASSWORD, "/v1");
 
     let mut outputs: Vec<(String, Out)> = Vec::new();
     // One run of `ploke ARGS` with the planted keys, the embeddings endpoint `embed_url`
@@ -951,9 +954,11 @@ fn planted_secrets_never_reach_output_or_the_index() {
 
     // The runs did what they were meant to: the keys went out, the failures came back.
     let has = |s: &Server, what: &str| {
-        s.requests()
-            .iter()
-            .any(|r| r.header("authorization").contains(what))
+        s.requests().iter().any(|r| {
+            r.header_values("authorization")
+                .iter()
+                .any(|v| v.contains(what))
+        })
     };
     assert!(has(&chat_401, CHAT_KEY), "the chat key was sent");
     assert!(has(&chat_500, CHAT_KEY));
@@ -983,7 +988,7 @@ fn planted_secrets_never_reach_output_or_the_index() {
     ] {
         for r in s.requests() {
             for secret in planted() {
-                assert!(!r.body.contains(&secret), "a request body holds {secret}");
+                assert!(!r.text().contains(&secret), "a request body holds {secret}");
             }
         }
     }
@@ -1145,73 +1150,6 @@ fn a_symlink_loop_module_is_reported_as_a_loop() {
 const STRESS_CRATE: &str = "either";
 const STRESS_VERSION: &str = "1.16.0";
 
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Fetches `either` 1.16.0 into the cargo cache (online, or from a warm cache) and returns
-/// its unpacked source directory.
-fn materialise(scratch: &Path) -> PathBuf {
-    let proj = scratch.join("fetch");
-    krate(&proj, "ploke-stress-probe", &[("src/lib.rs", "")]);
-    std::fs::write(
-        proj.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"ploke-stress-probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\n{STRESS_CRATE} = {{ version = \"={STRESS_VERSION}\", default-features = false }}\n\n[workspace]\n"
-        ),
-    )
-    .unwrap();
-    let mut fetch = cargo().arg("fetch").current_dir(&proj).output().unwrap();
-    if !fetch.status.success() {
-        let offline = cargo()
-            .args(["fetch", "--offline"])
-            .current_dir(&proj)
-            .output()
-            .unwrap();
-        if offline.status.success() {
-            fetch = offline;
-        }
-    }
-    assert!(
-        fetch.status.success(),
-        "`cargo fetch` of {STRESS_CRATE} {STRESS_VERSION} failed: this test needs crates.io or a cargo cache holding it\n{}",
-        String::from_utf8_lossy(&fetch.stderr)
-    );
-    let meta = cargo()
-        .args(["metadata", "--format-version", "1"])
-        .current_dir(&proj)
-        .output()
-        .unwrap();
-    assert!(
-        meta.status.success(),
-        "{}",
-        String::from_utf8_lossy(&meta.stderr)
-    );
-    let v = json(&String::from_utf8(meta.stdout).unwrap());
-    let manifest = v["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == STRESS_CRATE && p["version"] == STRESS_VERSION)
-        .and_then(|p| p["manifest_path"].as_str())
-        .unwrap_or_else(|| panic!("cargo metadata lists no {STRESS_CRATE} {STRESS_VERSION}"));
-    PathBuf::from(manifest).parent().unwrap().to_path_buf()
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
-
 /// A file the writers flip between two versions, and an item in it the readers look up.
 struct Flipped {
     file: &'static str,
@@ -1255,7 +1193,7 @@ fn inconsistent(v: &Value, f: &Flipped) -> Option<String> {
 
 fn stress(duration: Duration) {
     let tmp = tempdir();
-    let src = materialise(tmp.path());
+    let src = registry_crate(STRESS_CRATE, STRESS_VERSION);
     let dir = tmp.path().join("either");
     copy_dir(&src, &dir);
     let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();

@@ -1,15 +1,13 @@
 //! The Anthropic client against the messages API's documented event stream.
 
-use std::sync::Arc;
-
 use ploke_llm::{
     connect, Anthropic, ChatModel, ChatRequest, LlmError, Message, ProviderKind, StopReason,
     StreamEvent, ToolCall, ToolSpec, Usage,
 };
+use ploke_test_support::http::{split_events, Latch, Part, Response, Server};
 use serde_json::json;
-use tokio::sync::Notify;
 
-use crate::support::{recorder, split_events, Part, Reply, Server};
+use crate::support::recorder;
 use crate::{test_config, SECRET};
 
 const TEXT: &str = include_str!("../data/anthropic_text.sse");
@@ -40,7 +38,7 @@ fn expected_calls() -> Vec<ToolCall> {
 
 #[tokio::test]
 async fn text_streams_delta_by_delta() {
-    let seen_first = Arc::new(Notify::new());
+    let seen_first = Latch::new();
     let events = split_events(TEXT);
     // message_start, content_block_start, ping, the first text_delta; then wait for the client.
     let mut parts: Vec<Part> = events[..4]
@@ -53,20 +51,16 @@ async fn text_streams_delta_by_delta() {
             .iter()
             .map(|e| Part::Bytes(e.clone().into_bytes())),
     );
-    let server = Server::start(vec![Reply::Stream {
-        parts,
-        chunked: true,
-    }])
-    .await;
+    let server = Server::script([Response::stream(parts, true)]);
 
-    let model = connect(&test_config(ProviderKind::Anthropic, server.url(""))).unwrap();
+    let model = connect(&test_config(ProviderKind::Anthropic, server.url_at(""))).unwrap();
     let mut request = ChatRequest::new(vec![Message::user("What does `Graph::diff` return?")]);
     request.system = Some("You answer questions about a Rust workspace.".into());
     let (events, mut sink) = recorder();
     let response = model
         .chat(&request, &mut |event| {
             if matches!(event, StreamEvent::TextDelta(_)) {
-                seen_first.notify_one();
+                seen_first.set();
             }
             sink(event)
         })
@@ -123,8 +117,9 @@ async fn text_streams_delta_by_delta() {
 #[tokio::test]
 async fn tool_input_split_anywhere_is_reassembled() {
     for chunked in [true, false] {
-        let server = Server::start(vec![Reply::sse_in_pieces(TOOLS, 5, chunked)]).await;
-        let model = Anthropic::new(&test_config(ProviderKind::Anthropic, server.url("/"))).unwrap();
+        let server = Server::script([Response::sse_in_pieces(TOOLS, 5, chunked)]);
+        let model =
+            Anthropic::new(&test_config(ProviderKind::Anthropic, server.url_at("/"))).unwrap();
         let mut request = ChatRequest::new(vec![Message::user("Look at Graph::diff")]);
         request.tools = tools();
         let (events, mut sink) = recorder();
@@ -156,8 +151,8 @@ async fn tool_input_split_anywhere_is_reassembled() {
 
 #[tokio::test]
 async fn a_tool_round_trip_sends_tool_use_and_tool_result_blocks() {
-    let server = Server::start(vec![Reply::sse(TOOLS), Reply::sse(TEXT)]).await;
-    let model = connect(&test_config(ProviderKind::Anthropic, server.url(""))).unwrap();
+    let server = Server::script([Response::sse(TOOLS), Response::sse(TEXT)]);
+    let model = connect(&test_config(ProviderKind::Anthropic, server.url_at(""))).unwrap();
     let mut request = ChatRequest::new(vec![Message::user("Look at Graph::diff")]);
     request.system = Some("Be brief.".into());
     request.tools = tools();
@@ -212,8 +207,8 @@ async fn an_error_event_fails_the_request() {
     let events = split_events(TEXT);
     let mut stream = events[..4].concat();
     stream.push_str("event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n");
-    let server = Server::start(vec![Reply::sse(&stream)]).await;
-    let model = connect(&test_config(ProviderKind::Anthropic, server.url(""))).unwrap();
+    let server = Server::script([Response::sse(&stream)]);
+    let model = connect(&test_config(ProviderKind::Anthropic, server.url_at(""))).unwrap();
     let (events, mut sink) = recorder();
     let error = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut sink)
@@ -235,8 +230,8 @@ async fn a_rejected_key_names_the_variable_and_is_never_echoed() {
     let body = format!(
         r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key: {SECRET}"}}}}"#
     );
-    let server = Server::start(vec![Reply::status(401, &body)]).await;
-    let model = connect(&test_config(ProviderKind::Anthropic, server.url(""))).unwrap();
+    let server = Server::script([Response::raw_json(401, &body)]);
+    let model = connect(&test_config(ProviderKind::Anthropic, server.url_at(""))).unwrap();
     let error = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut |_| {})
         .await

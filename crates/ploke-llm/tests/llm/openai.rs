@@ -1,15 +1,13 @@
 //! The OpenAI-compatible client against OpenAI's documented chat completions stream.
 
-use std::sync::Arc;
-
 use ploke_llm::{
     connect, ChatModel, ChatRequest, Message, OpenAiCompatible, ProviderKind, StopReason,
     StreamEvent, ToolCall, ToolSpec, Usage,
 };
+use ploke_test_support::http::{split_events, Latch, Part, Response, Server};
 use serde_json::json;
-use tokio::sync::Notify;
 
-use crate::support::{recorder, split_events, Part, Reply, Server};
+use crate::support::recorder;
 use crate::{test_config, SECRET};
 
 const TEXT: &str = include_str!("../data/openai_text.sse");
@@ -49,7 +47,7 @@ fn expected_calls() -> Vec<ToolCall> {
 async fn text_streams_delta_by_delta() {
     // The server sends the first text delta, then waits until the client has reported it:
     // a client that buffered the answer would stall here and time out.
-    let seen_first = Arc::new(Notify::new());
+    let seen_first = Latch::new();
     let events = split_events(TEXT);
     let mut parts: Vec<Part> = events[..2]
         .iter()
@@ -61,13 +59,9 @@ async fn text_streams_delta_by_delta() {
             .iter()
             .map(|e| Part::Bytes(e.clone().into_bytes())),
     );
-    let server = Server::start(vec![Reply::Stream {
-        parts,
-        chunked: true,
-    }])
-    .await;
+    let server = Server::script([Response::stream(parts, true)]);
 
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1/"))).unwrap();
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1/"))).unwrap();
     let mut request = ChatRequest::new(vec![Message::user("What does `Graph::diff` return?")]);
     request.system = Some("You answer questions about a Rust workspace.".into());
     request.max_tokens = Some(512);
@@ -76,7 +70,7 @@ async fn text_streams_delta_by_delta() {
     let response = model
         .chat(&request, &mut |event| {
             if matches!(event, StreamEvent::TextDelta(_)) {
-                seen_first.notify_one();
+                seen_first.set();
             }
             sink(event)
         })
@@ -140,9 +134,9 @@ async fn text_streams_delta_by_delta() {
 async fn tool_calls_split_anywhere_are_reassembled() {
     // Cut every 7 bytes: through lines, JSON, escapes and UTF-8 characters alike.
     for chunked in [true, false] {
-        let server = Server::start(vec![Reply::sse_in_pieces(TOOLS, 7, chunked)]).await;
-        let model =
-            OpenAiCompatible::new(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+        let server = Server::script([Response::sse_in_pieces(TOOLS, 7, chunked)]);
+        let model = OpenAiCompatible::new(&test_config(ProviderKind::OpenAi, server.url_at("/v1")))
+            .unwrap();
         let mut request = ChatRequest::new(vec![Message::user("Look at Graph::diff")]);
         request.tools = tools();
         let (events, mut sink) = recorder();
@@ -180,8 +174,8 @@ async fn tool_calls_split_anywhere_are_reassembled() {
 
 #[tokio::test]
 async fn a_tool_round_trip_sends_calls_and_results_in_openai_format() {
-    let server = Server::start(vec![Reply::sse(TOOLS), Reply::sse(TEXT)]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::sse(TOOLS), Response::sse(TEXT)]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let mut request = ChatRequest::new(vec![Message::user("Look at Graph::diff")]);
     request.tools = tools();
     let first = model.chat(&request, &mut |_| {}).await.unwrap();
@@ -244,8 +238,8 @@ async fn a_server_that_does_not_stream_is_understood() {
             "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "read_item", "arguments": "{\"path\":\"a::b\"}"}}]}}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
     });
-    let server = Server::start(vec![Reply::status(200, &completion.to_string())]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::raw_json(200, &completion.to_string())]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let (events, mut sink) = recorder();
     let response = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut sink)
@@ -278,8 +272,8 @@ async fn arguments_that_are_not_json_are_kept_as_text() {
         "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
         "data: [DONE]\n\n",
     );
-    let server = Server::start(vec![Reply::sse(stream)]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::sse(stream)]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let response = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut |_| {})
         .await
@@ -289,8 +283,8 @@ async fn arguments_that_are_not_json_are_kept_as_text() {
 
 #[tokio::test]
 async fn a_malformed_stream_says_so() {
-    let server = Server::start(vec![Reply::sse("data: {\"choices\": [\n\n")]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::sse("data: {\"choices\": [\n\n")]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let error = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut |_| {})
         .await
@@ -299,7 +293,7 @@ async fn a_malformed_stream_says_so() {
     assert!(
         message.starts_with(&format!(
             "malformed stream from {}",
-            server.url("/v1/chat/completions")
+            server.url_at("/v1/chat/completions")
         )),
         "{message}"
     );
@@ -309,8 +303,8 @@ async fn a_malformed_stream_says_so() {
 #[tokio::test]
 async fn a_stream_cut_short_is_malformed() {
     let events = split_events(TEXT);
-    let server = Server::start(vec![Reply::sse(&events[..3].concat())]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::sse(&events[..3].concat())]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let (events, mut sink) = recorder();
     let error = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut sink)
@@ -333,8 +327,8 @@ async fn an_error_inside_the_stream_is_reported() {
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\n\n",
         "data: {\"error\":{\"message\":\"Upstream provider overloaded\",\"code\":502}}\n\n",
     );
-    let server = Server::start(vec![Reply::sse(stream)]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::sse(stream)]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let error = model
         .chat(&ChatRequest::new(vec![Message::user("hi")]), &mut |_| {})
         .await

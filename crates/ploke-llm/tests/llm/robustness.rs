@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 use ploke_llm::{
     connect, ChatModel, ChatRequest, LlmError, Message, OpenAiCompatible, ProviderKind,
 };
+use ploke_test_support::http::{closed_port, split_events, Part, Response, Server};
 
-use crate::support::{split_events, Part, Reply, Server};
+use crate::support::hung_up;
 use crate::{test_config, SECRET};
 
 const TEXT: &str = include_str!("../data/openai_text.sse");
@@ -18,16 +19,15 @@ fn hello() -> ChatRequest {
 
 #[tokio::test]
 async fn rate_limits_are_retried_after_the_time_the_server_asks() {
-    let server = Server::start(vec![
-        Reply::status(
+    let server = Server::script([
+        Response::raw_json(
             429,
             r#"{"error":{"message":"Rate limit reached","type":"requests"}}"#,
         )
         .with_header("retry-after", "0.2"),
-        Reply::sse(TEXT),
-    ])
-    .await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+        Response::sse(TEXT),
+    ]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let started = Instant::now();
     let response = model.chat(&hello(), &mut |_| {}).await.unwrap();
     assert!(
@@ -43,12 +43,12 @@ async fn rate_limits_are_retried_after_the_time_the_server_asks() {
 async fn a_long_retry_after_is_capped() {
     let mut config = test_config(ProviderKind::OpenAi, String::new());
     config.max_retry_wait_secs = 0.1;
-    let server = Server::start(vec![
-        Reply::status(429, r#"{"error":{"message":"slow down"}}"#).with_header("retry-after", "30"),
-        Reply::sse(TEXT),
-    ])
-    .await;
-    config.base_url = Some(server.url("/v1"));
+    let server = Server::script([
+        Response::raw_json(429, r#"{"error":{"message":"slow down"}}"#)
+            .with_header("retry-after", "30"),
+        Response::sse(TEXT),
+    ]);
+    config.base_url = Some(server.url_at("/v1"));
     let model = connect(&config).unwrap();
     let started = Instant::now();
     model.chat(&hello(), &mut |_| {}).await.unwrap();
@@ -61,16 +61,15 @@ async fn a_long_retry_after_is_capped() {
 
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff() {
-    let server = Server::start(vec![
-        Reply::status(
+    let server = Server::script([
+        Response::raw_json(
             500,
             r#"{"error":{"message":"internal error","type":"server_error"}}"#,
         ),
-        Reply::status(503, "upstream connect error"),
-        Reply::sse(TEXT),
-    ])
-    .await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+        Response::raw_json(503, "upstream connect error"),
+        Response::sse(TEXT),
+    ]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let started = Instant::now();
     let response = model.chat(&hello(), &mut |_| {}).await.unwrap();
     assert_eq!(response.text, EXPECTED_TEXT);
@@ -85,15 +84,14 @@ async fn server_errors_are_retried_with_backoff() {
 
 #[tokio::test]
 async fn retries_are_bounded() {
-    let failure = Reply::status(503, r#"{"error":{"message":"model is loading"}}"#);
-    let server = Server::start(vec![
+    let failure = Response::raw_json(503, r#"{"error":{"message":"model is loading"}}"#);
+    let server = Server::script([
         failure.clone(),
         failure.clone(),
         failure.clone(),
-        Reply::sse(TEXT),
-    ])
-    .await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+        Response::sse(TEXT),
+    ]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let error = model.chat(&hello(), &mut |_| {}).await.unwrap_err();
     assert!(
         matches!(
@@ -110,7 +108,7 @@ async fn retries_are_bounded() {
         error.to_string(),
         format!(
             "{} answered HTTP 503: model is loading (after 2 retries)",
-            server.url("/v1/chat/completions")
+            server.url_at("/v1/chat/completions")
         )
     );
     assert_eq!(
@@ -123,8 +121,8 @@ async fn retries_are_bounded() {
 #[tokio::test]
 async fn a_bad_request_is_not_retried_and_its_message_is_shown() {
     let body = r#"{"error": {"message": "Invalid schema for function 'read_item': 'object' is not valid under any of the given schemas.", "type": "invalid_request_error", "param": "tools[0].function.parameters", "code": "invalid_function_parameters"}}"#;
-    let server = Server::start(vec![Reply::status(400, body), Reply::sse(TEXT)]).await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::raw_json(400, body), Response::sse(TEXT)]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let error = model.chat(&hello(), &mut |_| {}).await.unwrap_err();
     let message = error.to_string();
     assert!(message.contains("HTTP 400"), "{message}");
@@ -140,8 +138,8 @@ async fn a_bad_request_is_not_retried_and_its_message_is_shown() {
 #[tokio::test]
 async fn an_unknown_model_is_named() {
     let body = r#"{"error":{"message":"model \"qwen9:1b\" not found, try pulling it first","type":"api_error","param":null,"code":null}}"#;
-    let server = Server::start(vec![Reply::status(404, body)]).await;
-    let mut config = test_config(ProviderKind::OpenAi, server.url("/v1"));
+    let server = Server::script([Response::raw_json(404, body)]);
+    let mut config = test_config(ProviderKind::OpenAi, server.url_at("/v1"));
     config.model = "qwen9:1b".into();
     let model = connect(&config).unwrap();
     let error = model.chat(&hello(), &mut |_| {}).await.unwrap_err();
@@ -163,12 +161,11 @@ async fn an_unknown_model_is_named() {
 
 #[tokio::test]
 async fn a_missing_key_says_which_variable_to_set() {
-    let server = Server::start(vec![Reply::status(
+    let server = Server::script([Response::raw_json(
         401,
         r#"{"error":{"message":"No auth credentials found","code":401}}"#,
-    )])
-    .await;
-    let mut config = test_config(ProviderKind::OpenAi, server.url("/v1"));
+    )]);
+    let mut config = test_config(ProviderKind::OpenAi, server.url_at("/v1"));
     config.api_key = None;
     let model = OpenAiCompatible::new(&config).unwrap();
     let error = model.chat(&hello(), &mut |_| {}).await.unwrap_err();
@@ -183,13 +180,7 @@ async fn a_missing_key_says_which_variable_to_set() {
 
 #[tokio::test]
 async fn an_unreachable_server_names_the_url_and_the_way_out() {
-    // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base_url = format!("http://127.0.0.1:{port}/v1");
+    let base_url = format!("http://{}/v1", closed_port());
     let model = connect(&test_config(ProviderKind::OpenAi, base_url.clone())).unwrap();
     let started = Instant::now();
     let error = model.chat(&hello(), &mut |_| {}).await.unwrap_err();
@@ -208,8 +199,8 @@ async fn an_unreachable_server_names_the_url_and_the_way_out() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
-    let server = Server::start(vec![Reply::Stall]).await;
-    let mut config = test_config(ProviderKind::OpenAi, server.url("/v1"));
+    let server = Server::script([Response::stall()]);
+    let mut config = test_config(ProviderKind::OpenAi, server.url_at("/v1"));
     config.timeout_secs = 0.3;
     let model = connect(&config).unwrap();
     let started = Instant::now();
@@ -227,12 +218,8 @@ async fn a_server_that_never_answers_times_out() {
 async fn a_stream_that_stalls_times_out() {
     let events = split_events(TEXT);
     let parts = vec![Part::Bytes(events[1].clone().into_bytes()), Part::Stall];
-    let server = Server::start(vec![Reply::Stream {
-        parts,
-        chunked: true,
-    }])
-    .await;
-    let mut config = test_config(ProviderKind::OpenAi, server.url("/v1"));
+    let server = Server::script([Response::stream(parts, true)]);
+    let mut config = test_config(ProviderKind::OpenAi, server.url_at("/v1"));
     config.timeout_secs = 0.3;
     let model = connect(&config).unwrap();
     let mut deltas = 0;
@@ -242,22 +229,15 @@ async fn a_stream_that_stalls_times_out() {
         .unwrap_err();
     assert!(matches!(error, LlmError::Timeout { .. }), "{error:?}");
     assert_eq!(deltas, 1);
-    // The client hung up.
-    tokio::time::timeout(Duration::from_secs(1), server.closed.notified())
-        .await
-        .unwrap();
+    assert!(hung_up(&server).await, "the client hung up");
 }
 
 #[tokio::test]
 async fn dropping_the_future_cancels_the_request() {
     let events = split_events(TEXT);
     let parts = vec![Part::Bytes(events[1].clone().into_bytes()), Part::Stall];
-    let server = Server::start(vec![Reply::Stream {
-        parts,
-        chunked: true,
-    }])
-    .await;
-    let model = connect(&test_config(ProviderKind::OpenAi, server.url("/v1"))).unwrap();
+    let server = Server::script([Response::stream(parts, true)]);
+    let model = connect(&test_config(ProviderKind::OpenAi, server.url_at("/v1"))).unwrap();
     let request = hello();
     let (first_delta, mut got_delta) = tokio::sync::mpsc::unbounded_channel();
     let mut on_event = move |_: ploke_llm::StreamEvent| {
@@ -269,9 +249,7 @@ async fn dropping_the_future_cancels_the_request() {
         _ = chat => panic!("the stalled stream cannot complete"),
         _ = got_delta.recv() => {}
     }
-    tokio::time::timeout(Duration::from_secs(1), server.closed.notified())
-        .await
-        .expect("the connection is closed");
+    assert!(hung_up(&server).await, "the connection is closed");
 }
 
 #[tokio::test]
