@@ -2,14 +2,10 @@
 //! soon after it is written, whatever the change (new function, deleted file, new module,
 //! new package, half-written file), ignores what it should, and stays consistent.
 
-<<<<<<< HEAD
 // Test helpers say what they measured or waited for.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
-=======
 use std::path::PathBuf;
->>>>>>> support-server
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

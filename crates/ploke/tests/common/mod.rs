@@ -6,9 +6,9 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The variables ploke reads that a test must not inherit from whoever runs it.
