@@ -123,6 +123,13 @@ impl<'a> Toolbox<'a> {
 
     /// Runs tool `name` with `args`; the answer (or why the call is wrong) as text.
     pub fn call(&self, name: &str, args: &Value) -> String {
+        self.run(name, args)
+            .unwrap_or_else(|e| cap(format!("error: {e}")))
+    }
+
+    /// Runs tool `name` with `args`: the answer, or (`Err`) why the call is wrong, in words a
+    /// model or a person can act on. Both are capped at [`MAX_RESULT_CHARS`].
+    pub fn run(&self, name: &str, args: &Value) -> Result<String, String> {
         let result = match name {
             "search_code" => self.search_code(args),
             "get_item" => self.get_item(args),
@@ -140,8 +147,7 @@ impl<'a> Toolbox<'a> {
                     .join(", ")
             )),
         };
-        let text = result.unwrap_or_else(|e| format!("error: {e}"));
-        cap(text)
+        result.map(cap).map_err(cap)
     }
 
     fn search_code(&self, args: &Value) -> Result<String, String> {

@@ -27,6 +27,7 @@ mod live;
 mod location;
 pub mod results;
 pub mod settings;
+mod tools;
 mod write;
 
 use std::collections::HashMap;
@@ -51,6 +52,7 @@ pub use ploke_context::Pack;
 pub use ploke_retrieve::Mode as SearchMode;
 pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
 pub use settings::{Environment, Overrides, Settings};
+pub use tools::IndexStatus;
 pub use write::IndexRequest;
 
 use events::Events;

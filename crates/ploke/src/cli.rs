@@ -99,6 +99,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the index to coding agents over the Model Context Protocol (stdio): indexes if
+    /// needed, keeps the index live, answers code-search and code-graph tool calls.
+    Mcp {
+        #[command(flatten)]
+        target: Target,
+        /// Do not embed (search then uses the lexical and graph signals).
+        #[arg(long)]
+        no_embed: bool,
+    },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {
         /// The query (omit with --batch).

@@ -55,6 +55,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
             no_embed,
             json,
         } => watch(&target.location(), env, !no_embed, json, v),
+        Command::Mcp { target, no_embed } => mcp(&target.location(), env, !no_embed, v),
         Command::Search {
             query,
             loc,
@@ -350,6 +351,51 @@ fn watch(
         eprintln!("stopping…");
         tokio::task::block_in_place(|| handle.stop());
         anyhow::Ok(())
+    })?;
+    Ok(())
+}
+
+/// `ploke mcp`: the session served over MCP on stdio. stdout carries only the protocol;
+/// progress and warnings go to stderr, which MCP clients show as the server's log.
+fn mcp(loc: &Location, env: &Environment, embed: bool, verbose: u8) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        no_embed: !embed,
+        ..Overrides::default()
+    };
+    let session = Arc::new(open(loc, env, overrides, true, "ploke mcp")?);
+    let events = TerminalEvents::new(verbose, true);
+    session.subscribe(events.sink());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        // Live when this process may keep the index current; otherwise (another `ploke
+        // watch` or `ploke mcp` does) answer from the index as that one keeps it.
+        let live = tokio::task::block_in_place(|| {
+            session.watch(ploke_session::LiveOptions {
+                embed,
+                ..ploke_session::LiveOptions::default()
+            })
+        });
+        let _handle = match live {
+            Ok(h) => Some(h),
+            Err(e) => {
+                session
+                    .status()
+                    .with_context(|| format!("no index to serve ({e})"))?;
+                eprintln!("warning: {e}; serving the index without keeping it live");
+                None
+            }
+        };
+        events.finish();
+        eprintln!(
+            "ploke mcp: serving {} on stdio",
+            session.location().root.display()
+        );
+        ploke_mcp::serve_stdio(session.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
     })?;
     Ok(())
 }

@@ -1,0 +1,281 @@
+//! The index as a Model Context Protocol server, for coding agents (Claude Code, Cursor, Zed,
+//! Codex, …), built on the official Rust SDK (`rmcp`).
+//!
+//! [`PlokeMcp`] is thin: every tool is a [`Session`] operation. The code-reading tools are the
+//! ones a model gets inside `ploke ask` and `ploke edit` ([`Session::tool`], one
+//! implementation); `get_context` is the context pack of `ploke context`; `index_status` is
+//! [`Session::status`]. A tool that cannot answer (an unknown item, a file that is not
+//! indexed, bad arguments) returns a tool error whose text says what to do instead; the server
+//! keeps serving. Session calls are CPU work and run on tokio's blocking pool.
+//!
+//! ```no_run
+//! # async fn run(session: std::sync::Arc<ploke_session::Session>) {
+//! ploke_mcp::serve_stdio(session).await.unwrap();
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use ploke_session::{ContextRequest, SearchMode, Session};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+/// Default and largest token budget of `get_context`.
+const DEFAULT_BUDGET: usize = 6000;
+const MAX_BUDGET: usize = 32_000;
+
+/// Arguments of `search_code`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchArgs {
+    /// What to look for: a change request, a description, or identifiers
+    /// (`retry delay`, `Builder::enable_io`, `fn spawn_blocking`).
+    pub query: String,
+    /// Number of results (default 10, at most 50).
+    pub k: Option<u32>,
+}
+
+/// Arguments of the tools that take an item.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ItemArgs {
+    /// Canonical path (`tokio::runtime::Builder::enable_io`) or a name (`Builder::enable_io`,
+    /// `spawn`) as `search_code` shows it.
+    pub path: String,
+}
+
+/// Arguments of `list_module`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ModuleArgs {
+    /// Canonical path of the module (`tokio::runtime`); a crate name alone lists its root.
+    pub path: String,
+}
+
+/// Arguments of `read_file_range`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FileRangeArgs {
+    /// The file as results show it (relative to the workspace root).
+    pub file: String,
+    /// First line, 1-based.
+    pub start_line: u32,
+    /// Last line, inclusive.
+    pub end_line: u32,
+}
+
+/// Arguments of `get_context`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ContextArgs {
+    /// The change request or question, in plain language.
+    pub request: String,
+    /// Token budget of the whole pack (cl100k tokens; default 6000, at most 32000).
+    pub budget: Option<u32>,
+}
+
+/// Arguments of `index_status` (none).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+/// The MCP server of one session.
+#[derive(Clone)]
+pub struct PlokeMcp {
+    session: Arc<Session>,
+    tool_router: ToolRouter<Self>,
+}
+
+fn text(t: String) -> CallToolResult {
+    CallToolResult::success(vec![ContentBlock::text(t)])
+}
+
+fn tool_error(t: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(t)])
+}
+
+impl PlokeMcp {
+    /// A server answering from `session`.
+    pub fn new(session: Arc<Session>) -> PlokeMcp {
+        PlokeMcp {
+            session,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Runs `f` on the blocking pool; a session error or a panic becomes a tool error.
+    async fn blocking(
+        &self,
+        f: impl FnOnce(&Session) -> Result<String, String> + Send + 'static,
+    ) -> Result<CallToolResult, ErrorData> {
+        let session = self.session.clone();
+        let out = tokio::task::spawn_blocking(move || f(&session)).await;
+        Ok(match out {
+            Ok(Ok(t)) => text(t),
+            Ok(Err(why)) => tool_error(why),
+            Err(e) => tool_error(format!("internal error: {e}")),
+        })
+    }
+
+    /// One of the session's read-only tools, by its name there.
+    async fn agent_tool(
+        &self,
+        name: &'static str,
+        args: serde_json::Value,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.blocking(move |s| match s.tool(name, &args) {
+            Ok(answer) => answer,
+            Err(e) => Err(s.redact(&e.to_string())),
+        })
+        .await
+    }
+}
+
+#[tool_router]
+impl PlokeMcp {
+    #[tool(
+        description = "Find the code a request is about: items (functions, methods, types, traits, impls, modules) of the Rust workspace ranked by BM25 over names, paths, signatures, docs and bodies, embeddings, and the code graph (callers, callees, members). One line per item: kind, canonical path, file:start-end. Use the path with get_item, callers, callees or implementations.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn search_code(
+        &self,
+        Parameters(a): Parameters<SearchArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let k = a.k.unwrap_or(10);
+        self.agent_tool("search_code", json!({ "query": a.query, "k": k }))
+            .await
+    }
+
+    #[tool(
+        description = "A token-budgeted context pack for a change request or question: the best-ranked items as exact source, then outlines of their callers, callees, types, traits and implementations, each with file, lines and why it is there. Markdown. Use it first for a broad request; use search_code and get_item for narrow look-ups.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_context(
+        &self,
+        Parameters(a): Parameters<ContextArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let budget = (a.budget.map_or(DEFAULT_BUDGET, |b| b as usize)).clamp(500, MAX_BUDGET);
+        self.blocking(move |s| {
+            s.context(&ContextRequest {
+                request: a.request,
+                budget,
+                mode: SearchMode::Hybrid,
+            })
+            .map(|p| p.to_markdown())
+            .map_err(|e| s.redact(&e.to_string()))
+        })
+        .await
+    }
+
+    #[tool(
+        description = "The source of one item (function, method, type, trait, impl, module) with its file and lines. Takes a canonical path or a name; an ambiguous or unknown name gets the candidates.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_item(
+        &self,
+        Parameters(a): Parameters<ItemArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool("get_item", json!({ "path": a.path })).await
+    }
+
+    #[tool(
+        description = "The functions and methods that call an item, resolved through the module tree and imports (not text matches), with the line of each call.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn callers(
+        &self,
+        Parameters(a): Parameters<ItemArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool("get_callers", json!({ "path": a.path }))
+            .await
+    }
+
+    #[tool(
+        description = "The functions and methods an item calls, with the line of each call.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn callees(
+        &self,
+        Parameters(a): Parameters<ItemArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool("get_callees", json!({ "path": a.path }))
+            .await
+    }
+
+    #[tool(
+        description = "The impl blocks of a trait (who implements it), or the impl blocks for a type (which traits it implements and its inherent impls).",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn implementations(
+        &self,
+        Parameters(a): Parameters<ItemArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool("find_implementations", json!({ "path": a.path }))
+            .await
+    }
+
+    #[tool(
+        description = "The items a module contains, one line each with its signature: an outline of a module or crate root.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn list_module(
+        &self,
+        Parameters(a): Parameters<ModuleArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool("list_module", json!({ "path": a.path }))
+            .await
+    }
+
+    #[tool(
+        description = "Lines of an indexed source file of the workspace (1-based, inclusive), as the index holds them. Only files the index holds can be read.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn read_file_range(
+        &self,
+        Parameters(a): Parameters<FileRangeArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.agent_tool(
+            "read_file_range",
+            json!({ "file": a.file, "start_line": a.start_line, "end_line": a.end_line }),
+        )
+        .await
+    }
+
+    #[tool(
+        description = "Where the index stands: workspace, generation, indexed files and items, how many items have embeddings, and whether the index follows file changes live.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn index_status(
+        &self,
+        Parameters(_): Parameters<NoArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.blocking(|s| {
+            s.status()
+                .map_err(|e| s.redact(&e.to_string()))
+                .and_then(|st| serde_json::to_string_pretty(&st).map_err(|e| e.to_string()))
+        })
+        .await
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for PlokeMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("ploke", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "ploke indexes this Rust workspace into a code graph (items, calls, impls, \
+                 imports resolved through the module tree). Start a broad task with \
+                 get_context or search_code; follow up with get_item, callers, callees, \
+                 implementations and list_module on the canonical paths they return.",
+            )
+    }
+}
+
+/// Serves `session` over stdin/stdout until the client closes the connection.
+pub async fn serve_stdio(session: Arc<Session>) -> Result<(), Box<dyn std::error::Error>> {
+    let server = PlokeMcp::new(session)
+        .serve(rmcp::transport::stdio())
+        .await?;
+    server.waiting().await?;
+    Ok(())
+}

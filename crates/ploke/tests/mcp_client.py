@@ -1,0 +1,156 @@
+"""Drives `ploke mcp` with the official MCP Python SDK (`mcp` from PyPI) over stdio.
+
+Usage: python mcp_client.py PLOKE_BINARY WORKSPACE
+
+Checks exact answers on the `workspace_multi` fixture, that bad calls are errors the client
+can read, and that the server keeps serving after them. Exits non-zero with the reason on
+the first check that fails; prints one `ok NAME` line per check.
+"""
+
+import asyncio
+import os
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import MCPError
+
+TOOLS = {
+    "search_code",
+    "get_context",
+    "get_item",
+    "callers",
+    "callees",
+    "implementations",
+    "list_module",
+    "read_file_range",
+    "index_status",
+}
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        print(f"FAILED {what}: {detail}", flush=True)
+        sys.exit(1)
+    print(f"ok {what}", flush=True)
+
+
+def text_of(result):
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+async def call(session, name, args):
+    return await session.call_tool(name, args, read_timeout_seconds=60)
+
+
+async def main(binary, workspace):
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", ""),
+        "PLOKE_EMBED": "off",
+        "PLOKE_CONFIG_DIR": os.path.join(workspace, "no-user-config"),
+    }
+    params = StdioServerParameters(command=binary, args=["mcp", workspace], env=env)
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            check(init.server_info.name == "ploke", "server names itself", init.server_info)
+
+            tools = (await session.list_tools()).tools
+            names = {t.name for t in tools}
+            check(names == TOOLS, "every tool is listed", sorted(names))
+            for t in tools:
+                check(
+                    len(t.description or "") > 40 and t.input_schema.get("type") == "object",
+                    f"{t.name} has a description and an object schema",
+                    t,
+                )
+
+            r = await call(session, "search_code", {"query": "total area of the things", "k": 5})
+            top = text_of(r).splitlines()
+            check(not r.is_error and top, "search_code answers", text_of(r))
+            check(
+                any("app::total_area" in line for line in top[:3]),
+                "search_code ranks app::total_area in its top 3",
+                top,
+            )
+            check(
+                any("crates/app/src/lib.rs:9-11" in line for line in top),
+                "search_code gives workspace-relative file:lines",
+                top,
+            )
+
+            r = await call(session, "get_item", {"path": "shape_kit::geometry::Thing::new"})
+            t = text_of(r)
+            check(not r.is_error and "Thing { size }" in t, "get_item returns the source", t)
+
+            r = await call(session, "callers", {"path": "shape_kit::geometry::Thing::new"})
+            t = text_of(r)
+            check(
+                not r.is_error and "app::build" in t and "app::total_area" in t,
+                "callers lists both callers across the crate boundary",
+                t,
+            )
+
+            r = await call(session, "callees", {"path": "app::total_area"})
+            t = text_of(r)
+            check(
+                not r.is_error and "shape_kit::area" in t and "Thing::new" in t,
+                "callees lists what total_area calls",
+                t,
+            )
+
+            r = await call(session, "implementations", {"path": "shape_kit::geometry::Thing"})
+            t = text_of(r)
+            check(not r.is_error and "impl Thing" in t, "implementations finds impl Thing", t)
+
+            r = await call(session, "list_module", {"path": "shape_kit"})
+            t = text_of(r)
+            check(not r.is_error and "area" in t and "geometry" in t, "list_module outlines", t)
+
+            r = await call(
+                session,
+                "read_file_range",
+                {"file": "crates/shape-kit/src/geometry.rs", "start_line": 11, "end_line": 13},
+            )
+            t = text_of(r)
+            check(not r.is_error and "pub fn size(&self)" in t, "read_file_range reads lines", t)
+
+            r = await call(session, "get_context", {"request": "make the area computation overflow-safe", "budget": 2000})
+            t = text_of(r)
+            check(not r.is_error and "shape_kit::area" in t, "get_context packs the area function", t[:400])
+
+            r = await call(session, "index_status", {})
+            t = text_of(r)
+            check(not r.is_error and '"generation"' in t and '"items"' in t, "index_status", t)
+
+            # Bad calls: tool errors or protocol errors, never a dead server.
+            r = await call(session, "get_item", {"path": "shape_kit::no_such_thing"})
+            check(r.is_error, "an unknown item is a tool error", text_of(r))
+            r = await call(
+                session,
+                "read_file_range",
+                {"file": "../../../etc/passwd", "start_line": 1, "end_line": 3},
+            )
+            check(r.is_error and "root:" not in text_of(r), "a path outside the workspace is refused", text_of(r))
+            r = await call(session, "read_file_range", {"file": "Cargo.toml", "start_line": 1, "end_line": 3})
+            check(r.is_error, "a file the index does not hold is refused", text_of(r))
+            for name, args in [
+                ("search_code", {"query": "x", "k": "ten"}),
+                ("get_item", {}),
+                ("no_such_tool", {}),
+                ("search_code", {"query": "x" * 200_000}),
+            ]:
+                try:
+                    r = await call(session, name, args)
+                    ok = r.is_error or name == "search_code" and "k" not in args
+                except MCPError:
+                    ok = True
+                check(ok, f"bad call {name} {str(args)[:40]} is an error")
+
+            r = await call(session, "search_code", {"query": "Thing size", "k": 3})
+            check(not r.is_error and "Thing" in text_of(r), "the server still serves after bad calls")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
