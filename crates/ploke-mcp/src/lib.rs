@@ -8,15 +8,19 @@
 //! indexed, bad arguments) returns a tool error whose text says what to do instead; the server
 //! keeps serving. Session calls are CPU work and run on tokio's blocking pool.
 //!
+//! With [`McpOptions::allow_edits`] the server also offers `replace_item`, `insert_item`,
+//! `search_replace` and `undo`: [`Session::apply_edits`], the checks of `ploke edit`, the
+//! diff as the answer.
+//!
 //! ```no_run
 //! # async fn run(session: std::sync::Arc<ploke_session::Session>) {
-//! ploke_mcp::serve_stdio(session).await.unwrap();
+//! ploke_mcp::serve_stdio(session, ploke_mcp::McpOptions::default()).await.unwrap();
 //! # }
 //! ```
 
 use std::sync::Arc;
 
-use ploke_session::{ContextRequest, SearchMode, Session};
+use ploke_session::{ContextRequest, DirectEdit, Edit, SearchMode, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -74,6 +78,36 @@ pub struct ContextArgs {
     pub budget: Option<u32>,
 }
 
+/// Arguments of `replace_item`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReplaceArgs {
+    /// The item: canonical path or name, as the search tools show it.
+    pub path: String,
+    /// Its complete new source: exactly one item of the same kind, with the doc comments and
+    /// attributes it should keep (they are part of the replaced text).
+    pub code: String,
+}
+
+/// Arguments of `insert_item`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InsertArgs {
+    /// Where: a module or crate path, an impl (`impl Thing`, `crate::<impl Thing>`) or a trait.
+    pub parent: String,
+    /// The new item(s), with doc comments and attributes; added at the end of the parent.
+    pub code: String,
+}
+
+/// Arguments of `search_replace`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchReplaceArgs {
+    /// Workspace-relative path of an indexed Rust source file.
+    pub file: String,
+    /// Text that occurs exactly once in the file, whitespace included.
+    pub search: String,
+    /// What to put in its place.
+    pub replace: String,
+}
+
 /// Arguments of `index_status` (none).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct NoArgs {}
@@ -85,6 +119,13 @@ pub struct PlokeMcp {
     tool_router: ToolRouter<Self>,
 }
 
+/// What the server may do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct McpOptions {
+    /// Offer the edit tools (`replace_item`, `insert_item`, `search_replace`, `undo`).
+    pub allow_edits: bool,
+}
+
 fn text(t: String) -> CallToolResult {
     CallToolResult::success(vec![ContentBlock::text(t)])
 }
@@ -94,12 +135,26 @@ fn tool_error(t: String) -> CallToolResult {
 }
 
 impl PlokeMcp {
-    /// A server answering from `session`.
-    pub fn new(session: Arc<Session>) -> PlokeMcp {
+    /// A server answering from `session`; read-only unless `opts.allow_edits`.
+    pub fn new(session: Arc<Session>, opts: McpOptions) -> PlokeMcp {
+        let mut tool_router = Self::tool_router();
+        if opts.allow_edits {
+            tool_router = tool_router + Self::edit_tools();
+        }
         PlokeMcp {
             session,
-            tool_router: Self::tool_router(),
+            tool_router,
         }
+    }
+
+    /// Writes one edit through the session (all checks of `ploke edit`); the diff as answer.
+    async fn edit(&self, edit: Edit) -> Result<CallToolResult, ErrorData> {
+        self.blocking(move |s| {
+            s.apply_edits(std::slice::from_ref(&edit), "an edit over MCP", false)
+                .map(|d| render_edit(&d))
+                .map_err(|e| s.redact(&e.to_string()))
+        })
+        .await
     }
 
     /// Runs `f` on the blocking pool; a session error or a panic becomes a tool error.
@@ -257,6 +312,96 @@ impl PlokeMcp {
     }
 }
 
+#[tool_router(router = edit_tools)]
+impl PlokeMcp {
+    #[tool(
+        description = "Replace one item (function, method, type, impl, …) by new source. The item is found by canonical path or name at its current location; `code` must be exactly one item of the same kind and parse. Refused: files the index does not hold, stale or ambiguous targets, paths outside the workspace. Written atomically, journaled (undo reverts it), re-indexed; the answer is the diff.",
+        annotations(
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn replace_item(
+        &self,
+        Parameters(a): Parameters<ReplaceArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.edit(Edit::ReplaceItem {
+            path: a.path,
+            code: a.code,
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Add new items at the end of a module, an impl block or a trait. Same checks as replace_item; the answer is the diff.",
+        annotations(
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn insert_item(
+        &self,
+        Parameters(a): Parameters<InsertArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.edit(Edit::InsertItem {
+            parent: a.parent,
+            code: a.code,
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Replace text that occurs exactly once in an indexed Rust source file (for changes that are not whole items). The result must parse. The answer is the diff.",
+        annotations(
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn search_replace(
+        &self,
+        Parameters(a): Parameters<SearchReplaceArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.edit(Edit::SearchReplace {
+            file: a.file,
+            search: a.search,
+            replace: a.replace,
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Revert the newest edit (made here or by `ploke edit`) byte for byte; refused, changing nothing, if one of its files changed since.",
+        annotations(
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn undo(&self, Parameters(_): Parameters<NoArgs>) -> Result<CallToolResult, ErrorData> {
+        self.blocking(|s| {
+            s.undo()
+                .map(|u| format!("undid edit {}: {}", u.entry, u.files.join(", ")))
+                .map_err(|e| s.redact(&e.to_string()))
+        })
+        .await
+    }
+}
+
+/// An applied edit as an answer: the journal entry and each file's diff.
+fn render_edit(d: &DirectEdit) -> String {
+    let mut out = format!("applied edit {} (undo reverts it)\n", d.entry);
+    for f in &d.files {
+        out.push_str(&f.diff);
+        if !f.diff.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for PlokeMcp {
     fn get_info(&self) -> ServerConfig {
@@ -272,8 +417,11 @@ impl ServerHandler for PlokeMcp {
 }
 
 /// Serves `session` over stdin/stdout until the client closes the connection.
-pub async fn serve_stdio(session: Arc<Session>) -> Result<(), Box<dyn std::error::Error>> {
-    let server = PlokeMcp::new(session)
+pub async fn serve_stdio(
+    session: Arc<Session>,
+    opts: McpOptions,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let server = PlokeMcp::new(session, opts)
         .serve(rmcp::transport::stdio())
         .await?;
     server.waiting().await?;

@@ -443,6 +443,67 @@ impl EditFlow<'_> {
     }
 }
 
+/// Edits given directly (by an MCP client or an editor whose user is the model), written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectEdit {
+    /// Its journal entry (`ploke undo` reverts the newest).
+    pub entry: u64,
+    /// What was written: each file's unified diff.
+    pub files: Vec<ReviewFile>,
+}
+
+impl Session {
+    /// Writes `edits` at once, checked exactly as a model's proposal is checked (indexed Rust
+    /// source files of the workspace only, inside it after symlinks, the item found and
+    /// unambiguous, one item of the same kind, the result parses and stays under the
+    /// parser's limits): all files or none, journaled for [`Session::undo`], and indexed
+    /// (vectors included). A file changed on disk since it was indexed is indexed again and
+    /// the edits resolved against what it holds now.
+    pub fn apply_edits(
+        &self,
+        edits: &[Edit],
+        request: &str,
+        allow_build_scripts: bool,
+    ) -> Result<DirectEdit, SessionError> {
+        let progress = IndexProgress::new(&self.events);
+        let ctx = self.edit_context(allow_build_scripts);
+        let done = self.with_writer(|w| {
+            let lock = w.indexer.lock(&progress)?;
+            self.recover_edits(&lock)?;
+            let mut refreshed = BTreeSet::new();
+            let plan = loop {
+                match ploke_edit::plan(edits, &ctx) {
+                    Err(EditError::Stale { file }) if refreshed.insert(file.clone()) => {
+                        self.refresh_paths(w, &lock, vec![self.loc.root.join(&file)])?;
+                    }
+                    other => break other?,
+                }
+            };
+            let files = review_files(&plan);
+            let applied = plan.apply_with(
+                &self.loc.journal_dir,
+                &ApplyOptions {
+                    request: Some(request.to_string()),
+                    ..ApplyOptions::default()
+                },
+            )?;
+            let paths = applied
+                .files
+                .iter()
+                .map(|f| self.loc.root.join(f))
+                .collect();
+            self.refresh_paths(w, &lock, paths)?;
+            w.indexer.save_cache();
+            Ok(DirectEdit {
+                entry: applied.entry,
+                files,
+            })
+        })?;
+        self.after_write()?;
+        Ok(done)
+    }
+}
+
 /// The review of a plan: every file accepted.
 fn review_files(plan: &Plan) -> Vec<ReviewFile> {
     plan.files()

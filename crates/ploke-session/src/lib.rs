@@ -41,7 +41,8 @@ use ploke_retrieve::{Mode, RankParams, Retriever, Vectors};
 
 pub use ask::{AskAnswer, AskRequest};
 pub use edit::{
-    AppliedEdit, ApplyOutcome, CheckOutcome, EditFlow, EditOptions, EditState, Review, ReviewFile,
+    AppliedEdit, ApplyOutcome, CheckOutcome, DirectEdit, EditFlow, EditOptions, EditState, Review,
+    ReviewFile,
 };
 pub use error::SessionError;
 pub use events::{Event, EventSink, Update};
@@ -49,6 +50,7 @@ pub use live::{LiveOptions, WatchHandle};
 pub use location::{Location, WORKSPACE_ROOT_KEY};
 pub use ploke_agent::ask::AskEvent;
 pub use ploke_context::Pack;
+pub use ploke_edit::Edit;
 pub use ploke_retrieve::Mode as SearchMode;
 pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
 pub use settings::{Environment, Overrides, Settings};

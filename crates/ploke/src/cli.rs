@@ -107,6 +107,10 @@ pub enum Command {
         /// Do not embed (search then uses the lexical and graph signals).
         #[arg(long)]
         no_embed: bool,
+        /// Offer edit tools (replace_item, insert_item, search_replace, undo), checked as
+        /// `ploke edit` checks a model's edits.
+        #[arg(long)]
+        allow_edits: bool,
     },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {

@@ -55,7 +55,11 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
             no_embed,
             json,
         } => watch(&target.location(), env, !no_embed, json, v),
-        Command::Mcp { target, no_embed } => mcp(&target.location(), env, !no_embed, v),
+        Command::Mcp {
+            target,
+            no_embed,
+            allow_edits,
+        } => mcp(&target.location(), env, !no_embed, allow_edits, v),
         Command::Search {
             query,
             loc,
@@ -357,7 +361,13 @@ fn watch(
 
 /// `ploke mcp`: the session served over MCP on stdio. stdout carries only the protocol;
 /// progress and warnings go to stderr, which MCP clients show as the server's log.
-fn mcp(loc: &Location, env: &Environment, embed: bool, verbose: u8) -> anyhow::Result<()> {
+fn mcp(
+    loc: &Location,
+    env: &Environment,
+    embed: bool,
+    allow_edits: bool,
+    verbose: u8,
+) -> anyhow::Result<()> {
     let overrides = Overrides {
         no_embed: !embed,
         ..Overrides::default()
@@ -393,7 +403,7 @@ fn mcp(loc: &Location, env: &Environment, embed: bool, verbose: u8) -> anyhow::R
             "ploke mcp: serving {} on stdio",
             session.location().root.display()
         );
-        ploke_mcp::serve_stdio(session.clone())
+        ploke_mcp::serve_stdio(session.clone(), ploke_mcp::McpOptions { allow_edits })
             .await
             .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
     })?;

@@ -13,6 +13,11 @@ const MCP_SDK: &str = "mcp==2.3.0";
 
 /// A virtual environment with the MCP SDK, made once and reused (`<target>/tmp/mcp-venv`).
 fn python_with_sdk() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-venv");
     let python = venv.join("bin/python");
     let has_sdk = |python: &Path| {
@@ -49,8 +54,8 @@ fn python_with_sdk() -> PathBuf {
     python
 }
 
-#[test]
-fn the_official_python_client_gets_exact_answers_and_errors_it_can_read() {
+/// Runs the client script in `mode` against a fresh copy of the `workspace_multi` fixture.
+fn client(mode: &str) {
     let python = python_with_sdk();
     let ws = Project::fixture("workspace_multi");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
@@ -58,6 +63,7 @@ fn the_official_python_client_gets_exact_answers_and_errors_it_can_read() {
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_ploke"))
         .arg(&ws.root)
+        .arg(mode)
         .output()
         .expect("the client script runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -68,11 +74,21 @@ fn the_official_python_client_gets_exact_answers_and_errors_it_can_read() {
         out.status
     );
     assert!(
-        stdout.contains("ok the server still serves after bad calls"),
+        stdout.contains(&format!("ok all {mode} checks")),
         "the script ran to its end:\n{stdout}"
     );
     assert!(
         !stderr.contains("panicked"),
         "no panic in the server:\n{stderr}"
     );
+}
+
+#[test]
+fn the_official_python_client_gets_exact_answers_and_errors_it_can_read() {
+    client("read");
+}
+
+#[test]
+fn edits_over_mcp_are_checked_as_ploke_edit_checks_them_and_undone_byte_for_byte() {
+    client("edit");
 }

@@ -1,6 +1,9 @@
 """Drives `ploke mcp` with the official MCP Python SDK (`mcp` from PyPI) over stdio.
 
-Usage: python mcp_client.py PLOKE_BINARY WORKSPACE
+Usage: python mcp_client.py PLOKE_BINARY WORKSPACE [read|edit]
+
+`read` (the default) runs the server read-only; `edit` runs it with `--allow-edits` and
+edits, refuses and undoes.
 
 Checks exact answers on the `workspace_multi` fixture, that bad calls are errors the client
 can read, and that the server keeps serving after them. Exits non-zero with the reason on
@@ -43,15 +46,75 @@ async def call(session, name, args):
     return await session.call_tool(name, args, read_timeout_seconds=60)
 
 
-async def main(binary, workspace):
+def params_for(binary, workspace, extra):
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", ""),
         "PLOKE_EMBED": "off",
         "PLOKE_CONFIG_DIR": os.path.join(workspace, "no-user-config"),
     }
-    params = StdioServerParameters(command=binary, args=["mcp", workspace], env=env)
-    async with stdio_client(params) as (read, write):
+    return StdioServerParameters(command=binary, args=["mcp", workspace, *extra], env=env)
+
+
+EDIT_TOOLS = {"replace_item", "insert_item", "search_replace", "undo"}
+
+
+async def edits(binary, workspace):
+    lib = os.path.join(workspace, "crates/shape-kit/src/lib.rs")
+    before = open(lib, "rb").read()
+    async with stdio_client(params_for(binary, workspace, ["--allow-edits"])) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            names = {t.name for t in (await session.list_tools()).tools}
+            check(names == TOOLS | EDIT_TOOLS, "--allow-edits adds the edit tools", sorted(names))
+
+            new_area = "pub fn area(t: &Thing) -> u32 {\n    t.size().saturating_mul(t.size())\n}"
+            r = await call(session, "replace_item", {"path": "shape_kit::area", "code": new_area})
+            t = text_of(r)
+            check(not r.is_error and "+    t.size().saturating_mul(t.size())" in t, "replace_item answers with the diff", t)
+            check(b"saturating_mul" in open(lib, "rb").read(), "replace_item wrote the file")
+            r = await call(session, "get_item", {"path": "shape_kit::area"})
+            check("saturating_mul" in text_of(r), "the index has the edit at once", text_of(r))
+
+            refused = [
+                ("search_replace", {"file": "../../../../etc/hostname", "search": "a", "replace": "b"}, "outside the workspace"),
+                ("search_replace", {"file": "Cargo.toml", "search": "[workspace]", "replace": "[workspace]\n# x"}, "a manifest"),
+                ("search_replace", {"file": "crates/app/src/lib.rs", "search": "pub fn", "replace": "fn"}, "ambiguous text"),
+                ("replace_item", {"path": "shape_kit::geometry::Thing::size", "code": "pub fn size(&self) -> u32 { self.size } } impl Drop for Thing { fn drop(&mut self) {}"}, "more than one item"),
+                ("replace_item", {"path": "shape_kit::nope", "code": "pub fn nope() {}"}, "an unknown item"),
+            ]
+            for name, args, why in refused:
+                snapshot = {p: open(os.path.join(workspace, p), "rb").read() for p in ["Cargo.toml", "crates/app/src/lib.rs", "crates/shape-kit/src/geometry.rs"]}
+                r = await call(session, name, args)
+                check(r.is_error, f"{name} refuses {why}", text_of(r))
+                for p, b in snapshot.items():
+                    check(open(os.path.join(workspace, p), "rb").read() == b, f"nothing written for {why} ({p})")
+
+            # A file changed on disk behind the server's back: the edit lands on what it holds now.
+            geo = os.path.join(workspace, "crates/shape-kit/src/geometry.rs")
+            with open(geo, "a") as f:
+                f.write("\npub fn extra() -> u32 {\n    7\n}\n")
+            r = await call(
+                session,
+                "insert_item",
+                {"parent": "impl Thing", "code": "pub fn double(&self) -> u32 {\n    self.size * 2\n}"},
+            )
+            t = text_of(r)
+            check(not r.is_error and "double" in t, "insert_item on a file changed behind the server", t)
+            g = open(geo).read()
+            check("pub fn extra()" in g and "pub fn double(&self)" in g, "both the outside change and the edit are in the file", g)
+
+            r = await call(session, "undo", {})
+            check(not r.is_error, "undo the insert", text_of(r))
+            r = await call(session, "undo", {})
+            check(not r.is_error, "undo the replace", text_of(r))
+            check(open(lib, "rb").read() == before, "undo restores lib.rs byte for byte")
+            r = await call(session, "get_item", {"path": "shape_kit::area"})
+            check("saturating_mul" not in text_of(r), "the index follows the undo", text_of(r))
+
+
+async def main(binary, workspace):
+    async with stdio_client(params_for(binary, workspace, [])) as (read, write):
         async with ClientSession(read, write) as session:
             init = await session.initialize()
             check(init.server_info.name == "ploke", "server names itself", init.server_info)
@@ -153,4 +216,6 @@ async def main(binary, workspace):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    mode = sys.argv[3] if len(sys.argv) > 3 else "read"
+    asyncio.run((edits if mode == "edit" else main)(sys.argv[1], sys.argv[2]))
+    print(f"ok all {mode} checks", flush=True)
