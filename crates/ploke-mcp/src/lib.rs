@@ -139,7 +139,7 @@ impl PlokeMcp {
     pub fn new(session: Arc<Session>, opts: McpOptions) -> PlokeMcp {
         let mut tool_router = Self::tool_router();
         if opts.allow_edits {
-            tool_router = tool_router + Self::edit_tools();
+            tool_router += Self::edit_tools();
         }
         PlokeMcp {
             session,
