@@ -10,6 +10,8 @@
 //! - `bench-watch [--ra DIR] [tokio|ra]`: the live index (write → search latency, bursts,
 //!   idle CPU, memory over many edits, searches in other processes during a rebuild); see
 //!   `bench_watch.rs`.
+//! - `bench-mcp [--embed]`: `ploke mcp` on tokio through the protocol (start to first answer,
+//!   `search_code` and `get_item` latency, idle memory).
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
 //!   loaded) over an index left by `eval` (default tokio); medians and p90.
 //!
@@ -18,6 +20,7 @@
 // A command-line program: printing its results is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_mcp;
 mod bench_watch;
 
 use std::path::{Path, PathBuf};
@@ -607,6 +610,7 @@ fn main() -> Result<()> {
         Some("eval") => eval(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
         Some("bench-watch") => bench_watch::run(&args[1..]),
+        Some("bench-mcp") => bench_mcp::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
             Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
