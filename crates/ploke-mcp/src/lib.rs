@@ -416,6 +416,37 @@ impl ServerHandler for PlokeMcp {
     }
 }
 
+/// Serves `session` over streamable HTTP at `http://ADDR/mcp` (one server that several
+/// clients share) until Ctrl-C. `bound` is told the address actually bound (for port 0).
+/// Only loopback `Host`s are accepted (rmcp's protection against DNS rebinding).
+pub async fn serve_http(
+    session: Arc<Session>,
+    opts: McpOptions,
+    addr: std::net::SocketAddr,
+    bound: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), Box<dyn std::error::Error>> {
+    use rmcp::transport::streamable_http_server::{
+        session::local::LocalSessionManager, StreamableHttpServerConfig, StreamableHttpService,
+    };
+    let config = StreamableHttpServerConfig::default();
+    let stop = config.cancellation_token.clone();
+    let service: StreamableHttpService<PlokeMcp, LocalSessionManager> = StreamableHttpService::new(
+        move || Ok(PlokeMcp::new(session.clone(), opts)),
+        Default::default(),
+        config,
+    );
+    let router = axum::Router::new().nest_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    bound(listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.cancel();
+        })
+        .await?;
+    Ok(())
+}
+
 /// Serves `session` over stdin/stdout until the client closes the connection.
 pub async fn serve_stdio(
     session: Arc<Session>,

@@ -111,6 +111,10 @@ pub enum Command {
         /// `ploke edit` checks a model's edits.
         #[arg(long)]
         allow_edits: bool,
+        /// Serve streamable HTTP at http://ADDR/mcp (e.g. 127.0.0.1:8931) instead of stdio:
+        /// one server several clients share. Only loopback Host headers are accepted.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
     },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {

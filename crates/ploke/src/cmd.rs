@@ -59,7 +59,8 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
             target,
             no_embed,
             allow_edits,
-        } => mcp(&target.location(), env, !no_embed, allow_edits, v),
+            http,
+        } => mcp(&target.location(), env, !no_embed, allow_edits, http, v),
         Command::Search {
             query,
             loc,
@@ -366,6 +367,7 @@ fn mcp(
     env: &Environment,
     embed: bool,
     allow_edits: bool,
+    http: Option<std::net::SocketAddr>,
     verbose: u8,
 ) -> anyhow::Result<()> {
     let overrides = Overrides {
@@ -399,13 +401,21 @@ fn mcp(
             }
         };
         events.finish();
-        eprintln!(
-            "ploke mcp: serving {} on stdio",
-            session.location().root.display()
-        );
-        ploke_mcp::serve_stdio(session.clone(), ploke_mcp::McpOptions { allow_edits })
+        let opts = ploke_mcp::McpOptions { allow_edits };
+        let root = session.location().root.display().to_string();
+        match http {
+            Some(addr) => ploke_mcp::serve_http(session.clone(), opts, addr, |at| {
+                eprintln!("ploke mcp: serving {root} at http://{at}/mcp (Ctrl-C stops)")
+            })
             .await
-            .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
+            .map_err(|e| anyhow::anyhow!("MCP server on {addr}: {e}")),
+            None => {
+                eprintln!("ploke mcp: serving {root} on stdio");
+                ploke_mcp::serve_stdio(session.clone(), opts)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
+            }
+        }
     })?;
     Ok(())
 }

@@ -3,9 +3,13 @@
 //! The client script (`tests/mcp_client.py`) checks exact answers of every tool on a fixture
 //! workspace, that bad calls come back as errors, and that the server keeps serving.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
+use common::{Running, Stream};
 use ploke_test_support::Project;
 
 /// The SDK version the client script is written against.
@@ -56,14 +60,20 @@ fn make_venv() -> PathBuf {
 
 /// Runs the client script in `mode` against a fresh copy of the `workspace_multi` fixture.
 fn client(mode: &str) {
-    let python = python_with_sdk();
     let ws = Project::fixture("workspace_multi");
+    run_script(&ws.root, &[mode]);
+}
+
+/// Runs the client script with `args` after the binary and the workspace.
+fn run_script(ws: &Path, args: &[&str]) {
+    let mode = args[0];
+    let python = python_with_sdk();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
     let out = Command::new(python)
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_ploke"))
-        .arg(&ws.root)
-        .arg(mode)
+        .arg(ws)
+        .args(args)
         .output()
         .expect("the client script runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -91,4 +101,36 @@ fn the_official_python_client_gets_exact_answers_and_errors_it_can_read() {
 #[test]
 fn edits_over_mcp_are_checked_as_ploke_edit_checks_them_and_undone_byte_for_byte() {
     client("edit");
+}
+
+#[test]
+fn a_second_server_on_the_same_workspace_reads_what_the_first_writes() {
+    client("two");
+}
+
+#[test]
+fn two_clients_share_one_http_server_and_ctrl_c_stops_it() {
+    let ws = Project::fixture("workspace_multi");
+    let mut server = Running::spawn(&mut common::ploke(
+        &ws.root,
+        &["mcp", ".", "--http", "127.0.0.1:0"],
+    ));
+    let (_, line) = server.wait_line(Stream::Stderr, 0, Duration::from_secs(60), |l| {
+        l.contains("http://127.0.0.1:")
+    });
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the line names the URL")
+        .to_string();
+    run_script(&ws.root, &["http", &url]);
+    server.signal("INT");
+    let out = server.wait(Duration::from_secs(10));
+    assert_eq!(
+        out.code,
+        Some(0),
+        "Ctrl-C stops the server cleanly\n{}",
+        out.show()
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }

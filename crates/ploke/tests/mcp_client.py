@@ -3,7 +3,8 @@
 Usage: python mcp_client.py PLOKE_BINARY WORKSPACE [read|edit]
 
 `read` (the default) runs the server read-only; `edit` runs it with `--allow-edits` and
-edits, refuses and undoes.
+edits, refuses and undoes; `two` runs a writing and a reading server on the same workspace;
+`http URL` talks to a server already serving streamable HTTP at URL, with two clients at once.
 
 Checks exact answers on the `workspace_multi` fixture, that bad calls are errors the client
 can read, and that the server keeps serving after them. Exits non-zero with the reason on
@@ -16,6 +17,7 @@ import sys
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 TOOLS = {
@@ -111,6 +113,51 @@ async def edits(binary, workspace):
             check(open(lib, "rb").read() == before, "undo restores lib.rs byte for byte")
             r = await call(session, "get_item", {"path": "shape_kit::area"})
             check("saturating_mul" not in text_of(r), "the index follows the undo", text_of(r))
+
+
+async def http_client(url, who):
+    async with streamable_http_client(url) as (read, write, *_):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            names = {t.name for t in (await session.list_tools()).tools}
+            check(names == TOOLS, f"{who}: every tool over HTTP", sorted(names))
+            for _ in range(5):
+                r = await call(session, "callers", {"path": "shape_kit::geometry::Thing::new"})
+                t = text_of(r)
+                check(not r.is_error and "app::build" in t and "app::total_area" in t, f"{who}: callers over HTTP", t)
+                r = await call(session, "search_code", {"query": "total area", "k": 3})
+                check("app::total_area" in text_of(r), f"{who}: search over HTTP", text_of(r))
+
+
+async def http(url):
+    await asyncio.gather(http_client(url, "client 1"), http_client(url, "client 2"))
+
+
+async def two(binary, workspace):
+    """A writing server and a reading one on the same workspace (as two agents would)."""
+    async with stdio_client(params_for(binary, workspace, ["--allow-edits"])) as (r1, w1):
+        async with ClientSession(r1, w1) as writer:
+            await writer.initialize()
+            async with stdio_client(params_for(binary, workspace, [])) as (r2, w2):
+                async with ClientSession(r2, w2) as reader:
+                    await reader.initialize()
+                    r = await call(reader, "index_status", {})
+                    check(not r.is_error, "the second server serves the same index", text_of(r))
+                    code = "pub fn area(t: &Thing) -> u32 {\n    t.size().pow(2)\n}"
+                    r = await call(writer, "replace_item", {"path": "shape_kit::area", "code": code})
+                    check(not r.is_error, "the first server edits", text_of(r))
+                    r = await call(reader, "get_item", {"path": "shape_kit::area"})
+                    check("pow(2)" in text_of(r), "the second server answers with the edit", text_of(r))
+                    try:
+                        r = await call(reader, "replace_item", {"path": "shape_kit::area", "code": code})
+                        refused = r.is_error
+                    except MCPError:
+                        refused = True
+                    check(refused, "the reading server has no edit tools")
+                    r = await call(writer, "undo", {})
+                    check(not r.is_error, "the first server undoes", text_of(r))
+                    r = await call(reader, "get_item", {"path": "shape_kit::area"})
+                    check("pow(2)" not in text_of(r), "the second server follows the undo", text_of(r))
 
 
 async def main(binary, workspace):
@@ -217,5 +264,9 @@ async def main(binary, workspace):
 
 if __name__ == "__main__":
     mode = sys.argv[3] if len(sys.argv) > 3 else "read"
-    asyncio.run((edits if mode == "edit" else main)(sys.argv[1], sys.argv[2]))
+    if mode == "http":
+        asyncio.run(http(sys.argv[4]))
+    else:
+        run = {"read": main, "edit": edits, "two": two}[mode]
+        asyncio.run(run(sys.argv[1], sys.argv[2]))
     print(f"ok all {mode} checks", flush=True)
