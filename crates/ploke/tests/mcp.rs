@@ -134,3 +134,70 @@ fn two_clients_share_one_http_server_and_ctrl_c_stops_it() {
     );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
+
+#[test]
+fn garbage_and_wrong_types_on_the_wire_leave_the_server_serving() {
+    use std::io::{BufRead, BufReader, Write};
+    let ws = Project::fixture("workspace_multi");
+    let mut child = common::ploke(&ws.root, &["mcp", "."])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ploke mcp starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let lines = [
+        "this is not json",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"0\"}}}",
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"get_item\",\"arguments\":{\"path\":42}}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"no/such/method\"}",
+        "[1, 2,",
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"search_code\",\"arguments\":{\"query\":\"total area\"}}}",
+    ];
+    for l in lines {
+        writeln!(stdin, "{l}").expect("write a line");
+    }
+    stdin.flush().expect("flush");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut answers = std::collections::HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !answers.contains_key(&4) && std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {line}"));
+            if let Some(id) = v["id"].as_u64() {
+                answers.insert(id, v);
+            }
+        }
+    }
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answers.contains_key(&1), "initialize answered: {answers:?}");
+    assert_eq!(
+        answers[&2]["result"]["isError"], true,
+        "a wrong argument type is a tool error"
+    );
+    assert!(
+        answers.contains_key(&4),
+        "the server still answers after garbage: {answers:?}"
+    );
+    let text = answers[&4]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.contains("app::total_area"), "{text}");
+    assert!(
+        answers[&3].get("error").is_some(),
+        "an unknown method is a protocol error: {}",
+        answers[&3]
+    );
+}
