@@ -201,3 +201,10 @@ fn garbage_and_wrong_types_on_the_wire_leave_the_server_serving() {
         answers[&3]
     );
 }
+
+#[test]
+fn every_read_tool_answers_right_on_a_real_crate() {
+    let src = ploke_test_support::registry_crate("tokio", "1.38.0");
+    let ws = Project::copy_of(&src, "tokio");
+    run_script(&ws.root, &["real"]);
+}

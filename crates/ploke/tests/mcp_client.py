@@ -160,6 +160,32 @@ async def two(binary, workspace):
                     check("pow(2)" not in text_of(r), "the second server follows the undo", text_of(r))
 
 
+async def real(binary, workspace):
+    """Every read tool on a real crate (tokio 1.38.0), answers checked against its source."""
+    async with stdio_client(params_for(binary, workspace, [])) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            b = "tokio::runtime::builder::Builder"
+            r = await call(session, "search_code", {"query": "enable the IO driver on the runtime builder", "k": 3})
+            check(b in text_of(r), "tokio: search_code finds the runtime builder", text_of(r))
+            r = await call(session, "get_item", {"path": f"{b}::enable_all"})
+            check("self.enable_io();" in text_of(r), "tokio: get_item", text_of(r)[:300])
+            r = await call(session, "callers", {"path": f"{b}::enable_io"})
+            check(f"{b}::enable_all" in text_of(r), "tokio: callers of enable_io", text_of(r))
+            r = await call(session, "callees", {"path": f"{b}::enable_all"})
+            check("enable_io" in text_of(r) and "enable_time" in text_of(r), "tokio: callees of enable_all", text_of(r))
+            r = await call(session, "implementations", {"path": "tokio::io::async_read::AsyncRead"})
+            check("impl AsyncRead for TcpStream" in text_of(r), "tokio: implementations of AsyncRead", text_of(r)[:300])
+            r = await call(session, "list_module", {"path": "tokio::runtime::builder"})
+            check("Builder" in text_of(r), "tokio: list_module", text_of(r)[:300])
+            r = await call(session, "read_file_range", {"file": "src/runtime/builder.rs", "start_line": 335, "end_line": 346})
+            check("pub fn enable_all(&mut self)" in text_of(r), "tokio: read_file_range", text_of(r))
+            r = await call(session, "get_context", {"request": "let users configure the keep-alive of blocking pool threads", "budget": 3000})
+            check(not r.is_error and "blocking" in text_of(r), "tokio: get_context", text_of(r)[:300])
+            r = await call(session, "index_status", {})
+            check('"items"' in text_of(r), "tokio: index_status", text_of(r))
+
+
 async def main(binary, workspace):
     async with stdio_client(params_for(binary, workspace, [])) as (read, write):
         async with ClientSession(read, write) as session:
@@ -267,6 +293,6 @@ if __name__ == "__main__":
     if mode == "http":
         asyncio.run(http(sys.argv[4]))
     else:
-        run = {"read": main, "edit": edits, "two": two}[mode]
+        run = {"read": main, "edit": edits, "two": two, "real": real}[mode]
         asyncio.run(run(sys.argv[1], sys.argv[2]))
     print(f"ok all {mode} checks", flush=True)
