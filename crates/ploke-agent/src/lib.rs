@@ -55,7 +55,9 @@ pub fn tool_specs() -> Vec<ToolDef> {
                 "type": "object",
                 "properties": {
                     "query": { "type": "string", "description": "What to look for, in words or identifiers" },
-                    "k": { "type": "integer", "description": "Number of results (default 10, at most 50)" }
+                    "k": { "type": "integer", "description": "Number of results (default 10, at most 50)" },
+                    "mode": { "type": "string", "enum": ["hybrid", "lexical", "vector"], "description": "Signals to rank with (default hybrid: BM25 + embeddings + code graph)" },
+                    "scope": { "type": "string", "description": "Only items of this crate or under this path prefix (`tokio`, `tokio::sync`) or in files under this directory (`crates/app/`)" }
                 },
                 "required": ["query"]
             }),
@@ -157,13 +159,51 @@ impl<'a> Toolbox<'a> {
             .and_then(Value::as_u64)
             .unwrap_or(10)
             .clamp(1, 50) as usize;
-        let vec = self.embed.and_then(|f| f(query));
-        let hits = self
+        let mode = match args.get("mode").and_then(Value::as_str) {
+            None | Some("hybrid") => Mode::Hybrid,
+            Some("lexical") => Mode::Lexical,
+            Some("vector") => Mode::Vector,
+            Some(other) => {
+                return Err(format!(
+                    "unknown mode `{other}`; use hybrid, lexical or vector"
+                ))
+            }
+        };
+        let scope = args
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let vec = if mode == Mode::Lexical {
+            None
+        } else {
+            self.embed.and_then(|f| f(query))
+        };
+        // With a scope, rank more and keep those inside it.
+        let want = if scope.is_some() {
+            (k * 20).max(200)
+        } else {
+            k
+        };
+        let mut hits = self
             .retriever
-            .search(query, vec.as_deref(), Mode::Hybrid, k)
+            .search(query, vec.as_deref(), mode, want)
             .map_err(|e| e.to_string())?;
+        if let Some(scope) = scope {
+            let prefix = format!("{scope}::");
+            hits.retain(|h| {
+                h.node.crate_name == scope
+                    || h.node.path == scope
+                    || h.node.path.starts_with(&prefix)
+                    || h.node.file.starts_with(scope)
+            });
+            hits.truncate(k);
+        }
         if hits.is_empty() {
-            return Ok(format!("no items match {query:?}"));
+            return Ok(match scope {
+                Some(s) => format!("no items in {s:?} match {query:?}"),
+                None => format!("no items match {query:?}"),
+            });
         }
         Ok(hits
             .iter()

@@ -41,6 +41,12 @@ pub struct SearchArgs {
     pub query: String,
     /// Number of results (default 10, at most 50).
     pub k: Option<u32>,
+    /// Signals to rank with: `hybrid` (default: BM25 + embeddings + code graph), `lexical` or
+    /// `vector`.
+    pub mode: Option<String>,
+    /// Only items of this crate or under this path prefix (`tokio`, `tokio::sync`), or in
+    /// files under this directory (`crates/app/`).
+    pub scope: Option<String>,
 }
 
 /// Arguments of the tools that take an item.
@@ -195,9 +201,14 @@ impl PlokeMcp {
         &self,
         Parameters(a): Parameters<SearchArgs>,
     ) -> Result<CallToolResult, ErrorData> {
-        let k = a.k.unwrap_or(10);
-        self.agent_tool("search_code", json!({ "query": a.query, "k": k }))
-            .await
+        let mut args = json!({ "query": a.query, "k": a.k.unwrap_or(10) });
+        if let Some(mode) = a.mode {
+            args["mode"] = json!(mode);
+        }
+        if let Some(scope) = a.scope {
+            args["scope"] = json!(scope);
+        }
+        self.agent_tool("search_code", args).await
     }
 
     #[tool(

@@ -216,6 +216,14 @@ async def main(binary, workspace):
                 top,
             )
 
+            r = await call(session, "search_code", {"query": "Thing", "k": 10, "scope": "app"})
+            lines = text_of(r).splitlines()
+            check(lines and all(" app::" in l for l in lines), "search_code keeps to its scope", lines)
+            r = await call(session, "search_code", {"query": "total area", "k": 3, "mode": "lexical"})
+            check("app::total_area" in text_of(r), "search_code in lexical mode", text_of(r))
+            r = await call(session, "search_code", {"query": "total area", "mode": "psychic"})
+            check(r.is_error and "hybrid, lexical or vector" in text_of(r), "an unknown mode is a tool error naming the modes", text_of(r))
+
             r = await call(session, "get_item", {"path": "shape_kit::geometry::Thing::new"})
             t = text_of(r)
             check(not r.is_error and "Thing { size }" in t, "get_item returns the source", t)
