@@ -20,10 +20,13 @@
 
 use std::sync::Arc;
 
-use ploke_session::{ContextRequest, DirectEdit, Edit, SearchMode, Session};
+use ploke_session::{ContextRequest, DirectEdit, Edit, Event, SearchMode, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+#[allow(deprecated)]
+use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam};
+use rmcp::service::{NotificationContext, Peer, RoleServer};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -123,13 +126,67 @@ pub struct NoArgs {}
 pub struct PlokeMcp {
     session: Arc<Session>,
     tool_router: ToolRouter<Self>,
+    ready: Ready,
+    peers: Peers,
 }
 
+/// Whether the index can be answered from: tools wait for it while the server indexes on
+/// start. `Err` holds why indexing failed (every call then says so).
+#[derive(Clone)]
+pub struct Ready(tokio::sync::watch::Receiver<Option<Result<(), String>>>);
+
+/// Says when the index is ready (or why it will not be).
+pub struct SetReady(tokio::sync::watch::Sender<Option<Result<(), String>>>);
+
+impl Ready {
+    /// A pair: the server waits on [`Ready`], the code that indexes calls [`SetReady::set`].
+    pub fn new() -> (SetReady, Ready) {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        (SetReady(tx), Ready(rx))
+    }
+
+    /// Ready from the start (the index exists and nothing runs before serving).
+    pub fn now() -> Ready {
+        let (set, ready) = Ready::new();
+        set.set(Ok(()));
+        ready
+    }
+
+    async fn wait(&self) -> Result<(), String> {
+        let mut rx = self.0.clone();
+        let state = match rx.wait_for(Option::is_some).await {
+            Ok(v) => v.clone(),
+            Err(_) => return Err("the index was never built (the server is stopping)".into()),
+        };
+        state.unwrap_or(Ok(()))
+    }
+}
+
+impl SetReady {
+    pub fn set(&self, state: Result<(), String>) {
+        let _ = self.0.send(Some(state));
+    }
+}
+
+/// The clients connected to this server (HTTP serves several), for log notifications.
+type Peers = Arc<std::sync::Mutex<Vec<Peer<RoleServer>>>>;
+
 /// What the server may do.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone)]
 pub struct McpOptions {
     /// Offer the edit tools (`replace_item`, `insert_item`, `search_replace`, `undo`).
     pub allow_edits: bool,
+    /// When the index can be answered from.
+    pub ready: Ready,
+}
+
+impl Default for McpOptions {
+    fn default() -> Self {
+        McpOptions {
+            allow_edits: false,
+            ready: Ready::now(),
+        }
+    }
 }
 
 fn text(t: String) -> CallToolResult {
@@ -143,6 +200,10 @@ fn tool_error(t: String) -> CallToolResult {
 impl PlokeMcp {
     /// A server answering from `session`; read-only unless `opts.allow_edits`.
     pub fn new(session: Arc<Session>, opts: McpOptions) -> PlokeMcp {
+        PlokeMcp::with_peers(session, opts, Peers::default())
+    }
+
+    fn with_peers(session: Arc<Session>, opts: McpOptions, peers: Peers) -> PlokeMcp {
         let mut tool_router = Self::tool_router();
         if opts.allow_edits {
             tool_router += Self::edit_tools();
@@ -150,6 +211,8 @@ impl PlokeMcp {
         PlokeMcp {
             session,
             tool_router,
+            ready: opts.ready,
+            peers,
         }
     }
 
@@ -168,6 +231,9 @@ impl PlokeMcp {
         &self,
         f: impl FnOnce(&Session) -> Result<String, String> + Send + 'static,
     ) -> Result<CallToolResult, ErrorData> {
+        if let Err(why) = self.ready.wait().await {
+            return Ok(tool_error(format!("no index to answer from: {why}")));
+        }
         let session = self.session.clone();
         let out = tokio::task::spawn_blocking(move || f(&session)).await;
         Ok(match out {
@@ -415,16 +481,72 @@ fn render_edit(d: &DirectEdit) -> String {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for PlokeMcp {
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(context.peer);
+    }
+
+    // Logging: see `forward_events`.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("ploke", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "ploke indexes this Rust workspace into a code graph (items, calls, impls, \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new("ploke", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "ploke indexes this Rust workspace into a code graph (items, calls, impls, \
                  imports resolved through the module tree). Start a broad task with \
                  get_context or search_code; follow up with get_item, callers, callees, \
                  implementations and list_module on the canonical paths they return.",
-            )
+        )
     }
+}
+
+/// Sends the session's progress and warnings to every connected client as MCP log
+/// notifications (`notifications/message`, logger `ploke`): indexing stages, warnings,
+/// live updates, embedding. Per-item progress is left out. (Logging is deprecated from the
+/// 2026-07-28 protocol revision on, SEP-2577; clients of earlier revisions, today's agents,
+/// show these messages.)
+#[allow(deprecated)]
+fn forward_events(session: &Session, peers: Peers) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(256);
+    session.subscribe(Arc::new(move |ev: &Event| {
+        if !matches!(ev, Event::Progress { .. }) {
+            // A full channel drops the event rather than stall the indexer.
+            let _ = tx.try_send(ev.clone());
+        }
+    }));
+    tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            let level = match ev {
+                Event::Warning { .. } => LoggingLevel::Warning,
+                _ => LoggingLevel::Info,
+            };
+            let data = serde_json::to_value(&ev).unwrap_or_default();
+            let now: Vec<Peer<RoleServer>> =
+                peers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let mut gone = Vec::new();
+            for (i, p) in now.iter().enumerate() {
+                let mut param = LoggingMessageNotificationParam::new(level, data.clone());
+                param.logger = Some("ploke".into());
+                if p.notify_logging_message(param).await.is_err() {
+                    gone.push(i);
+                }
+            }
+            if !gone.is_empty() {
+                // Only this task removes; others append: the indices still hold.
+                let mut all = peers.lock().unwrap_or_else(|e| e.into_inner());
+                for i in gone.into_iter().rev() {
+                    all.remove(i);
+                }
+            }
+        }
+    });
 }
 
 /// Serves `session` over streamable HTTP at `http://ADDR/mcp` (one server that several
@@ -441,8 +563,16 @@ pub async fn serve_http(
     };
     let config = StreamableHttpServerConfig::default();
     let stop = config.cancellation_token.clone();
+    let peers = Peers::default();
+    forward_events(&session, peers.clone());
     let service: StreamableHttpService<PlokeMcp, LocalSessionManager> = StreamableHttpService::new(
-        move || Ok(PlokeMcp::new(session.clone(), opts)),
+        move || {
+            Ok(PlokeMcp::with_peers(
+                session.clone(),
+                opts.clone(),
+                peers.clone(),
+            ))
+        },
         Default::default(),
         config,
     );
@@ -463,7 +593,9 @@ pub async fn serve_stdio(
     session: Arc<Session>,
     opts: McpOptions,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let server = PlokeMcp::new(session, opts)
+    let peers = Peers::default();
+    forward_events(&session, peers.clone());
+    let server = PlokeMcp::with_peers(session, opts, peers)
         .serve(rmcp::transport::stdio())
         .await?;
     server.waiting().await?;

@@ -87,6 +87,14 @@ pub enum SessionError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process keeps this index live already (one live index per index).
+    #[error("watching {path}: {holder} keeps this index live already")]
+    LiveElsewhere {
+        /// The workspace root.
+        path: PathBuf,
+        /// Who: `ploke watch (pid 123)`.
+        holder: String,
+    },
     /// Watching the workspace failed.
     #[error("watching {path}: {message}")]
     Watch {

@@ -107,9 +107,9 @@ impl Session {
             Wait::No,
         )
         .map_err(|e| match e {
-            ploke_db::DbError::Busy { holder, .. } => SessionError::Watch {
+            ploke_db::DbError::Busy { holder, .. } => SessionError::LiveElsewhere {
                 path: self.loc.root.clone(),
-                message: format!("{holder} keeps this index live already"),
+                holder,
             },
             other => SessionError::Db(other),
         })?;

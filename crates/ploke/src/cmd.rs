@@ -382,28 +382,55 @@ fn mcp(
         .enable_all()
         .build()?;
     rt.block_on(async {
-        // Live when this process may keep the index current; otherwise (another `ploke
-        // watch` or `ploke mcp` does) answer from the index as that one keeps it.
-        let live = tokio::task::block_in_place(|| {
-            session.watch(ploke_session::LiveOptions {
-                embed,
-                ..ploke_session::LiveOptions::default()
+        // Serve at once; index (and keep the index live) meanwhile: tools wait until it is
+        // ready, progress goes to the clients as log messages. When another `ploke watch`
+        // or `ploke mcp` keeps the index live already, answer from that one's index.
+        let (set_ready, ready) = ploke_mcp::Ready::new();
+        let live = {
+            let session = session.clone();
+            tokio::task::spawn_blocking(move || {
+                let live = session.watch(ploke_session::LiveOptions {
+                    embed,
+                    ..ploke_session::LiveOptions::default()
+                });
+                match live {
+                    Ok(handle) => {
+                        set_ready.set(Ok(()));
+                        Some(handle)
+                    }
+                    Err(e) => {
+                        // The process that keeps it live may still be building it: wait
+                        // for that one (only), then answer from what it wrote.
+                        let held = matches!(e, ploke_session::SessionError::LiveElsewhere { .. });
+                        let since = std::time::Instant::now();
+                        let state = loop {
+                            match session.status() {
+                                Ok(_) => break Ok(()),
+                                Err(_)
+                                    if held
+                                        && since.elapsed()
+                                            < std::time::Duration::from_secs(300) =>
+                                {
+                                    std::thread::sleep(std::time::Duration::from_millis(100))
+                                }
+                                Err(_) => break Err(e.to_string()),
+                            }
+                        };
+                        match &state {
+                            Ok(()) => {
+                                eprintln!("warning: {e}; serving the index without keeping it live")
+                            }
+                            Err(why) => eprintln!("error: {why}"),
+                        }
+                        set_ready.set(state);
+                        None
+                    }
+                }
             })
-        });
-        let _handle = match live {
-            Ok(h) => Some(h),
-            Err(e) => {
-                session
-                    .status()
-                    .with_context(|| format!("no index to serve ({e})"))?;
-                eprintln!("warning: {e}; serving the index without keeping it live");
-                None
-            }
         };
-        events.finish();
-        let opts = ploke_mcp::McpOptions { allow_edits };
+        let opts = ploke_mcp::McpOptions { allow_edits, ready };
         let root = session.location().root.display().to_string();
-        match http {
+        let served = match http {
             Some(addr) => ploke_mcp::serve_http(session.clone(), opts, addr, |at| {
                 eprintln!("ploke mcp: serving {root} at http://{at}/mcp (Ctrl-C stops)")
             })
@@ -415,7 +442,11 @@ fn mcp(
                     .await
                     .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
             }
-        }
+        };
+        // Stops the live index (when it started).
+        drop(live.await);
+        events.finish();
+        served
     })?;
     Ok(())
 }

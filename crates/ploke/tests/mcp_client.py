@@ -187,8 +187,13 @@ async def real(binary, workspace):
 
 
 async def main(binary, workspace):
+    logs = []
+
+    async def on_log(params):
+        logs.append(params)
+
     async with stdio_client(params_for(binary, workspace, [])) as (read, write):
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, logging_callback=on_log) as session:
             init = await session.initialize()
             check(init.server_info.name == "ploke", "server names itself", init.server_info)
 
@@ -294,6 +299,28 @@ async def main(binary, workspace):
 
             r = await call(session, "search_code", {"query": "Thing size", "k": 3})
             check(not r.is_error and "Thing" in text_of(r), "the server still serves after bad calls")
+
+            # The index is live: a saved file reaches the next answer, and the client hears of
+            # the update as a log message.
+            with open(os.path.join(workspace, "crates/app/src/lib.rs"), "a") as f:
+                f.write("\npub fn frobnicate_widgets_zq() -> u32 {\n    7\n}\n")
+            found = False
+            for _ in range(200):
+                r = await call(session, "search_code", {"query": "frobnicate_widgets_zq", "k": 3})
+                if "app::frobnicate_widgets_zq" in text_of(r):
+                    found = True
+                    break
+                await asyncio.sleep(0.05)
+            check(found, "a saved file reaches search_code", text_of(r))
+            for _ in range(100):
+                if any(isinstance(l.data, dict) and "generation" in l.data for l in logs):
+                    break
+                await asyncio.sleep(0.05)
+            check(
+                any(l.logger == "ploke" and isinstance(l.data, dict) and "generation" in l.data for l in logs),
+                "the update is sent as a log message",
+                [l.data for l in logs][:5],
+            )
 
 
 if __name__ == "__main__":
