@@ -362,6 +362,19 @@ impl<'a> Toolbox<'a> {
     fn find(&self, target: &str) -> Result<Vec<Node>, String> {
         let found = self.db.find_items(target).map_err(|e| e.to_string())?;
         if found.is_empty() {
+            // The closest names: a lexical search for the path's words.
+            let words = target.replace("::", " ");
+            let near: Vec<String> = self
+                .retriever
+                .search(&words, None, Mode::Lexical, 3)
+                .map(|hits| hits.iter().map(|h| format!("`{}`", h.node.path)).collect())
+                .unwrap_or_default();
+            if !near.is_empty() {
+                return Err(format!(
+                    "no item `{target}`; did you mean {}? (search_code finds others)",
+                    near.join(", ")
+                ));
+            }
             return Err(format!(
                 "no item `{target}`; try search_code to find its path"
             ));

@@ -276,6 +276,12 @@ async def main(binary, workspace):
             # Bad calls: tool errors or protocol errors, never a dead server.
             r = await call(session, "get_item", {"path": "shape_kit::no_such_thing"})
             check(r.is_error, "an unknown item is a tool error", text_of(r))
+            r = await call(session, "get_item", {"path": "shape_kit::geometry::Thing::sise"})
+            check(
+                r.is_error and "did you mean" in text_of(r) and "shape_kit::geometry::Thing" in text_of(r),
+                "an unknown item suggests near ones",
+                text_of(r),
+            )
             r = await call(
                 session,
                 "read_file_range",
