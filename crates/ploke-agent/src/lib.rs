@@ -208,13 +208,16 @@ impl<'a> Toolbox<'a> {
         Ok(hits
             .iter()
             .map(|h| {
+                let sig = one_line(&h.node.signature, 120);
                 format!(
-                    "{} {} — {}:{}-{}",
+                    "{} {} — {}:{}-{}{}{}",
                     h.node.kind,
                     h.node.path,
                     h.node.file,
                     h.node.span.start_line,
-                    h.node.span.end_line
+                    h.node.span.end_line,
+                    if sig.is_empty() { "" } else { " — " },
+                    sig
                 )
             })
             .collect::<Vec<_>>()
@@ -234,8 +237,49 @@ impl<'a> Toolbox<'a> {
                 n.span.end_line,
                 text
             ));
+            out.push_str(&self.relations(n)?);
         }
         Ok(out)
+    }
+
+    /// One line per relation an item has: callers, callees, implementations, each with the
+    /// first few paths (the dedicated tools list them all, with lines).
+    fn relations(&self, n: &Node) -> Result<String, String> {
+        const SHOWN: usize = 5;
+        let list = |what: &str, tool: &str, paths: Vec<String>| -> String {
+            if paths.is_empty() {
+                return String::new();
+            }
+            let more = if paths.len() > SHOWN {
+                format!(", … ({tool} lists all {})", paths.len())
+            } else {
+                String::new()
+            };
+            let shown: Vec<&str> = paths.iter().take(SHOWN).map(String::as_str).collect();
+            format!("{what} ({}): {}{more}\n", paths.len(), shown.join(", "))
+        };
+        let err = |e: ploke_db::DbError| e.to_string();
+        let callers = self.db.callers(n.id).map_err(err)?;
+        let callees = self.db.callees(n.id).map_err(err)?;
+        let impls = self.db.implementations_of(n).map_err(err)?;
+        Ok([
+            list(
+                "callers",
+                "get_callers",
+                callers.into_iter().map(|(m, _)| m.path).collect(),
+            ),
+            list(
+                "callees",
+                "get_callees",
+                callees.into_iter().map(|(m, _)| m.path).collect(),
+            ),
+            list(
+                "implementations",
+                "find_implementations",
+                impls.into_iter().map(|i| i.path).collect(),
+            ),
+        ]
+        .concat())
     }
 
     fn calls(&self, args: &Value, callers: bool) -> Result<String, String> {
@@ -401,6 +445,16 @@ fn str_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, String> {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| format!("missing string argument `{key}`"))
+}
+
+/// `text` on one line (whitespace runs collapsed), at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    format!("{cut}…")
 }
 
 fn cap(mut text: String) -> String {

@@ -229,9 +229,20 @@ async def main(binary, workspace):
             r = await call(session, "search_code", {"query": "total area", "mode": "psychic"})
             check(r.is_error and "hybrid, lexical or vector" in text_of(r), "an unknown mode is a tool error naming the modes", text_of(r))
 
+            check(
+                any("pub fn total_area() -> u32" in line for line in top),
+                "search_code shows each item's signature",
+                top,
+            )
+
             r = await call(session, "get_item", {"path": "shape_kit::geometry::Thing::new"})
             t = text_of(r)
             check(not r.is_error and "Thing { size }" in t, "get_item returns the source", t)
+            check(
+                "callers (3): " in t and "app::build" in t and "app::total_area" in t and "demo::main" in t,
+                "get_item names the item's relations",
+                t,
+            )
 
             r = await call(session, "callers", {"path": "shape_kit::geometry::Thing::new"})
             t = text_of(r)
