@@ -95,6 +95,38 @@ impl Drop for WatchHandle {
 }
 
 impl Session {
+    /// Keeps the index live when this process may; when another process does already
+    /// ([`SessionError::LiveElsewhere`]), waits at most `wait` until that one's index can be
+    /// read and answers from it (`Ok(None)`, said once as a warning). A live index that
+    /// cannot start for another reason is followed the same way when an index exists. For
+    /// servers that several processes may run on one workspace (MCP, LSP); `ploke watch`
+    /// refuses instead.
+    pub fn watch_or_follow(
+        self: &Arc<Self>,
+        opts: LiveOptions,
+        wait: Duration,
+    ) -> Result<Option<WatchHandle>, SessionError> {
+        let e = match self.watch(opts) {
+            Ok(handle) => return Ok(Some(handle)),
+            Err(e) => e,
+        };
+        // The process that keeps it live may still be building it: wait for that one only.
+        let held = matches!(e, SessionError::LiveElsewhere { .. });
+        let since = Instant::now();
+        loop {
+            match self.status() {
+                Ok(_) => break,
+                Err(_) if held && since.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(_) => return Err(e),
+            }
+        }
+        self.events
+            .warn(format!("{e}; serving the index without keeping it live"));
+        Ok(None)
+    }
+
     /// Keeps this session's index current: indexes what changed since the last run, then
     /// watches the workspace and takes in every change (see the module docs). Call inside a
     /// tokio runtime (the watcher's debouncer runs on it). Fails when another process keeps

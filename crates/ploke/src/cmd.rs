@@ -389,40 +389,21 @@ fn mcp(
         let live = {
             let session = session.clone();
             tokio::task::spawn_blocking(move || {
-                let live = session.watch(ploke_session::LiveOptions {
-                    embed,
-                    ..ploke_session::LiveOptions::default()
-                });
+                let live = session.watch_or_follow(
+                    ploke_session::LiveOptions {
+                        embed,
+                        ..ploke_session::LiveOptions::default()
+                    },
+                    std::time::Duration::from_secs(300),
+                );
                 match live {
                     Ok(handle) => {
                         set_ready.set(Ok(()));
-                        Some(handle)
+                        handle
                     }
                     Err(e) => {
-                        // The process that keeps it live may still be building it: wait
-                        // for that one (only), then answer from what it wrote.
-                        let held = matches!(e, ploke_session::SessionError::LiveElsewhere { .. });
-                        let since = std::time::Instant::now();
-                        let state = loop {
-                            match session.status() {
-                                Ok(_) => break Ok(()),
-                                Err(_)
-                                    if held
-                                        && since.elapsed()
-                                            < std::time::Duration::from_secs(300) =>
-                                {
-                                    std::thread::sleep(std::time::Duration::from_millis(100))
-                                }
-                                Err(_) => break Err(e.to_string()),
-                            }
-                        };
-                        match &state {
-                            Ok(()) => {
-                                eprintln!("warning: {e}; serving the index without keeping it live")
-                            }
-                            Err(why) => eprintln!("error: {why}"),
-                        }
-                        set_ready.set(state);
+                        eprintln!("error: {e}");
+                        set_ready.set(Err(e.to_string()));
                         None
                     }
                 }
