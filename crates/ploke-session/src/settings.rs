@@ -43,8 +43,9 @@ pub struct Environment {
     vars: BTreeMap<String, String>,
 }
 
-/// Every variable [`Environment::capture`] takes.
-const VARIABLES: &[&str] = &[
+/// Every variable [`Environment::capture`] takes (and so every variable that can change what
+/// ploke does).
+pub const VARIABLES: &[&str] = &[
     "PLOKE_EMBED",
     "PLOKE_EMBED_DIR",
     "PLOKE_EMBED_URL",

@@ -5,6 +5,8 @@
 //! `scripts/fetch-models.sh`, which the README's test command runs first); without the model
 //! they fail and say how to fetch it. The others turn embeddings off (`PLOKE_EMBED=off`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -94,18 +96,7 @@ impl Ws {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         // Nothing from the caller's environment shapes the run.
-        for var in [
-            "PLOKE_LOG",
-            "PLOKE_EMBED",
-            "PLOKE_EMBED_DIR",
-            "PLOKE_EMBED_URL",
-            "PLOKE_EMBED_MODEL",
-            "PLOKE_EMBED_API_KEY",
-            "PLOKE_EMBED_MAX_TOKENS",
-            "OPENAI_API_KEY",
-        ] {
-            cmd.env_remove(var);
-        }
+        common::clean_env(&mut cmd);
         match embed {
             Embed::Off => cmd.env("PLOKE_EMBED", "off"),
             Embed::Model(dir) => cmd.env("PLOKE_EMBED_DIR", dir),

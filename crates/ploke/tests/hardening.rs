@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    files_under, finish, json, krate, lines, ok, ploke, run, run_for, tempdir, write_atomic,
-    write_files, Out,
+    files_under, finish, json, krate, lines, no_panic, ok, one_error_line, ploke, run, run_for,
+    tempdir, write_atomic, write_files, Out,
 };
 use ploke_test_support::http::{Response, Server};
 use ploke_test_support::openai::{completion, embeddings_reply, tool_call};
@@ -58,26 +58,6 @@ fn replace_retry_delay(id: &str) -> Value {
             json!({"path": "retry_delay", "code": NEW_FN}),
         )],
     )
-}
-
-#[track_caller]
-fn no_panic(out: &Out) {
-    assert!(
-        !out.stderr.contains("panicked") && !out.stdout.contains("panicked"),
-        "a panic:\n{}",
-        out.show()
-    );
-}
-
-/// Exit code 1, exactly one line on stderr starting `error: `, no panic; returns the line.
-#[track_caller]
-fn one_error_line(out: &Out) -> String {
-    no_panic(out);
-    assert_eq!(out.code, Some(1), "{}", out.show());
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr:\n{}", out.show());
-    assert!(lines[0].starts_with("error: "), "{}", out.show());
-    lines[0].to_string()
 }
 
 // ---------------------------------------------------------------------------------------

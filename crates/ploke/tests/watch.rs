@@ -20,7 +20,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{json, ok, ploke, run_for, write_atomic, Out, Running, Stream};
+use common::{
+    json, no_panic, ok, one_error_line, ploke, run_for, write_atomic, Out, Running, Stream,
+};
 use ploke_test_support::{line_of, registry_crate, Project};
 use serde_json::Value;
 
@@ -30,26 +32,6 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// How long Ctrl-C may take to stop the live index.
 const STOP_LIMIT: Duration = Duration::from_secs(5);
-
-#[track_caller]
-fn no_panic(out: &Out) {
-    assert!(
-        !out.stderr.contains("panicked") && !out.stdout.contains("panicked"),
-        "a panic:\n{}",
-        out.show()
-    );
-}
-
-/// Exit code 1, exactly one line on stderr starting `error: `, no panic; returns the line.
-#[track_caller]
-fn one_error_line(out: &Out) -> String {
-    no_panic(out);
-    assert_eq!(out.code, Some(1), "{}", out.show());
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr:\n{}", out.show());
-    assert!(lines[0].starts_with("error: "), "{}", out.show());
-    lines[0].to_string()
-}
 
 /// What `watch` says on stderr once it is ready.
 fn ready_line(root: &Path) -> String {

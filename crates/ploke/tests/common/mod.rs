@@ -11,34 +11,23 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The variables ploke reads that a test must not inherit from whoever runs it.
-const INHERITED: &[&str] = &[
-    "PLOKE_EMBED",
-    "PLOKE_EMBED_DIR",
-    "PLOKE_EMBED_URL",
-    "PLOKE_EMBED_MODEL",
-    "PLOKE_EMBED_API_KEY",
-    "PLOKE_EMBED_MAX_TOKENS",
-    "PLOKE_PROVIDER",
-    "PLOKE_MODEL",
-    "PLOKE_BASE_URL",
-    "PLOKE_API_KEY",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "OPENROUTER_API_KEY",
-    "PLOKE_CONFIG_DIR",
-    "XDG_CONFIG_HOME",
-    "PLOKE_LOG",
-];
+/// Removes from `cmd` every variable ploke reads (and its log filter), so that nothing from
+/// whoever runs the tests shapes the run. `HOME` stays: cargo needs it.
+pub fn clean_env(cmd: &mut Command) -> &mut Command {
+    for v in ploke_session::settings::VARIABLES {
+        if *v != "HOME" {
+            cmd.env_remove(v);
+        }
+    }
+    cmd.env_remove("PLOKE_LOG")
+}
 
 /// `ploke` run in `dir` with a clean environment: embeddings off, no user config, no keys.
 /// Add `.env(...)` to set what a test needs.
 pub fn ploke(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ploke"));
     cmd.args(args).current_dir(dir);
-    for v in INHERITED {
-        cmd.env_remove(v);
-    }
+    clean_env(&mut cmd);
     cmd.env("PLOKE_EMBED", "off")
         .env("PLOKE_CONFIG_DIR", dir.join("no-user-config"))
         .stdin(Stdio::null());
@@ -203,6 +192,27 @@ pub fn lines(text: &str, start: u64, end: u64) -> String {
         .take((end + 1).saturating_sub(start) as usize)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// No panic in what a run printed.
+#[track_caller]
+pub fn no_panic(out: &Out) {
+    assert!(
+        !out.stderr.contains("panicked") && !out.stdout.contains("panicked"),
+        "a panic:\n{}",
+        out.show()
+    );
+}
+
+/// Exit code 1, exactly one line on stderr starting `error: `, no panic; returns the line.
+#[track_caller]
+pub fn one_error_line(out: &Out) -> String {
+    no_panic(out);
+    assert_eq!(out.code, Some(1), "{}", out.show());
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr:\n{}", out.show());
+    assert!(lines[0].starts_with("error: "), "{}", out.show());
+    lines[0].to_string()
 }
 
 pub fn json(s: &str) -> serde_json::Value {
