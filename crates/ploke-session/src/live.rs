@@ -360,7 +360,7 @@ impl Session {
         let t = Instant::now();
         let embedded = match self.embed_corpus(&snap.retriever.corpus, &embedder, config.batch_size)
         {
-            Ok(s) => s.embedded,
+            Ok(s) => s.stats.embedded,
             Err(e) => {
                 self.events
                     .warn(self.redact(&format!("embedding changed items: {e}")));

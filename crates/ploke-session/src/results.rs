@@ -131,15 +131,9 @@ pub struct IndexSummary {
 /// What the embedding stage did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmbedSummary {
+    /// The model's id (vectors are stored per model).
     pub model: String,
-    /// Items that should have a vector.
-    pub items: usize,
-    /// Distinct texts among them.
-    pub texts: usize,
-    pub embedded: usize,
-    pub reused: usize,
-    pub removed: usize,
-    pub seconds: f64,
+    pub stats: ploke_retrieve::embedding::EmbedStats,
     pub items_per_s: f64,
 }
 

@@ -214,13 +214,8 @@ impl Session {
         self.db.set_meta(EMBED_MODEL_KEY, embedder.model_id())?;
         Ok(EmbedSummary {
             model: embedder.model_id().to_string(),
-            items: stats.items,
-            texts: stats.texts,
-            embedded: stats.embedded,
-            reused: stats.reused,
-            removed: stats.removed,
-            seconds: stats.seconds,
             items_per_s: stats.items_per_second(),
+            stats,
         })
     }
 }

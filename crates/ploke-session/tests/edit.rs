@@ -563,10 +563,10 @@ fn search_after_an_apply_sees_the_new_text_and_the_vectors_are_kept() {
     );
     // ...so every item has its vector and nothing is left to embed.
     let stage = session.embed_stage().unwrap().expect("embeddings are on");
-    assert_eq!(stage.embedded, 0, "{stage:?}");
-    assert_eq!(stage.removed, 0, "{stage:?}");
+    assert_eq!(stage.stats.embedded, 0, "{stage:?}");
+    assert_eq!(stage.stats.removed, 0, "{stage:?}");
     assert!(
-        inputs.len() < stage.texts,
+        inputs.len() < stage.stats.texts,
         "only the changed texts were embedded: {inputs:#?} of {stage:?}"
     );
     let hits = session

@@ -181,11 +181,7 @@ fn index(
     let embed_json = match (&summary.embed, embed, session.settings().embed.is_some()) {
         (_, false, _) => serde_json::Value::Null,
         (_, true, false) => serde_json::json!({"off": true}),
-        (Some(e), _, _) => serde_json::json!({
-            "model": e.model,
-            "stats": {"items": e.items, "texts": e.texts, "embedded": e.embedded, "reused": e.reused, "removed": e.removed, "seconds": e.seconds},
-            "items_per_s": e.items_per_s,
-        }),
+        (Some(e), _, _) => serde_json::to_value(e)?,
         (None, _, _) => serde_json::json!({"error": "the embedding model could not be loaded"}),
     };
     if json {
@@ -250,7 +246,12 @@ fn index(
             Some(e) => writeln!(
                 out,
                 "  embedded {} items with {} in {:.1} s ({:.1} items/s; {} unchanged reused, {} stale removed)",
-                e.embedded, e.model, e.seconds, e.items_per_s, e.reused, e.removed
+                e.stats.embedded,
+                e.model,
+                e.stats.seconds,
+                e.items_per_s,
+                e.stats.reused,
+                e.stats.removed
             )?,
             None if session.settings().embed.is_none() => {
                 writeln!(out, "  embeddings off (PLOKE_EMBED=off)")?
