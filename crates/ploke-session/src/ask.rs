@@ -96,12 +96,7 @@ impl Session {
             Mode::Hybrid,
         )?;
         let model = self.connect()?;
-        let embed = |q: &str| {
-            embedder
-                .as_ref()
-                .and_then(|e| e.embed(&[q]).ok())
-                .and_then(|mut v| v.pop())
-        };
+        let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
         let toolbox = Toolbox::new(&self.db, &snap.retriever, Some(&embed));
         let opts = AskOptions {
             max_steps: req.max_steps,

@@ -239,12 +239,7 @@ impl EditFlow<'_> {
             self.opts.budget,
             Mode::Hybrid,
         )?;
-        let embed = |q: &str| {
-            embedder
-                .as_ref()
-                .and_then(|e| e.embed(&[q]).ok())
-                .and_then(|mut v| v.pop())
-        };
+        let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
         let toolbox = Toolbox::new(&s.db, &snap.retriever, Some(&embed));
         let ctx = s.edit_context(self.opts.allow_build_scripts);
         let ask = AskOptions {

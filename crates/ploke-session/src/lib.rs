@@ -59,6 +59,14 @@ pub use write::IndexRequest;
 
 use events::Events;
 
+/// A request's vector for the dense signal; `None` without a model (or when embedding it
+/// fails), and search then ranks by the lexical and graph signals.
+pub(crate) fn embed_query(embedder: Option<&Embedder>, query: &str) -> Option<Vec<f32>> {
+    embedder
+        .and_then(|e| e.embed(&[query]).ok())
+        .and_then(|mut v| v.pop())
+}
+
 /// The stored vectors and the model that embeds queries for them.
 type VectorSearch = (Arc<Vectors>, Arc<Embedder>);
 

@@ -38,12 +38,7 @@ impl Session {
         args: &serde_json::Value,
     ) -> Result<Result<String, String>, SessionError> {
         let (snap, embedder) = self.searchable(Mode::Hybrid)?;
-        let embed = |q: &str| {
-            embedder
-                .as_ref()
-                .and_then(|e| e.embed(&[q]).ok())
-                .and_then(|mut v| v.pop())
-        };
+        let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
         let toolbox = ploke_agent::Toolbox::new(&self.db, &snap.retriever, Some(&embed));
         Ok(toolbox.run(name, args))
     }
