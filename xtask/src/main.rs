@@ -12,6 +12,8 @@
 //!   `bench_watch.rs`.
 //! - `bench-mcp [--embed]`: `ploke mcp` on tokio through the protocol (start to first answer,
 //!   `search_code` and `get_item` latency, idle memory).
+//! - `bench-cli [ROUNDS]`: one-shot commands on tokio: the cost of checking and refreshing
+//!   the index before answering (see `bench_cli.rs`).
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
 //!   loaded) over an index left by `eval` (default tokio); medians and p90.
 //!
@@ -20,6 +22,7 @@
 // A command-line program: printing its results is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_cli;
 mod bench_mcp;
 mod bench_watch;
 
@@ -611,6 +614,7 @@ fn main() -> Result<()> {
         Some("bench-search") => bench_search(&args[1..]),
         Some("bench-watch") => bench_watch::run(&args[1..]),
         Some("bench-mcp") => bench_mcp::run(&args[1..]),
+        Some("bench-cli") => bench_cli::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
             Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
@@ -618,7 +622,7 @@ fn main() -> Result<()> {
         ),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

@@ -34,6 +34,7 @@ mod codec;
 mod error;
 pub mod lock;
 mod open;
+mod reexport;
 mod schema;
 mod view;
 
@@ -49,6 +50,7 @@ use ploke_core::{
 };
 
 pub use error::DbError;
+pub use reexport::Found;
 pub use schema::SCHEMA_VERSION;
 pub use view::{source_in, ItemSource, Relations};
 
@@ -673,16 +675,12 @@ impl Db {
         )
     }
 
-    /// The items a person means by `target`: nodes with that canonical path, else with that
-    /// name or display name; `use` items left out; non-test code first, then by path and id.
+    /// The items a person means by `target`: nodes with that canonical path, else (for a
+    /// path) the definitions it names through `pub use` re-exports, else nodes with that name
+    /// or display name; `use` items left out; non-test code first, then by path and id. See
+    /// [`Db::find_items_how`] for which of these matched.
     pub fn find_items(&self, target: &str) -> Result<Vec<Node>, DbError> {
-        let mut found = self.nodes_by_path(target)?;
-        if found.is_empty() {
-            found = self.nodes_by_name(target)?;
-        }
-        found.retain(|n| n.kind != ploke_core::ItemKind::Use);
-        found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
-        Ok(found)
+        Ok(self.find_items_how(target)?.0)
     }
 
     /// Every node, ordered by id.

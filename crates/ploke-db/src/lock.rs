@@ -18,6 +18,20 @@ use crate::DbError;
 /// The lock file's name inside the index directory.
 pub const WRITE_LOCK_FILE: &str = "write.lock";
 
+/// Who holds the lock `file` of the index directory `dir` now, without taking it: `None`
+/// when it is free (or was never taken).
+pub fn holder(dir: &Path, file: &str) -> Option<String> {
+    let mut f = OpenOptions::new().read(true).open(dir.join(file)).ok()?;
+    match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            None
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Some(holder_of(&mut f)),
+        Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 /// What to do when another process holds the lock.
 pub enum Wait<'a> {
     /// Fail at once with [`DbError::Busy`].

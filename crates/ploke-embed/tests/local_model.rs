@@ -209,9 +209,16 @@ fn offline_hub_download_says_what_to_do() {
     assert!(matches!(err, EmbedError::Download { .. }), "{err:?}");
     assert!(
         message.starts_with(
-            "cannot download sentence-transformers/all-MiniLM-L6-v2 (offline?); put \
-             model.safetensors, tokenizer.json and config.json in a directory and name it \
-             (ploke: PLOKE_EMBED_DIR or embed.local.dir in ploke.toml)"
+            "cannot download sentence-transformers/all-MiniLM-L6-v2 from the Hugging Face hub \
+             (offline?): "
+        ),
+        "{message}"
+    );
+    // What a user who installed with cargo (no source tree, no scripts) can do.
+    assert!(
+        message.ends_with(
+            "; put its model.safetensors, tokenizer.json and config.json in a directory and \
+             set PLOKE_EMBED_DIR=DIR (or embed.local.dir in ploke.toml), or PLOKE_EMBED=off"
         ),
         "{message}"
     );

@@ -6,7 +6,12 @@
 //! cache beside the database (`state.bin`) keeps the parse results and the last graph, so a
 //! re-index after editing one file re-parses that file alone. Broken input never stops a run:
 //! each problem becomes one [`ploke_core::Skipped`] line (`file:line: reason`).
+//!
+//! Every write also saves the stamps of the files it indexed (`stamps.bin`: size,
+//! modification time and hash of each), so that [`freshness`] can tell whether the index still
+//! matches the files from a `stat` of each, without reading them.
 
+mod fresh;
 mod parts;
 mod pipeline;
 mod state;
@@ -15,6 +20,7 @@ mod tree;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use fresh::{freshness, Freshness};
 pub use pipeline::{index, Indexer};
 
 /// Workspace-relative paths of the files the last run in `db_dir` indexed (from its cache).

@@ -14,8 +14,11 @@ use ploke_graph::{CrateInput, ModuleFile};
 use ploke_parse::{ParseOptions, ParsedFile};
 use ploke_workspace::Workspace;
 
+use crate::fresh::{now_ns, Seen};
 use crate::parts::{changed_names, contexts, split, NamesCache, TargetState, Tree};
-use crate::state::{manifests_of, manifests_unchanged, ParsedMap, State, StateRef};
+use crate::state::{
+    manifest_stamp, manifests_of, manifests_unchanged, ParsedMap, State, StateRef,
+};
 use crate::tree::{module_tree, TreeFile};
 use crate::{default_db_dir, Changes, IndexError, IndexOptions, IndexReport, Progress};
 
@@ -32,14 +35,26 @@ struct Loaded {
     problem: Option<Skipped>,
     /// Parsed in this run (not taken from the cache).
     fresh: bool,
+    /// The file as last looked at (size and modification time from before its bytes were
+    /// read, and their hash): its stamp in `stamps.bin`. The same as `hash` and `size` except
+    /// for a file whose last good version is kept (it is the version that was refused).
+    seen: Seen,
 }
 
 impl Loaded {
-    fn failed(display: &str, hash: ContentHash, size: u64, line: u32, reason: String) -> Loaded {
+    fn failed(
+        display: &str,
+        hash: ContentHash,
+        size: u64,
+        line: u32,
+        reason: String,
+        seen: Seen,
+    ) -> Loaded {
         Loaded {
             text: None,
             hash,
             size,
+            seen,
             parsed: Arc::new(ParsedFile::default()),
             problem: Some(Skipped {
                 path: display.to_string(),
@@ -94,6 +109,24 @@ fn rel(root: &Path, p: &Path) -> String {
     }
 }
 
+/// Reads a file's bytes with its metadata, taken from the open file before the bytes are read
+/// (so that a write racing with the read changes what the next stat sees). The metadata is
+/// there whenever the file could be stat'ed, even if it could not be read.
+fn read_stamped(path: &Path) -> (Option<std::fs::Metadata>, std::io::Result<Vec<u8>>) {
+    use std::io::Read;
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return (std::fs::metadata(path).ok(), Err(e)),
+    };
+    let md = match f.metadata() {
+        Ok(md) => md,
+        Err(e) => return (None, Err(e)),
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0).saturating_add(1));
+    let read = f.read_to_end(&mut bytes).map(|_| bytes);
+    (Some(md), read)
+}
+
 /// Reads one file and parses it unless `cache` holds the parse of the same bytes.
 fn read_one(
     path: &Path,
@@ -101,7 +134,9 @@ fn read_one(
     cache: Option<(ContentHash, Arc<ParsedFile>)>,
     opts: &ParseOptions,
 ) -> Loaded {
-    let bytes = match std::fs::read(path) {
+    let at_ns = now_ns();
+    let (md, bytes) = read_stamped(path);
+    let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
             return Loaded::failed(
@@ -110,11 +145,17 @@ fn read_one(
                 0,
                 1,
                 format!("could not read the file: {e}"),
+                Seen::of(md.as_ref(), None, at_ns),
             )
         }
     };
     let hash = ContentHash::of(&bytes);
     let size = bytes.len() as u64;
+    let seen = Seen {
+        // What was read, should the file have grown or shrunk while it was.
+        size,
+        ..Seen::of(md.as_ref(), Some(hash), at_ns)
+    };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -126,6 +167,7 @@ fn read_one(
                 size,
                 line,
                 format!("not valid UTF-8 (byte {upto}); Rust source must be UTF-8"),
+                seen,
             );
         }
     };
@@ -140,6 +182,7 @@ fn read_one(
         parsed,
         problem: None,
         fresh,
+        seen,
     }
 }
 
@@ -416,6 +459,15 @@ impl Indexer {
                     self.read_all(progress);
                 } else {
                     self.read_paths(paths, progress);
+                    // The files that appeared in or left a target directory are among
+                    // `paths` and none is a target: the directories' new times are known.
+                    for m in &mut self.manifests {
+                        if m.path.is_dir() {
+                            if let Some(now) = manifest_stamp(&m.path) {
+                                *m = now;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -609,6 +661,11 @@ impl Indexer {
                         self.new_problems.push(problem.clone());
                         self.held_back.insert(f.clone(), problem);
                     }
+                    // Stamped as the version seen: the index is as this run means it to be.
+                    let prev = Loaded {
+                        seen: l.seen,
+                        ..prev
+                    };
                     out.push((f, prev));
                 }
                 _ => {
@@ -1068,6 +1125,7 @@ impl Indexer {
             l.fresh = false;
         }
         self.generation = generation;
+        self.save_stamps();
         t.lap("write");
         Ok(IndexReport {
             stages: t.stages,
@@ -1088,6 +1146,32 @@ impl Indexer {
             return None;
         }
         String::from_utf8(bytes).ok().map(Into::into)
+    }
+
+    /// Saves the stamps of the generation just written (`stamps.bin`, see
+    /// [`crate::freshness`]): every file of the table as last seen, and the discovery stamps.
+    fn save_stamps(&self) {
+        let t = Instant::now();
+        let files = self.table.iter().map(|(p, l)| (p.as_path(), &l.seen));
+        let saved = crate::fresh::save(
+            &self.db_dir,
+            &self.ws.root,
+            self.generation,
+            files,
+            &self.manifests,
+        );
+        tracing::debug!(
+            ms = t.elapsed().as_secs_f64() * 1000.0,
+            files = self.table.len(),
+            "save stamps"
+        );
+        if let Err(e) = saved {
+            tracing::warn!(
+                "{}: could not save the index stamps: {e}",
+                self.db_dir.display()
+            );
+            crate::fresh::remove(&self.db_dir);
+        }
     }
 
     /// Writes the cache (parse results and the graph) beside the database, so that the next
@@ -1191,5 +1275,6 @@ fn replace_database(db_dir: &Path, opts: &IndexOptions) -> Result<Db, IndexError
     std::fs::rename(&from, &to).map_err(|e| io(&to, e))?;
     let _ = std::fs::remove_dir_all(&fresh_dir);
     State::remove(db_dir);
+    crate::fresh::remove(db_dir);
     Ok(Db::open(db_dir)?)
 }

@@ -80,16 +80,10 @@ impl StateRef<'_> {
 
 pub(crate) fn manifest_stamp(path: &Path) -> Option<Manifest> {
     let md = std::fs::metadata(path).ok()?;
-    let mtime_ns = md
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i128)
-        .unwrap_or(0);
     Some(Manifest {
         path: path.to_path_buf(),
         size: md.len(),
-        mtime_ns,
+        mtime_ns: crate::fresh::mtime_ns(&md),
     })
 }
 

@@ -105,6 +105,16 @@ pub enum SessionError {
     },
 }
 
+impl SessionError {
+    /// Whether this is `undo` finding no edit to take back (nothing done, not a failure).
+    pub fn is_nothing_to_undo(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Edit(ploke_edit::EditError::NothingToUndo { .. })
+        )
+    }
+}
+
 /// The first line of `text`, at most 200 characters.
 fn one_line(text: &str) -> String {
     let line = text

@@ -5,7 +5,8 @@
 //! ([`Settings`]), the open index, a search snapshot, the embedding model, and the
 //! operations: [`Session::search`], [`Session::context`], [`Session::item`],
 //! [`Session::ask`], [`Session::edit`] (a workflow the caller drives, see [`EditFlow`]),
-//! [`Session::undo`] and [`Session::index`]. A live session ([`Session::watch`]) keeps the
+//! [`Session::undo`] and [`Session::index`]. [`Session::refresh`] brings the index up to date
+//! with the files before a one-shot answer. A live session ([`Session::watch`]) keeps the
 //! index current as files change, and readers always see one whole generation of it.
 //!
 //! Results are plain serializable data ([`results`]); progress and warnings are
@@ -23,6 +24,7 @@ mod ask;
 mod edit;
 mod error;
 mod events;
+mod fresh;
 mod live;
 mod location;
 pub mod results;
@@ -46,6 +48,8 @@ pub use edit::{
 };
 pub use error::SessionError;
 pub use events::{Event, EventSink, Update};
+pub use fresh::{files_line, Refresh, Staleness};
+
 pub use live::{LiveOptions, WatchHandle};
 pub use location::{Location, WORKSPACE_ROOT_KEY};
 pub use ploke_agent::ask::AskEvent;
@@ -141,6 +145,40 @@ pub struct ContextRequest {
 
 /// Ranked items handed to the packer (it uses as many as fit).
 const PACK_CANDIDATES: usize = 30;
+
+/// How a target named the items of a [`Lookup`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Match {
+    /// Their canonical path (several items only for cfg variants of one item).
+    Path,
+    /// A public path that re-exports the definition at `of`.
+    Reexport {
+        /// The definition's canonical path.
+        of: String,
+    },
+    /// Their name or display name (`new`, `Builder::new`).
+    Name,
+}
+
+/// What [`Session::lookup`] found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Lookup {
+    pub how: Match,
+    pub items: Vec<ItemView>,
+}
+
+impl Lookup {
+    /// Whether a name matched different items (not cfg variants of one path): a front end
+    /// lists them and asks for one.
+    pub fn ambiguous(&self) -> bool {
+        self.how == Match::Name
+            && self
+                .items
+                .iter()
+                .any(|v| v.item.path != self.items[0].item.path)
+    }
+}
 
 /// One generation of the index as search sees it.
 pub(crate) struct Snapshot {
@@ -512,6 +550,30 @@ impl Session {
                     .collect::<Result<Vec<_>, _>>()
             })?;
         Ok(views)
+    }
+
+    /// The items `target` names, with how it named them: a canonical path, a public path
+    /// through `pub use` re-exports (resolved to the definition), or a name (then possibly
+    /// several different items: see [`Lookup::ambiguous`]). Empty when nothing matches.
+    pub fn lookup(&self, target: &str) -> Result<Lookup, SessionError> {
+        let ((items, found), _) = self
+            .db
+            .read_consistent(|db| -> Result<_, ploke_db::DbError> {
+                let (nodes, found) = db.find_items_how(target)?;
+                let views = nodes
+                    .iter()
+                    .map(|n| self.view_of(db, n))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((views, found))
+            })?;
+        let how = match found {
+            ploke_db::Found::Path => Match::Path,
+            ploke_db::Found::Reexport => Match::Reexport {
+                of: items.first().map(|v| v.item.path.clone()).unwrap_or_default(),
+            },
+            ploke_db::Found::Name => Match::Name,
+        };
+        Ok(Lookup { how, items })
     }
 
     fn view_of(&self, db: &Db, n: &Node) -> Result<ItemView, ploke_db::DbError> {

@@ -107,7 +107,10 @@ pub struct ItemView {
 pub struct IndexSummary {
     pub workspace: String,
     pub db: String,
-    pub crates: usize,
+    /// Workspace packages indexed.
+    pub packages: usize,
+    /// Their targets (library, binaries, tests, examples, benches): each a crate to rustc.
+    pub targets: usize,
     pub files: usize,
     pub lines: u64,
     pub items: usize,
@@ -142,7 +145,8 @@ impl IndexSummary {
         IndexSummary {
             workspace: r.workspace_root.display().to_string(),
             db: r.db_dir.display().to_string(),
-            crates: r.crates,
+            packages: 0,
+            targets: r.crates,
             files: r.files,
             lines: r.lines,
             items: r.nodes,

@@ -24,6 +24,18 @@ pub struct IndexStatus {
     pub embeddable: usize,
     /// Whether this session keeps the index current as files change.
     pub live: bool,
+    /// Another process that keeps the index current (`ploke watch (pid 123)`), if one does.
+    pub live_elsewhere: Option<String>,
+    /// When the index was last written (seconds since the Unix epoch), if known.
+    pub written_at: Option<u64>,
+    /// Indexed files changed or gone since then (`None` when the index does not record it).
+    pub changed_files: Option<usize>,
+    /// Whether a manifest or target directory changed since then.
+    pub workspace_changed: bool,
+    /// The embedding model whose vectors the index holds, if any.
+    pub model: Option<String>,
+    /// Bytes the index directory takes on disk.
+    pub db_bytes: u64,
 }
 
 impl Session {
@@ -46,6 +58,7 @@ impl Session {
     /// Where the index stands: generation, sizes, embedding coverage, whether it is live.
     pub fn status(&self) -> Result<IndexStatus, SessionError> {
         let snap = self.snapshot()?;
+        let stale = self.staleness()?;
         let (embedded, embeddable) = snap.retriever.vector_coverage();
         let corpus = &snap.retriever.corpus;
         let files: std::collections::HashSet<&str> =
@@ -59,6 +72,44 @@ impl Session {
             embedded,
             embeddable,
             live: self.live.load(std::sync::atomic::Ordering::Acquire),
+            live_elsewhere: self.live_holder(),
+            written_at: written_at(&self.loc.db_dir),
+            changed_files: stale.changed.as_ref().map(Vec::len),
+            workspace_changed: stale.workspace_changed,
+            model: self.db.get_meta(crate::EMBED_MODEL_KEY)?,
+            db_bytes: dir_bytes(&self.loc.db_dir),
         })
     }
+}
+
+/// When the index in `dir` was last written: the latest modification time of its database
+/// files (the database and its journal).
+fn written_at(dir: &std::path::Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(ploke_db::DB_FILE_NAME)
+        })
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .max()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+}
+
+/// The bytes of the files under `dir` (not following links).
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
 }

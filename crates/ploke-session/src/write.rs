@@ -89,6 +89,16 @@ impl Session {
         };
         self.record_root();
         let mut summary = IndexSummary::of(&report);
+        summary.packages = self
+            .db
+            .crates()
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| c.package.as_str())
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+            })
+            .unwrap_or(0);
         if req.embed {
             // The graph is written and searchable: a model that fails is a warning.
             summary.embed = match self.embed_stage() {

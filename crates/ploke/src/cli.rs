@@ -5,52 +5,61 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use ploke_retrieve::Mode;
 
+/// When to colour the output.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "ploke",
     version,
-    about = "Understand, search and change Rust code bases"
+    about = "Understand, search and change Rust code bases",
+    after_help = "Exit status: 0 found (or done), 1 nothing found (or nothing done), 2 error."
 )]
 pub struct Cli {
     /// More logging (-v: info, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Print results and errors only: no progress, notes, warnings or summaries.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour the output.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Where the workspace and its index are.
+/// Where the workspace and its index are: `[PATH]` after the command's other arguments, or
+/// `--path PATH`, on every command.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Location {
     /// A path inside the workspace (default: the current directory).
-    #[arg(long = "path", value_name = "PATH")]
-    pub path: Option<PathBuf>,
-    /// Index directory (default: `<workspace>/.ploke`).
-    #[arg(long, value_name = "DIR")]
-    pub db: Option<PathBuf>,
-}
-
-/// A workspace given as an argument (or with --path), and its index directory.
-#[derive(Args, Debug, Clone, Default)]
-pub struct Target {
-    /// A path inside the workspace (default: the current directory).
-    #[arg(value_name = "PATH", conflicts_with = "path")]
+    #[arg(value_name = "PATH")]
     pub positional: Option<PathBuf>,
     /// The same, as a flag.
-    #[arg(long = "path", value_name = "PATH", hide = true)]
+    #[arg(long = "path", value_name = "PATH", conflicts_with = "positional")]
     pub path: Option<PathBuf>,
     /// Index directory (default: `<workspace>/.ploke`).
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,
+    /// Words after PATH (a query of several words without quotes): refused with a hint.
+    #[arg(hide = true, value_name = "MORE")]
+    pub extra: Vec<String>,
 }
 
-impl Target {
-    pub fn location(&self) -> Location {
-        Location {
-            path: self.positional.clone().or_else(|| self.path.clone()),
-            db: self.db.clone(),
-        }
-    }
+/// Whether to bring the index up to date with the files before answering.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Fresh {
+    /// Answer from the stored index as it is, without re-indexing files changed since.
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 /// The chat model to use (overrides `ploke.toml` and the environment).
@@ -73,7 +82,7 @@ pub enum Command {
     /// Index a workspace (incremental: only changed files are parsed again).
     Index {
         #[command(flatten)]
-        target: Target,
+        loc: Location,
         /// Parse everything again and repair the stored index (a damaged one is replaced).
         #[arg(long)]
         rebuild: bool,
@@ -91,7 +100,7 @@ pub enum Command {
     /// as it happens (one line per update). Ctrl-C stops.
     Watch {
         #[command(flatten)]
-        target: Target,
+        loc: Location,
         /// Do not embed changed items (search then uses the lexical and graph signals for them).
         #[arg(long)]
         no_embed: bool,
@@ -103,7 +112,7 @@ pub enum Command {
     /// needed, keeps the index live, answers code-search and code-graph tool calls.
     Mcp {
         #[command(flatten)]
-        target: Target,
+        loc: Location,
         /// Do not embed (search then uses the lexical and graph signals).
         #[arg(long)]
         no_embed: bool,
@@ -118,13 +127,15 @@ pub enum Command {
     },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {
-        /// The query (omit with --batch).
+        /// The query; quote a query of several words (omit with --batch).
         query: Option<String>,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
         /// Number of results.
-        #[arg(short, default_value_t = 10)]
-        k: usize,
+        #[arg(short = 'k', long = "limit", value_name = "N", default_value_t = 10)]
+        limit: usize,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -141,10 +152,12 @@ pub enum Command {
     /// The code a change request needs, packed for an LLM within a token budget (markdown or
     /// JSON): the best items in full, outlines of their callers, callees, types and traits.
     Context {
-        /// The request, in plain language.
+        /// The request, in plain language (quoted).
         request: String,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
         /// Token budget of the whole pack (counted with cl100k_base).
         #[arg(long, default_value_t = 8000)]
         budget: usize,
@@ -158,10 +171,12 @@ pub enum Command {
     /// Ask a chat model about the code: the request's context pack goes with it, and the model
     /// may call read-only tools (search, items, callers, callees, files). Streams the answer.
     Ask {
-        /// The question or request, in plain language.
+        /// The question or request, in plain language (quoted).
         request: String,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
         #[command(flatten)]
         llm: LlmFlags,
         /// Token budget of the context pack (default 8000; 1000 for a local model, which
@@ -178,10 +193,12 @@ pub enum Command {
     /// Change the code: the model proposes edits as tool calls; ploke validates them, shows the
     /// diff, asks before writing (atomically), journals for `ploke undo`, and re-indexes.
     Edit {
-        /// The change request, in plain language.
+        /// The change request, in plain language (quoted).
         request: String,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
         #[command(flatten)]
         llm: LlmFlags,
         /// Token budget of the context pack.
@@ -206,7 +223,7 @@ pub enum Command {
     /// Revert the last edit made by `ploke edit`, byte for byte (refused if a file changed since).
     Undo {
         #[command(flatten)]
-        target: Target,
+        loc: Location,
     },
     /// Show an item's source and relations.
     Item {
@@ -214,8 +231,30 @@ pub enum Command {
         target: String,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+        /// Show every item the name matches (by default several matches are listed for you
+        /// to pick one).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Where the index stands: age, files changed since, items, vectors and model, size on
+    /// disk, and whether a live index (`ploke watch`, `ploke mcp`) keeps it current.
+    Status {
+        #[command(flatten)]
+        loc: Location,
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (e.g. `ploke completions bash > /etc/bash_completion.d/ploke`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `ploke man > ~/.local/share/man/man1/ploke.1`.
+    Man,
 }

@@ -2,92 +2,166 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use ploke_session::{
-    AskEvent, AskRequest, ContextRequest, EditOptions, Environment, Event, IndexRequest,
-    OpenOptions, Overrides, SearchRequest, Session, SessionError,
+    files_line, AskEvent, AskRequest, ContextRequest, EditOptions, Environment, Event,
+    IndexRequest, OpenOptions, Overrides, Refresh, SearchRequest, Session, SessionError,
 };
 
-use crate::cli::{Cli, Command, LlmFlags, Location};
-use crate::render::{shown_path, TerminalEvents};
+use crate::cli::{Cli, Command, Fresh, LlmFlags, Location};
+use crate::render::{paint, shown_path, style, Places, TerminalEvents};
 
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
+fn init_logging(ui: &Ui) {
+    let level = match (ui.quiet, ui.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PLOKE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Escape codes only to a terminal that wants colour: never into a log file.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(crate::render::stderr_colored())
         .with_writer(std::io::stderr)
         .try_init();
 }
 
-/// Runs the command; the exit code on success (a command that did not do what was asked
-/// reports it through an error instead).
-pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
-    init_logging(cli.verbose);
-    let v = cli.verbose;
+/// How a command that ran went: its exit status is 0 or 1 (errors are 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Found what was asked for, or did it.
+    Found,
+    /// Nothing found (search, item), or nothing done (edit, undo); said on stderr.
+    Nothing,
+}
+
+/// What every command shows besides its results.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub verbose: u8,
+    /// Results and errors only.
+    pub quiet: bool,
+}
+
+impl Ui {
+    /// A note on stderr (not with --quiet).
+    fn note(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            crate::render::note(msg);
+        }
+    }
+
+    /// A warning on stderr (not with --quiet).
+    fn warn(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            crate::render::warning(msg);
+        }
+    }
+
+    /// The terminal events of a session: progress bars unless `json`/quiet.
+    fn events(&self, bars: bool) -> TerminalEvents {
+        TerminalEvents::new(self.verbose, self.quiet, !bars || self.quiet)
+    }
+}
+
+/// Runs the command.
+pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
+    let ui = Ui {
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+    };
+    init_logging(&ui);
     match cli.command {
         Command::Index {
-            target,
+            loc,
             rebuild,
             json,
             no_embed,
             no_wait,
         } => index(
-            &target.location(),
+            &where_(&loc, None)?,
             env,
             rebuild,
             json,
             !no_embed,
             no_wait,
-            v,
+            &ui,
         ),
         Command::Watch {
-            target,
+            loc,
             no_embed,
             json,
-        } => watch(&target.location(), env, !no_embed, json, v),
+        } => watch(&where_(&loc, None)?, env, !no_embed, json, &ui),
         Command::Mcp {
-            target,
+            loc,
             no_embed,
             allow_edits,
             http,
-        } => mcp(&target.location(), env, !no_embed, allow_edits, http, v),
+        } => mcp(&where_(&loc, None)?, env, !no_embed, allow_edits, http, &ui),
         Command::Search {
             query,
             loc,
-            k,
+            fresh,
+            limit,
             json,
             batch,
             mode,
             rank_params,
-        } => search(&loc, env, query, k, json, batch, mode, rank_params, v),
+        } => {
+            let at = match (&batch, &query) {
+                (Some(_), Some(q)) => bail!(
+                    "give a QUERY or --batch FILE, not both (`{q}` would be ignored); with --batch give the workspace as --path"
+                ),
+                (None, None) => bail!("give a QUERY (quoted if several words), or --batch FILE"),
+                (Some(_), None) => where_(&loc, None)?,
+                (None, Some(q)) => where_(&loc, Some(("search", q)))?,
+            };
+            search(&at, env, fresh, query, limit, json, batch, mode, rank_params, &ui)
+        }
         Command::Context {
             request,
             loc,
+            fresh,
             budget,
             json,
             mode,
-        } => context(&loc, env, &request, budget, json, mode, v),
+        } => context(
+            &where_(&loc, Some(("context", &request)))?,
+            env,
+            fresh,
+            &request,
+            budget,
+            json,
+            mode,
+            &ui,
+        ),
         Command::Ask {
             request,
             loc,
+            fresh,
             llm,
             budget,
             max_steps,
             no_tools,
-        } => ask(&loc, env, &llm, request, budget, max_steps, no_tools, v),
+        } => ask(
+            &where_(&loc, Some(("ask", &request)))?,
+            env,
+            fresh,
+            &llm,
+            request,
+            budget,
+            max_steps,
+            no_tools,
+            &ui,
+        ),
         Command::Edit {
             request,
             loc,
+            fresh,
             llm,
             budget,
             max_steps,
@@ -96,8 +170,9 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
             repair_rounds,
             allow_build_scripts,
         } => edit(
-            &loc,
+            &where_(&loc, Some(("edit", &request)))?,
             env,
+            fresh,
             &llm,
             &request,
             EditOptions {
@@ -108,29 +183,138 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<ExitCode> {
             },
             yes,
             check,
-            v,
+            &ui,
         ),
-        Command::Undo { target } => undo(&target.location(), env, v),
-        Command::Item { target, loc, json } => item(&loc, env, &target, json, v),
-    }?;
-    Ok(ExitCode::SUCCESS)
+        Command::Undo { loc } => undo(&where_(&loc, None)?, env, &ui),
+        Command::Item {
+            target,
+            loc,
+            fresh,
+            json,
+            all,
+        } => item(
+            &where_(&loc, Some(("item", &target)))?,
+            env,
+            fresh,
+            &target,
+            json,
+            all,
+            &ui,
+        ),
+        Command::Status { loc, json } => status(&where_(&loc, None)?, env, json, &ui),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut cmd, "ploke", &mut out);
+            out.flush()?;
+            Ok(Outcome::Found)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+            Ok(Outcome::Found)
+        }
+    }
 }
 
-/// Opens the session for `loc`; `create` for commands that write the index.
+/// Where the workspace is: `[PATH]` (after the command's text) or `--path`, and `--db`.
+/// Words after PATH, or a PATH that does not exist after a command's text, are most likely
+/// a query of several words without quotes: refused with the command that works.
+struct Where {
+    path: PathBuf,
+    db: Option<PathBuf>,
+}
+
+fn where_(loc: &Location, text: Option<(&str, &str)>) -> anyhow::Result<Where> {
+    let stray = match (&loc.positional, loc.extra.first()) {
+        (_, Some(_)) => true,
+        (Some(p), None) => text.is_some() && !p.exists(),
+        (None, None) => false,
+    };
+    if stray {
+        let words: Vec<String> = loc
+            .positional
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(loc.extra.iter().cloned())
+            .collect();
+        match text {
+            Some((cmd, text)) => bail!(
+                "`{}` is not a file or directory; quote several words to make one argument: ploke {cmd} \"{text} {}\"",
+                words[0],
+                words.join(" ")
+            ),
+            None => bail!(
+                "unexpected argument `{}`: give one PATH (or --path PATH)",
+                words.last().map(String::as_str).unwrap_or("")
+            ),
+        }
+    }
+    Ok(Where {
+        path: loc
+            .positional
+            .clone()
+            .or_else(|| loc.path.clone())
+            .unwrap_or_else(|| PathBuf::from(".")),
+        db: loc.db.clone(),
+    })
+}
+
+/// Opens the session at `at`; `create` for commands that write the index.
 fn open(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
     overrides: Overrides,
     create: bool,
     holder: &str,
 ) -> Result<Session, SessionError> {
-    let mut opts = OpenOptions::new(loc.path.clone().unwrap_or_else(|| PathBuf::from(".")));
-    opts.db = loc.db.clone();
+    let mut opts = OpenOptions::new(at.path.clone());
+    opts.db = at.db.clone();
     opts.env = env.clone();
     opts.overrides = overrides;
     opts.create = create;
     opts.holder = holder.to_string();
     Session::open(&opts)
+}
+
+/// Brings the index up to date with the files before answering (unless --no-refresh), and
+/// says so when it did something.
+fn refresh(session: &Session, fresh: Fresh, embed: bool, ui: &Ui) {
+    if fresh.no_refresh {
+        return;
+    }
+    match session.refresh(embed) {
+        Ok(Refresh::Current) => {}
+        Ok(Refresh::Reindexed { files, whole, ms }) => {
+            let what = if whole && files.is_empty() {
+                "the workspace".to_string()
+            } else {
+                format!(
+                    "{} ({})",
+                    count(files.len(), "changed file", "changed files"),
+                    files_line(&files, 3)
+                )
+            };
+            ui.note(format!(
+                "re-indexed {what} in {} (--no-refresh answers from the stored index)",
+                duration(ms)
+            ))
+        }
+        Ok(Refresh::Followed { holder, ms }) => ui.note(format!(
+            "{holder} keeps this index live; waited {} for it to index the changed files",
+            duration(ms)
+        )),
+        Ok(Refresh::Behind { holder, files }) => ui.warn(format!(
+            "{holder} keeps this index live and has not indexed {} yet; answering from the stored index",
+            count(files, "changed file", "changed files")
+        )),
+        Err(e) => ui.warn(format!(
+            "could not bring the index up to date ({}); answering from the stored index",
+            session.redact(&e.to_string())
+        )),
+    }
 }
 
 fn llm_overrides(f: &LlmFlags) -> Overrides {
@@ -142,33 +326,75 @@ fn llm_overrides(f: &LlmFlags) -> Overrides {
     }
 }
 
-fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-    std::io::BufWriter::new(std::io::stdout().lock())
+/// Buffered stdout that colours (or strips colour) as `--color` and the terminal say.
+fn stdout() -> std::io::BufWriter<anstream::AutoStream<std::io::StdoutLock<'static>>> {
+    std::io::BufWriter::new(anstream::stdout().lock())
+}
+
+/// `n` and the noun in the right number: `1 file`, `7 files`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A duration for people: `34 ms`, `1.25 s`.
+pub fn duration(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+/// A rate with as many digits as it deserves: `0.83`, `12.5`, `431`.
+pub fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Every JSON document ploke prints carries the schema version of its results.
+fn with_schema(v: serde_json::Value) -> serde_json::Value {
+    let mut doc = serde_json::Map::new();
+    doc.insert(
+        "schema".into(),
+        serde_json::json!(ploke_session::results::SCHEMA_VERSION),
+    );
+    match v {
+        serde_json::Value::Object(m) => doc.extend(m),
+        other => {
+            doc.insert("value".into(), other);
+        }
+    }
+    serde_json::Value::Object(doc)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn index(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
     rebuild: bool,
     json: bool,
     embed: bool,
     no_wait: bool,
-    verbose: u8,
-) -> anyhow::Result<()> {
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
     let overrides = Overrides {
         no_embed: !embed,
         ..Overrides::default()
     };
-    let mut opts = OpenOptions::new(loc.path.clone().unwrap_or_else(|| PathBuf::from(".")));
-    opts.db = loc.db.clone();
+    let mut opts = OpenOptions::new(at.path.clone());
+    opts.db = at.db.clone();
     opts.env = env.clone();
     opts.overrides = overrides;
     opts.create = true;
     opts.rebuild = rebuild;
     opts.holder = "ploke index".into();
     let session = Session::open(&opts)?;
-    let events = TerminalEvents::new(verbose, json);
+    let events = ui.events(!json);
     session.subscribe(events.sink());
     let summary = session.index(&IndexRequest {
         rebuild,
@@ -184,12 +410,18 @@ fn index(
         (Some(e), _, _) => serde_json::to_value(e)?,
         (None, _, _) => serde_json::json!({"error": "the embedding model could not be loaded"}),
     };
+    let embed_ms = summary
+        .embed
+        .as_ref()
+        .map(|e| e.stats.seconds * 1000.0)
+        .unwrap_or(0.0);
+    let total_ms: f64 = summary.stages_ms.iter().map(|(_, ms)| ms).sum::<f64>() + embed_ms;
     if json {
         let v = serde_json::json!({
-            "schema": ploke_session::results::SCHEMA_VERSION,
             "workspace": summary.workspace,
             "db": summary.db,
-            "crates": summary.crates,
+            "packages": summary.packages,
+            "targets": summary.targets,
             "files": summary.files,
             "lines": summary.lines,
             "items": summary.items,
@@ -203,53 +435,73 @@ fn index(
             "warnings": summary.warnings,
             "embed": embed_json,
             "stages_ms": summary.stages_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "total_ms": total_ms,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
-        return Ok(out.flush()?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&with_schema(v))?)?;
+        out.flush()?;
+        return Ok(Outcome::Found);
+    }
+    if ui.quiet {
+        return Ok(Outcome::Found);
     }
     // Published crates often declare examples/tests/benches they do not ship: a handful of
     // warnings is worth showing, a wall of them is not.
     const SHOWN_WARNINGS: usize = 3;
-    let shown = if verbose > 0 {
+    let shown = if ui.verbose > 0 {
         summary.warnings.len()
     } else {
         SHOWN_WARNINGS
     };
     for w in summary.warnings.iter().take(shown) {
-        eprintln!("warning: {w}");
+        ui.warn(w);
     }
     if summary.warnings.len() > shown {
-        eprintln!(
-            "warning: … and {} more (-v shows them all)",
+        ui.warn(format!(
+            "… and {} more (-v shows them all)",
             summary.warnings.len() - shown
-        );
+        ));
     }
-    let total: f64 = summary.stages_ms.iter().map(|(_, ms)| ms).sum::<f64>() / 1000.0;
+    let root = PathBuf::from(&summary.workspace);
     writeln!(
         out,
-        "indexed {} ({} crates, {} files, {} lines) into {}",
-        summary.workspace, summary.crates, summary.files, summary.lines, summary.db
+        "indexed {} ({}, {}, {}, {}) into {}",
+        paint(style::FILE, shown_path(&root, "")),
+        count(summary.packages, "package", "packages"),
+        count(summary.targets, "target", "targets"),
+        count(summary.files, "file", "files"),
+        count(summary.lines as usize, "line", "lines"),
+        paint(style::FILE, shown_path(&root, &relative_to(&root, &summary.db))),
     )?;
     writeln!(
         out,
-        "  {} items, {} edges, {} unresolved references; {} files parsed, {} rows written",
-        summary.items, summary.edges, summary.unresolved, summary.parsed_files, summary.delta_rows
+        "  {}, {}, {}; {} parsed, {} written",
+        count(summary.items, "item", "items"),
+        count(summary.edges, "edge", "edges"),
+        count(
+            summary.unresolved,
+            "unresolved reference",
+            "unresolved references"
+        ),
+        count(summary.parsed_files, "file", "files"),
+        count(summary.delta_rows, "row", "rows"),
     )?;
-    let stages: Vec<String> = summary
+    let mut stages: Vec<String> = summary
         .stages_ms
         .iter()
-        .map(|(n, ms)| format!("{n} {ms:.0} ms"))
+        .map(|(n, ms)| format!("{n} {}", duration(*ms)))
         .collect();
-    writeln!(out, "  time {:.2} s: {}", total, stages.join(", "))?;
+    if summary.embed.is_some() {
+        stages.push(format!("embed {}", duration(embed_ms)));
+    }
+    writeln!(out, "  time {}: {}", duration(total_ms), stages.join(", "))?;
     if embed {
         match &summary.embed {
             Some(e) => writeln!(
                 out,
-                "  embedded {} items with {} in {:.1} s ({:.1} items/s; {} unchanged reused, {} stale removed)",
-                e.stats.embedded,
+                "  embedded {} with {} ({} items/s; {} unchanged, {} stale removed)",
+                count(e.stats.embedded, "item", "items"),
                 e.model,
-                e.stats.seconds,
-                e.items_per_s,
+                rate(e.items_per_s),
                 e.stats.reused,
                 e.stats.removed
             )?,
@@ -262,8 +514,8 @@ fn index(
     if !summary.problems.is_empty() {
         writeln!(
             out,
-            "  {} problems (the rest was indexed):",
-            summary.problems.len()
+            "  {} (the rest was indexed):",
+            count(summary.problems.len(), "problem", "problems")
         )?;
         for s in &summary.problems {
             writeln!(out, "    {s}")?;
@@ -272,67 +524,77 @@ fn index(
     if !summary.orphan_files.is_empty() {
         writeln!(
             out,
-            "  {} .rs files are not in any target's module tree (not indexed)",
-            summary.orphan_files.len()
+            "  {} not in any target's module tree (not indexed){}",
+            count(summary.orphan_files.len(), ".rs file is", ".rs files are"),
+            if ui.verbose > 0 { ":" } else { "; -v lists them" }
         )?;
-        if verbose > 0 {
+        if ui.verbose > 0 {
             for f in &summary.orphan_files {
-                writeln!(out, "    {f}")?;
+                writeln!(out, "    {}", shown_path(&root, f))?;
             }
         }
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(Outcome::Found)
+}
+
+/// `path` relative to `root` when it lies inside, else as it is.
+fn relative_to(root: &Path, path: &str) -> String {
+    Path::new(path)
+        .strip_prefix(root)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_string())
 }
 
 fn watch(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
     embed: bool,
     json: bool,
-    verbose: u8,
-) -> anyhow::Result<()> {
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
     let overrides = Overrides {
         no_embed: !embed,
         ..Overrides::default()
     };
-    let session = Arc::new(open(loc, env, overrides, true, "ploke watch")?);
-    let events = TerminalEvents::new(verbose, json);
+    let session = Arc::new(open(at, env, overrides, true, "ploke watch")?);
+    let events = ui.events(!json);
     session.subscribe(events.sink());
     let root = session.location().root.clone();
+    let quiet = ui.quiet;
     // One line per update on stdout.
     session.subscribe(Arc::new(move |ev: &Event| {
         let line = match ev {
-            Event::Updated(u) if json => serde_json::to_string(ev).unwrap_or_default(),
+            Event::Updated(_) | Event::Embedded { .. } if json => {
+                match serde_json::to_value(ev) {
+                    Ok(v) => with_schema(v).to_string(),
+                    Err(_) => return,
+                }
+            }
+            _ if quiet => return,
             Event::Updated(u) => {
-                let files: Vec<String> = u
-                    .files
-                    .iter()
-                    .take(3)
-                    .map(|f| shown_path(&root, f))
-                    .collect();
-                let more = if u.files.len() > 3 {
-                    format!(" and {} more", u.files.len() - 3)
-                } else {
+                let files: Vec<String> = u.files.iter().map(|f| shown_path(&root, f)).collect();
+                let list = if files.is_empty() {
                     String::new()
+                } else {
+                    format!(" ({})", files_line(&files, 3))
                 };
                 format!(
-                    "generation {}: {} {} ({}{more}), {} items changed, {:.0} ms",
+                    "generation {}: {}{list}, {} changed, {}",
                     u.generation,
-                    u.files.len(),
-                    if u.files.len() == 1 { "file" } else { "files" },
-                    files.join(", "),
-                    u.items,
-                    u.ms
+                    count(u.files.len(), "file", "files"),
+                    count(u.items, "item", "items"),
+                    duration(u.ms)
                 )
             }
-            Event::Embedded { items, ms } if json => {
-                let _ = (items, ms);
-                serde_json::to_string(ev).unwrap_or_default()
-            }
-            Event::Embedded { items, ms } => format!("  embedded {items} items in {ms:.0} ms"),
+            Event::Embedded { items, ms } => format!(
+                "  embedded {} in {}",
+                count(*items, "item", "items"),
+                duration(*ms)
+            ),
             _ => return,
         };
-        let mut out = std::io::stdout().lock();
+        let mut out = anstream::stdout().lock();
         // A closed stdout ends nothing here; Ctrl-C does.
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
@@ -347,37 +609,42 @@ fn watch(
             ..ploke_session::LiveOptions::default()
         })?;
         events.finish();
-        eprintln!(
-            "watching {} (Ctrl-C stops)",
-            session.location().root.display()
-        );
+        if !ui.quiet {
+            eprintln!(
+                "watching {} (Ctrl-C stops)",
+                session.location().root.display()
+            );
+        }
         tokio::signal::ctrl_c()
             .await
             .context("waiting for Ctrl-C")?;
-        eprintln!("stopping…");
+        if !ui.quiet {
+            eprintln!("stopping…");
+        }
         tokio::task::block_in_place(|| handle.stop());
         anyhow::Ok(())
     })?;
-    Ok(())
+    Ok(Outcome::Found)
 }
 
 /// `ploke mcp`: the session served over MCP on stdio. stdout carries only the protocol;
 /// progress and warnings go to stderr, which MCP clients show as the server's log.
 fn mcp(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
     embed: bool,
     allow_edits: bool,
     http: Option<std::net::SocketAddr>,
-    verbose: u8,
-) -> anyhow::Result<()> {
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
     let overrides = Overrides {
         no_embed: !embed,
         ..Overrides::default()
     };
-    let session = Arc::new(open(loc, env, overrides, true, "ploke mcp")?);
-    let events = TerminalEvents::new(verbose, true);
+    let session = Arc::new(open(at, env, overrides, true, "ploke mcp")?);
+    let events = ui.events(false);
     session.subscribe(events.sink());
+    let quiet = ui.quiet;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -403,7 +670,7 @@ fn mcp(
                         handle
                     }
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        crate::render::error(&e);
                         set_ready.set(Err(e.to_string()));
                         None
                     }
@@ -414,12 +681,16 @@ fn mcp(
         let root = session.location().root.display().to_string();
         let served = match http {
             Some(addr) => ploke_mcp::serve_http(session.clone(), opts, addr, |at| {
-                eprintln!("ploke mcp: serving {root} at http://{at}/mcp (Ctrl-C stops)")
+                if !quiet {
+                    eprintln!("ploke mcp: serving {root} at http://{at}/mcp (Ctrl-C stops)")
+                }
             })
             .await
             .map_err(|e| anyhow::anyhow!("MCP server on {addr}: {e}")),
             None => {
-                eprintln!("ploke mcp: serving {root} on stdio");
+                if !quiet {
+                    eprintln!("ploke mcp: serving {root} on stdio");
+                }
                 ploke_mcp::serve_stdio(session.clone(), opts)
                     .await
                     .map_err(|e| anyhow::anyhow!("MCP server: {e}"))
@@ -430,76 +701,88 @@ fn mcp(
         events.finish();
         served
     })?;
-    Ok(())
+    Ok(Outcome::Found)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn search(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
+    fresh: Fresh,
     query: Option<String>,
-    k: usize,
+    limit: usize,
     json: bool,
     batch: Option<PathBuf>,
     mode: ploke_retrieve::Mode,
     rank_params: Option<String>,
-    verbose: u8,
-) -> anyhow::Result<()> {
-    let session = open(loc, env, Overrides::default(), false, "ploke search")?;
-    let events = TerminalEvents::new(verbose, true);
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
+    let session = open(at, env, Overrides::default(), false, "ploke search")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
     if let Some(p) = &rank_params {
         let params = serde_json::from_str(p)
             .context("--rank-params: not a JSON object of ranking parameters")?;
         session.set_rank_params(Some(params));
     }
+    let embeds = mode != ploke_retrieve::Mode::Lexical;
     let mut out = stdout();
     if let Some(batch) = &batch {
-        if query.is_some() {
-            bail!("give a QUERY or --batch FILE, not both");
-        }
         let queries = read_batch(batch)?;
+        refresh(&session, fresh, embeds, ui);
         let texts: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
-        let results = session.search_batch(&texts, k, mode)?;
+        let results = session.search_batch(&texts, limit, mode)?;
+        let mut found = false;
         for ((id, _), hits) in queries.iter().zip(results) {
+            found |= !hits.is_empty();
             let results: Vec<_> = hits.iter().map(hit_json).collect();
             writeln!(
                 out,
                 "{}",
-                serde_json::json!({ "id": id, "results": results })
+                with_schema(serde_json::json!({ "id": id, "results": results }))
             )?;
         }
-        return Ok(out.flush()?);
+        out.flush()?;
+        return Ok(if found {
+            Outcome::Found
+        } else {
+            Outcome::Nothing
+        });
     }
-    let Some(query) = query else {
-        bail!("give a QUERY, or --batch FILE")
-    };
+    let query = query.unwrap_or_default();
+    refresh(&session, fresh, embeds, ui);
     let hits = session.search(&SearchRequest {
         query: query.clone(),
-        k,
+        k: limit,
         mode,
     })?;
     if json {
         let v: Vec<_> = hits.iter().map(hit_json).collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
-    } else if hits.is_empty() {
-        writeln!(out, "no results for {query:?}")?;
+        let doc = with_schema(serde_json::json!({"query": query, "results": v}));
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         let root = &session.location().root;
+        let mut places = Places::default();
+        let kind_width = hits.iter().map(|h| h.item.kind.len()).max().unwrap_or(0);
         for h in &hits {
             writeln!(
                 out,
-                "{:>6.3}  {:<6} {}  {}:{}-{}",
-                h.score,
-                h.item.kind,
-                h.item.path,
-                shown_path(root, &h.item.file),
-                h.item.start_line,
-                h.item.end_line
+                "{}  {}  {}  {}",
+                paint(style::SCORE, format!("{:>6.3}", h.score)),
+                paint(style::KIND, format!("{:<kind_width$}", h.item.kind)),
+                paint(style::PATH, &h.item.path),
+                places.at(root, &h.item.file, h.item.start_line),
             )?;
         }
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    if hits.is_empty() {
+        if !json {
+            ui.note(format!("no results for {query:?}"));
+        }
+        return Ok(Outcome::Nothing);
+    }
+    Ok(Outcome::Found)
 }
 
 /// A search result as one JSON object: the benchmark's result format (file, name, lines)
@@ -553,18 +836,21 @@ fn read_batch(path: &Path) -> anyhow::Result<Vec<(serde_json::Value, String)>> {
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn context(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
+    fresh: Fresh,
     request: &str,
     budget: usize,
     json: bool,
     mode: ploke_retrieve::Mode,
-    verbose: u8,
-) -> anyhow::Result<()> {
-    let session = open(loc, env, Overrides::default(), false, "ploke context")?;
-    let events = TerminalEvents::new(verbose, true);
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
+    let session = open(at, env, Overrides::default(), false, "ploke context")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
+    refresh(&session, fresh, mode != ploke_retrieve::Mode::Lexical, ui);
     let pack = session.context(&ContextRequest {
         request: request.to_string(),
         budget,
@@ -572,27 +858,36 @@ fn context(
     })?;
     let mut out = stdout();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&pack)?)?;
+        let doc = with_schema(serde_json::to_value(&pack)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         write!(out, "{}", pack.to_markdown())?;
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    if pack.items.is_empty() {
+        ui.note(format!("nothing in the index matches {request:?}"));
+        return Ok(Outcome::Nothing);
+    }
+    Ok(Outcome::Found)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn ask(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
+    fresh: Fresh,
     llm: &LlmFlags,
     request: String,
     budget: Option<usize>,
     max_steps: usize,
     no_tools: bool,
-    verbose: u8,
-) -> anyhow::Result<()> {
-    let session = open(loc, env, llm_overrides(llm), false, "ploke ask")?;
-    let events = TerminalEvents::new(verbose, true);
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
+    let session = open(at, env, llm_overrides(llm), false, "ploke ask")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
+    refresh(&session, fresh, true, ui);
+    let verbose = ui.verbose;
     let req = AskRequest {
         request,
         budget,
@@ -602,12 +897,14 @@ fn ask(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let mut closed: Option<std::io::Error> = None;
     let answer = rt.block_on(async {
         let mut on_event = |e: AskEvent| match e {
-            AskEvent::Text(t) => {
+            AskEvent::Text(t) if closed.is_none() => {
                 let mut out = std::io::stdout().lock();
-                let _ = out.write_all(t.as_bytes());
-                let _ = out.flush();
+                if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
+                    closed = Some(e);
+                }
             }
             AskEvent::ToolCall { name, arguments } if verbose > 0 => {
                 eprintln!("\n[tool] {name} {arguments}")
@@ -622,6 +919,10 @@ fn ask(
             _ = tokio::signal::ctrl_c() => None,
         }
     });
+    if let Some(e) = closed {
+        // The reader went away (`| head`): the rest of the answer has nowhere to go.
+        return Err(e.into());
+    }
     let mut out = stdout();
     let Some(answer) = answer else {
         writeln!(out)?;
@@ -631,19 +932,20 @@ fn ask(
     let answer = answer?;
     writeln!(out)?;
     if let Some(why) = &answer.stopped_by {
-        eprintln!("warning: stopped at the {why}; the answer may be incomplete");
+        ui.warn(format!(
+            "stopped at the {why}; the answer may be incomplete"
+        ));
     }
     if !answer.cited.is_empty() {
         writeln!(out, "\ncited:")?;
         let root = &session.location().root;
+        let mut places = Places::default();
         for i in &answer.cited {
             writeln!(
                 out,
-                "  {} — {}:{}-{}",
-                i.path,
-                shown_path(root, &i.file),
-                i.start_line,
-                i.end_line
+                "  {}  {}",
+                paint(style::PATH, &i.path),
+                places.at(root, &i.file, i.start_line),
             )?;
         }
     }
@@ -659,24 +961,32 @@ fn ask(
             answer.output_tokens
         );
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(Outcome::Found)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn edit(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
+    fresh: Fresh,
     llm: &LlmFlags,
     request: &str,
     opts: EditOptions,
     yes: bool,
     check: bool,
-    verbose: u8,
-) -> anyhow::Result<()> {
-    let session = open(loc, env, llm_overrides(llm), true, "ploke edit")?;
-    let events = TerminalEvents::new(verbose, true);
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
+    let session = open(at, env, llm_overrides(llm), true, "ploke edit")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
-    let mut flow = session.edit(request, opts)?;
+    refresh(&session, fresh, true, ui);
+    let verbose = ui.verbose;
+    let quiet = ui.quiet;
+    let mut flow = match session.edit(request, opts) {
+        Ok(f) => f,
+        Err(e) => return Err(e.into()),
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -684,7 +994,7 @@ fn edit(
     loop {
         let proposed = rt.block_on(async {
             let mut on_event = |e: AskEvent| match e {
-                AskEvent::Text(t) => {
+                AskEvent::Text(t) if !quiet => {
                     let mut err = std::io::stderr().lock();
                     let _ = err.write_all(t.as_bytes());
                     let _ = err.flush();
@@ -702,63 +1012,77 @@ fn edit(
                 _ = tokio::signal::ctrl_c() => None,
             }
         });
-        eprintln!();
+        if !quiet {
+            eprintln!();
+        }
         let Some(proposed) = proposed else {
             bail!("cancelled (Ctrl-C); nothing was written")
         };
-        proposed?;
+        match proposed {
+            Ok(_) => {}
+            Err(e @ SessionError::NoEdits { .. }) => {
+                crate::render::error(&anyhow::Error::new(e));
+                return Ok(Outcome::Nothing);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let mut out = stdout();
         loop {
             let files = flow.review().unwrap_or_default();
             for f in files {
-                write!(out, "{}", f.diff)?;
+                write!(out, "{}", crate::render::diff(&f.diff))?;
             }
             out.flush()?;
             let n = files.len();
-            if !yes && !confirm(&format!("apply the edits to {n} files?"))? {
-                bail!("nothing was written (not confirmed)");
+            if !yes && !confirm(&format!("apply the edits to {}?", count(n, "file", "files")))? {
+                ui.note("nothing was written (not confirmed)");
+                return Ok(Outcome::Nothing);
             }
             match flow.apply()? {
                 ploke_session::ApplyOutcome::Applied(a) => {
                     writeln!(
                         out,
-                        "applied edit #{} to {} files (`ploke undo` reverts it)",
+                        "applied edit #{} to {} (`ploke undo` reverts it)",
                         a.entry,
-                        a.files.len()
+                        count(a.files.len(), "file", "files")
                     )?;
                     for f in &a.files {
-                        writeln!(out, "  {}", shown_path(&root, f))?;
+                        writeln!(out, "  {}", paint(style::FILE, shown_path(&root, f)))?;
                     }
                     break;
                 }
                 ploke_session::ApplyOutcome::Changed { files } => {
                     for f in files {
-                        eprintln!(
+                        ui.note(format!(
                             "{} changed since it was indexed; the edits were resolved again against its new text:",
                             shown_path(&root, &f)
-                        );
+                        ));
                     }
                 }
             }
         }
         out.flush()?;
         if !check {
-            return Ok(());
+            return Ok(Outcome::Found);
         }
         match flow.check()? {
             ploke_session::CheckOutcome::Passed => {
                 writeln!(out, "cargo check: ok")?;
-                return Ok(out.flush()?);
+                out.flush()?;
+                return Ok(Outcome::Found);
             }
             ploke_session::CheckOutcome::Failed {
                 errors,
                 repair: true,
             } => {
-                eprintln!(
-                    "cargo check failed; repair round {} of {}\n{errors}",
+                ui.note(format!(
+                    "cargo check failed; repair round {} of {}",
                     flow.round(),
                     flow.options().repair_rounds
-                );
+                ));
+                if !quiet {
+                    eprintln!("{errors}");
+                }
             }
             ploke_session::CheckOutcome::Failed {
                 errors,
@@ -790,113 +1114,273 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
 
-fn undo(loc: &Location, env: &Environment, verbose: u8) -> anyhow::Result<()> {
-    let session = open(loc, env, Overrides::default(), true, "ploke undo")?;
-    let events = TerminalEvents::new(verbose, true);
+fn undo(at: &Where, env: &Environment, ui: &Ui) -> anyhow::Result<Outcome> {
+    let session = open(at, env, Overrides::default(), true, "ploke undo")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
-    let undone = session.undo()?;
+    let undone = match session.undo() {
+        Ok(u) => u,
+        Err(e) if e.is_nothing_to_undo() => {
+            ui.note(format!("nothing to undo: {e}"));
+            return Ok(Outcome::Nothing);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut out = stdout();
     writeln!(
         out,
-        "undid edit #{} ({} files):",
+        "undid edit #{} ({}):",
         undone.entry,
-        undone.files.len()
+        count(undone.files.len(), "file", "files")
     )?;
     let root = &session.location().root;
     for f in &undone.files {
-        writeln!(out, "  {}", shown_path(root, f))?;
+        writeln!(out, "  {}", paint(style::FILE, shown_path(root, f)))?;
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(Outcome::Found)
+}
+
+fn status(at: &Where, env: &Environment, json: bool, ui: &Ui) -> anyhow::Result<Outcome> {
+    let session = open(at, env, Overrides::default(), false, "ploke status")?;
+    let events = ui.events(false);
+    session.subscribe(events.sink());
+    let st = session.status()?;
+    let mut out = stdout();
+    if json {
+        let doc = with_schema(serde_json::to_value(&st)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        out.flush()?;
+        return Ok(Outcome::Found);
+    }
+    let root = &session.location().root;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let age = st
+        .written_at
+        .map(|t| format!("{} ago", ago(now.saturating_sub(t))))
+        .unwrap_or_else(|| "unknown".into());
+    writeln!(out, "workspace  {}", paint(style::FILE, shown_path(root, "")))?;
+    writeln!(
+        out,
+        "index      {} (generation {}, {}, written {age})",
+        paint(
+            style::FILE,
+            shown_path(root, &relative_to(root, &st.db))
+        ),
+        st.generation,
+        bytes(st.db_bytes)
+    )?;
+    let changed = match (st.changed_files, st.workspace_changed) {
+        (_, true) => paint(
+            style::WARN,
+            "the workspace changed (a manifest or target); the next command re-indexes it",
+        ),
+        (Some(0), _) => "none".to_string(),
+        (Some(n), _) => paint(
+            style::WARN,
+            format!(
+                "{}; the next command re-indexes {}",
+                count(n, "file", "files"),
+                if n == 1 { "it" } else { "them" }
+            ),
+        ),
+        (None, _) => "unknown (the next command reads every file)".into(),
+    };
+    writeln!(out, "changed    {changed}")?;
+    writeln!(
+        out,
+        "contents   {}, {}",
+        count(st.files, "file", "files"),
+        count(st.items, "item", "items")
+    )?;
+    let vectors = match &st.model {
+        Some(m) => format!("{} of {} items, model {m}", st.embedded, st.embeddable),
+        None => "none (search uses the lexical and graph signals)".into(),
+    };
+    writeln!(out, "vectors    {vectors}")?;
+    let live = match &st.live_elsewhere {
+        Some(h) => format!("kept live by {h}"),
+        None => "not kept live (`ploke watch` or `ploke mcp` would)".into(),
+    };
+    writeln!(out, "live       {live}")?;
+    out.flush()?;
+    Ok(Outcome::Found)
+}
+
+/// `90` seconds as `1 min`, and so on.
+fn ago(secs: u64) -> String {
+    match secs {
+        0..=59 => count(secs as usize, "second", "seconds"),
+        60..=3599 => count((secs / 60) as usize, "minute", "minutes"),
+        3600..=86_399 => count((secs / 3600) as usize, "hour", "hours"),
+        _ => count((secs / 86_400) as usize, "day", "days"),
+    }
+}
+
+/// A size for people: `812 KiB`, `41.3 MiB`.
+fn bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if f < K {
+        format!("{n} B")
+    } else if f < K * K {
+        format!("{:.0} KiB", f / K)
+    } else if f < K * K * K {
+        format!("{:.1} MiB", f / (K * K))
+    } else {
+        format!("{:.2} GiB", f / (K * K * K))
+    }
 }
 
 fn item(
-    loc: &Location,
+    at: &Where,
     env: &Environment,
+    fresh: Fresh,
     target: &str,
     json: bool,
-    verbose: u8,
-) -> anyhow::Result<()> {
-    let session = open(loc, env, Overrides::default(), false, "ploke item")?;
-    let events = TerminalEvents::new(verbose, true);
+    all: bool,
+    ui: &Ui,
+) -> anyhow::Result<Outcome> {
+    let session = open(at, env, Overrides::default(), false, "ploke item")?;
+    let events = ui.events(false);
     session.subscribe(events.sink());
-    let found = session.item(target)?;
-    if found.is_empty() {
-        bail!("no item named `{target}`; try `ploke search {target:?}` to find it");
-    }
-    let mut out = stdout();
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?;
-        return Ok(out.flush()?);
-    }
+    refresh(&session, fresh, false, ui);
+    let found = session.lookup(target)?;
     let root = &session.location().root;
-    let at = |r: &ploke_session::ItemRef| format!("{}:{}", shown_path(root, &r.file), r.start_line);
-    for (i, v) in found.iter().enumerate() {
+    let mut out = stdout();
+    let mut places = Places::default();
+    if found.items.is_empty() {
+        if json {
+            let doc = with_schema(serde_json::json!({"target": target, "items": []}));
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            out.flush()?;
+        }
+        ui.note(format!(
+            "no item named `{target}`; `ploke search {target:?}` finds items by words"
+        ));
+        return Ok(Outcome::Nothing);
+    }
+    if found.ambiguous() && !all {
+        let candidates: Vec<&ploke_session::ItemRef> =
+            found.items.iter().map(|v| &v.item).collect();
+        if json {
+            let doc = with_schema(serde_json::json!({
+                "target": target,
+                "ambiguous": true,
+                "candidates": candidates,
+            }));
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            out.flush()?;
+        } else {
+            let kind_width = candidates.iter().map(|c| c.kind.len()).max().unwrap_or(0);
+            for c in &candidates {
+                writeln!(
+                    out,
+                    "{}  {}  {}",
+                    paint(style::KIND, format!("{:<kind_width$}", c.kind)),
+                    paint(style::PATH, &c.path),
+                    places.at(root, &c.file, c.start_line)
+                )?;
+            }
+            out.flush()?;
+        }
+        bail!(
+            "`{target}` names {}; give one of the paths above (`ploke item {}`), or --all to show them all",
+            count(candidates.len(), "item", "items"),
+            candidates[0].path
+        );
+    }
+    if json {
+        let doc = with_schema(serde_json::json!({
+            "target": target,
+            "match": found.how,
+            "items": found.items,
+        }));
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        out.flush()?;
+        return Ok(Outcome::Found);
+    }
+    if let ploke_session::Match::Reexport { of } = &found.how {
+        ui.note(format!("`{target}` is a re-export of `{of}`"));
+    }
+    for (i, v) in found.items.iter().enumerate() {
         if i > 0 {
             writeln!(out, "\n{}", "-".repeat(60))?;
         }
-        let file = shown_path(root, &v.item.file);
-        if v.item.kind == "crate" {
-            writeln!(out, "{} {}  ({file})", v.item.kind, v.item.path)?;
-        } else {
-            writeln!(
-                out,
-                "{} {}  ({file}:{}-{})",
-                v.item.kind, v.item.path, v.item.start_line, v.item.end_line
-            )?;
-        }
+        writeln!(
+            out,
+            "{} {}  {}",
+            paint(style::KIND, &v.item.kind),
+            paint(style::PATH, &v.item.path),
+            places.at(root, &v.item.file, v.item.start_line)
+        )?;
         if !v.cfg.is_empty() {
             writeln!(out, "cfg: {}", v.cfg)?;
         }
         if let Some(m) = &v.module {
-            writeln!(out, "in module {}  ({})", m.path, at(m))?;
+            writeln!(
+                out,
+                "in module {}  {}",
+                paint(style::PATH, &m.path),
+                places.at(root, &m.file, m.start_line)
+            )?;
         }
         writeln!(out)?;
         writeln!(out, "{}{}", v.indent, v.source)?;
-        let mut section = |title: &str, rows: Vec<String>| -> std::io::Result<()> {
+        let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
+        let mut refs = |title: &'static str, items: &mut dyn Iterator<Item = (&str, &str, u32)>| {
+            let r: Vec<String> = items
+                .map(|(path, file, line)| {
+                    format!(
+                        "{}  {}",
+                        paint(style::PATH, path),
+                        places.at(root, file, line)
+                    )
+                })
+                .collect();
+            rows.push((title, r));
+        };
+        refs(
+            "implements",
+            &mut v
+                .implements
+                .iter()
+                .map(|t| (t.path.as_str(), t.file.as_str(), t.start_line)),
+        );
+        refs(
+            "implementations",
+            &mut v
+                .implementations
+                .iter()
+                .map(|t| (t.path.as_str(), t.file.as_str(), t.start_line)),
+        );
+        refs(
+            "callers",
+            &mut v
+                .callers
+                .iter()
+                .map(|c| (c.item.path.as_str(), c.item.file.as_str(), c.line)),
+        );
+        refs(
+            "callees",
+            &mut v
+                .callees
+                .iter()
+                .map(|c| (c.item.path.as_str(), c.item.file.as_str(), c.item.start_line)),
+        );
+        rows.push(("unresolved calls", v.unresolved_calls.clone()));
+        for (title, rows) in rows {
             if !rows.is_empty() {
                 writeln!(out, "\n{title}:")?;
                 for r in rows {
                     writeln!(out, "  {r}")?;
                 }
             }
-            Ok(())
-        };
-        section(
-            "implements",
-            v.implements
-                .iter()
-                .map(|t| format!("{}  {}", t.path, at(t)))
-                .collect(),
-        )?;
-        section(
-            "implementations",
-            v.implementations
-                .iter()
-                .map(|t| format!("{}  {}", t.path, at(t)))
-                .collect(),
-        )?;
-        section(
-            "callers",
-            v.callers
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}  {}:{}",
-                        c.item.path,
-                        shown_path(root, &c.item.file),
-                        c.line
-                    )
-                })
-                .collect(),
-        )?;
-        section(
-            "callees",
-            v.callees
-                .iter()
-                .map(|c| format!("{}  {}", c.item.path, at(&c.item)))
-                .collect(),
-        )?;
-        section("unresolved calls", v.unresolved_calls.clone())?;
+        }
     }
-    Ok(out.flush()?)
+    out.flush()?;
+    Ok(Outcome::Found)
 }

@@ -190,7 +190,7 @@ fn ask_streams_the_answer_and_lists_what_it_cites() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("cited:\n  askt::backoff — src/lib.rs:6-8"),
+        stdout.contains("cited:\n  askt::backoff  src/lib.rs:6:1\n"),
         "{stdout}"
     );
     assert!(stderr.contains("[tool] get_callees"), "{stderr}");

@@ -131,7 +131,7 @@ impl Ws {
         );
         assert_eq!(
             out.status.code(),
-            Some(1),
+            Some(2),
             "ploke {args:?} should fail:\n{stderr}\n{stdout}"
         );
         assert_eq!(stderr.lines().count(), 1, "one line of error: {stderr:?}");
@@ -148,8 +148,19 @@ impl Ws {
     }
 }
 
+/// A JSON document of ploke, parsed; its `"schema"` must be 1. A search's `results` and an
+/// item lookup's `items` are returned bare (the payload the assertions are about); other
+/// documents whole.
 fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+    let v: Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
+    assert_eq!(v["schema"], 1, "every JSON document has the schema version: {s}");
+    if v.get("target").is_some() && v.get("items").is_some() {
+        return v["items"].clone();
+    }
+    match v.get("results") {
+        Some(r) if v.get("id").is_none() => r.clone(),
+        _ => v,
+    }
 }
 
 /// The `path` of each result of `ploke search --json`.

@@ -86,17 +86,21 @@ struct UpdateLine {
     ms: u64,
 }
 
-/// `generation G: N files (a, b, c and M more), I items changed, X ms` (`1 file`), with N the
-/// files named plus M (at most three named; "and M more" only when more).
+/// `generation G: N files (a, b, c and M more), I items changed, X ms` (`1 file`, `1 item`,
+/// `0 files` without a list, `1.25 s` from a second up), with N the files named plus M (at
+/// most three named; "and M more" only when more).
 fn parse_update(line: &str) -> Option<UpdateLine> {
     let rest = line.strip_prefix("generation ")?;
     let (generation, rest) = rest.split_once(": ")?;
     let (files, rest) = rest.split_once(' ')?;
     let rest = match files {
-        "1" => rest.strip_prefix("file (")?,
-        _ => rest.strip_prefix("files (")?,
+        "1" => rest.strip_prefix("file")?,
+        _ => rest.strip_prefix("files")?,
     };
-    let (list, rest) = rest.split_once("), ")?;
+    let (list, rest) = match rest.strip_prefix(", ") {
+        Some(rest) => ("", rest),
+        None => rest.strip_prefix(" (")?.split_once("), ")?,
+    };
     let (list, more) = match list.split_once(" and ") {
         Some((l, m)) => (l, m.strip_suffix(" more")?.parse::<usize>().ok()?),
         None => (list, 0),
@@ -106,8 +110,15 @@ fn parse_update(line: &str) -> Option<UpdateLine> {
     } else {
         list.split(", ").map(str::to_string).collect()
     };
-    let (items, rest) = rest.split_once(" items changed, ")?;
-    let ms = rest.strip_suffix(" ms")?;
+    let (items, rest) = match rest.split_once(" item changed, ") {
+        Some(("1", rest)) => ("1", rest),
+        Some(_) => return None,
+        None => rest.split_once(" items changed, ")?,
+    };
+    let ms = match rest.strip_suffix(" s") {
+        Some(s) => format!("{:.0}", s.parse::<f64>().ok()? * 1000.0),
+        None => rest.strip_suffix(" ms")?.to_string(),
+    };
     let u = UpdateLine {
         generation: generation.parse().ok()?,
         files: files.parse().ok()?,
@@ -200,7 +211,8 @@ fn index_json(dir: &Path, extra: &[&str]) -> Value {
 /// What an index summary says about the graph: equal for two indexes of the same files.
 fn graph_counts(v: &Value) -> Value {
     let keys = [
-        "crates",
+        "packages",
+        "targets",
         "files",
         "lines",
         "items",

@@ -204,18 +204,41 @@ pub fn no_panic(out: &Out) {
     );
 }
 
-/// Exit code 1, exactly one line on stderr starting `error: `, no panic; returns the line.
+/// Exit code 2 (an error), exactly one line on stderr starting `error: `, no panic; returns
+/// the line.
 #[track_caller]
 pub fn one_error_line(out: &Out) -> String {
     no_panic(out);
-    assert_eq!(out.code, Some(1), "{}", out.show());
+    assert_eq!(out.code, Some(2), "{}", out.show());
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stderr:\n{}", out.show());
     assert!(lines[0].starts_with("error: "), "{}", out.show());
     lines[0].to_string()
 }
 
+/// A JSON document of ploke, parsed; its `"schema"` must be 1. A search's `results` and an
+/// item lookup's `items` are returned bare (the payload the assertions are about); other
+/// documents whole.
 pub fn json(s: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
+    assert_eq!(v["schema"], 1, "every JSON document has the schema version: {s}");
+    payload(v)
+}
+
+/// The results of a search document, the items of an item document, else `v` itself.
+pub fn payload(v: serde_json::Value) -> serde_json::Value {
+    if v.get("target").is_some() && v.get("items").is_some() {
+        return v["items"].clone();
+    }
+    match v.get("results") {
+        Some(r) if v.get("id").is_none() => r.clone(),
+        _ => v,
+    }
+}
+
+/// A JSON document of ploke as printed (envelope and all).
+pub fn doc(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
