@@ -16,9 +16,7 @@ use ploke_workspace::Workspace;
 
 use crate::fresh::{now_ns, Seen};
 use crate::parts::{changed_names, contexts, split, NamesCache, TargetState, Tree};
-use crate::state::{
-    manifest_stamp, manifests_of, manifests_unchanged, ParsedMap, State, StateRef,
-};
+use crate::state::{manifest_stamp, manifests_of, manifests_unchanged, ParsedMap, State, StateRef};
 use crate::tree::{module_tree, TreeFile};
 use crate::{default_db_dir, Changes, IndexError, IndexOptions, IndexReport, Progress};
 

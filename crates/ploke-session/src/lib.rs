@@ -556,20 +556,23 @@ impl Session {
     /// through `pub use` re-exports (resolved to the definition), or a name (then possibly
     /// several different items: see [`Lookup::ambiguous`]). Empty when nothing matches.
     pub fn lookup(&self, target: &str) -> Result<Lookup, SessionError> {
-        let ((items, found), _) = self
-            .db
-            .read_consistent(|db| -> Result<_, ploke_db::DbError> {
-                let (nodes, found) = db.find_items_how(target)?;
-                let views = nodes
-                    .iter()
-                    .map(|n| self.view_of(db, n))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((views, found))
-            })?;
+        let ((items, found), _) =
+            self.db
+                .read_consistent(|db| -> Result<_, ploke_db::DbError> {
+                    let (nodes, found) = db.find_items_how(target)?;
+                    let views = nodes
+                        .iter()
+                        .map(|n| self.view_of(db, n))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((views, found))
+                })?;
         let how = match found {
             ploke_db::Found::Path => Match::Path,
             ploke_db::Found::Reexport => Match::Reexport {
-                of: items.first().map(|v| v.item.path.clone()).unwrap_or_default(),
+                of: items
+                    .first()
+                    .map(|v| v.item.path.clone())
+                    .unwrap_or_default(),
             },
             ploke_db::Found::Name => Match::Name,
         };

@@ -120,7 +120,18 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
                 (Some(_), None) => where_(&loc, None)?,
                 (None, Some(q)) => where_(&loc, Some(("search", q)))?,
             };
-            search(&at, env, fresh, query, limit, json, batch, mode, rank_params, &ui)
+            search(
+                &at,
+                env,
+                fresh,
+                query,
+                limit,
+                json,
+                batch,
+                mode,
+                rank_params,
+                &ui,
+            )
         }
         Command::Context {
             request,
@@ -470,7 +481,10 @@ fn index(
         count(summary.targets, "target", "targets"),
         count(summary.files, "file", "files"),
         count(summary.lines as usize, "line", "lines"),
-        paint(style::FILE, shown_path(&root, &relative_to(&root, &summary.db))),
+        paint(
+            style::FILE,
+            shown_path(&root, &relative_to(&root, &summary.db))
+        ),
     )?;
     writeln!(
         out,
@@ -526,7 +540,11 @@ fn index(
             out,
             "  {} not in any target's module tree (not indexed){}",
             count(summary.orphan_files.len(), ".rs file is", ".rs files are"),
-            if ui.verbose > 0 { ":" } else { "; -v lists them" }
+            if ui.verbose > 0 {
+                ":"
+            } else {
+                "; -v lists them"
+            }
         )?;
         if ui.verbose > 0 {
             for f in &summary.orphan_files {
@@ -565,12 +583,10 @@ fn watch(
     // One line per update on stdout.
     session.subscribe(Arc::new(move |ev: &Event| {
         let line = match ev {
-            Event::Updated(_) | Event::Embedded { .. } if json => {
-                match serde_json::to_value(ev) {
-                    Ok(v) => with_schema(v).to_string(),
-                    Err(_) => return,
-                }
-            }
+            Event::Updated(_) | Event::Embedded { .. } if json => match serde_json::to_value(ev) {
+                Ok(v) => with_schema(v).to_string(),
+                Err(_) => return,
+            },
             _ if quiet => return,
             Event::Updated(u) => {
                 let files: Vec<String> = u.files.iter().map(|f| shown_path(&root, f)).collect();
@@ -786,9 +802,13 @@ fn search(
 }
 
 /// A search result as one JSON object: the benchmark's result format (file, name, lines)
-/// plus kind, path, score, package and crate. `file` is relative to the workspace root.
+/// plus kind, path, id, score and why (signals), package and crate. `file` is relative to the
+/// workspace root, `package_file` to the package's directory.
 fn hit_json(h: &ploke_session::SearchHit) -> serde_json::Value {
     serde_json::json!({
+        "id": h.item.id,
+        "package_file": h.package_file,
+        "signals": h.signals,
         "file": h.item.file,
         "name": h.item.name,
         "kind": h.item.kind,
@@ -983,10 +1003,7 @@ fn edit(
     refresh(&session, fresh, true, ui);
     let verbose = ui.verbose;
     let quiet = ui.quiet;
-    let mut flow = match session.edit(request, opts) {
-        Ok(f) => f,
-        Err(e) => return Err(e.into()),
-    };
+    let mut flow = session.edit(request, opts)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -1034,7 +1051,12 @@ fn edit(
             }
             out.flush()?;
             let n = files.len();
-            if !yes && !confirm(&format!("apply the edits to {}?", count(n, "file", "files")))? {
+            if !yes
+                && !confirm(&format!(
+                    "apply the edits to {}?",
+                    count(n, "file", "files")
+                ))?
+            {
                 ui.note("nothing was written (not confirmed)");
                 return Ok(Outcome::Nothing);
             }
@@ -1162,14 +1184,15 @@ fn status(at: &Where, env: &Environment, json: bool, ui: &Ui) -> anyhow::Result<
         .written_at
         .map(|t| format!("{} ago", ago(now.saturating_sub(t))))
         .unwrap_or_else(|| "unknown".into());
-    writeln!(out, "workspace  {}", paint(style::FILE, shown_path(root, "")))?;
+    writeln!(
+        out,
+        "workspace  {}",
+        paint(style::FILE, shown_path(root, ""))
+    )?;
     writeln!(
         out,
         "index      {} (generation {}, {}, written {age})",
-        paint(
-            style::FILE,
-            shown_path(root, &relative_to(root, &st.db))
-        ),
+        paint(style::FILE, shown_path(root, &relative_to(root, &st.db))),
         st.generation,
         bytes(st.db_bytes)
     )?;
@@ -1366,10 +1389,13 @@ fn item(
         );
         refs(
             "callees",
-            &mut v
-                .callees
-                .iter()
-                .map(|c| (c.item.path.as_str(), c.item.file.as_str(), c.item.start_line)),
+            &mut v.callees.iter().map(|c| {
+                (
+                    c.item.path.as_str(),
+                    c.item.file.as_str(),
+                    c.item.start_line,
+                )
+            }),
         );
         rows.push(("unresolved calls", v.unresolved_calls.clone()));
         for (title, rows) in rows {

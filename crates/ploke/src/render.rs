@@ -211,8 +211,7 @@ impl TerminalEvents {
 
     /// The sink to subscribe to a session.
     pub fn sink(&self) -> EventSink {
-        let (slot, bars, verbose, quiet) =
-            (self.bar.clone(), self.bars, self.verbose, self.quiet);
+        let (slot, bars, verbose, quiet) = (self.bar.clone(), self.bars, self.verbose, self.quiet);
         Arc::new(move |ev: &Event| {
             let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
             let say = |slot: &Option<ProgressBar>, line: String| match slot {

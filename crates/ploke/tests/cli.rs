@@ -187,7 +187,10 @@ fn fails(out: Output, args: &[&str]) -> String {
 /// documents whole.
 fn json(s: &str) -> Value {
     let v: Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
-    assert_eq!(v["schema"], 1, "every JSON document has the schema version: {s}");
+    assert_eq!(
+        v["schema"], 1,
+        "every JSON document has the schema version: {s}"
+    );
     if v.get("target").is_some() && v.get("items").is_some() {
         return v["items"].clone();
     }
@@ -235,10 +238,7 @@ fn index_prints_a_summary_and_creates_dot_ploke() {
     .unwrap();
     let out = ws.run_in(ws.tmp.path(), &["index", "ws"]);
     let stdout = ok(out, &["index", "ws"]);
-    assert!(
-        stdout.starts_with("indexed ws ("),
-        "{stdout}"
-    );
+    assert!(stdout.starts_with("indexed ws ("), "{stdout}");
     assert_eq!(count_before(&stdout, "targets"), 2, "{stdout}");
     assert_eq!(count_before(&stdout, "files"), 3, "{stdout}");
     assert!(count_before(&stdout, "items") > 10, "{stdout}");
@@ -266,10 +266,7 @@ fn index_prints_a_summary_and_creates_dot_ploke() {
     );
     // The database went to <workspace>/.ploke, kept out of git.
     let dot = ws.path(".ploke");
-    assert!(
-        stdout.contains("into ws/.ploke\n"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("into ws/.ploke\n"), "{stdout}");
     assert!(dot.join("graph.db").is_file());
     assert_eq!(
         std::fs::read_to_string(dot.join(".gitignore")).unwrap(),
@@ -421,11 +418,14 @@ fn search_json_results() {
                 "crate",
                 "end_line",
                 "file",
+                "id",
                 "kind",
                 "name",
                 "package",
+                "package_file",
                 "path",
                 "score",
+                "signals",
                 "start_line"
             ],
             "{h}"

@@ -153,7 +153,10 @@ impl Ws {
 /// documents whole.
 fn json(s: &str) -> Value {
     let v: Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
-    assert_eq!(v["schema"], 1, "every JSON document has the schema version: {s}");
+    assert_eq!(
+        v["schema"], 1,
+        "every JSON document has the schema version: {s}"
+    );
     if v.get("target").is_some() && v.get("items").is_some() {
         return v["items"].clone();
     }

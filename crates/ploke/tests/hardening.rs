@@ -262,13 +262,12 @@ fn db_dir_holds_index_and_journal_for_index_edit_and_undo() {
         LIB
     );
     assert!(!dot.exists(), "no .ploke after undo --db");
-    let hits = json(
-        &ok(&mut ploke(
-            &dir,
-            &["search", "quintessential", "--db", &db_s, "--json"],
-        ))
-        .stdout,
-    );
+    let after = run(&mut ploke(
+        &dir,
+        &["search", "quintessential", "--db", &db_s, "--json"],
+    ));
+    assert_eq!(after.code, Some(1), "nothing found: {}", after.show());
+    let hits = json(&after.stdout);
     assert!(
         hits.as_array()
             .unwrap()
@@ -414,11 +413,8 @@ fn concurrent_index_runs_leave_what_a_clean_index_holds() {
             "{v:#}"
         );
         let gone = run(&mut ploke(&dir, &["item", &flip_fn(i, !b), "--json"]));
-        assert!(
-            one_error_line(&gone).contains("no item named"),
-            "{}",
-            gone.show()
-        );
+        assert_eq!(gone.code, Some(1), "nothing found: {}", gone.show());
+        assert!(gone.stderr.contains("no item named"), "{}", gone.show());
     }
     // And the same answers as a clean index of the same tree.
     let clean = tmp.path().join("clean");
@@ -538,7 +534,7 @@ fn searches_while_the_index_is_rebuilt_see_one_whole_state() {
                     }
                 }
                 let v: Value = match serde_json::from_str(&out.stdout) {
-                    Ok(v) => v,
+                    Ok(v) => common::payload(v),
                     Err(_) => {
                         failures.lock().unwrap().push(bad("not JSON"));
                         continue;

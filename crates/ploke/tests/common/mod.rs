@@ -222,7 +222,10 @@ pub fn one_error_line(out: &Out) -> String {
 pub fn json(s: &str) -> serde_json::Value {
     let v: serde_json::Value =
         serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
-    assert_eq!(v["schema"], 1, "every JSON document has the schema version: {s}");
+    assert_eq!(
+        v["schema"], 1,
+        "every JSON document has the schema version: {s}"
+    );
     payload(v)
 }
 
