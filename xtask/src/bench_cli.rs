@@ -52,7 +52,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let query = "make the retry delay configurable";
     let search = ["search", query, "--mode", "lexical"];
-    let changed = root.join("tokio/src/time/sleep.rs");
+    let changed = root.join("src/time/sleep.rs");
     if !changed.exists() {
         bail!("{}: missing in the corpus copy", changed.display());
     }

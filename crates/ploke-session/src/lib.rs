@@ -355,8 +355,15 @@ impl Session {
                 match Embedder::from_config(config) {
                     Ok(e) => Some(Arc::new(e)),
                     Err(e) => {
+                        // The hint once: the download error names it already.
+                        let e = e.to_string();
+                        let hint = if e.contains("PLOKE_EMBED=off") {
+                            ""
+                        } else {
+                            " (PLOKE_EMBED=off turns this off)"
+                        };
                         self.events.warn(self.redact(&format!(
-                            "embedding model: {e}; searching without vectors (PLOKE_EMBED=off turns this off)"
+                            "embedding model: {e}; searching without vectors{hint}"
                         )));
                         None
                     }

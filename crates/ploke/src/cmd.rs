@@ -1217,7 +1217,7 @@ fn status(at: &Where, env: &Environment, json: bool, ui: &Ui) -> anyhow::Result<
         out,
         "contents   {}, {}",
         count(st.files, "file", "files"),
-        count(st.items, "item", "items")
+        count(st.items, "searchable item", "searchable items")
     )?;
     let vectors = match &st.model {
         Some(m) => format!("{} of {} items, model {m}", st.embedded, st.embeddable),

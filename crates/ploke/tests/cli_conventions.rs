@@ -602,3 +602,37 @@ fn progress_is_drawn_on_a_terminal_and_not_into_a_pipe() {
     assert!(!piped.stderr.contains('\r'), "{}", piped.show());
     assert!(!piped.stderr.contains("[====="), "{}", piped.show());
 }
+
+#[test]
+fn with_a_live_index_elsewhere_a_command_waits_for_it_instead_of_writing_beside_it() {
+    let dir = indexed_two_members();
+    let root = dir.path();
+    let mut watch = common::Running::spawn(&mut ploke(root, &["watch"]));
+    watch.wait_line(
+        common::Stream::Stderr,
+        0,
+        std::time::Duration::from_secs(60),
+        |l| l.starts_with("watching"),
+    );
+    let lib = root.join("beta/src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\npub fn followed_change() {{}}\n")).unwrap();
+    // At once: the watcher may not have taken the change in yet; the command waits for it.
+    let out = ok(&mut ploke(root, &["search", "followed_change"]));
+    assert!(
+        out.stdout.contains("beta::followed_change"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        !out.stderr.contains("re-indexed"),
+        "the watcher writes the index, not the command: {}",
+        out.show()
+    );
+    assert!(
+        out.stderr.is_empty() || out.stderr.contains("keeps this index live; waited"),
+        "{}",
+        out.show()
+    );
+    watch.kill();
+}
