@@ -28,14 +28,8 @@ pub fn run(args: &[String]) -> Result<()> {
         None => 15,
     };
     let ploke = crate::build_ploke()?;
-    let src = crate::corpus()?
-        .into_iter()
-        .find(|(c, v, _)| c == "tokio" && v == "1.38.0")
-        .map(|(_, _, dir)| dir)
-        .context("tokio 1.38.0 is not in the benchmark corpus")?;
     let tmp = tempfile::tempdir()?;
-    let root = tmp.path().join("tokio");
-    crate::copy_dir(&src, &root)?;
+    let root = crate::tokio_copy(tmp.path())?;
     let cmd = |args: &[&str]| {
         let mut c = Command::new(&ploke);
         c.args(args)

@@ -27,14 +27,8 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("unknown option {other}; usage: cargo xtask bench-mcp [--embed]");
     }
     let ploke = crate::build_ploke()?;
-    let src = crate::corpus()?
-        .into_iter()
-        .find(|(c, v, _)| c == "tokio" && v == "1.38.0")
-        .map(|(_, _, dir)| dir)
-        .context("tokio 1.38.0 is not in the benchmark corpus")?;
     let tmp = tempfile::tempdir()?;
-    let root = tmp.path().join("tokio");
-    crate::copy_dir(&src, &root)?;
+    let root = crate::tokio_copy(tmp.path())?;
     let models = crate::repo_root().join("target/models/all-MiniLM-L6-v2");
     let env_embed: Vec<(&str, String)> = if embed {
         if !models.join("config.json").exists() {

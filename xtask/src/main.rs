@@ -76,6 +76,18 @@ fn corpus() -> Result<Vec<(String, String, PathBuf)>> {
         .collect())
 }
 
+/// A fresh copy of tokio 1.38.0 from the benchmark corpus in `tmp` (benchmarks edit it).
+fn tokio_copy(tmp: &Path) -> Result<PathBuf> {
+    let src = corpus()?
+        .into_iter()
+        .find(|(c, v, _)| c == "tokio" && v == "1.38.0")
+        .map(|(_, _, dir)| dir)
+        .context("tokio 1.38.0 is not in the benchmark corpus")?;
+    let root = tmp.join("tokio");
+    copy_dir(&src, &root)?;
+    Ok(root)
+}
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -1,9 +1,12 @@
 //! The `ploke` binary, run the way a user runs it: in temp directories holding a small Cargo
 //! workspace written by the test, checking what it prints, what it writes, and its exit code.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::json;
 use ploke_test_support::Project;
 use serde_json::Value;
 
@@ -180,24 +183,6 @@ fn fails(out: Output, args: &[&str]) -> String {
     assert!(stderr.starts_with("error: "), "{stderr:?}");
     assert!(stdout.is_empty(), "nothing on stdout: {stdout:?}");
     stderr
-}
-
-/// A JSON document of ploke, parsed; its `"schema"` must be 1. A search's `results` and an
-/// item lookup's `items` are returned bare (the payload the assertions are about); other
-/// documents whole.
-fn json(s: &str) -> Value {
-    let v: Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
-    assert_eq!(
-        v["schema"], 1,
-        "every JSON document has the schema version: {s}"
-    );
-    if v.get("target").is_some() && v.get("items").is_some() {
-        return v["items"].clone();
-    }
-    match v.get("results") {
-        Some(r) if v.get("id").is_none() => r.clone(),
-        _ => v,
-    }
 }
 
 /// The number right before `word` in `text` ("12 items" → 12; "1 item" counts too, and

@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::json;
 use ploke_test_support::{models, Project};
 use serde_json::Value;
 
@@ -145,24 +146,6 @@ impl Ws {
         let text = std::fs::read_to_string(self.root.join(file)).unwrap();
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         lines[start as usize - 1..end as usize].concat()
-    }
-}
-
-/// A JSON document of ploke, parsed; its `"schema"` must be 1. A search's `results` and an
-/// item lookup's `items` are returned bare (the payload the assertions are about); other
-/// documents whole.
-fn json(s: &str) -> Value {
-    let v: Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"));
-    assert_eq!(
-        v["schema"], 1,
-        "every JSON document has the schema version: {s}"
-    );
-    if v.get("target").is_some() && v.get("items").is_some() {
-        return v["items"].clone();
-    }
-    match v.get("results") {
-        Some(r) if v.get("id").is_none() => r.clone(),
-        _ => v,
     }
 }
 
