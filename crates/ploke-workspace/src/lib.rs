@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 
 use ploke_core::TargetKind;
 
+pub mod deps;
 mod error;
 mod fallback;
 mod files;
 mod metadata;
 
+pub use deps::{dependencies, Dependencies, Dependency, DepsScope};
 pub use error::DiscoverError;
 pub use files::rust_files;
 

@@ -97,7 +97,7 @@ fn target_kind(kinds: &[String]) -> Option<TargetKind> {
 }
 
 /// Squash cargo's multi-line error output into one line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let joined = text
         .lines()
         .map(str::trim)
