@@ -27,6 +27,7 @@ mod events;
 mod fresh;
 mod live;
 mod location;
+mod navigate;
 pub mod results;
 pub mod settings;
 mod tools;

@@ -125,6 +125,16 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
     },
+    /// Serve the index to an editor as a Language Server (stdio), beside rust-analyzer:
+    /// workspace symbols, hover, references, call hierarchy and code lenses from the code
+    /// graph. Indexes if needed and keeps the index live.
+    Lsp {
+        #[command(flatten)]
+        loc: Location,
+        /// Do not embed (search then uses the lexical and graph signals).
+        #[arg(long)]
+        no_embed: bool,
+    },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {
         /// The query; quote a query of several words (omit with --batch).

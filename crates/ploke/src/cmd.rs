@@ -102,6 +102,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             allow_edits,
             http,
         } => mcp(&where_(&loc, None)?, env, !no_embed, allow_edits, http, &ui),
+        Command::Lsp { loc, no_embed } => lsp(&where_(&loc, None)?, env, !no_embed, &ui),
         Command::Search {
             query,
             loc,
@@ -718,6 +719,52 @@ fn mcp(
         served
     })?;
     Ok(Outcome::Found)
+}
+
+/// `ploke lsp`: the session served as a Language Server on stdio. stdout carries only the
+/// protocol; the index is kept live meanwhile (or followed, when another process keeps it).
+fn lsp(at: &Where, env: &Environment, embed: bool, ui: &Ui) -> anyhow::Result<Outcome> {
+    let overrides = Overrides {
+        no_embed: !embed,
+        ..Overrides::default()
+    };
+    let session = Arc::new(open(at, env, overrides, true, "ploke lsp")?);
+    let events = ui.events(false);
+    session.subscribe(events.sink());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // The live index needs the runtime (its watcher); requests are answered on this thread.
+    let live = {
+        let session = session.clone();
+        rt.spawn_blocking(move || {
+            session.watch_or_follow(
+                ploke_session::LiveOptions {
+                    embed,
+                    ..ploke_session::LiveOptions::default()
+                },
+                std::time::Duration::from_secs(300),
+            )
+        })
+    };
+    let (conn, io) = lsp_server::Connection::stdio();
+    let served = ploke_lsp::serve(session.clone(), conn, ploke_lsp::LspOptions::default());
+    drop(conn_threads(io));
+    // Stops the live index (when it started).
+    match rt.block_on(live) {
+        Ok(Ok(handle)) => drop(handle),
+        Ok(Err(e)) => crate::render::error(&e),
+        Err(_) => {}
+    }
+    events.finish();
+    served.map_err(|e| anyhow::anyhow!("LSP server: {e}"))?;
+    Ok(Outcome::Found)
+}
+
+/// Waits for the stdio threads of the LSP connection (the reader ends with the client).
+fn conn_threads(io: lsp_server::IoThreads) -> Result<(), std::io::Error> {
+    io.join()
 }
 
 #[allow(clippy::too_many_arguments)]

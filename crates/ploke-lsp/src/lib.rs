@@ -1,0 +1,468 @@
+//! `ploke lsp`: the session served as a Language Server, beside rust-analyzer (not instead
+//! of it): workspace symbols by fuzzy name, hover with an item's canonical path, relation
+//! counts and docs, references and the call hierarchy from the code graph, and code lenses
+//! ("N callers · M impls").
+//!
+//! Built on `lsp-server` and `lsp-types`, the transport and protocol types rust-analyzer
+//! itself uses: a synchronous loop over a channel of messages, so every request is answered
+//! on this thread from the session's in-memory snapshot (no async runtime in the request
+//! path). The front end keeps the index live (its watcher takes in saved files) and passes
+//! the session here; indexing progress reaches the editor as `$/progress` reports, warnings
+//! as `window/logMessage`.
+//!
+//! The protocol's rules are kept: requests before `initialize` get `ServerNotInitialized`,
+//! unknown requests `MethodNotFound`, bad parameters `InvalidParams`, a position outside
+//! every item an empty answer; nothing a client sends ends the server but `exit`.
+
+mod convert;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use lsp_types::{
+    CallHierarchyIncomingCall, CallHierarchyItem, CallHierarchyOutgoingCall,
+    CallHierarchyServerCapability, CodeLens, Command, HoverContents, HoverProviderCapability,
+    InitializeResult, MarkupContent, MarkupKind, OneOf, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind,
+};
+use ploke_session::{Event, ItemRef, ItemView, Session};
+
+pub use convert::uri_of;
+use convert::{file_of, location, range_of, symbol_kind};
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct LspOptions {}
+
+/// Serves `session` over `conn` until the client sends `exit` (or goes away). Returns an
+/// error only for a broken connection.
+pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Result<(), String> {
+    let server = Server {
+        root: session.location().root.clone(),
+        session,
+        sender: conn.sender.clone(),
+        progress_started: Arc::new(AtomicBool::new(false)),
+    };
+    server.forward_events();
+    let mut initialized = false;
+    let mut shutdown = false;
+    for msg in &conn.receiver {
+        match msg {
+            Message::Request(req) => {
+                if req.method == lsp_types::request::Initialize::METHOD {
+                    initialized = true;
+                    server.reply(Response::new_ok(req.id, server.capabilities()));
+                } else if !initialized {
+                    server.error(
+                        req.id,
+                        ErrorCode::ServerNotInitialized,
+                        "the server is not initialized yet: send `initialize` first",
+                    );
+                } else if req.method == lsp_types::request::Shutdown::METHOD {
+                    shutdown = true;
+                    server.reply(Response::new_ok(req.id, ()));
+                } else if shutdown {
+                    server.error(
+                        req.id,
+                        ErrorCode::InvalidRequest,
+                        "the server is shutting down",
+                    );
+                } else {
+                    server.request(req);
+                }
+            }
+            Message::Notification(n) => {
+                if n.method == lsp_types::notification::Exit::METHOD {
+                    return Ok(());
+                }
+                // didOpen/didChange/didSave/didClose: saved files reach the index through
+                // the live index's watcher; the others need nothing yet.
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Err("the client closed the connection without `exit`".into())
+}
+
+struct Server {
+    root: PathBuf,
+    session: Arc<Session>,
+    sender: crossbeam_channel::Sender<Message>,
+    progress_started: Arc<AtomicBool>,
+}
+
+/// The token of the indexing progress this server reports.
+const PROGRESS_TOKEN: &str = "ploke/index";
+
+impl Server {
+    fn reply(&self, resp: Response) {
+        let _ = self.sender.send(Message::Response(resp));
+    }
+
+    fn error(&self, id: RequestId, code: ErrorCode, message: impl Into<String>) {
+        self.reply(Response::new_err(id, code as i32, message.into()));
+    }
+
+    fn capabilities(&self) -> InitializeResult {
+        InitializeResult {
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::NONE,
+                )),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                references_provider: Some(OneOf::Left(true)),
+                call_hierarchy_provider: Some(CallHierarchyServerCapability::Simple(true)),
+                code_lens_provider: Some(lsp_types::CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "ploke".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+        }
+    }
+
+    /// Session events to the editor: indexing stages as work-done progress, warnings as log
+    /// messages.
+    fn forward_events(&self) {
+        let sender = self.sender.clone();
+        let started = self.progress_started.clone();
+        self.session.subscribe(Arc::new(move |ev: &Event| {
+            let send = |method: &str, params: serde_json::Value| {
+                let _ = sender.send(Message::Notification(Notification::new(
+                    method.into(),
+                    params,
+                )));
+            };
+            let progress = |value: serde_json::Value| {
+                send(
+                    lsp_types::notification::Progress::METHOD,
+                    serde_json::json!({"token": PROGRESS_TOKEN, "value": value}),
+                )
+            };
+            match ev {
+                Event::Stage { stage, total } => {
+                    if !started.swap(true, Ordering::AcqRel) {
+                        // The token is the server's: created before it is used.
+                        let _ = sender.send(Message::Request(Request::new(
+                            RequestId::from("ploke/progress-create".to_string()),
+                            lsp_types::request::WorkDoneProgressCreate::METHOD.into(),
+                            serde_json::json!({"token": PROGRESS_TOKEN}),
+                        )));
+                        progress(serde_json::json!({
+                            "kind": "begin", "title": "ploke: indexing", "message": stage,
+                            "percentage": 0
+                        }));
+                    } else {
+                        progress(serde_json::json!({
+                            "kind": "report", "message": format!("{stage} ({total})")
+                        }));
+                    }
+                }
+                Event::Progress { stage, done, total } if *total > 0 => {
+                    progress(serde_json::json!({
+                        "kind": "report",
+                        "message": format!("{stage} {done}/{total}"),
+                        "percentage": (*done * 100 / *total).min(100)
+                    }))
+                }
+                Event::Updated(u) => {
+                    if started.swap(false, Ordering::AcqRel) {
+                        progress(serde_json::json!({
+                            "kind": "end",
+                            "message": format!("generation {}", u.generation)
+                        }));
+                    }
+                }
+                Event::Warning { message } => send(
+                    lsp_types::notification::LogMessage::METHOD,
+                    serde_json::json!({"type": 2, "message": message}),
+                ),
+                Event::Info { message } => send(
+                    lsp_types::notification::LogMessage::METHOD,
+                    serde_json::json!({"type": 3, "message": message}),
+                ),
+                _ => {}
+            }
+        }));
+    }
+
+    fn request(&self, req: Request) {
+        use lsp_types::request as r;
+        let id = req.id.clone();
+        let result = match req.method.as_str() {
+            r::WorkspaceSymbolRequest::METHOD => {
+                self.handle::<r::WorkspaceSymbolRequest>(req, |s, p| s.symbols(p))
+            }
+            r::HoverRequest::METHOD => self.handle::<r::HoverRequest>(req, |s, p| s.hover(p)),
+            r::References::METHOD => self.handle::<r::References>(req, |s, p| s.references(p)),
+            r::CallHierarchyPrepare::METHOD => {
+                self.handle::<r::CallHierarchyPrepare>(req, |s, p| s.prepare_calls(p))
+            }
+            r::CallHierarchyIncomingCalls::METHOD => {
+                self.handle::<r::CallHierarchyIncomingCalls>(req, |s, p| s.incoming(p))
+            }
+            r::CallHierarchyOutgoingCalls::METHOD => {
+                self.handle::<r::CallHierarchyOutgoingCalls>(req, |s, p| s.outgoing(p))
+            }
+            r::CodeLensRequest::METHOD => {
+                self.handle::<r::CodeLensRequest>(req, |s, p| s.lenses(p))
+            }
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("ploke does not answer `{other}`"),
+            )),
+        };
+        match result {
+            Ok(value) => self.reply(Response::new_ok(id, value)),
+            Err((code, message)) => self.error(id, code, message),
+        }
+    }
+
+    /// Decodes the parameters of `R`, answers with `f`, encodes the result.
+    fn handle<R: lsp_types::request::Request>(
+        &self,
+        req: Request,
+        f: impl FnOnce(&Self, R::Params) -> Result<R::Result, String>,
+    ) -> Result<serde_json::Value, (ErrorCode, String)> {
+        let params: R::Params = serde_json::from_value(req.params).map_err(|e| {
+            (
+                ErrorCode::InvalidParams,
+                format!("{}: invalid parameters: {e}", R::METHOD),
+            )
+        })?;
+        let result = f(self, params).map_err(|e| (ErrorCode::RequestFailed, e))?;
+        serde_json::to_value(result).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+    }
+
+    fn err(&self, e: ploke_session::SessionError) -> String {
+        self.session.redact(&e.to_string())
+    }
+
+    /// The item at a document position (workspace files only).
+    fn at(&self, pos: &lsp_types::TextDocumentPositionParams) -> Result<Option<ItemView>, String> {
+        let Some(file) = file_of(&self.root, &pos.text_document.uri) else {
+            return Ok(None);
+        };
+        self.session
+            .item_at(&file, pos.position.line + 1)
+            .map_err(|e| self.err(e))
+    }
+
+    fn symbols(
+        &self,
+        p: lsp_types::WorkspaceSymbolParams,
+    ) -> Result<Option<lsp_types::WorkspaceSymbolResponse>, String> {
+        let found = self
+            .session
+            .symbols(&p.query, 100)
+            .map_err(|e| self.err(e))?;
+        #[allow(deprecated)] // `deprecated` is a required field of the type.
+        let symbols = found
+            .iter()
+            .map(|i| lsp_types::SymbolInformation {
+                name: i.name.clone(),
+                kind: symbol_kind(&i.kind),
+                tags: None,
+                deprecated: None,
+                location: location(&self.root, &i.file, i.start_line, i.end_line),
+                container_name: i.path.rsplit_once("::").map(|(m, _)| m.to_string()),
+            })
+            .collect();
+        Ok(Some(lsp_types::WorkspaceSymbolResponse::Flat(symbols)))
+    }
+
+    fn hover(&self, p: lsp_types::HoverParams) -> Result<Option<lsp_types::Hover>, String> {
+        let Some(v) = self.at(&p.text_document_position_params)? else {
+            return Ok(None);
+        };
+        let mut text = format!("```rust\n{}\n```\n\n`{}`", v.signature.trim(), v.item.path);
+        let counts = [
+            (v.callers.len(), "caller", "callers"),
+            (v.callees.len(), "callee", "callees"),
+            (v.implementations.len(), "implementation", "implementations"),
+        ];
+        let counts: Vec<String> = counts
+            .iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        if !counts.is_empty() {
+            text.push_str(&format!(" · {}", counts.join(" · ")));
+        }
+        if let Some(t) = v.implements.first() {
+            text.push_str(&format!("\n\nimplements `{}`", t.path));
+        }
+        if let Some(first) = v.docs.lines().map(str::trim).find(|l| !l.is_empty()) {
+            text.push_str(&format!("\n\n{first}"));
+        }
+        Ok(Some(lsp_types::Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(range_of(v.item.start_line, v.item.end_line)),
+        }))
+    }
+
+    fn references(
+        &self,
+        p: lsp_types::ReferenceParams,
+    ) -> Result<Option<Vec<lsp_types::Location>>, String> {
+        let Some(v) = self.at(&p.text_document_position)? else {
+            return Ok(None);
+        };
+        let mut out: Vec<lsp_types::Location> = v
+            .callers
+            .iter()
+            .map(|c| location(&self.root, &c.item.file, c.line, c.line))
+            .collect();
+        out.extend(
+            v.implementations
+                .iter()
+                .map(|i| location(&self.root, &i.file, i.start_line, i.start_line)),
+        );
+        if p.context.include_declaration {
+            out.insert(
+                0,
+                location(&self.root, &v.item.file, v.item.start_line, v.item.end_line),
+            );
+        }
+        Ok(Some(out))
+    }
+
+    fn call_item(&self, i: &ItemRef) -> CallHierarchyItem {
+        let loc = location(&self.root, &i.file, i.start_line, i.end_line);
+        CallHierarchyItem {
+            name: i.name.clone(),
+            kind: symbol_kind(&i.kind),
+            tags: None,
+            detail: Some(i.path.clone()),
+            uri: loc.uri,
+            range: loc.range,
+            selection_range: range_of(i.start_line, i.start_line),
+            data: Some(serde_json::json!({ "id": i.id })),
+        }
+    }
+
+    fn item_of(&self, item: &CallHierarchyItem) -> Result<ItemView, String> {
+        let id = item
+            .data
+            .as_ref()
+            .and_then(|d| d.get("id"))
+            .and_then(|i| i.as_str())
+            .ok_or("a call hierarchy item without ploke's `data.id`")?;
+        self.session
+            .item_by_id(id)
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| format!("item {id} is no longer in the index"))
+    }
+
+    fn prepare_calls(
+        &self,
+        p: lsp_types::CallHierarchyPrepareParams,
+    ) -> Result<Option<Vec<CallHierarchyItem>>, String> {
+        Ok(self
+            .at(&p.text_document_position_params)?
+            .map(|v| vec![self.call_item(&v.item)]))
+    }
+
+    fn incoming(
+        &self,
+        p: lsp_types::CallHierarchyIncomingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyIncomingCall>>, String> {
+        let v = self.item_of(&p.item)?;
+        // One entry per calling item, with every call site in it.
+        let mut calls: Vec<CallHierarchyIncomingCall> = Vec::new();
+        for c in &v.callers {
+            let range = range_of(c.line, c.line);
+            match calls.iter_mut().find(|k| {
+                k.from
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("id"))
+                    .and_then(|i| i.as_str())
+                    == Some(c.item.id.as_str())
+            }) {
+                Some(k) => k.from_ranges.push(range),
+                None => calls.push(CallHierarchyIncomingCall {
+                    from: self.call_item(&c.item),
+                    from_ranges: vec![range],
+                }),
+            }
+        }
+        Ok(Some(calls))
+    }
+
+    fn outgoing(
+        &self,
+        p: lsp_types::CallHierarchyOutgoingCallsParams,
+    ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>, String> {
+        let v = self.item_of(&p.item)?;
+        let mut calls: Vec<CallHierarchyOutgoingCall> = Vec::new();
+        for c in &v.callees {
+            let range = range_of(c.line, c.line);
+            match calls.iter_mut().find(|k| {
+                k.to.data
+                    .as_ref()
+                    .and_then(|d| d.get("id"))
+                    .and_then(|i| i.as_str())
+                    == Some(c.item.id.as_str())
+            }) {
+                Some(k) => k.from_ranges.push(range),
+                None => calls.push(CallHierarchyOutgoingCall {
+                    to: self.call_item(&c.item),
+                    from_ranges: vec![range],
+                }),
+            }
+        }
+        Ok(Some(calls))
+    }
+
+    fn lenses(&self, p: lsp_types::CodeLensParams) -> Result<Option<Vec<CodeLens>>, String> {
+        let Some(file) = file_of(&self.root, &p.text_document.uri) else {
+            return Ok(None);
+        };
+        let items = self.session.items_in(&file).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for i in items.iter().filter(|i| {
+            matches!(
+                i.kind.as_str(),
+                "fn" | "method" | "trait" | "struct" | "enum" | "union"
+            )
+        }) {
+            let Some(v) = self.session.item_by_id(&i.id).map_err(|e| self.err(e))? else {
+                continue;
+            };
+            let callers = v.callers.len();
+            let impls = v.implementations.len();
+            let mut parts = vec![format!(
+                "{callers} {}",
+                if callers == 1 { "caller" } else { "callers" }
+            )];
+            if impls > 0 || matches!(i.kind.as_str(), "trait" | "struct" | "enum" | "union") {
+                parts.push(format!(
+                    "{impls} {}",
+                    if impls == 1 { "impl" } else { "impls" }
+                ));
+            }
+            out.push(CodeLens {
+                range: range_of(i.start_line, i.start_line),
+                command: Some(Command {
+                    title: parts.join(" · "),
+                    command: String::new(),
+                    arguments: None,
+                }),
+                data: None,
+            });
+        }
+        Ok(Some(out))
+    }
+}

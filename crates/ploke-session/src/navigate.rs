@@ -1,0 +1,156 @@
+//! Navigation for editors: symbols by fuzzy name, the item at a position, the items of a
+//! file. All answered from the search snapshot in memory (no database query), so they are
+//! cheap enough for every keystroke of a symbol search.
+
+use ploke_core::{ItemKind, Node};
+
+use crate::results::{ItemRef, ItemView};
+use crate::{Session, SessionError};
+
+/// How well a name matches a symbol query; lower is better.
+fn name_rank(name: &str, query: &str, lower_query: &str) -> Option<u8> {
+    if name == query {
+        return Some(0);
+    }
+    let lower = name.to_lowercase();
+    if lower == lower_query {
+        return Some(1);
+    }
+    if lower.starts_with(lower_query) {
+        return Some(2);
+    }
+    if let Some(at) = lower.find(lower_query) {
+        // At a word boundary (`retry_delay` for `delay`, `RetryDelay` for `delay`).
+        let b = name.as_bytes();
+        let boundary = at > 0
+            && (b[at - 1] == b'_'
+                || b[at - 1] == b':'
+                || (b[at].is_ascii_uppercase() && b[at - 1].is_ascii_lowercase()));
+        return Some(if boundary { 3 } else { 4 });
+    }
+    // Every character of the query, in order.
+    let mut chars = lower.chars();
+    lower_query
+        .chars()
+        .all(|q| chars.any(|c| c == q))
+        .then_some(5)
+}
+
+impl Session {
+    /// Items whose name fuzzily matches `query` (exact, then prefix, word, substring,
+    /// subsequence; library code before tests, short names first), at most `limit`. For an
+    /// editor's workspace symbol search.
+    pub fn symbols(&self, query: &str, limit: usize) -> Result<Vec<ItemRef>, SessionError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let snap = self.snapshot()?;
+        let corpus = &snap.retriever.corpus;
+        let lower = query.to_lowercase();
+        let mut ranked: Vec<(u8, bool, bool, usize, &str, usize)> = corpus
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !matches!(n.kind, ItemKind::Crate | ItemKind::Use))
+            .filter_map(|(i, n)| {
+                let rank = [n.name.as_str(), n.display_name.as_str()]
+                    .iter()
+                    .filter_map(|name| name_rank(name, query, &lower))
+                    .min()?;
+                Some((
+                    rank,
+                    n.is_test,
+                    corpus.aux[i],
+                    n.name.len(),
+                    n.path.as_str(),
+                    i,
+                ))
+            })
+            .collect();
+        ranked.sort_unstable();
+        Ok(ranked
+            .into_iter()
+            .take(limit)
+            .map(|(.., i)| self.item_ref(&corpus.nodes[i], corpus))
+            .collect())
+    }
+
+    /// The innermost item of `file` (workspace-relative) whose lines hold `line` (1-based),
+    /// with its source and relations; `None` outside every item.
+    pub fn item_at(&self, file: &str, line: u32) -> Result<Option<ItemView>, SessionError> {
+        let snap = self.snapshot()?;
+        let innermost = snap
+            .retriever
+            .corpus
+            .nodes
+            .iter()
+            .filter(|n| n.file == file && n.kind != ItemKind::Crate && n.kind != ItemKind::Use)
+            .filter(|n| n.span.start_line <= line && line <= n.span.end_line)
+            .min_by_key(|n| (n.span.end_line - n.span.start_line, n.span.start_line));
+        match innermost {
+            Some(n) => self.view(n).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The items of `file` (workspace-relative) in the order they start, modules and `use`
+    /// items left out.
+    pub fn items_in(&self, file: &str) -> Result<Vec<ItemRef>, SessionError> {
+        let snap = self.snapshot()?;
+        let corpus = &snap.retriever.corpus;
+        let mut nodes: Vec<&Node> = corpus
+            .nodes
+            .iter()
+            .filter(|n| n.file == file)
+            .filter(|n| !matches!(n.kind, ItemKind::Crate | ItemKind::Use | ItemKind::Module))
+            .collect();
+        nodes.sort_by_key(|n| (n.span.start_line, n.span.end_line));
+        Ok(nodes.iter().map(|n| self.item_ref(n, corpus)).collect())
+    }
+
+    /// The item with the id `id` (16 hex digits, as [`ItemRef::id`]) with its source and
+    /// relations.
+    pub fn item_by_id(&self, id: &str) -> Result<Option<ItemView>, SessionError> {
+        let snap = self.snapshot()?;
+        let found = snap
+            .retriever
+            .corpus
+            .nodes
+            .iter()
+            .find(|n| n.id.to_hex() == id);
+        match found {
+            Some(n) => self.view(n).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn item_ref(&self, n: &Node, corpus: &ploke_retrieve::Corpus) -> ItemRef {
+        ItemRef::of(n, corpus.package.get(&n.file).map(String::as_str))
+    }
+
+    fn view(&self, n: &Node) -> Result<ItemView, SessionError> {
+        let (v, _) = self
+            .db
+            .read_consistent(|db| -> Result<_, ploke_db::DbError> { self.view_of(db, n) })?;
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_rank;
+
+    #[test]
+    fn names_rank_exact_prefix_word_substring_subsequence() {
+        let r = |name: &str, q: &str| name_rank(name, q, &q.to_lowercase());
+        assert_eq!(r("retry_delay", "retry_delay"), Some(0));
+        assert_eq!(r("RetryDelay", "retrydelay"), Some(1));
+        assert_eq!(r("retry_delay", "retry"), Some(2));
+        assert_eq!(r("retry_delay", "delay"), Some(3));
+        assert_eq!(r("RetryDelay", "delay"), Some(3));
+        assert_eq!(r("redelay", "delay"), Some(4));
+        assert_eq!(r("retry_delay", "rtdl"), Some(5));
+        assert_eq!(r("retry_delay", "xyz"), None);
+    }
+}

@@ -1,0 +1,146 @@
+"""Drives `ploke lsp` with pygls's language client (PyPI), as an editor would.
+
+Usage: lsp_client.py PLOKE_BINARY WORKSPACE
+
+The workspace is the one `tests/lsp.rs` writes (src/lib.rs: retry_delay, backoff, the trait
+Policy and its impl for Fixed). Exits non-zero with a message on the first wrong answer.
+"""
+
+import asyncio
+import pathlib
+import sys
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.client import BaseLanguageClient
+
+
+def check(cond, what):
+    if not cond:
+        raise SystemExit(f"FAILED: {what}")
+
+
+async def main(binary: str, ws: str) -> None:
+    root = pathlib.Path(ws).resolve()
+    lib = (root / "src" / "lib.rs").as_uri()
+    client = BaseLanguageClient("ploke-test", "1")
+    await client.start_io(binary, "lsp", cwd=str(root))
+
+    # Before `initialize`: ServerNotInitialized (-32002), and the server keeps serving.
+    try:
+        await asyncio.wait_for(
+            client.protocol.send_request_async(
+                "workspace/symbol", t.WorkspaceSymbolParams(query="retry")
+            ),
+            10,
+        )
+        check(False, "a request before initialize is refused")
+    except JsonRpcException as e:
+        check(e.code == -32002, f"ServerNotInitialized, got {e.code}: {e}")
+
+    init = await client.initialize_async(
+        t.InitializeParams(
+            capabilities=t.ClientCapabilities(),
+            root_uri=root.as_uri(),
+            workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+        )
+    )
+    caps = init.capabilities
+    check(caps.workspace_symbol_provider, "workspace symbols offered")
+    check(caps.hover_provider, "hover offered")
+    check(caps.call_hierarchy_provider, "call hierarchy offered")
+    check(init.server_info.name == "ploke", f"server name: {init.server_info}")
+    client.initialized(t.InitializedParams())
+
+    # Workspace symbols: fuzzy, ranked (the exact prefix first).
+    syms = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="retry"))
+    check(syms and syms[0].name == "retry_delay", f"retry -> retry_delay first: {syms}")
+    check(syms[0].kind == t.SymbolKind.Function, f"a function: {syms[0].kind}")
+    check(syms[0].location.uri == lib, f"in src/lib.rs: {syms[0].location.uri}")
+    check(syms[0].location.range.start.line == 2, f"from its doc line: {syms[0].location.range}")
+    subseq = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="bkf"))
+    check(any(s.name == "backoff" for s in subseq), f"bkf finds backoff: {subseq}")
+    none = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="zzqqxx"))
+    check(none == [], f"nothing for zzqqxx: {none}")
+
+    # Hover: signature, canonical path, relation counts, first doc line.
+    pos = t.TextDocumentPositionParams(
+        text_document=t.TextDocumentIdentifier(uri=lib), position=t.Position(line=3, character=9)
+    )
+    hover = await client.text_document_hover_async(
+        t.HoverParams(text_document=pos.text_document, position=pos.position)
+    )
+    text = hover.contents.value
+    for want in [
+        "pub fn retry_delay(attempt: u32) -> u64",
+        "`lspws::retry_delay`",
+        "1 caller",
+        "1 callee",
+        "Waits before trying the request again.",
+    ]:
+        check(want in text, f"hover has {want!r}: {text!r}")
+    # A position outside every item, and far outside the file: no answer, no error.
+    far = await client.text_document_hover_async(
+        t.HoverParams(text_document=pos.text_document, position=t.Position(line=9999, character=0))
+    )
+    check(far is None, f"nothing at line 10000: {far}")
+
+    # References: the call site in `<Fixed as Policy>::delay` (line 21).
+    refs = await client.text_document_references_async(
+        t.ReferenceParams(
+            text_document=pos.text_document,
+            position=pos.position,
+            context=t.ReferenceContext(include_declaration=False),
+        )
+    )
+    check([(r.uri, r.range.start.line) for r in refs] == [(lib, 20)], f"references: {refs}")
+
+    # Call hierarchy: backoff <- retry_delay; retry_delay -> backoff.
+    items = await client.text_document_prepare_call_hierarchy_async(
+        t.CallHierarchyPrepareParams(
+            text_document=pos.text_document, position=t.Position(line=8, character=4)
+        )
+    )
+    check(items and items[0].name == "backoff", f"prepared backoff: {items}")
+    incoming = await client.call_hierarchy_incoming_calls_async(
+        t.CallHierarchyIncomingCallsParams(item=items[0])
+    )
+    check(
+        [(c.from_.name, [r.start.line for r in c.from_ranges]) for c in incoming]
+        == [("retry_delay", [4])],
+        f"incoming: {incoming}",
+    )
+    top = await client.text_document_prepare_call_hierarchy_async(
+        t.CallHierarchyPrepareParams(text_document=pos.text_document, position=pos.position)
+    )
+    outgoing = await client.call_hierarchy_outgoing_calls_async(
+        t.CallHierarchyOutgoingCallsParams(item=top[0])
+    )
+    check([c.to.name for c in outgoing] == ["backoff"], f"outgoing: {outgoing}")
+
+    # Code lenses: callers and impls.
+    lenses = await client.text_document_code_lens_async(
+        t.CodeLensParams(text_document=pos.text_document)
+    )
+    titles = {l.range.start.line: l.command.title for l in lenses}
+    check(titles.get(2) == "1 caller", f"retry_delay's lens: {titles}")
+    check(titles.get(12) == "0 callers · 1 impl", f"Policy's lens: {titles}")
+
+    # Protocol errors: an unknown method; the server keeps serving.
+    try:
+        await client.protocol.send_request_async("ploke/no-such-method", {})
+        check(False, "an unknown method is refused")
+    except JsonRpcException as e:
+        check(e.code == -32601, f"MethodNotFound, got {e.code}")
+    again = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="Fixed"))
+    check(again and again[0].name == "Fixed", f"still serving: {again}")
+
+    await client.shutdown_async(None)
+    client.exit(None)
+    await asyncio.sleep(0.5)
+    await client.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
