@@ -16,6 +16,9 @@
 //!   the index before answering (see `bench_cli.rs`).
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
 //!   loaded) over an index left by `eval` (default tokio); medians and p90.
+//! - `coverage DB ITEMS.jsonl`: which items of an item list an index lacks.
+//! - `coverage-top [--list-only] [CRATE…]`: item coverage on the 30 most downloaded crates
+//!   against an independent tree-sitter lister (see `coverage_top.rs`).
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
 
@@ -25,6 +28,7 @@
 mod bench_cli;
 mod bench_mcp;
 mod bench_watch;
+mod coverage_top;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -560,55 +564,19 @@ fn graph_stats(db: &Path) -> Result<()> {
 }
 
 /// Which items of an independent item list (`../shared/bench/items/*.jsonl`) the index lacks:
-/// an item counts as found when a node in the same file has the same name and start line.
+/// an item counts as found when a node in the same file has the same name and start line
+/// (or, loosely, the same kind and name); see `coverage_top::measure`.
 fn coverage(db: &Path, items: &Path) -> Result<()> {
-    let g = ploke_db::Db::open(db)?.load_graph()?;
-    let rel: std::collections::HashMap<&str, &str> = g
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.rel_path.as_str()))
-        .collect();
-    let mut have: std::collections::HashSet<(String, String, u32)> = Default::default();
-    let mut have_loose: std::collections::HashSet<(String, String)> = Default::default();
-    for n in &g.nodes {
-        let file = rel
-            .get(n.file.as_str())
-            .copied()
-            .unwrap_or(&n.file)
-            .to_string();
-        let kind = match n.kind {
-            ploke_core::ItemKind::AssocType => "type".to_string(),
-            ploke_core::ItemKind::AssocConst => "const".to_string(),
-            ploke_core::ItemKind::TypeAlias => "type".to_string(),
-            ploke_core::ItemKind::Module => "mod".to_string(),
-            k => k.as_str().to_string(),
-        };
-        have.insert((file.clone(), n.display_name.clone(), n.span.start_line));
-        have_loose.insert((file, format!("{kind} {}", n.display_name)));
-    }
-    let (mut total, mut exact, mut loose) = (0, 0, 0);
-    let mut missing = Vec::new();
-    for line in std::fs::read_to_string(items)?.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let file = v["file"].as_str().unwrap_or("").to_string();
-        let name = v["name"].as_str().unwrap_or("").to_string();
-        let kind = v["kind"].as_str().unwrap_or("").to_string();
-        let start = v["start_line"].as_u64().unwrap_or(0) as u32;
-        total += 1;
-        if have.contains(&(file.clone(), name.clone(), start)) {
-            exact += 1;
-        } else if have_loose.contains(&(file.clone(), format!("{kind} {name}"))) {
-            loose += 1;
-        } else {
-            missing.push(format!("{file}:{start} {kind} {name}"));
-        }
-    }
+    let c = coverage_top::measure(db, &coverage_top::read_items(items)?)?;
     println!(
-        "{total} items: {exact} same name+line, {loose} same name other line, {} missing",
-        missing.len()
+        "{} items: {} same name+line, {} same name other line, {} missing",
+        c.total,
+        c.strict,
+        c.other_line,
+        c.missing.len()
     );
-    for m in missing.iter().take(40) {
-        println!("  missing {m}");
+    for m in c.missing.iter().take(40) {
+        println!("  missing {}", m.item.place());
     }
     Ok(())
 }
@@ -632,9 +600,10 @@ fn main() -> Result<()> {
             Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
             Path::new(args.get(2).context("ITEMS.jsonl")?),
         ),
+        Some("coverage-top") => coverage_top::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | coverage DB ITEMS | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }
