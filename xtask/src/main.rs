@@ -14,6 +14,8 @@
 //!   `search_code` and `get_item` latency, idle memory).
 //! - `bench-cli [ROUNDS]`: one-shot commands on tokio: the cost of checking and refreshing
 //!   the index before answering (see `bench_cli.rs`).
+//! - `bench-lsp [ROUNDS]`: `ploke lsp` on tokio over stdio: workspace/symbol, hover, save →
+//!   symbol latency (see `bench_lsp.rs`).
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
 //!   loaded) over an index left by `eval` (default tokio); medians and p90.
 //! - `coverage DB ITEMS.jsonl`: which items of an item list an index lacks.
@@ -26,6 +28,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench_cli;
+mod bench_lsp;
 mod bench_mcp;
 mod bench_watch;
 mod coverage_top;
@@ -595,6 +598,7 @@ fn main() -> Result<()> {
         Some("bench-watch") => bench_watch::run(&args[1..]),
         Some("bench-mcp") => bench_mcp::run(&args[1..]),
         Some("bench-cli") => bench_cli::run(&args[1..]),
+        Some("bench-lsp") => bench_lsp::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
             Path::new(args.get(1).context("coverage DB_DIR ITEMS.jsonl")?),
@@ -603,7 +607,7 @@ fn main() -> Result<()> {
         Some("coverage-top") => coverage_top::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

@@ -10,11 +10,14 @@
 //! the session here; indexing progress reaches the editor as `$/progress` reports, warnings
 //! as `window/logMessage`.
 //!
-//! The protocol's rules are kept: requests before `initialize` get `ServerNotInitialized`,
-//! unknown requests `MethodNotFound`, bad parameters `InvalidParams`, a position outside
-//! every item an empty answer; nothing a client sends ends the server but `exit`.
+//! The protocol's rules are kept: a frame that is not JSON gets `ParseError` and one that is
+//! not a message `InvalidRequest` (see [`transport`]), requests before `initialize` get
+//! `ServerNotInitialized`, unknown requests `MethodNotFound`, bad parameters `InvalidParams`,
+//! a position outside every item an empty answer; nothing a client sends ends the server but
+//! `exit` (or closing its input).
 
 mod convert;
+pub mod transport;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +49,7 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
         session,
         sender: conn.sender.clone(),
         progress_started: Arc::new(AtomicBool::new(false)),
+        initialized: Arc::new(AtomicBool::new(false)),
     };
     server.forward_events();
     let mut initialized = false;
@@ -56,6 +60,7 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
                 if req.method == lsp_types::request::Initialize::METHOD {
                     initialized = true;
                     server.reply(Response::new_ok(req.id, server.capabilities()));
+                    server.initialized.store(true, Ordering::Release);
                 } else if !initialized {
                     server.error(
                         req.id,
@@ -93,6 +98,8 @@ struct Server {
     session: Arc<Session>,
     sender: crossbeam_channel::Sender<Message>,
     progress_started: Arc<AtomicBool>,
+    /// Set once `initialize` is answered: the protocol allows no notification before.
+    initialized: Arc<AtomicBool>,
 }
 
 /// The token of the indexing progress this server reports.
@@ -134,7 +141,11 @@ impl Server {
     fn forward_events(&self) {
         let sender = self.sender.clone();
         let started = self.progress_started.clone();
+        let initialized = self.initialized.clone();
         self.session.subscribe(Arc::new(move |ev: &Event| {
+            if !initialized.load(Ordering::Acquire) {
+                return;
+            }
             let send = |method: &str, params: serde_json::Value| {
                 let _ = sender.send(Message::Notification(Notification::new(
                     method.into(),
@@ -173,13 +184,11 @@ impl Server {
                         "percentage": (*done * 100 / *total).min(100)
                     }))
                 }
-                Event::Updated(u) => {
-                    if started.swap(false, Ordering::AcqRel) {
-                        progress(serde_json::json!({
-                            "kind": "end",
-                            "message": format!("generation {}", u.generation)
-                        }));
-                    }
+                Event::Updated(u) if started.swap(false, Ordering::AcqRel) => {
+                    progress(serde_json::json!({
+                        "kind": "end",
+                        "message": format!("generation {}", u.generation)
+                    }))
                 }
                 Event::Warning { message } => send(
                     lsp_types::notification::LogMessage::METHOD,

@@ -748,9 +748,9 @@ fn lsp(at: &Where, env: &Environment, embed: bool, ui: &Ui) -> anyhow::Result<Ou
             )
         })
     };
-    let (conn, io) = lsp_server::Connection::stdio();
+    let (conn, transport) = ploke_lsp::transport::stdio();
     let served = ploke_lsp::serve(session.clone(), conn, ploke_lsp::LspOptions::default());
-    drop(conn_threads(io));
+    transport.join();
     // Stops the live index (when it started).
     match rt.block_on(live) {
         Ok(Ok(handle)) => drop(handle),
@@ -760,11 +760,6 @@ fn lsp(at: &Where, env: &Environment, embed: bool, ui: &Ui) -> anyhow::Result<Ou
     events.finish();
     served.map_err(|e| anyhow::anyhow!("LSP server: {e}"))?;
     Ok(Outcome::Found)
-}
-
-/// Waits for the stdio threads of the LSP connection (the reader ends with the client).
-fn conn_threads(io: lsp_server::IoThreads) -> Result<(), std::io::Error> {
-    io.join()
 }
 
 #[allow(clippy::too_many_arguments)]

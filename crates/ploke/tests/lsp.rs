@@ -94,3 +94,147 @@ fn pygls_client_gets_symbols_hover_references_calls_and_lenses() {
         out.show()
     );
 }
+
+/// A `ploke lsp` process spoken to frame by frame.
+struct Raw {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Raw {
+    fn send_body(&mut self, body: &str) {
+        use std::io::Write;
+        write!(self.input, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.input.flush().unwrap();
+    }
+
+    fn send(&mut self, v: serde_json::Value) {
+        self.send_body(&v.to_string());
+    }
+
+    /// The next frame from the server.
+    fn frame(&mut self) -> serde_json::Value {
+        use std::io::{BufRead, Read};
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.output.read_line(&mut line).unwrap() > 0,
+                "the server ended"
+            );
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length: ") {
+                length = v.parse().unwrap();
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.output.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// The next response (server notifications and requests in between are skipped).
+    fn response(&mut self) -> serde_json::Value {
+        loop {
+            let f = self.frame();
+            if f.get("method").is_none() {
+                return f;
+            }
+        }
+    }
+}
+
+#[test]
+fn malformed_frames_unknown_methods_bad_params_and_odd_positions_leave_the_server_serving() {
+    use serde_json::json;
+    use std::process::Stdio;
+    let dir = common::tempdir();
+    common::krate(dir.path(), "lspws", &[("src/lib.rs", LIB)]);
+    common::ok(&mut common::ploke(dir.path(), &["index"]));
+    let mut child = common::ploke(dir.path(), &["lsp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A hang is a failure, not a stuck suite: the server is killed after two minutes (reads
+    // then end and the test fails).
+    let pid = child.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        let _ = Command::new("kill").arg(&pid).status();
+    });
+    let mut s = Raw {
+        input: child.stdin.take().unwrap(),
+        output: std::io::BufReader::new(child.stdout.take().unwrap()),
+        child,
+    };
+    // Not JSON, and JSON that is no message.
+    s.send_body("not json!");
+    let r = s.response();
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(null), json!(-32700)),
+        "{r}"
+    );
+    s.send_body("[1, 2]");
+    assert_eq!(s.response()["error"]["code"], -32600);
+    // Before initialize.
+    s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "workspace/symbol", "params": {"query": "retry"}}));
+    let r = s.response();
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(1), json!(-32002)),
+        "{r}"
+    );
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"capabilities": {}}}),
+    );
+    let r = s.response();
+    assert_eq!(r["id"], 2);
+    assert_eq!(r["result"]["serverInfo"]["name"], "ploke", "{r}");
+    // No `initialized` notification: the server answers anyway.
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "workspace/symbol", "params": {"query": 5}}),
+    );
+    let r = s.response();
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(3), json!(-32602)),
+        "{r}"
+    );
+    let uri = format!(
+        "file://{}",
+        dir.path()
+            .canonicalize()
+            .unwrap()
+            .join("src/lib.rs")
+            .display()
+    );
+    for (id, uri, line) in [(4, uri.as_str(), 99_999), (5, "untitled:Untitled-1", 3)] {
+        s.send(
+            json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": line, "character": 0}}}),
+        );
+        let r = s.response();
+        assert_eq!(
+            (r["id"].clone(), r["result"].clone()),
+            (json!(id), json!(null)),
+            "{r}"
+        );
+    }
+    s.send(json!({"jsonrpc": "2.0", "id": 6, "method": "ploke/unknown", "params": {}}));
+    assert_eq!(s.response()["error"]["code"], -32601);
+    // Still serving.
+    s.send(json!({"jsonrpc": "2.0", "id": 7, "method": "workspace/symbol", "params": {"query": "backoff"}}));
+    let r = s.response();
+    assert_eq!(r["result"][0]["name"], "backoff", "{r}");
+    s.send(json!({"jsonrpc": "2.0", "id": 8, "method": "shutdown"}));
+    assert_eq!(s.response()["id"], 8);
+    s.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    let status = common::finish(s.child, std::time::Duration::from_secs(30), "ploke lsp");
+    assert_eq!(status.code, Some(0), "{}", status.show());
+}
