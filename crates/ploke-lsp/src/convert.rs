@@ -67,6 +67,23 @@ pub fn range_of(start: u32, end: u32) -> Range {
     }
 }
 
+/// The range of the whole of `text` (from its start to its end, exactly).
+pub fn whole(text: &str) -> Range {
+    let lines = text.split('\n').count() as u32;
+    let last = text.rsplit('\n').next().unwrap_or("");
+    Range {
+        start: Position {
+            line: 0,
+            character: 0,
+        },
+        end: Position {
+            line: lines - 1,
+            // The protocol counts UTF-16 code units by default.
+            character: last.encode_utf16().count() as u32,
+        },
+    }
+}
+
 /// `file` at lines `start..=end`.
 pub fn location(root: &Path, file: &str, start: u32, end: u32) -> Location {
     Location {

@@ -50,6 +50,9 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
         sender: conn.sender.clone(),
         progress_started: Arc::new(AtomicBool::new(false)),
         initialized: Arc::new(AtomicBool::new(false)),
+        progress: Arc::new(AtomicBool::new(false)),
+        docs: Arc::default(),
+        next_request: std::sync::atomic::AtomicU64::new(0),
     };
     server.forward_events();
     let mut initialized = false;
@@ -59,6 +62,13 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
             Message::Request(req) => {
                 if req.method == lsp_types::request::Initialize::METHOD {
                     initialized = true;
+                    // Progress only to a client that says it shows it.
+                    let progress = req
+                        .params
+                        .pointer("/capabilities/window/workDoneProgress")
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false);
+                    server.progress.store(progress, Ordering::Release);
                     server.reply(Response::new_ok(req.id, server.capabilities()));
                     server.initialized.store(true, Ordering::Release);
                 } else if !initialized {
@@ -84,10 +94,11 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
                 if n.method == lsp_types::notification::Exit::METHOD {
                     return Ok(());
                 }
-                // didOpen/didChange/didSave/didClose: saved files reach the index through
-                // the live index's watcher; the others need nothing yet.
+                // Saved files reach the index through the live index's watcher; the
+                // buffers' versions and dirtiness are kept for edits.
+                server.document(n);
             }
-            Message::Response(_) => {}
+            Message::Response(r) => server.response(r),
         }
     }
     Err("the client closed the connection without `exit`".into())
@@ -100,7 +111,18 @@ struct Server {
     progress_started: Arc<AtomicBool>,
     /// Set once `initialize` is answered: the protocol allows no notification before.
     initialized: Arc<AtomicBool>,
+    /// Whether the client shows work-done progress (its `window.workDoneProgress`).
+    progress: Arc<AtomicBool>,
+    /// Open buffers: version, and whether they hold changes not saved yet.
+    docs: Arc<std::sync::Mutex<std::collections::HashMap<String, (i32, bool)>>>,
+    /// Numbers the requests this server sends the client (`workspace/applyEdit`).
+    next_request: std::sync::atomic::AtomicU64,
 }
+
+/// The command of the "Ask ploke about this" code action.
+pub const ASK_COMMAND: &str = "ploke.ask";
+/// The command of the "Edit with ploke…" code action.
+pub const EDIT_COMMAND: &str = "ploke.edit";
 
 /// The token of the indexing progress this server reports.
 const PROGRESS_TOKEN: &str = "ploke/index";
@@ -117,9 +139,21 @@ impl Server {
     fn capabilities(&self) -> InitializeResult {
         InitializeResult {
             capabilities: ServerCapabilities {
-                text_document_sync: Some(TextDocumentSyncCapability::Kind(
-                    TextDocumentSyncKind::NONE,
+                // Open/close/change/save, to know the version of each open buffer and whether
+                // it holds unsaved changes (edits go to the editor against that version).
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    lsp_types::TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(lsp_types::TextDocumentSyncSaveOptions::Supported(true)),
+                        ..lsp_types::TextDocumentSyncOptions::default()
+                    },
                 )),
+                code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
+                execute_command_provider: Some(lsp_types::ExecuteCommandOptions {
+                    commands: vec![ASK_COMMAND.into(), EDIT_COMMAND.into()],
+                    work_done_progress_options: Default::default(),
+                }),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 references_provider: Some(OneOf::Left(true)),
@@ -142,8 +176,16 @@ impl Server {
         let sender = self.sender.clone();
         let started = self.progress_started.clone();
         let initialized = self.initialized.clone();
+        let shows_progress = self.progress.clone();
         self.session.subscribe(Arc::new(move |ev: &Event| {
             if !initialized.load(Ordering::Acquire) {
+                return;
+            }
+            let is_progress = matches!(
+                ev,
+                Event::Stage { .. } | Event::Progress { .. } | Event::Updated(_)
+            );
+            if is_progress && !shows_progress.load(Ordering::Acquire) {
                 return;
             }
             let send = |method: &str, params: serde_json::Value| {
@@ -223,6 +265,22 @@ impl Server {
             }
             r::CodeLensRequest::METHOD => {
                 self.handle::<r::CodeLensRequest>(req, |s, p| s.lenses(p))
+            }
+            r::CodeActionRequest::METHOD => {
+                self.handle::<r::CodeActionRequest>(req, |s, p| s.actions(p))
+            }
+            r::ExecuteCommand::METHOD => {
+                // Answered later, from the thread that runs the model.
+                match serde_json::from_value::<lsp_types::ExecuteCommandParams>(req.params) {
+                    Ok(p) => match self.execute(id.clone(), p) {
+                        Ok(()) => return,
+                        Err((code, message)) => Err((code, message)),
+                    },
+                    Err(e) => Err((
+                        ErrorCode::InvalidParams,
+                        format!("workspace/executeCommand: invalid parameters: {e}"),
+                    )),
+                }
             }
             other => Err((
                 ErrorCode::MethodNotFound,
@@ -435,6 +493,177 @@ impl Server {
         Ok(Some(calls))
     }
 
+    /// Keeps the version of every open buffer and whether it holds unsaved changes.
+    fn document(&self, n: Notification) {
+        use lsp_types::notification as no;
+        use lsp_types::{
+            DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+            DidSaveTextDocumentParams,
+        };
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        match n.method.as_str() {
+            no::DidOpenTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
+                    let d = p.text_document;
+                    docs.insert(d.uri.as_str().to_string(), (d.version, false));
+                }
+            }
+            no::DidChangeTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
+                    let d = p.text_document;
+                    docs.insert(d.uri.as_str().to_string(), (d.version, true));
+                }
+            }
+            no::DidSaveTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<DidSaveTextDocumentParams>(n.params) {
+                    if let Some(d) = docs.get_mut(p.text_document.uri.as_str()) {
+                        d.1 = false;
+                    }
+                }
+            }
+            no::DidCloseTextDocument::METHOD => {
+                if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
+                    docs.remove(p.text_document.uri.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The client's answer to a request of this server: what became of an edit.
+    fn response(&self, r: Response) {
+        if !r.id.to_string().contains("ploke/apply") {
+            return;
+        }
+        let field = |k: &str| r.result.as_ref().and_then(|v| v.get(k)).cloned();
+        let applied = field("applied").and_then(|a| a.as_bool()).unwrap_or(false);
+        let message = if applied {
+            "ploke: the edit was applied in the editor (undo there takes it back)".to_string()
+        } else {
+            let why = field("failureReason")
+                .and_then(|a| a.as_str().map(str::to_string))
+                .unwrap_or_else(|| "the editor refused it".into());
+            format!("ploke: the edit was not applied: {why}")
+        };
+        let _ = self.sender.send(Message::Notification(Notification::new(
+            lsp_types::notification::ShowMessage::METHOD.into(),
+            serde_json::json!({"type": if applied { 3 } else { 2 }, "message": message}),
+        )));
+    }
+
+    /// "Ask ploke about this" and "Edit with ploke…" on the item at the range's start.
+    fn actions(
+        &self,
+        p: lsp_types::CodeActionParams,
+    ) -> Result<Option<lsp_types::CodeActionResponse>, String> {
+        let at = lsp_types::TextDocumentPositionParams {
+            text_document: p.text_document.clone(),
+            position: p.range.start,
+        };
+        let Some(v) = self.at(&at)? else {
+            return Ok(Some(Vec::new()));
+        };
+        let args = serde_json::json!({
+            "uri": p.text_document.uri.as_str(),
+            "line": p.range.start.line,
+            "path": v.item.path,
+        });
+        // Bare commands (the protocol allows them in a code action answer): every client
+        // runs them the same way.
+        let action = |title: String, command: &str| {
+            lsp_types::CodeActionOrCommand::Command(Command {
+                title,
+                command: command.into(),
+                arguments: Some(vec![args.clone()]),
+            })
+        };
+        Ok(Some(vec![
+            action(format!("Ask ploke about `{}`", v.item.name), ASK_COMMAND),
+            action(format!("Edit `{}` with ploke…", v.item.name), EDIT_COMMAND),
+        ]))
+    }
+
+    /// Runs `ploke.ask` or `ploke.edit` on a worker thread (the model takes seconds); the
+    /// answer to `id` comes from there.
+    fn execute(
+        &self,
+        id: RequestId,
+        p: lsp_types::ExecuteCommandParams,
+    ) -> Result<(), (ErrorCode, String)> {
+        let arg = p.arguments.first().cloned().unwrap_or_default();
+        let get = |k: &str| arg.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let path = get("path");
+        let job = match p.command.as_str() {
+            ASK_COMMAND => {
+                let question = get("question").or_else(|| {
+                    path.as_ref().map(|p| {
+                        format!(
+                            "Explain `{p}`: what it does, who calls it, and what to watch for when changing it."
+                        )
+                    })
+                });
+                let Some(question) = question else {
+                    return Err((
+                        ErrorCode::InvalidParams,
+                        "ploke.ask needs `question` or `path` in its argument".into(),
+                    ));
+                };
+                Job::Ask { question }
+            }
+            EDIT_COMMAND => {
+                let Some(request) = get("request") else {
+                    return Err((
+                        ErrorCode::InvalidParams,
+                        "ploke.edit needs the change request as `request` in its argument (the editor asks the user for it)".into(),
+                    ));
+                };
+                let request = match &path {
+                    Some(p) => format!("{request} (in `{p}`)"),
+                    None => request,
+                };
+                // Edits go to the editor against the buffer it holds: a buffer with unsaved
+                // changes is not what the index (and the model) saw.
+                if let Some(u) = get("uri") {
+                    let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+                    if docs.get(&u).is_some_and(|(_, dirty)| *dirty) {
+                        return Err((
+                            ErrorCode::RequestFailed,
+                            "save the file first: ploke edits the saved text".into(),
+                        ));
+                    }
+                }
+                Job::Edit { request }
+            }
+            other => {
+                return Err((
+                    ErrorCode::InvalidParams,
+                    format!(
+                        "unknown command `{other}` (ploke offers {ASK_COMMAND} and {EDIT_COMMAND})"
+                    ),
+                ))
+            }
+        };
+        let session = self.session.clone();
+        let sender = self.sender.clone();
+        let root = self.root.clone();
+        let docs = self.docs.clone();
+        let apply_id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        std::thread::Builder::new()
+            .name("ploke-lsp-model".into())
+            .spawn(move || {
+                let reply = run_job(&session, &root, &docs, &sender, job, apply_id);
+                let resp = match reply {
+                    Ok(v) => Response::new_ok(id, v),
+                    Err(e) => {
+                        Response::new_err(id, ErrorCode::RequestFailed as i32, session.redact(&e))
+                    }
+                };
+                let _ = sender.send(Message::Response(resp));
+            })
+            .map_err(|e| (ErrorCode::InternalError, e.to_string()))?;
+        Ok(())
+    }
+
     fn lenses(&self, p: lsp_types::CodeLensParams) -> Result<Option<Vec<CodeLens>>, String> {
         let Some(file) = file_of(&self.root, &p.text_document.uri) else {
             return Ok(None);
@@ -473,5 +702,76 @@ impl Server {
             });
         }
         Ok(Some(out))
+    }
+}
+
+/// What a command asks of the model.
+enum Job {
+    Ask { question: String },
+    Edit { request: String },
+}
+
+/// Open buffers by URI: version, and whether they hold unsaved changes.
+type Docs = std::sync::Mutex<std::collections::HashMap<String, (i32, bool)>>;
+
+/// Runs `job` with the session's chat model: an answer is shown as a message (and returned);
+/// an edit's files go to the editor as one `workspace/applyEdit`, versioned against the open
+/// buffers, after ploke's checks of every proposed edit (nothing is written to disk here).
+fn run_job(
+    session: &Session,
+    root: &std::path::Path,
+    docs: &Docs,
+    sender: &crossbeam_channel::Sender<Message>,
+    job: Job,
+    apply_id: u64,
+) -> Result<serde_json::Value, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    match job {
+        Job::Ask { question } => {
+            let req = ploke_session::AskRequest::new(question);
+            let answer = rt
+                .block_on(session.ask(&req, &mut |_| {}))
+                .map_err(|e| e.to_string())?;
+            let _ = sender.send(Message::Notification(Notification::new(
+                lsp_types::notification::ShowMessage::METHOD.into(),
+                serde_json::json!({"type": 3, "message": answer.answer}),
+            )));
+            Ok(serde_json::json!({"answer": answer.answer}))
+        }
+        Job::Edit { request } => {
+            let mut flow = session
+                .edit(&request, ploke_session::EditOptions::default())
+                .map_err(|e| e.to_string())?;
+            let files = rt
+                .block_on(flow.propose(&mut |_| {}))
+                .map_err(|e| e.to_string())?
+                .to_vec();
+            let docs = docs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let mut changes = Vec::new();
+            for f in &files {
+                let uri = convert::uri_of(root, &f.path);
+                let version = docs.get(uri.as_str()).map(|(v, _)| *v);
+                if f.new_file {
+                    changes.push(serde_json::json!({"kind": "create", "uri": uri.as_str()}));
+                }
+                changes.push(serde_json::json!({
+                    "textDocument": {"uri": uri.as_str(), "version": version},
+                    "edits": [{"range": convert::whole(&f.before), "newText": f.after}],
+                }));
+            }
+            let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            let _ = sender.send(Message::Request(Request::new(
+                RequestId::from(format!("ploke/apply/{apply_id}")),
+                lsp_types::request::ApplyWorkspaceEdit::METHOD.into(),
+                serde_json::json!({
+                    "label": format!("ploke: {request}"),
+                    "edit": {"documentChanges": changes},
+                }),
+            )));
+            Ok(serde_json::json!({"files": paths}))
+        }
     }
 }

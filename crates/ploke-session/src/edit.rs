@@ -59,6 +59,13 @@ pub struct ReviewFile {
     pub new_file: bool,
     /// Whether it will be applied (all are, until the caller decides otherwise).
     pub accepted: bool,
+    /// The file's text the edits were planned against (empty for a new file), and its text
+    /// after them: for a front end that hands the change to an editor instead of writing it
+    /// (an LSP `workspace/applyEdit`).
+    #[serde(skip)]
+    pub before: String,
+    #[serde(skip)]
+    pub after: String,
 }
 
 /// An applied edit.
@@ -508,6 +515,8 @@ fn review_files(plan: &Plan) -> Vec<ReviewFile> {
             diff: f.diff(),
             new_file: f.is_new(),
             accepted: true,
+            before: f.before().to_string(),
+            after: f.after().to_string(),
         })
         .collect()
 }

@@ -74,10 +74,31 @@ impl Policy for Fixed {
 ";
 
 #[test]
-fn pygls_client_gets_symbols_hover_references_calls_and_lenses() {
+fn pygls_client_gets_symbols_hover_references_calls_lenses_and_model_actions() {
+    use ploke_test_support::http::{Response, Server};
+    use ploke_test_support::openai::{completion, tool_call};
     let dir = common::tempdir();
     common::krate(dir.path(), "lspws", &[("src/lib.rs", LIB)]);
     common::ok(&mut common::ploke(dir.path(), &["index"]));
+    // The model: an answer for "Ask", then a replace_item call and a summary for "Edit".
+    let new_fn = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
+    let model = Server::script(
+        [
+            completion(Some("It waits 100 ms times `backoff(attempt)`."), vec![]),
+            completion(
+                None,
+                vec![tool_call(
+                    "call_1",
+                    "replace_item",
+                    serde_json::json!({"path": "retry_delay", "code": new_fn}),
+                )],
+            ),
+            completion(Some("Raised the base delay to 250 ms."), vec![]),
+        ]
+        .iter()
+        .map(|b| Response::json(200, b))
+        .collect::<Vec<_>>(),
+    );
     let python = make_venv();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lsp_client.py");
     let mut cmd = Command::new(python);
@@ -86,7 +107,11 @@ fn pygls_client_gets_symbols_hover_references_calls_and_lenses() {
         .arg(dir.path());
     common::clean_env(&mut cmd);
     cmd.env("PLOKE_EMBED", "off")
-        .env("PLOKE_CONFIG_DIR", dir.path().join("no-user-config"));
+        .env("PLOKE_CONFIG_DIR", dir.path().join("no-user-config"))
+        .env("PLOKE_PROVIDER", "openai")
+        .env("PLOKE_BASE_URL", model.url_at("/v1"))
+        .env("PLOKE_MODEL", "test")
+        .env("PLOKE_API_KEY", "sk-test");
     let out = common::run(&mut cmd);
     assert!(
         out.ok() && out.stdout.trim_end().ends_with("ok"),

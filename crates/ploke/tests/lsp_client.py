@@ -24,6 +24,18 @@ async def main(binary: str, ws: str) -> None:
     root = pathlib.Path(ws).resolve()
     lib = (root / "src" / "lib.rs").as_uri()
     client = BaseLanguageClient("ploke-test", "1")
+    applied = []
+    shown = []
+
+    @client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        applied.append(params)
+        return t.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(t.WINDOW_SHOW_MESSAGE)
+    def show_message(params: t.ShowMessageParams):
+        shown.append(params.message)
+
     await client.start_io(binary, "lsp", cwd=str(root))
 
     # Before `initialize`: ServerNotInitialized (-32002), and the server keeps serving.
@@ -125,6 +137,59 @@ async def main(binary: str, ws: str) -> None:
     titles = {l.range.start.line: l.command.title for l in lenses}
     check(titles.get(2) == "1 caller", f"retry_delay's lens: {titles}")
     check(titles.get(12) == "0 callers · 1 impl", f"Policy's lens: {titles}")
+
+    # Code actions on an item: ask about it, edit it; both through the configured model (a
+    # loopback OpenAI-compatible server the test runs).
+    actions = await client.text_document_code_action_async(
+        t.CodeActionParams(
+            text_document=pos.text_document,
+            range=t.Range(start=t.Position(line=4, character=4), end=t.Position(line=4, character=4)),
+            context=t.CodeActionContext(diagnostics=[]),
+        )
+    )
+    titles = [a.title for a in actions]
+    # Bare commands.
+    def command_of(a):
+        return a.command, a.arguments
+
+    commands = [command_of(a) for a in actions]
+    check(
+        titles == ["Ask ploke about `retry_delay`", "Edit `retry_delay` with ploke…"],
+        f"code actions: {titles}",
+    )
+    ask = commands[0]
+    answer = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=ask[0], arguments=ask[1])
+    )
+    check("100 ms times" in answer["answer"], f"the model's answer: {answer}")
+    edit = commands[1]
+    args = dict(edit[1][0])
+    try:
+        await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command=edit[0], arguments=[args])
+        )
+        check(False, "an edit without a request is refused")
+    except JsonRpcException as e:
+        check(e.code == -32602 and "request" in e.message, f"InvalidParams: {e}")
+    before = (root / "src" / "lib.rs").read_text()
+    args["request"] = "make the base retry delay 250 ms"
+    done = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=edit[0], arguments=[args])
+    )
+    check(done["files"] == ["src/lib.rs"], f"edited files: {done}")
+    for _ in range(200):
+        if applied and any("applied in the editor" in m for m in shown):
+            break
+        await asyncio.sleep(0.05)
+    check(len(applied) == 1, f"one workspace/applyEdit: {applied}")
+    change = applied[0].edit.document_changes[0]
+    check(change.text_document.uri == lib, f"on src/lib.rs: {change.text_document.uri}")
+    new_text = change.edits[0].new_text
+    check("250 * backoff(attempt)" in new_text and "100 * backoff" not in new_text, new_text)
+    rng = change.edits[0].range
+    check((rng.start.line, rng.end.line, rng.end.character) == (0, 23, 0), f"whole file: {rng}")
+    check((root / "src" / "lib.rs").read_text() == before, "ploke wrote nothing: the editor applies")
+    check(any("applied in the editor" in m for m in shown), f"told: {shown}")
 
     # Protocol errors: an unknown method; the server keeps serving.
     try:
