@@ -116,7 +116,12 @@ pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Opti
                     None => file_module,
                 };
                 let idx = nodes.len();
-                let b = make_node(&nodes, parent, raw, &mf.path, ci, idx);
+                // An item a macro expansion made may have its text in the macro's file.
+                let file = raw
+                    .file
+                    .and_then(|f| mf.parsed.files.get(f as usize))
+                    .unwrap_or(&mf.path);
+                let b = make_node(&nodes, parent, raw, file, ci, idx);
                 local.push(idx);
                 if matches!(raw.detail, Detail::Module { inline: false, .. }) {
                     file_item.insert((fi, ii as u32), idx);

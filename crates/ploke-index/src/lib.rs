@@ -1,7 +1,8 @@
 //! The index pipeline: workspace → files → parsed items → resolved graph → database.
 //!
 //! [`index`] discovers the workspace, reads and hashes every Rust file, parses the changed ones
-//! on rayon, builds each target's module tree (following `mod` declarations and `#[path]`),
+//! on rayon, builds each target's module tree (following `mod` declarations and `#[path]`,
+//! expanding item-level invocations of the target's own `macro_rules!` macros on the way),
 //! resolves the graph, and writes only the difference to what the database already holds. A
 //! cache beside the database (`state.bin`) keeps the parse results and the last graph, so a
 //! re-index after editing one file re-parses that file alone. Broken input never stops a run:
@@ -12,6 +13,7 @@
 //! matches the files from a `stat` of each, without reading them.
 
 mod fresh;
+mod macros;
 mod parts;
 mod pipeline;
 mod state;

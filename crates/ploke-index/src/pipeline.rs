@@ -247,6 +247,8 @@ pub struct Indexer {
     trees: Option<(Vec<TargetTree>, Vec<Skipped>)>,
     /// ... and whether a file appeared, went or changed its module declarations since.
     trees_stale: bool,
+    /// Macro expansions of the last build of the trees, for the next.
+    expansions: crate::macros::ExpansionMemo,
 }
 
 impl Indexer {
@@ -372,6 +374,7 @@ impl Indexer {
             new_problems: Vec::new(),
             trees: None,
             trees_stale: true,
+            expansions: Default::default(),
         })
     }
 
@@ -627,8 +630,10 @@ impl Indexer {
             let same_tree = prev.as_ref().is_some_and(|p| {
                 p.problem.is_none() == l.problem.is_none()
                     && (Arc::ptr_eq(&p.parsed, &l.parsed)
-                        || crate::tree::module_signature(&p.parsed)
-                            == crate::tree::module_signature(&l.parsed))
+                        || (crate::tree::module_signature(&p.parsed)
+                            == crate::tree::module_signature(&l.parsed)
+                            && !crate::tree::macro_relevant(&p.parsed)
+                            && !crate::tree::macro_relevant(&l.parsed)))
             });
             if !same_tree {
                 self.trees_stale = true;
@@ -691,49 +696,83 @@ impl Indexer {
             trees = t;
             skipped.extend(problems);
         }
-        for (pi, pkg) in ws.packages.iter().enumerate().filter(|_| !reused) {
-            for (ti, target) in pkg.targets.iter().enumerate() {
-                let root = crate::tree::normalize(&target.root_file);
-                // Load files the tree needs that the walk did not list (`#[path]` outside the
-                // package, ignored files), until nothing new is asked for.
-                loop {
-                    let mut extra: Vec<PathBuf> = Vec::new();
-                    module_tree(
-                        &root,
-                        |p| match self.table.get(p) {
-                            Some(l) if l.problem.is_none() => Some(&*l.parsed),
-                            Some(_) => None,
-                            None => {
-                                if p.is_file() {
-                                    extra.push(p.to_path_buf());
-                                }
-                                None
-                            }
-                        },
-                        |p| rel(&ws.root, p),
-                        &mut Vec::new(),
-                    );
-                    if extra.is_empty() {
-                        break;
-                    }
-                    for p in extra {
-                        let c = self.cache.remove(&p);
-                        let l = read_one(&p, &rel(&ws.root, &p), c, &self.parse_opts);
-                        self.table.insert(p, l);
+        if !reused {
+            let roots: Vec<(usize, usize, PathBuf)> = ws
+                .packages
+                .iter()
+                .enumerate()
+                .flat_map(|(pi, pkg)| {
+                    pkg.targets.iter().enumerate().map(move |(ti, target)| {
+                        (pi, ti, crate::tree::normalize(&target.root_file))
+                    })
+                })
+                .collect();
+            // The trees are independent: built on the parse pool (whose threads have the
+            // stack that expanding macros may need). A tree that needs files the walk did not
+            // list (`#[path]` outside the package, ignored files) is built again once they
+            // are read, until nothing new is asked for.
+            let mut built: Vec<Option<(Vec<TreeFile>, Vec<Skipped>)>> = vec![None; roots.len()];
+            loop {
+                let todo: Vec<usize> = (0..roots.len()).filter(|&i| built[i].is_none()).collect();
+                if todo.is_empty() {
+                    break;
+                }
+                let table = &self.table;
+                let root_dir = &ws.root;
+                let expansions = &self.expansions;
+                // (target, its tree, the tree's problems, files it needs that are not read)
+                type TreeResult = (usize, Vec<TreeFile>, Vec<Skipped>, Vec<PathBuf>);
+                let run = || -> Vec<TreeResult> {
+                    todo.par_iter()
+                        .map(|&i| {
+                            let mut extra: Vec<PathBuf> = Vec::new();
+                            let mut tree_skipped = Vec::new();
+                            let tree = module_tree(
+                                &roots[i].2,
+                                expansions,
+                                |p| match table.get(p) {
+                                    Some(l) if l.problem.is_none() => Some(&*l.parsed),
+                                    Some(_) => None,
+                                    None => {
+                                        if p.is_file() {
+                                            extra.push(p.to_path_buf());
+                                        }
+                                        None
+                                    }
+                                },
+                                |p| table.get(p).and_then(|l| l.text.clone()),
+                                |p| rel(root_dir, p),
+                                &mut tree_skipped,
+                            );
+                            (i, tree, tree_skipped, extra)
+                        })
+                        .collect()
+                };
+                let results = match &self.pool {
+                    Some(pool) => pool.install(run),
+                    None => run(),
+                };
+                let mut extra: Vec<PathBuf> = Vec::new();
+                for (i, tree, tree_skipped, more) in results {
+                    if more.is_empty() {
+                        built[i] = Some((tree, tree_skipped));
+                    } else {
+                        extra.extend(more);
                     }
                 }
-                let mut tree_skipped = Vec::new();
-                let tree = module_tree(
-                    &root,
-                    |p| match self.table.get(p) {
-                        Some(l) if l.problem.is_none() => Some(&*l.parsed),
-                        _ => None,
-                    },
-                    |p| rel(&ws.root, p),
-                    &mut tree_skipped,
-                );
+                extra.sort();
+                extra.dedup();
+                for p in extra {
+                    let c = self.cache.remove(&p);
+                    let l = read_one(&p, &rel(&ws.root, &p), c, &self.parse_opts);
+                    self.table.insert(p, l);
+                }
+            }
+            self.expansions.end_build();
+            for ((pi, ti, _), b) in roots.iter().zip(built) {
+                let (tree, tree_skipped) = b.unwrap_or_default();
                 skipped.extend(tree_skipped);
-                trees.push((pi, ti, tree));
+                trees.push((*pi, *ti, tree));
             }
         }
 
@@ -786,7 +825,10 @@ impl Indexer {
             .iter()
             .map(|(_, _, tree)| {
                 tree.iter()
-                    .map(|f| self.table[&f.path].parsed.clone())
+                    .map(|f| match &f.expanded {
+                        Some((p, _)) => p.clone(),
+                        None => self.table[&f.path].parsed.clone(),
+                    })
                     .collect()
             })
             .collect();
@@ -820,7 +862,14 @@ impl Indexer {
             .iter()
             .map(|(_, _, tree)| {
                 tree.iter()
-                    .map(|f| (f.path.clone(), f.declared_by, self.table[&f.path].hash))
+                    .map(|f| {
+                        // A file with expansions is as new as they are.
+                        let hash = match &f.expanded {
+                            Some((_, h)) => *h,
+                            None => self.table[&f.path].hash,
+                        };
+                        (f.path.clone(), f.declared_by, hash)
+                    })
                     .collect()
             })
             .collect();

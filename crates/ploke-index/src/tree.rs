@@ -1,35 +1,103 @@
 //! Module trees: from a target's root file, follow `mod foo;` declarations to files.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use fxhash::{FxHashMap, FxHashSet};
-use ploke_core::{ItemKind, Skipped};
+use ploke_core::{ContentHash, ItemKind, Skipped};
 use ploke_parse::{Detail, ParsedFile};
+
+use crate::macros::{ExpansionMemo, Macros, Scope};
 
 /// One file in a target's module tree.
 #[derive(Clone)]
 pub(crate) struct TreeFile {
     pub path: PathBuf,
     pub declared_by: Option<(usize, u32)>,
+    /// The file's items with its macro invocations expanded, and their hash, when any
+    /// expanded (`declared_by` item indices of its children are into these items).
+    pub expanded: Option<(Arc<ParsedFile>, ContentHash)>,
 }
 
+/// A module declaration as the module tree sees it: (inline module it is in, name, inline,
+/// `#[path]`, `#[macro_use]`).
+pub(crate) type ModuleDecl<'a> = (Option<u32>, &'a str, bool, Option<&'a str>, bool);
+
 /// What of a file decides the module trees it is part of: its module declarations (name,
-/// inline or not, `#[path]`, the inline module they sit in). A change that leaves this equal
-/// leaves every tree as it was.
-pub(crate) fn module_signature(
-    parsed: &ParsedFile,
-) -> Vec<(Option<u32>, &str, bool, Option<&str>)> {
+/// inline or not, `#[path]`, `#[macro_use]`, the inline module they sit in). A change that
+/// leaves this equal, in a file without macro definitions or invocations that may expand
+/// (see [`macro_relevant`]), leaves every tree as it was.
+pub(crate) fn module_signature(parsed: &ParsedFile) -> Vec<ModuleDecl<'_>> {
     parsed
         .items
         .iter()
         .filter(|i| i.kind == ItemKind::Module)
         .filter_map(|i| match &i.detail {
-            Detail::Module { inline, path_attr } => {
-                Some((i.parent, i.name.as_str(), *inline, path_attr.as_deref()))
-            }
+            Detail::Module { inline, path_attr } => Some((
+                i.parent,
+                i.name.as_str(),
+                *inline,
+                path_attr.as_deref(),
+                i.attrs.iter().any(|a| a.starts_with("#[macro_use")),
+            )),
             _ => None,
         })
         .collect()
+}
+
+/// Whether the file defines `macro_rules!` macros or has item-level invocations that may
+/// expand: then any change to it may change what the module trees hold (the expansions, and
+/// the spans of their items), so trees are built again.
+pub(crate) fn macro_relevant(parsed: &ParsedFile) -> bool {
+    parsed.calls.iter().any(|c| c.expandable())
+        || parsed
+            .items
+            .iter()
+            .any(|i| matches!(i.detail, Detail::MacroRules { .. }))
+}
+
+/// A module name as a file or directory name: `r#type` is `type`.
+pub(crate) fn fs_name(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+/// Where the children of inline module `name` live.
+pub(crate) fn inline_dir(
+    name: &str,
+    path_attr: Option<&str>,
+    parent_dir: Option<&Path>,
+    base: &Path,
+    file_dir: &Path,
+) -> PathBuf {
+    match (parent_dir, path_attr) {
+        (Some(d), Some(p)) => d.join(p),
+        (Some(d), None) => d.join(fs_name(name)),
+        (None, Some(p)) => file_dir.join(p),
+        (None, None) => base.join(fs_name(name)),
+    }
+}
+
+/// The files `mod name;` may be, in order, each with whether it owns its directory (as
+/// `mod.rs` does).
+pub(crate) fn mod_candidates(
+    name: &str,
+    path_attr: Option<&str>,
+    parent_dir: Option<&Path>,
+    base: &Path,
+    file_dir: &Path,
+) -> Vec<(PathBuf, bool)> {
+    match (path_attr, parent_dir) {
+        (Some(p), None) => vec![(file_dir.join(p), true)],
+        (Some(p), Some(d)) => vec![(d.join(p), true)],
+        (None, dir) => {
+            let d = dir.unwrap_or(base);
+            let name = fs_name(name);
+            vec![
+                (d.join(format!("{name}.rs")), false),
+                (d.join(name).join("mod.rs"), true),
+            ]
+        }
+    }
 }
 
 /// Lexically normalise `a/b/../c` to `a/c` (no filesystem access, so symlinked paths keep
@@ -52,7 +120,7 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 
 /// Where a file's child modules live: its own directory for crate roots, `mod.rs` and files
 /// loaded through `#[path]`; `dir/stem/` for other files.
-fn owner_dir(file: &Path, mod_rs_like: bool) -> PathBuf {
+pub(crate) fn owner_dir(file: &Path, mod_rs_like: bool) -> PathBuf {
     let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
     if mod_rs_like || file.file_name().is_some_and(|n| n == "mod.rs") {
         dir
@@ -61,12 +129,58 @@ fn owner_dir(file: &Path, mod_rs_like: bool) -> PathBuf {
     }
 }
 
+/// Walks of the tree that find a `#[macro_export]`ed macro only after an invocation of it.
+const MAX_WALKS: usize = 3;
+
 /// Build one target's module tree. `load` returns the parsed file for a path (reading it if
-/// needed), or `None` when the file does not exist or could not be read at all.
+/// needed), or `None` when the file does not exist or could not be read at all; `text` its
+/// text (for expanding macros).
+///
+/// Item-level invocations of the target's own `macro_rules!` macros are expanded on the way
+/// (see [`crate::macros`]): a module an expansion declares is part of the tree.
 pub(crate) fn module_tree<'p>(
     root: &Path,
+    memo: &ExpansionMemo,
     mut load: impl FnMut(&Path) -> Option<&'p ParsedFile>,
+    text: impl Fn(&Path) -> Option<Arc<str>>,
     display: impl Fn(&Path) -> String,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<TreeFile> {
+    let mut prior = FxHashMap::default();
+    let mut walk = 1;
+    let started = std::time::Instant::now();
+    loop {
+        let mut problems = Vec::new();
+        let mut macros = Macros::new(memo, &text, &display, prior);
+        let out = tree_walk(root, &mut load, &mut macros, &display, &mut problems);
+        if walk < MAX_WALKS && macros.missed_exported() {
+            prior = macros.into_exported();
+            walk += 1;
+            continue;
+        }
+        if macros.expanded + macros.failed + macros.reused > 0 {
+            let root = display(root);
+            tracing::debug!(
+                %root,
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                expand_ms = macros.expand_time.as_secs_f64() * 1000.0,
+                walks = walk,
+                expanded = macros.expanded,
+                reused = macros.reused,
+                not_expanded = macros.failed,
+                "macro invocations"
+            );
+        }
+        skipped.extend(problems);
+        return out;
+    }
+}
+
+fn tree_walk<'p>(
+    root: &Path,
+    load: &mut dyn FnMut(&Path) -> Option<&'p ParsedFile>,
+    macros: &mut Macros,
+    display: &dyn Fn(&Path) -> String,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<TreeFile> {
     let mut out: Vec<TreeFile> = Vec::new();
@@ -80,15 +194,15 @@ pub(crate) fn module_tree<'p>(
     // File -> (declaring file, module name) of the declaration that queued it.
     let mut queued: FxHashMap<PathBuf, (usize, String)> = FxHashMap::default();
     queued.insert(root.to_path_buf(), (usize::MAX, String::new()));
-    // (file, declared_by, mod-rs-like)
-    type Queued = (PathBuf, Option<(usize, u32)>, bool);
+    // (file, declared_by, mod-rs-like, macros in scope at its declaration)
+    type Queued = (PathBuf, Option<(usize, u32)>, bool, Scope);
     let mut queue: std::collections::VecDeque<Queued> = Default::default();
-    queue.push_back((root.to_path_buf(), None, true));
-    while let Some((path, declared_by, mod_rs_like)) = queue.pop_front() {
+    queue.push_back((root.to_path_buf(), None, true, None));
+    while let Some((path, declared_by, mod_rs_like, scope)) = queue.pop_front() {
         if !seen.insert(path.clone()) {
             continue;
         }
-        let Some(parsed) = load(&path) else {
+        let Some(plain) = load(&path) else {
             if declared_by.is_none() {
                 skipped.push(Skipped {
                     path: display(&path),
@@ -99,12 +213,27 @@ pub(crate) fn module_tree<'p>(
             }
             continue;
         };
+        let walked = macros.walk(&path, plain, &scope, mod_rs_like, load);
+        let parsed: &ParsedFile = match &walked.parsed {
+            Some((p, _)) => p,
+            None => plain,
+        };
         let idx = out.len();
         out.push(TreeFile {
             path: path.clone(),
             declared_by,
+            expanded: walked.parsed.clone(),
         });
         resolved.push(path.canonicalize().ok());
+        // Where an item's line is: its file, which a macro expansion may have put elsewhere.
+        let item_file = |parsed: &ParsedFile, item: &ploke_parse::RawItem| match item.file {
+            Some(f) => parsed
+                .files
+                .get(f as usize)
+                .cloned()
+                .unwrap_or_else(|| display(&path)),
+            None => display(&path),
+        };
         let base = owner_dir(&path, mod_rs_like);
         let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
@@ -119,26 +248,23 @@ pub(crate) fn module_tree<'p>(
             // Directory for this module's children given its inline ancestors.
             let parent_dir = item.parent.and_then(|p| inline_dirs.get(&p).cloned());
             if *inline {
-                let dir = match (&parent_dir, path_attr) {
-                    (Some(d), Some(p)) => d.join(p),
-                    (Some(d), None) => d.join(&item.name),
-                    (None, Some(p)) => file_dir.join(p),
-                    (None, None) => base.join(&item.name),
-                };
+                let dir = inline_dir(
+                    &item.name,
+                    path_attr.as_deref(),
+                    parent_dir.as_deref(),
+                    &base,
+                    &file_dir,
+                );
                 inline_dirs.insert(ii, dir);
                 continue;
             }
-            let candidates: Vec<(PathBuf, bool)> = match (path_attr, &parent_dir) {
-                (Some(p), None) => vec![(file_dir.join(p), true)],
-                (Some(p), Some(d)) => vec![(d.join(p), true)],
-                (None, dir) => {
-                    let d = dir.clone().unwrap_or_else(|| base.clone());
-                    vec![
-                        (d.join(format!("{}.rs", item.name)), false),
-                        (d.join(&item.name).join("mod.rs"), true),
-                    ]
-                }
-            };
+            let candidates = mod_candidates(
+                &item.name,
+                path_attr.as_deref(),
+                parent_dir.as_deref(),
+                &base,
+                &file_dir,
+            );
             let found = candidates
                 .iter()
                 .map(|(c, m)| (normalize(c), *m))
@@ -184,14 +310,15 @@ pub(crate) fn module_tree<'p>(
                     };
                     if let Some(reason) = problem {
                         skipped.push(Skipped {
-                            path: display(&path),
+                            path: item_file(parsed, item),
                             line: item.decl_line,
                             reason,
                             whole_file: false,
                         });
                     } else if !twin {
                         queued.insert(file.clone(), (idx, item.name.clone()));
-                        queue.push_back((file, Some((idx, ii)), m));
+                        let scope = walked.child_scope(ii, &scope);
+                        queue.push_back((file, Some((idx, ii)), m, scope));
                     }
                 }
                 None => {
@@ -219,7 +346,7 @@ pub(crate) fn module_tree<'p>(
                         }
                     };
                     skipped.push(Skipped {
-                        path: display(&path),
+                        path: item_file(parsed, item),
                         line: item.decl_line,
                         reason,
                         whole_file: false,

@@ -11,7 +11,7 @@ use ploke_core::{ContentHash, ItemKind, Span, Visibility};
 
 use crate::refs::RefCollector;
 use crate::text::{bytes, squash, LineIndex};
-use crate::{impl_name, Detail, ParseIssue, ParsedFile, RawItem, RawRef, UseEntry};
+use crate::{impl_name, Detail, MacroCall, ParseIssue, ParsedFile, RawItem, RawRef, UseEntry};
 
 /// Item-level macro bodies re-parsed as items can nest; past this depth they are skipped.
 const MAX_MACRO_NESTING: usize = 6;
@@ -31,6 +31,7 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
         lines: LineIndex::new(text),
         items: Vec::new(),
         issues: Vec::new(),
+        calls: Vec::new(),
     };
     match syn::parse_file(text) {
         Ok(file) => {
@@ -42,6 +43,8 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
                 parsed: true,
                 lines: 0,
                 docs,
+                calls: cx.calls,
+                files: Vec::new(),
             }
         }
         Err(err) => {
@@ -62,6 +65,8 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
                         parsed,
                         lines: 0,
                         docs: inner_docs(&attrs),
+                        calls: cx.calls,
+                        files: Vec::new(),
                     }
                 }
                 Err(_) => {
@@ -72,11 +77,8 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
                         message: "syntax error: unbalanced delimiter or invalid token; the file cannot be tokenized".into(),
                     });
                     ParsedFile {
-                        items: Vec::new(),
                         issues: cx.issues,
-                        parsed: false,
-                        lines: 0,
-                        docs: String::new(),
+                        ..ParsedFile::default()
                     }
                 }
             }
@@ -196,6 +198,7 @@ struct Cx<'a> {
     lines: LineIndex,
     items: Vec<RawItem>,
     issues: Vec<ParseIssue>,
+    calls: Vec<MacroCall>,
 }
 
 /// What every item has in common, gathered before the kind-specific part.
@@ -384,6 +387,7 @@ impl<'a> Cx<'a> {
             decl_line: self.lines.line_of(c.decl_start),
             detail,
             refs,
+            file: None,
         });
         idx
     }
@@ -1158,6 +1162,41 @@ impl<'a> Cx<'a> {
             );
             return;
         }
+        // Recorded for whoever can expand it; the items of its body (if it holds items) are
+        // read here, between `items.0` and `items.1`.
+        let call = self.calls.len();
+        {
+            let last = m
+                .semi_token
+                .map(|s| s.span)
+                .unwrap_or_else(|| m.mac.delimiter.span().close());
+            let com = self.common(&m.attrs, first_path_span(&m.mac.path), last);
+            let start = self.items.len() as u32;
+            let mut cfg = com.cfg;
+            cfg.extend(macro_cfg.iter().cloned());
+            self.calls.push(MacroCall {
+                path: path_segs(&m.mac.path),
+                parent,
+                span: self.span_of(com.start, com.end),
+                items: (start, start),
+                cfg,
+                test_marker: com.test_marker,
+                content_hash: ContentHash::of(self.slice(com.start, com.end).as_bytes()),
+            });
+        }
+        self.macro_body(m, parent, macro_cfg, outer, nesting);
+        self.calls[call].items.1 = self.items.len() as u32;
+    }
+
+    /// The items (or thread-local statics) written in an item-level macro's body.
+    fn macro_body(
+        &mut self,
+        m: &syn::ItemMacro,
+        parent: Option<u32>,
+        macro_cfg: &[String],
+        outer: &HashSet<String>,
+        nesting: usize,
+    ) {
         if nesting >= MAX_MACRO_NESTING {
             return;
         }

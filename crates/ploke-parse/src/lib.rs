@@ -5,9 +5,13 @@
 //! visibility, docs, attributes, own `cfg` predicates, signature text, a content hash and the
 //! references found in its signature and body ([`RawRef`]), still as unresolved paths. Items
 //! inside item-level macro invocations (`cfg_rt! { … }`) are read from the token tree when
-//! they parse as items. Turning these records into a resolved graph is `ploke-graph`'s job;
+//! they parse as items; every item-level invocation is recorded ([`MacroCall`]), and
+//! [`expand_call`] (or an [`Expander`]) expands one with a `macro_rules!` definition the
+//! caller found for it, placing each resulting item where its text really is (see the
+//! `expand` module). Turning these records into a resolved graph is `ploke-graph`'s job;
 //! this crate knows nothing of modules on disk, crates or the database.
 
+mod expand;
 mod extract;
 mod refs;
 #[cfg(test)]
@@ -16,11 +20,12 @@ mod text;
 
 use ploke_core::{ContentHash, ItemKind, Span, Visibility};
 
+pub use expand::{expand_call, ExpandLimits, Expander, MacroDefSite};
 pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 7;
+pub const PARSER_VERSION: u32 = 8;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,6 +39,44 @@ pub struct ParsedFile {
     pub lines: u32,
     /// The file's inner doc comments (`//! …`): the docs of the module (or crate) it is.
     pub docs: String,
+    /// Item-level macro invocations (`m!(…);`, `cfg_rt! { … }`) outside function bodies, in
+    /// source order: what a caller that knows the crate's `macro_rules!` definitions may
+    /// expand ([`expand_call`]).
+    pub calls: Vec<MacroCall>,
+    /// The files that items with [`RawItem::file`] set point into (workspace-relative paths).
+    /// Always empty in what [`parse_file`] returns: filled in by whoever splices macro
+    /// expansions into a file's items (the indexer).
+    pub files: Vec<String>,
+}
+
+/// One item-level macro invocation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MacroCall {
+    /// The macro's path as written: `["cfg_rt"]`, `["crate", "m"]`, `["tokio", "select"]`.
+    pub path: Vec<String>,
+    /// The inline module it sits in (an index into the items), `None` at file level.
+    pub parent: Option<u32>,
+    /// The invocation with its attributes (`#[cfg(x)] m!(…);`).
+    pub span: Span,
+    /// The items `[start, end)` read directly from its body (`cfg_rt! { pub mod rt; }`);
+    /// empty when its body is not items. `start` is also where the call sits among the
+    /// items: the number of items before it.
+    pub items: (u32, u32),
+    /// Its own `cfg` predicates, plus `name!` for each item-level macro it was found inside:
+    /// what every item it expands to is under.
+    pub cfg: Vec<String>,
+    /// `#[cfg(test)]` on the invocation.
+    pub test_marker: bool,
+    /// Hash of its text (with attributes).
+    pub content_hash: ContentHash,
+}
+
+impl MacroCall {
+    /// Whether its body was not read as items: only such calls are expanded (a body of items,
+    /// as in `cfg_rt! { … }`, is indexed as written).
+    pub fn expandable(&self) -> bool {
+        self.items.0 == self.items.1
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,6 +113,10 @@ pub struct RawItem {
     pub detail: Detail,
     /// References in the signature and body, deduplicated by (kind, path).
     pub refs: Vec<RawRef>,
+    /// For an item made by a macro expansion whose text lies in another file (the macro's
+    /// definition): that file, as an index into [`ParsedFile::files`]. `None`: the span points
+    /// into the file the item was read from.
+    pub file: Option<u32>,
 }
 
 /// Kind-specific data the resolver needs.
@@ -189,10 +236,17 @@ pub fn over_limits(source: &str, opts: &ParseOptions) -> Option<String> {
 /// Call it only for input within [`over_limits`]; spans made before the call on this thread
 /// must not be used after it.
 pub fn on_parser_stack<R>(source: &str, f: impl FnOnce() -> R) -> R {
+    let result = with_parser_stack(source, f);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+/// [`on_parser_stack`] without releasing the span map: for parses nested in a larger one.
+pub(crate) fn with_parser_stack<R>(source: &str, f: impl FnOnce() -> R) -> R {
     let depth = nesting_estimate(source);
     // Recursion also comes without brackets (`return return …`, `|x| |x| …`, `a = a = …`),
     // about one level per 4 bytes at worst: only small inputs are safe on any stack.
-    let result = if depth > SMALL_STACK_NESTING || source.len() > SMALL_STACK_BYTES {
+    if depth > SMALL_STACK_NESTING || source.len() > SMALL_STACK_BYTES {
         // Recursion depth is bounded by the nesting estimate plus about one level per 4 bytes
         // (`return return …`, `|x| |x| …`); allow ~1 KiB of stack per byte and 4 KiB per
         // estimated level. If the current stack has less left, continue on a fresh segment
@@ -204,9 +258,7 @@ pub fn on_parser_stack<R>(source: &str, f: impl FnOnce() -> R) -> R {
         stacker::maybe_grow(need, DEEP_STACK_BYTES, f)
     } else {
         f()
-    };
-    proc_macro2::extra::invalidate_current_thread_spans();
-    result
+    }
 }
 
 /// Parse `source` (the text of one file). Never panics.
@@ -218,7 +270,7 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             issues: vec![ParseIssue { line: 1, message }],
             parsed: false,
             lines,
-            docs: String::new(),
+            ..ParsedFile::default()
         };
     }
     // syn parses recursively: deeply nested input would overflow an ordinary thread's stack,
@@ -238,7 +290,7 @@ pub fn parse_file(source: &str, opts: &ParseOptions) -> ParsedFile {
             }],
             parsed: false,
             lines,
-            docs: String::new(),
+            ..ParsedFile::default()
         },
     }
 }

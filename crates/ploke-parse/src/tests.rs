@@ -1,6 +1,6 @@
 //! Unit tests of what the parser extracts.
 
-use ploke_core::ItemKind;
+use ploke_core::{ContentHash, ItemKind};
 
 use crate::{parse_file, ParseOptions, ParsedFile, RawItem, RefKind};
 
@@ -150,4 +150,189 @@ fn thread_local_wrappers_are_read_too() {
         item(&f, "CONTEXT").cfg,
         vec!["tokio_thread_local!".to_string()]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Macro expansion.
+// ---------------------------------------------------------------------------------------------
+
+/// Expands every expandable call of `files[0]` with the `macro_rules!` items of all `files`
+/// (by name, the last one defined wins), as the indexer would.
+fn expand_all(files: &[&str]) -> Vec<(usize, Option<Vec<RawItem>>)> {
+    use crate::{expand_call, ExpandLimits, MacroDefSite};
+    let parsed: Vec<ParsedFile> = files.iter().map(|t| parse(t)).collect();
+    let mut defs: Vec<(String, MacroDefSite)> = Vec::new();
+    for (fi, p) in parsed.iter().enumerate() {
+        for it in &p.items {
+            if matches!(it.detail, crate::Detail::MacroRules { .. }) {
+                defs.push((
+                    it.name.clone(),
+                    MacroDefSite {
+                        file: fi as u32,
+                        span: it.span,
+                    },
+                ));
+            }
+        }
+    }
+    let text = |id: u32| files.get(id as usize).copied();
+    let mut resolve = |path: &[String]| {
+        let name = path.last()?;
+        defs.iter().rev().find(|(n, _)| n == name).map(|(_, s)| *s)
+    };
+    parsed[0]
+        .calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.expandable())
+        .map(|(i, c)| {
+            (
+                i,
+                expand_call(0, c, &text, &mut resolve, &ExpandLimits::default()),
+            )
+        })
+        .collect()
+}
+
+fn span_text<'a>(files: &[&'a str], it: &RawItem) -> &'a str {
+    let f = files[it.file.map_or(0, |f| f as usize)];
+    &f[it.span.start_byte as usize..it.span.end_byte as usize]
+}
+
+#[test]
+fn calls_are_recorded_in_source_order() {
+    let f = parse(
+        "m!(a);\n#[cfg(unix)]\ncfg_x! {\n    pub fn f() {}\n    n!{}\n}\nmod inner { o!(); }\n",
+    );
+    let paths: Vec<String> = f.calls.iter().map(|c| c.path.join("::")).collect();
+    assert_eq!(paths, ["m", "cfg_x", "n", "o"]);
+    assert!(f.calls[0].expandable());
+    assert!(!f.calls[1].expandable());
+    assert_eq!(f.calls[1].cfg, ["unix"]);
+    // As for the items of its body, the enclosing call's own attributes are not counted.
+    assert_eq!(f.calls[2].cfg, ["cfg_x!"]);
+    assert_eq!(
+        (f.calls[1].span.start_line, f.calls[1].span.end_line),
+        (2, 6)
+    );
+    let inner = f.items.iter().position(|i| i.name == "inner").unwrap() as u32;
+    assert_eq!(f.calls[3].parent, Some(inner));
+}
+
+#[test]
+fn fixed_rule_items_stay_in_the_definition() {
+    let def = "macro_rules! root {\n    () => {\n        /// Docs of a.\n        pub mod a;\n        pub fn inline() -> u8 {\n            1\n        }\n    };\n}\n";
+    let lib = "#[macro_use]\nmod defs;\n\nroot!();\n";
+    let files = [lib, def];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["a", "inline"]);
+    let a = &items[0];
+    assert_eq!(a.file, Some(1));
+    assert_eq!(a.docs, "Docs of a.");
+    assert_eq!(span_text(&files, a), "/// Docs of a.\n        pub mod a;");
+    assert_eq!((a.span.start_line, a.span.end_line), (3, 4));
+    assert_eq!(a.decl_line, 4);
+    let f = &items[1];
+    assert_eq!((f.span.start_line, f.span.end_line), (5, 7));
+    assert!(span_text(&files, f).starts_with("pub fn inline() -> u8 {"));
+    assert_eq!(
+        f.content_hash,
+        ContentHash::of(span_text(&files, f).as_bytes())
+    );
+}
+
+#[test]
+fn captured_items_mix_and_land_at_the_invocation() {
+    let src =
+        "macro_rules! make {\n    ($($n:ident),*) => { $(pub struct $n;)* };\n}\n\nmake!(A, B);\n";
+    let files = [src];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["A", "B"]);
+    for it in items {
+        assert_eq!(it.file, None);
+        assert_eq!(span_text(&files, it), "make!(A, B);");
+        assert_eq!(it.span.start_line, 5);
+        assert_eq!(it.kind, ItemKind::Struct);
+    }
+    assert_ne!(items[0].content_hash, items[1].content_hash);
+}
+
+#[test]
+fn wrapped_items_keep_their_own_text() {
+    let src = "macro_rules! gated {\n    ($($i:item)*) => { $( #[cfg(feature = \"x\")] $i )* };\n}\n\ngated!(\n    /// One.\n    pub fn one() {}\n    fn two() {}\n);\n";
+    let files = [src];
+    // A body of items is read as written and not expanded ...
+    assert!(expand_all(&files).is_empty());
+    // ... but an invocation whose body is not items is.
+    let src2 = "macro_rules! fns {\n    ($($name:ident => $t:ty),* $(,)?) => { $( #[cfg(unix)] pub fn $name() -> $t { todo!() } )* };\n}\nfns! { a => u8, b => Vec<Vec<u8>>, }\n";
+    let files = [src2];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1].signature, "pub fn b() -> Vec<Vec<u8>>");
+    assert_eq!(items[0].cfg, ["unix"]);
+}
+
+#[test]
+fn nested_invocations_expand() {
+    let src = "macro_rules! inner {\n    ($n:ident) => { pub struct $n; };\n}\nmacro_rules! outer {\n    ($($n:ident)*) => { $( inner!($n); )* $crate::inner!(Z); };\n}\nouter!(X Y);\n";
+    let files = [src];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["X", "Y", "Z"]);
+    assert!(items.iter().all(|i| i.span.start_line == 7));
+}
+
+#[test]
+fn recursive_muncher_and_macros_defined_by_expansions() {
+    let src = "macro_rules! count {\n    () => {};\n    ($first:ident $($rest:ident)*) => { pub fn $first() {} count!($($rest)*); };\n}\nmacro_rules! defines {\n    () => {\n        macro_rules! made { ($x:ident) => { pub struct $x; }; }\n        made!(Made);\n    };\n}\ncount!(a b c);\ndefines!();\n";
+    let files = [src];
+    let out = expand_all(&files);
+    let a = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = a.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let d = out[1].1.as_ref().expect("expanded");
+    let names: Vec<&str> = d.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["made", "Made"]);
+    // The definition made by the expansion is where its text is.
+    assert_eq!(d[0].file, None);
+    assert!(span_text(&files, &d[0]).starts_with("macro_rules! made"));
+}
+
+#[test]
+fn unexpandable_calls_give_nothing_and_never_panic() {
+    let src = "macro_rules! one {\n    (x) => { pub struct X; };\n}\nmacro_rules! bad {\n    ($i:ident) => { pub fn $i(); struct };\n}\nmacro_rules! forever {\n    () => { forever!(); };\n}\none!(y);\nbad!(f);\nforever!();\nunknown!(z);\n";
+    let files = [src];
+    let out = expand_all(&files);
+    assert_eq!(out.len(), 4);
+    assert!(out.iter().all(|(_, r)| r.is_none()), "{out:#?}");
+}
+
+#[test]
+fn fragments_of_every_kind_match() {
+    let src = r#"macro_rules! all {
+    ($v:vis $n:ident: $t:ty = $e:expr; $p:path; $l:literal; $lt:lifetime; #[$m:meta] $b:block $pat:pat, $tt:tt $i:item) => {
+        #[$m] $v const $n: $t = $e;
+        pub struct Holder<$lt>(&$lt $p);
+        pub fn f() -> i32 { let $pat = $l; $b; $tt }
+        $i
+    };
+}
+all!(pub(crate) N: Vec<u8> = vec![1, 2]; std::string::String; -1; 'a; #[doc = "d"] { 1 } (x, _), 7 enum E { A });
+"#;
+    let files = [src];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["N", "Holder", "0", "f", "E", "A"]);
+    assert_eq!(items[0].signature, "pub(crate) const N: Vec<u8>");
+    assert_eq!(items[0].docs, "d");
+    // `enum E { A }` is the invocation's own text.
+    let e = &items[4];
+    assert_eq!(span_text(&files, e), "enum E { A }");
 }

@@ -147,6 +147,16 @@ fn check_invariants(text: &str, p: &ParsedFile) -> Result<(), TestCaseError> {
             }
         }
     }
+    // Macro calls: inside the text, in source order, their items a range of the items.
+    let mut last_start = 0;
+    for (i, c) in p.calls.iter().enumerate() {
+        check_span(&format!("call {i}"), text, &lines, n, &c.span)?;
+        prop_assert!(c.items.0 <= c.items.1 && c.items.1 as usize <= p.items.len());
+        prop_assert!(c.items.0 >= last_start, "call {} out of order", i);
+        last_start = c.items.0;
+        let src = &text[c.span.start_byte as usize..c.span.end_byte as usize];
+        prop_assert_eq!(c.content_hash, ContentHash::of(src.as_bytes()));
+    }
     Ok(())
 }
 
@@ -930,6 +940,12 @@ fn shifted(mut p: ParsedFile, pad_bytes: u32, pad_lines: u32) -> ParsedFile {
                 e.line += pad_lines;
             }
         }
+    }
+    for c in &mut p.calls {
+        c.span.start_byte += pad_bytes;
+        c.span.end_byte += pad_bytes;
+        c.span.start_line += pad_lines;
+        c.span.end_line += pad_lines;
     }
     p
 }
