@@ -563,7 +563,11 @@ impl<'a> Macros<'a> {
                 }
                 w.scope = push(&w.scope, def);
             }
-            Detail::Module { inline, path_attr } if it.kind == ItemKind::Module => {
+            Detail::Module {
+                inline,
+                path_attr,
+                cfg_paths,
+            } if it.kind == ItemKind::Module => {
                 self.close_to(w, it.parent);
                 let parent_dir = it.parent.and_then(|p| w.inline_dirs.get(&p).cloned());
                 if *inline {
@@ -586,6 +590,7 @@ impl<'a> Macros<'a> {
                 let candidates = mod_candidates(
                     &it.name,
                     path_attr.as_deref(),
+                    cfg_paths,
                     parent_dir.as_deref(),
                     &w.base,
                     &w.file_dir,

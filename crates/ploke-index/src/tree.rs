@@ -21,7 +21,14 @@ pub(crate) struct TreeFile {
 
 /// A module declaration as the module tree sees it: (inline module it is in, name, inline,
 /// `#[path]`, `#[macro_use]`).
-pub(crate) type ModuleDecl<'a> = (Option<u32>, &'a str, bool, Option<&'a str>, bool);
+pub(crate) type ModuleDecl<'a> = (
+    Option<u32>,
+    &'a str,
+    bool,
+    Option<&'a str>,
+    &'a [String],
+    bool,
+);
 
 /// What of a file decides the module trees it is part of: its module declarations (name,
 /// inline or not, `#[path]`, `#[macro_use]`, the inline module they sit in). A change that
@@ -33,11 +40,16 @@ pub(crate) fn module_signature(parsed: &ParsedFile) -> Vec<ModuleDecl<'_>> {
         .iter()
         .filter(|i| i.kind == ItemKind::Module)
         .filter_map(|i| match &i.detail {
-            Detail::Module { inline, path_attr } => Some((
+            Detail::Module {
+                inline,
+                path_attr,
+                cfg_paths,
+            } => Some((
                 i.parent,
                 i.name.as_str(),
                 *inline,
                 path_attr.as_deref(),
+                cfg_paths.as_slice(),
                 i.attrs.iter().any(|a| a.starts_with("#[macro_use")),
             )),
             _ => None,
@@ -78,24 +90,31 @@ pub(crate) fn inline_dir(
 }
 
 /// The files `mod name;` may be, in order, each with whether it owns its directory (as
-/// `mod.rs` does).
+/// `mod.rs` does): the `#[path]` file; else `name.rs`, `name/mod.rs`, then the files of
+/// `#[cfg_attr(…, path = …)]` attributes (read like `#[path]`).
 pub(crate) fn mod_candidates(
     name: &str,
     path_attr: Option<&str>,
+    cfg_paths: &[String],
     parent_dir: Option<&Path>,
     base: &Path,
     file_dir: &Path,
 ) -> Vec<(PathBuf, bool)> {
-    match (path_attr, parent_dir) {
-        (Some(p), None) => vec![(file_dir.join(p), true)],
-        (Some(p), Some(d)) => vec![(d.join(p), true)],
-        (None, dir) => {
-            let d = dir.unwrap_or(base);
+    let as_path = |p: &str| match parent_dir {
+        None => file_dir.join(p),
+        Some(d) => d.join(p),
+    };
+    match path_attr {
+        Some(p) => vec![(as_path(p), true)],
+        None => {
+            let d = parent_dir.unwrap_or(base);
             let name = fs_name(name);
-            vec![
+            let mut out = vec![
                 (d.join(format!("{name}.rs")), false),
                 (d.join(name).join("mod.rs"), true),
-            ]
+            ];
+            out.extend(cfg_paths.iter().map(|p| (as_path(p), true)));
+            out
         }
     }
 }
@@ -239,7 +258,12 @@ fn tree_walk<'p>(
         let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
         for (ii, item) in parsed.items.iter().enumerate() {
             let ii = ii as u32;
-            let Detail::Module { inline, path_attr } = &item.detail else {
+            let Detail::Module {
+                inline,
+                path_attr,
+                cfg_paths,
+            } = &item.detail
+            else {
                 continue;
             };
             if item.kind != ItemKind::Module {
@@ -261,6 +285,7 @@ fn tree_walk<'p>(
             let candidates = mod_candidates(
                 &item.name,
                 path_attr.as_deref(),
+                cfg_paths,
                 parent_dir.as_deref(),
                 &base,
                 &file_dir,

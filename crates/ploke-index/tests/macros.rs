@@ -82,6 +82,40 @@ fn raw_identifier_modules_find_their_files() {
     );
 }
 
+#[test]
+fn module_files_named_by_cfg_attr_path_are_followed_when_the_usual_ones_do_not_exist() {
+    let p = Project::new(
+        "cfgpaths",
+        &[
+            (
+                "src/lib.rs",
+                "#[cfg_attr(feature = \"spin_no_std\", path = \"core_lazy.rs\")]\n\
+                 #[cfg_attr(not(feature = \"spin_no_std\"), path = \"inline_lazy.rs\")]\n\
+                 pub mod lazy;\n\
+                 #[cfg_attr(docsrs, path = \"docs/de.rs\")]\npub mod de;\n",
+            ),
+            // lazy_static's shape: two implementations, neither at `lazy.rs`.
+            ("src/core_lazy.rs", "pub struct SpinLazy;\n"),
+            ("src/inline_lazy.rs", "pub struct InlineLazy;\n"),
+            // serde_core's shape: the usual file exists and wins over a docs-only path.
+            ("src/de.rs", "pub trait Deserialize {}\n"),
+            ("src/docs/de.rs", "pub trait DocsOnly {}\n"),
+        ],
+    );
+    let db = p.db("db");
+    let report = p.index(&db);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let g = load(&db);
+    // The default build's file (`not(feature)`), under the module's own path.
+    assert_eq!(
+        node(&g, "cfgpaths::lazy::InlineLazy").file,
+        "src/inline_lazy.rs"
+    );
+    assert!(!common::has_node(&g, "cfgpaths::lazy::SpinLazy"));
+    assert_eq!(node(&g, "cfgpaths::de::Deserialize").file, "src/de.rs");
+    assert!(!common::has_node(&g, "cfgpaths::de::DocsOnly"));
+}
+
 const CRATE_ROOT: &str = "\
 macro_rules! crate_root {
     () => {

@@ -680,15 +680,10 @@ impl<'a> Cx<'a> {
                     .iter()
                     .find(|a| a.path().is_ident("path"))
                     .and_then(|a| match &a.meta {
-                        syn::Meta::NameValue(nv) => match &nv.value {
-                            syn::Expr::Lit(syn::ExprLit {
-                                lit: syn::Lit::Str(s),
-                                ..
-                            }) => Some(s.value()),
-                            _ => None,
-                        },
+                        syn::Meta::NameValue(nv) => path_value(nv),
                         _ => None,
                     });
+                let cfg_paths = cfg_attr_paths(&m.attrs);
                 let sig_end = match &m.content {
                     Some((brace, _)) => bytes(brace.span.open()).0,
                     None => com.end,
@@ -696,6 +691,7 @@ impl<'a> Cx<'a> {
                 let detail = Detail::Module {
                     inline: m.content.is_some(),
                     path_attr,
+                    cfg_paths,
                 };
                 let idx = self.push(
                     ItemKind::Module,
@@ -1501,4 +1497,42 @@ fn cfg_mentions_test(tokens: &proc_macro2::TokenStream) -> bool {
         }
     }
     false
+}
+
+/// The string of `path = "…"`.
+fn path_value(nv: &syn::MetaNameValue) -> Option<String> {
+    match &nv.value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) if nv.path.is_ident("path") => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// The files of a module's `#[cfg_attr(PRED, path = "…")]` attributes (lazy_static picks its
+/// implementation this way), those under a `not(…)` predicate first.
+fn cfg_attr_paths(attrs: &[syn::Attribute]) -> Vec<String> {
+    use syn::punctuated::Punctuated;
+    let mut found: Vec<(bool, String)> = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
+        let Ok(metas) =
+            a.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let mut it = metas.iter();
+        let Some(pred) = it.next() else { continue };
+        let negated = matches!(pred, syn::Meta::List(l) if l.path.is_ident("not"));
+        for m in it {
+            if let syn::Meta::NameValue(nv) = m {
+                if let Some(p) = path_value(nv) {
+                    found.push((!negated, p));
+                }
+            }
+        }
+    }
+    // Stable: attribute order within each group.
+    found.sort_by_key(|(later, _)| *later);
+    found.into_iter().map(|(_, p)| p).collect()
 }

@@ -25,7 +25,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 8;
+pub const PARSER_VERSION: u32 = 9;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -129,6 +129,10 @@ pub enum Detail {
         inline: bool,
         /// The `#[path = "…"]` attribute, if any.
         path_attr: Option<String>,
+        /// Files named by `#[cfg_attr(PRED, path = "…")]` (cfgs are not evaluated): tried
+        /// when the module's usual files do not exist, a `not(…)` predicate's first (what a
+        /// default build usually takes).
+        cfg_paths: Vec<String>,
     },
     Impl {
         /// Path segments of the self type's head (`[io, Error]` for `io::Error<T>`); empty when

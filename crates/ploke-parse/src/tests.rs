@@ -336,3 +336,34 @@ all!(pub(crate) N: Vec<u8> = vec![1, 2]; std::string::String; -1; 'a; #[doc = "d
     let e = &items[4];
     assert_eq!(span_text(&files, e), "enum E { A }");
 }
+
+#[test]
+fn cfg_attr_paths_are_recorded_default_build_first() {
+    let f = parse(
+        "#[cfg_attr(feature = \"spin_no_std\", path = \"core_lazy.rs\")]\n\
+         #[cfg_attr(not(feature = \"spin_no_std\"), path = \"inline_lazy.rs\")]\n\
+         pub mod lazy;\n\
+         #[path = \"plain.rs\"]\n#[cfg_attr(x, path = \"other.rs\")]\nmod both;\n\
+         #[cfg_attr(x, derive(Debug))]\nmod none;\n",
+    );
+    let detail = |name: &str| match &item(&f, name).detail {
+        crate::Detail::Module {
+            path_attr,
+            cfg_paths,
+            ..
+        } => (path_attr.clone(), cfg_paths.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        detail("lazy"),
+        (
+            None,
+            vec!["inline_lazy.rs".to_string(), "core_lazy.rs".to_string()]
+        )
+    );
+    assert_eq!(
+        detail("both"),
+        (Some("plain.rs".to_string()), vec!["other.rs".to_string()])
+    );
+    assert_eq!(detail("none"), (None, vec![]));
+}
