@@ -4,9 +4,10 @@
 //! - **workspace/symbol**: the name of every 40th searchable item as a query, and its first
 //!   three letters (a prefix as typed), warm;
 //! - **hover**: on the first line of each of those items;
+//! - **didChange → symbol**: a function added to an open buffer (not saved), until
+//!   `workspace/symbol` finds it (the overlay re-indexes that file and swaps the snapshot);
 //! - **save → symbol**: a new function appended to a file on disk, until `workspace/symbol`
-//!   finds it (the live index's watcher, re-index and snapshot swap; unsaved buffers are not
-//!   an overlay yet).
+//!   finds it (the live index's watcher, re-index and snapshot swap).
 //!
 //! Medians and p90 in milliseconds.
 
@@ -141,6 +142,42 @@ pub fn run(args: &[String]) -> Result<()> {
             hover.push(ms);
         }
     }
+    // didChange (an unsaved buffer) → symbol.
+    let mut changed = Vec::new();
+    {
+        let file = root.join("src/time/interval.rs");
+        let text = std::fs::read_to_string(&file)?;
+        let uri = uri(&root, "src/time/interval.rs");
+        lsp.send(
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": text}}}),
+        )?;
+        for i in 0..rounds {
+            let name = format!("ploke_bench_lsp_unsaved_{i}");
+            let t = Instant::now();
+            lsp.send(
+                &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": i + 2},
+                "contentChanges": [{"text": format!("{text}\npub fn {name}() {{}}\n")}]}}),
+            )?;
+            loop {
+                let (r, _) = lsp.call("workspace/symbol", json!({"query": name}))?;
+                if r.as_array()
+                    .is_some_and(|a| a.iter().any(|s| s["name"] == name.as_str()))
+                {
+                    break;
+                }
+                if t.elapsed() > Duration::from_secs(10) {
+                    bail!("{name} not found 10 s after the change");
+                }
+            }
+            changed.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        lsp.send(
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {
+            "textDocument": {"uri": uri}}}),
+        )?;
+    }
     // Save → symbol.
     let mut saved = Vec::new();
     for i in 0..rounds {
@@ -175,6 +212,7 @@ pub fn run(args: &[String]) -> Result<()> {
         ("workspace/symbol, full name", symbol),
         ("workspace/symbol, 3-letter prefix", prefix),
         ("hover", hover),
+        ("didChange -> workspace/symbol finds it", changed),
         ("save -> workspace/symbol finds it", saved),
     ] {
         let (med, p90) = crate::bench_mcp::median_p90(v);

@@ -131,9 +131,22 @@ fn read_one(
     display: &str,
     cache: Option<(ContentHash, Arc<ParsedFile>)>,
     opts: &ParseOptions,
+    overlay: Option<&Arc<str>>,
 ) -> Loaded {
     let at_ns = now_ns();
-    let (md, bytes) = read_stamped(path);
+    // An editor's unsaved buffer stands for the file; the stamp stays the file's on disk (so
+    // that another process sees the files unchanged while only the buffer changes).
+    let (md, bytes, disk_hash) = match overlay {
+        Some(text) => {
+            let (md, disk) = read_stamped(path);
+            let disk_hash = disk.ok().map(|b| ContentHash::of(&b));
+            (md, Ok(text.as_bytes().to_vec()), Some(disk_hash))
+        }
+        None => {
+            let (md, bytes) = read_stamped(path);
+            (md, bytes, None)
+        }
+    };
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
@@ -149,10 +162,13 @@ fn read_one(
     };
     let hash = ContentHash::of(&bytes);
     let size = bytes.len() as u64;
-    let seen = Seen {
-        // What was read, should the file have grown or shrunk while it was.
-        size,
-        ..Seen::of(md.as_ref(), Some(hash), at_ns)
+    let seen = match disk_hash {
+        Some(disk_hash) => Seen::of(md.as_ref(), disk_hash, at_ns),
+        None => Seen {
+            // What was read, should the file have grown or shrunk while it was.
+            size,
+            ..Seen::of(md.as_ref(), Some(hash), at_ns)
+        },
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -232,6 +248,8 @@ pub struct Indexer {
     rest: Graph,
     generation: u64,
     names: NamesCache,
+    /// Texts that stand for files (an editor's unsaved buffers), by absolute path.
+    overlays: FxHashMap<PathBuf, Arc<str>>,
     /// The manifests (and target directories) as they were when the workspace was discovered.
     manifests: Vec<crate::state::Manifest>,
     /// Whether `table` holds every file of the workspace (false until the first full read).
@@ -367,6 +385,7 @@ impl Indexer {
             rest,
             generation,
             names: NamesCache::default(),
+            overlays: FxHashMap::default(),
             manifests,
             complete: false,
             unsaved: false,
@@ -391,6 +410,21 @@ impl Indexer {
     /// The open database.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Makes `text` stand for the file at `path` (absolute) from the next refresh on, or
+    /// (`None`) the file on disk again: an editor's unsaved buffer. Refresh `path` after
+    /// either. The file's stamp stays that of the file on disk, so other processes see an
+    /// index that matches the files as long as they do not change on disk.
+    pub fn set_overlay(&mut self, path: PathBuf, text: Option<Arc<str>>) {
+        match text {
+            Some(t) => {
+                self.overlays.insert(path, t);
+            }
+            None => {
+                self.overlays.remove(&path);
+            }
+        }
     }
 
     /// The generation of the database after the last refresh.
@@ -611,11 +645,12 @@ impl Indexer {
     fn read_jobs(&mut self, jobs: Vec<ReadJob>, progress: &dyn Progress) -> Vec<(PathBuf, Loaded)> {
         let root = &self.ws.root;
         let parse_opts = &self.parse_opts;
+        let overlays = &self.overlays;
         let keep = self.opts.keep_last_good;
         let run = || -> Vec<(PathBuf, Loaded, Option<Loaded>)> {
             jobs.into_par_iter()
                 .map(|(f, cached, prev)| {
-                    let l = read_one(&f, &rel(root, &f), cached, parse_opts);
+                    let l = read_one(&f, &rel(root, &f), cached, parse_opts, overlays.get(&f));
                     progress.inc(1);
                     (f, l, prev)
                 })
@@ -764,7 +799,13 @@ impl Indexer {
                 extra.dedup();
                 for p in extra {
                     let c = self.cache.remove(&p);
-                    let l = read_one(&p, &rel(&ws.root, &p), c, &self.parse_opts);
+                    let l = read_one(
+                        &p,
+                        &rel(&ws.root, &p),
+                        c,
+                        &self.parse_opts,
+                        self.overlays.get(&p),
+                    );
                     self.table.insert(p, l);
                 }
             }

@@ -139,12 +139,13 @@ impl Server {
     fn capabilities(&self) -> InitializeResult {
         InitializeResult {
             capabilities: ServerCapabilities {
-                // Open/close/change/save, to know the version of each open buffer and whether
-                // it holds unsaved changes (edits go to the editor against that version).
+                // Open/close/change/save: unsaved buffers are an overlay of the index (whole
+                // texts: one file re-parsed per change either way), and edits go to the editor
+                // against the buffer's version.
                 text_document_sync: Some(TextDocumentSyncCapability::Options(
                     lsp_types::TextDocumentSyncOptions {
                         open_close: Some(true),
-                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        change: Some(TextDocumentSyncKind::FULL),
                         save: Some(lsp_types::TextDocumentSyncSaveOptions::Supported(true)),
                         ..lsp_types::TextDocumentSyncOptions::default()
                     },
@@ -493,40 +494,77 @@ impl Server {
         Ok(Some(calls))
     }
 
-    /// Keeps the version of every open buffer and whether it holds unsaved changes.
+    /// Keeps the version of every open buffer and whether it holds unsaved changes, and makes
+    /// an unsaved buffer's text stand for its file in the index (until saved or closed).
     fn document(&self, n: Notification) {
         use lsp_types::notification as no;
         use lsp_types::{
             DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
             DidSaveTextDocumentParams,
         };
-        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        match n.method.as_str() {
-            no::DidOpenTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
-                    let d = p.text_document;
-                    docs.insert(d.uri.as_str().to_string(), (d.version, false));
-                }
-            }
-            no::DidChangeTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
-                    let d = p.text_document;
-                    docs.insert(d.uri.as_str().to_string(), (d.version, true));
-                }
-            }
-            no::DidSaveTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<DidSaveTextDocumentParams>(n.params) {
-                    if let Some(d) = docs.get_mut(p.text_document.uri.as_str()) {
-                        d.1 = false;
+        // (uri, new overlay: Some(text) or None for the disk again)
+        let overlay: Option<(lsp_types::Uri, Option<String>)> = {
+            let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+            match n.method.as_str() {
+                no::DidOpenTextDocument::METHOD => {
+                    match serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
+                        Ok(p) => {
+                            let d = p.text_document;
+                            docs.insert(d.uri.as_str().to_string(), (d.version, false));
+                            None
+                        }
+                        Err(_) => None,
                     }
                 }
-            }
-            no::DidCloseTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
-                    docs.remove(p.text_document.uri.as_str());
+                no::DidChangeTextDocument::METHOD => {
+                    match serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
+                        Ok(p) => {
+                            let d = p.text_document;
+                            docs.insert(d.uri.as_str().to_string(), (d.version, true));
+                            // Full sync: the last change holds the whole text.
+                            p.content_changes
+                                .into_iter()
+                                .last()
+                                .filter(|c| c.range.is_none())
+                                .map(|c| (d.uri, Some(c.text)))
+                        }
+                        Err(_) => None,
+                    }
                 }
+                no::DidSaveTextDocument::METHOD => {
+                    match serde_json::from_value::<DidSaveTextDocumentParams>(n.params) {
+                        Ok(p) => {
+                            let was_dirty = docs
+                                .get_mut(p.text_document.uri.as_str())
+                                .map(|d| std::mem::replace(&mut d.1, false))
+                                .unwrap_or(false);
+                            was_dirty.then_some((p.text_document.uri, None))
+                        }
+                        Err(_) => None,
+                    }
+                }
+                no::DidCloseTextDocument::METHOD => {
+                    match serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
+                        Ok(p) => {
+                            let was = docs.remove(p.text_document.uri.as_str());
+                            was.is_some_and(|(_, dirty)| dirty)
+                                .then_some((p.text_document.uri, None))
+                        }
+                        Err(_) => None,
+                    }
+                }
+                _ => None,
             }
-            _ => {}
+        };
+        let Some((uri, text)) = overlay else { return };
+        let Some(file) = file_of(&self.root, &uri).filter(|f| f.ends_with(".rs")) else {
+            return;
+        };
+        if let Err(e) = self.session.overlay(&file, text) {
+            let _ = self.sender.send(Message::Notification(Notification::new(
+                lsp_types::notification::LogMessage::METHOD.into(),
+                serde_json::json!({"type": 2, "message": format!("{file}: {}", self.err(e))}),
+            )));
         }
     }
 

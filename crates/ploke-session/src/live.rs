@@ -127,6 +127,29 @@ impl Session {
         Ok(None)
     }
 
+    /// Makes `text` stand for `file` (workspace-relative) in the index, or (`None`) the file
+    /// on disk again: an editor's unsaved buffer, as the user sees it. Taken in at once, as a
+    /// saved change would be (search, relations and context answer for it); closing the buffer
+    /// falls back to the disk. Only a session that keeps the index live can do this.
+    pub fn overlay(&self, file: &str, text: Option<String>) -> Result<(), SessionError> {
+        if !self.live.load(Ordering::Acquire) {
+            return Err(SessionError::Watch {
+                path: self.loc.root.clone(),
+                message: "unsaved buffers need the live index of this process (another process keeps it live, or none does)".into(),
+            });
+        }
+        let path = self.loc.root.join(file);
+        self.with_writer(|w| {
+            w.indexer.set_overlay(path.clone(), text.map(Arc::from));
+            Ok(())
+        })?;
+        self.update(Batch::Paths {
+            paths: vec![path],
+            since: Instant::now(),
+        })?;
+        Ok(())
+    }
+
     /// Keeps this session's index current: indexes what changed since the last run, then
     /// watches the workspace and takes in every change (see the module docs). Call inside a
     /// tokio runtime (the watcher's debouncer runs on it). Fails when another process keeps

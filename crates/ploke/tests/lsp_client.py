@@ -191,6 +191,54 @@ async def main(binary: str, ws: str) -> None:
     check((root / "src" / "lib.rs").read_text() == before, "ploke wrote nothing: the editor applies")
     check(any("applied in the editor" in m for m in shown), f"told: {shown}")
 
+    # An unsaved buffer is what the index answers for; closing it falls back to the disk.
+    whole = getattr(t, "TextDocumentContentChangeWholeDocument", None) or getattr(
+        t, "TextDocumentContentChangeEvent_Type2"
+    )
+    on_disk = (root / "src" / "lib.rs").read_text()
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(uri=lib, language_id="rust", version=1, text=on_disk)
+        )
+    )
+    client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=lib, version=2),
+            content_changes=[whole(text=on_disk + "\npub fn unsaved_helper() -> u8 {\n    7\n}\n")],
+        )
+    )
+
+    async def finds(name):
+        syms = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query=name))
+        return any(x.name == name for x in syms)
+
+    for _ in range(200):
+        if await finds("unsaved_helper"):
+            break
+        await asyncio.sleep(0.02)
+    check(await finds("unsaved_helper"), "the unsaved function is found")
+    check((root / "src" / "lib.rs").read_text() == on_disk, "nothing written to disk")
+    helper = await client.text_document_hover_async(
+        t.HoverParams(text_document=pos.text_document, position=t.Position(line=24, character=8))
+    )
+    check(helper and "unsaved_helper" in helper.contents.value, f"hover on the buffer: {helper}")
+    # An edit of a buffer with unsaved changes is refused (the model saw the saved text).
+    try:
+        await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command=edit[0], arguments=[args])
+        )
+        check(False, "an edit of a dirty buffer is refused")
+    except JsonRpcException as e:
+        check("save the file first" in e.message, f"refused: {e}")
+    client.text_document_did_close(
+        t.DidCloseTextDocumentParams(text_document=t.TextDocumentIdentifier(uri=lib))
+    )
+    for _ in range(200):
+        if not await finds("unsaved_helper"):
+            break
+        await asyncio.sleep(0.02)
+    check(not await finds("unsaved_helper"), "closing the buffer falls back to the disk")
+
     # Protocol errors: an unknown method; the server keeps serving.
     try:
         await client.protocol.send_request_async("ploke/no-such-method", {})
