@@ -222,6 +222,17 @@ async def main(binary: str, ws: str) -> None:
         t.HoverParams(text_document=pos.text_document, position=t.Position(line=24, character=8))
     )
     check(helper and "unsaved_helper" in helper.contents.value, f"hover on the buffer: {helper}")
+    # A buffer with broken syntax: the server survives, its last good items stay.
+    client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=lib, version=3),
+            content_changes=[whole(text=on_disk + "\npub fn unsaved_helper( {\n")],
+        )
+    )
+    await asyncio.sleep(0.3)
+    still = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="retry_delay"))
+    check(still and still[0].name == "retry_delay", f"serving after broken syntax: {still}")
+    check(await finds("unsaved_helper"), "the last good buffer's items are kept")
     # An edit of a buffer with unsaved changes is refused (the model saw the saved text).
     try:
         await client.workspace_execute_command_async(
