@@ -54,6 +54,22 @@ impl Lsp {
         Ok(serde_json::from_slice(&body)?)
     }
 
+    /// Asks `workspace/symbol` for `name` until it is found; the milliseconds since `t`.
+    fn until_found(&mut self, name: &str, t: Instant) -> Result<f64> {
+        loop {
+            let (r, _) = self.call("workspace/symbol", json!({"query": name}))?;
+            if r.as_array()
+                .is_some_and(|a| a.iter().any(|s| s["name"] == name))
+            {
+                return Ok(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                bail!("{name} not found 10 s after the change");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Sends a request and waits for its answer; returns it and the milliseconds it took.
     fn call(&mut self, method: &str, params: Value) -> Result<(Value, f64)> {
         self.next += 1;
@@ -160,18 +176,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 "textDocument": {"uri": uri, "version": i + 2},
                 "contentChanges": [{"text": format!("{text}\npub fn {name}() {{}}\n")}]}}),
             )?;
-            loop {
-                let (r, _) = lsp.call("workspace/symbol", json!({"query": name}))?;
-                if r.as_array()
-                    .is_some_and(|a| a.iter().any(|s| s["name"] == name.as_str()))
-                {
-                    break;
-                }
-                if t.elapsed() > Duration::from_secs(10) {
-                    bail!("{name} not found 10 s after the change");
-                }
-            }
-            changed.push(t.elapsed().as_secs_f64() * 1000.0);
+            changed.push(lsp.until_found(&name, t)?);
         }
         lsp.send(
             &json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {
@@ -186,20 +191,7 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut f = std::fs::OpenOptions::new().append(true).open(&file)?;
         writeln!(f, "\npub fn {name}() {{}}")?;
         drop(f);
-        let t = Instant::now();
-        loop {
-            let (r, _) = lsp.call("workspace/symbol", json!({"query": name}))?;
-            if r.as_array()
-                .is_some_and(|a| a.iter().any(|s| s["name"] == name.as_str()))
-            {
-                break;
-            }
-            if t.elapsed() > Duration::from_secs(10) {
-                bail!("{name} not found 10 s after the save");
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        saved.push(t.elapsed().as_secs_f64() * 1000.0);
+        saved.push(lsp.until_found(&name, Instant::now())?);
     }
     lsp.call("shutdown", Value::Null)?;
     lsp.send(&json!({"jsonrpc": "2.0", "method": "exit"}))?;

@@ -320,16 +320,7 @@ impl<'a> Macros<'a> {
                 };
                 let base = i as u32 + shift;
                 let mut items = items;
-                for it in &mut items {
-                    match it.parent {
-                        Some(p) => it.parent = Some(base + p),
-                        None => {
-                            it.parent = parent;
-                            it.cfg.extend(call.cfg.iter().cloned());
-                            it.test_marker |= call.test_marker;
-                        }
-                    }
-                }
+                call.adopt(&mut items, base, parent);
                 for (k, it) in items.iter().enumerate() {
                     let file = match it.file {
                         Some(id) => self.paths[id as usize].clone(),

@@ -94,6 +94,12 @@ fn write_loop(
                 }
             },
             recv(stop) -> _ => {
+                // What is queued still goes out.
+                while let Ok(body) = raw.try_recv() {
+                    if frame(&mut out, &body).is_err() {
+                        return;
+                    }
+                }
                 while let Ok(m) = messages.try_recv() {
                     if m.write(&mut out).is_err() {
                         return;

@@ -1628,17 +1628,9 @@ fn splice(
         let call = &calls[k];
         let base = out.len() as u32;
         let parent = call.parent.and_then(|p| new_idx.get(p as usize).copied());
-        for mut it in expanded {
-            match it.parent {
-                Some(p) => it.parent = Some(base + p),
-                None => {
-                    it.parent = parent;
-                    it.cfg.extend(call.cfg.iter().cloned());
-                    it.test_marker |= call.test_marker;
-                }
-            }
-            out.push(it);
-        }
+        let mut expanded = expanded;
+        call.adopt(&mut expanded, base, parent);
+        out.extend(expanded);
     }
     out
 }

@@ -72,6 +72,24 @@ pub struct MacroCall {
 }
 
 impl MacroCall {
+    /// Places the items an expansion of this call gave among a file's items, the first at
+    /// index `base`: their own nesting kept, the top ones under `parent` (the call's module
+    /// where it now sits) with the call's cfg and test marker.
+    pub fn adopt(&self, items: &mut [RawItem], base: u32, parent: Option<u32>) {
+        for it in items {
+            match it.parent {
+                Some(p) => it.parent = Some(base + p),
+                None => {
+                    it.parent = parent;
+                    it.cfg.extend(self.cfg.iter().cloned());
+                    it.test_marker |= self.test_marker;
+                }
+            }
+        }
+    }
+}
+
+impl MacroCall {
     /// Whether its body was not read as items: only such calls are expanded (a body of items,
     /// as in `cfg_rt! { … }`, is indexed as written).
     pub fn expandable(&self) -> bool {

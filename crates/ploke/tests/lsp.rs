@@ -5,48 +5,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// The client library the script is written against.
-const PYGLS: &str = "pygls==1.3.1";
-
-fn make_venv() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-venv");
-    let python = venv.join("bin/python");
-    let has_client = |python: &Path| {
-        Command::new(python)
-            .args([
-                "-c",
-                "import importlib.metadata as m, sys; sys.exit(m.version('pygls') != '1.3.1')",
-            ])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_client(&python) {
-        return python;
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv)
-        .status()
-        .expect("python3 runs (the LSP client test needs Python 3.9 or newer)");
-    assert!(made.success(), "python3 -m venv {} failed", venv.display());
-    let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", PYGLS])
-        .status()
-        .expect("pip runs");
-    assert!(
-        pip.success(),
-        "pip install {PYGLS} into {} failed (it needs PyPI)",
-        venv.display()
-    );
-    assert!(
-        has_client(&python),
-        "{PYGLS} is importable after installing it"
-    );
-    python
-}
 
 const LIB: &str = "//! Retries.
 
@@ -99,7 +59,8 @@ fn pygls_client_gets_symbols_hover_references_calls_lenses_and_model_actions() {
         .map(|b| Response::json(200, b))
         .collect::<Vec<_>>(),
     );
-    let python = make_venv();
+    // The client library the script is written against.
+    let python = common::python_with("lsp-venv", "pygls", "1.3.1");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lsp_client.py");
     let mut cmd = Command::new(python);
     cmd.arg(&script)

@@ -12,50 +12,13 @@ use std::time::Duration;
 use common::{Running, Stream};
 use ploke_test_support::Project;
 
-/// The SDK version the client script is written against.
-const MCP_SDK: &str = "mcp==2.3.0";
-
-/// A virtual environment with the MCP SDK, made once and reused (`<target>/tmp/mcp-venv`).
+/// A virtual environment with the MCP SDK the client script is written against, made once
+/// and reused (`<target>/tmp/mcp-venv`).
 fn python_with_sdk() -> PathBuf {
     static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(make_venv).clone()
-}
-
-fn make_venv() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-venv");
-    let python = venv.join("bin/python");
-    let has_sdk = |python: &Path| {
-        Command::new(python)
-            .args([
-                "-c",
-                "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '2.3.0')",
-            ])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_sdk(&python) {
-        return python;
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv)
-        .status()
-        .expect("python3 runs (the MCP client test needs Python 3.10 or newer)");
-    assert!(made.success(), "python3 -m venv {} failed", venv.display());
-    let pip = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", MCP_SDK])
-        .status()
-        .expect("pip runs");
-    assert!(
-        pip.success(),
-        "pip install {MCP_SDK} into {} failed (it needs PyPI)",
-        venv.display()
-    );
-    assert!(
-        has_sdk(&python),
-        "{MCP_SDK} is importable after installing it"
-    );
-    python
+    PYTHON
+        .get_or_init(|| common::python_with("mcp-venv", "mcp", "2.3.0"))
+        .clone()
 }
 
 /// Runs the client script in `mode` against a fresh copy of the `workspace_multi` fixture.

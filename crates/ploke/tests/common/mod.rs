@@ -443,3 +443,46 @@ impl Drop for Running {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Protocol clients no one here wrote, from PyPI.
+
+/// The Python of a virtual environment `<target>/tmp/<name>` holding `dist==version` from
+/// PyPI, made by this test when missing (and reused after), for a client library that drives
+/// a server of ploke (the MCP SDK, pygls).
+pub fn python_with(name: &str, dist: &str, version: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python");
+    let has = |python: &Path| {
+        Command::new(python)
+            .args([
+                "-c",
+                &format!(
+                    "import importlib.metadata as m, sys; sys.exit(m.version('{dist}') != '{version}')"
+                ),
+            ])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if python.exists() && has(&python) {
+        return python;
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .status()
+        .expect("python3 runs (the protocol client tests need Python 3.10 or newer)");
+    assert!(made.success(), "python3 -m venv {} failed", venv.display());
+    let spec = format!("{dist}=={version}");
+    let pip = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", &spec])
+        .status()
+        .expect("pip runs");
+    assert!(
+        pip.success(),
+        "pip install {spec} into {} failed (it needs PyPI)",
+        venv.display()
+    );
+    assert!(has(&python), "{spec} is importable after installing it");
+    python
+}
