@@ -442,31 +442,34 @@ impl Server {
             .map(|v| vec![self.call_item(&v.item)]))
     }
 
+    /// Call relations grouped by the item at their other end (in order of first appearance),
+    /// with every call line: what both directions of the call hierarchy answer.
+    fn grouped_calls(
+        &self,
+        rows: &[ploke_session::Related],
+    ) -> Vec<(CallHierarchyItem, Vec<lsp_types::Range>)> {
+        let mut out: Vec<(&str, CallHierarchyItem, Vec<lsp_types::Range>)> = Vec::new();
+        for c in rows {
+            let range = range_of(c.line, c.line);
+            match out.iter_mut().find(|(id, ..)| *id == c.item.id) {
+                Some((_, _, ranges)) => ranges.push(range),
+                None => out.push((&c.item.id, self.call_item(&c.item), vec![range])),
+            }
+        }
+        out.into_iter().map(|(_, item, r)| (item, r)).collect()
+    }
+
     fn incoming(
         &self,
         p: lsp_types::CallHierarchyIncomingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyIncomingCall>>, String> {
         let v = self.item_of(&p.item)?;
-        // One entry per calling item, with every call site in it.
-        let mut calls: Vec<CallHierarchyIncomingCall> = Vec::new();
-        for c in &v.callers {
-            let range = range_of(c.line, c.line);
-            match calls.iter_mut().find(|k| {
-                k.from
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.get("id"))
-                    .and_then(|i| i.as_str())
-                    == Some(c.item.id.as_str())
-            }) {
-                Some(k) => k.from_ranges.push(range),
-                None => calls.push(CallHierarchyIncomingCall {
-                    from: self.call_item(&c.item),
-                    from_ranges: vec![range],
-                }),
-            }
-        }
-        Ok(Some(calls))
+        Ok(Some(
+            self.grouped_calls(&v.callers)
+                .into_iter()
+                .map(|(from, from_ranges)| CallHierarchyIncomingCall { from, from_ranges })
+                .collect(),
+        ))
     }
 
     fn outgoing(
@@ -474,24 +477,12 @@ impl Server {
         p: lsp_types::CallHierarchyOutgoingCallsParams,
     ) -> Result<Option<Vec<CallHierarchyOutgoingCall>>, String> {
         let v = self.item_of(&p.item)?;
-        let mut calls: Vec<CallHierarchyOutgoingCall> = Vec::new();
-        for c in &v.callees {
-            let range = range_of(c.line, c.line);
-            match calls.iter_mut().find(|k| {
-                k.to.data
-                    .as_ref()
-                    .and_then(|d| d.get("id"))
-                    .and_then(|i| i.as_str())
-                    == Some(c.item.id.as_str())
-            }) {
-                Some(k) => k.from_ranges.push(range),
-                None => calls.push(CallHierarchyOutgoingCall {
-                    to: self.call_item(&c.item),
-                    from_ranges: vec![range],
-                }),
-            }
-        }
-        Ok(Some(calls))
+        Ok(Some(
+            self.grouped_calls(&v.callees)
+                .into_iter()
+                .map(|(to, from_ranges)| CallHierarchyOutgoingCall { to, from_ranges })
+                .collect(),
+        ))
     }
 
     /// Keeps the version of every open buffer and whether it holds unsaved changes, and makes

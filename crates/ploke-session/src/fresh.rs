@@ -182,17 +182,3 @@ impl Session {
             .replace('\\', "/")
     }
 }
-
-/// The files a refresh names, for messages: the first few and how many more.
-pub fn files_line(files: &[String], shown: usize) -> String {
-    let mut s = files
-        .iter()
-        .take(shown)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if files.len() > shown {
-        s.push_str(&format!(" and {} more", files.len() - shown));
-    }
-    s
-}

@@ -49,7 +49,7 @@ pub use edit::{
 };
 pub use error::SessionError;
 pub use events::{Event, EventSink, Update};
-pub use fresh::{files_line, Refresh, Staleness};
+pub use fresh::{Refresh, Staleness};
 
 pub use live::{LiveOptions, WatchHandle};
 pub use location::{Location, WORKSPACE_ROOT_KEY};
@@ -549,15 +549,7 @@ impl Session {
     /// The items `target` names (a canonical path, else a name or `Type::method`), each with
     /// its source and relations; test code last. Empty when nothing has that name.
     pub fn item(&self, target: &str) -> Result<Vec<ItemView>, SessionError> {
-        let (views, _) = self
-            .db
-            .read_consistent(|db| -> Result<_, ploke_db::DbError> {
-                db.find_items(target)?
-                    .iter()
-                    .map(|n| self.view_of(db, n))
-                    .collect::<Result<Vec<_>, _>>()
-            })?;
-        Ok(views)
+        Ok(self.lookup(target)?.items)
     }
 
     /// The items `target` names, with how it named them: a canonical path, a public path

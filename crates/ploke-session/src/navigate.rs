@@ -112,13 +112,11 @@ impl Session {
     /// The item with the id `id` (16 hex digits, as [`ItemRef::id`]) with its source and
     /// relations.
     pub fn item_by_id(&self, id: &str) -> Result<Option<ItemView>, SessionError> {
+        let Some(id) = ploke_core::NodeId::from_hex(id) else {
+            return Ok(None);
+        };
         let snap = self.snapshot()?;
-        let found = snap
-            .retriever
-            .corpus
-            .nodes
-            .iter()
-            .find(|n| n.id.to_hex() == id);
+        let found = snap.retriever.corpus.nodes.iter().find(|n| n.id == id);
         match found {
             Some(n) => self.view(n).map(Some),
             None => Ok(None),

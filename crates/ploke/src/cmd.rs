@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use ploke_session::{
-    files_line, AskEvent, AskRequest, ContextRequest, EditOptions, Environment, Event,
-    IndexRequest, OpenOptions, Overrides, Refresh, SearchRequest, Session, SessionError,
+    AskEvent, AskRequest, ContextRequest, EditOptions, Environment, Event, IndexRequest,
+    OpenOptions, Overrides, Refresh, SearchRequest, Session, SessionError,
 };
 
 use crate::cli::{Cli, Command, Fresh, LlmFlags, Location};
-use crate::render::{paint, shown_path, style, Places, TerminalEvents};
+use crate::render::{files_line, paint, shown_path, style, Places, TerminalEvents};
 
 fn init_logging(ui: &Ui) {
     let level = match (ui.quiet, ui.verbose) {
@@ -671,29 +671,12 @@ fn mcp(
         // ready, progress goes to the clients as log messages. When another `ploke watch`
         // or `ploke mcp` keeps the index live already, answer from that one's index.
         let (set_ready, ready) = ploke_mcp::Ready::new();
-        let live = {
-            let session = session.clone();
-            tokio::task::spawn_blocking(move || {
-                let live = session.watch_or_follow(
-                    ploke_session::LiveOptions {
-                        embed,
-                        ..ploke_session::LiveOptions::default()
-                    },
-                    std::time::Duration::from_secs(300),
-                );
-                match live {
-                    Ok(handle) => {
-                        set_ready.set(Ok(()));
-                        handle
-                    }
-                    Err(e) => {
-                        crate::render::error(&e);
-                        set_ready.set(Err(e.to_string()));
-                        None
-                    }
-                }
-            })
-        };
+        let live = keep_live(
+            &tokio::runtime::Handle::current(),
+            &session,
+            embed,
+            move |r| set_ready.set(r),
+        );
         let opts = ploke_mcp::McpOptions { allow_edits, ready };
         let root = session.location().root.display().to_string();
         let served = match http {
@@ -721,6 +704,39 @@ fn mcp(
     Ok(Outcome::Found)
 }
 
+/// For a server (`ploke mcp`, `ploke lsp`): keeps the index live on `rt`'s blocking pool, or
+/// follows the process that does (waiting up to 5 minutes for its index); `started` hears
+/// whether that worked, an error is printed once. The task's handle stops the live index
+/// when dropped.
+fn keep_live(
+    rt: &tokio::runtime::Handle,
+    session: &Arc<Session>,
+    embed: bool,
+    started: impl FnOnce(Result<(), String>) + Send + 'static,
+) -> tokio::task::JoinHandle<Option<ploke_session::WatchHandle>> {
+    let session = session.clone();
+    rt.spawn_blocking(move || {
+        let live = session.watch_or_follow(
+            ploke_session::LiveOptions {
+                embed,
+                ..ploke_session::LiveOptions::default()
+            },
+            std::time::Duration::from_secs(300),
+        );
+        match live {
+            Ok(handle) => {
+                started(Ok(()));
+                handle
+            }
+            Err(e) => {
+                crate::render::error(&e);
+                started(Err(e.to_string()));
+                None
+            }
+        }
+    })
+}
+
 /// `ploke lsp`: the session served as a Language Server on stdio. stdout carries only the
 /// protocol; the index is kept live meanwhile (or followed, when another process keeps it).
 fn lsp(at: &Where, env: &Environment, embed: bool, ui: &Ui) -> anyhow::Result<Outcome> {
@@ -736,27 +752,12 @@ fn lsp(at: &Where, env: &Environment, embed: bool, ui: &Ui) -> anyhow::Result<Ou
         .enable_all()
         .build()?;
     // The live index needs the runtime (its watcher); requests are answered on this thread.
-    let live = {
-        let session = session.clone();
-        rt.spawn_blocking(move || {
-            session.watch_or_follow(
-                ploke_session::LiveOptions {
-                    embed,
-                    ..ploke_session::LiveOptions::default()
-                },
-                std::time::Duration::from_secs(300),
-            )
-        })
-    };
+    let live = keep_live(rt.handle(), &session, embed, |_| {});
     let (conn, transport) = ploke_lsp::transport::stdio();
     let served = ploke_lsp::serve(session.clone(), conn, ploke_lsp::LspOptions::default());
     transport.join();
     // Stops the live index (when it started).
-    match rt.block_on(live) {
-        Ok(Ok(handle)) => drop(handle),
-        Ok(Err(e)) => crate::render::error(&e),
-        Err(_) => {}
-    }
+    drop(rt.block_on(live));
     events.finish();
     served.map_err(|e| anyhow::anyhow!("LSP server: {e}"))?;
     Ok(Outcome::Found)

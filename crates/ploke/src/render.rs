@@ -128,6 +128,20 @@ impl Places {
     }
 }
 
+/// A list of files for a message: the first `shown` and how many more.
+pub fn files_line(files: &[String], shown: usize) -> String {
+    let mut s = files
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > shown {
+        s.push_str(&format!(" and {} more", files.len() - shown));
+    }
+    s
+}
+
 /// Whether the error is a write to a closed stdout (a pipe whose reader went away).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
