@@ -84,6 +84,22 @@ pub struct Node {
     pub parent: Option<NodeId>,
 }
 
+impl Node {
+    /// Whether the item belongs to a dependency attached to the index (read-only), not to
+    /// the workspace: see [`is_dependency_path`].
+    pub fn is_dependency(&self) -> bool {
+        is_dependency_path(&self.file)
+    }
+}
+
+/// Whether a graph path (`Node::file`, `FileRecord::path`, `CrateRecord::package_root`)
+/// names a dependency's file. Workspace files are workspace-relative; the files of an
+/// attached dependency (cargo's registry or git checkouts, a path dependency outside the
+/// workspace) are absolute.
+pub fn is_dependency_path(path: &str) -> bool {
+    std::path::Path::new(path).is_absolute()
+}
+
 /// Relation kinds between nodes.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,

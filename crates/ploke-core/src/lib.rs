@@ -14,8 +14,8 @@ pub mod redact;
 
 pub use delta::GraphDelta;
 pub use graph::{
-    CrateRecord, Edge, EdgeKind, FileRecord, FileStatus, Graph, Node, Skipped, TargetKind,
-    Unresolved, Visibility,
+    is_dependency_path, CrateRecord, Edge, EdgeKind, FileRecord, FileStatus, Graph, Node, Skipped,
+    TargetKind, Unresolved, Visibility,
 };
 pub use hash::ContentHash;
 pub use id::NodeId;
