@@ -8,7 +8,8 @@ use ploke_core::{
 };
 use ploke_parse::{Detail, RawItem};
 
-use crate::resolve::Resolver;
+use crate::externs::{ExtItem, Interface};
+use crate::resolve::{Def, Resolver};
 use crate::CrateInput;
 
 /// A node under construction.
@@ -68,6 +69,23 @@ pub fn build_graph(crates: &[CrateInput<'_>]) -> Graph {
 /// different builds can be put together, as long as each build's `crates` holds every target
 /// the emitted ones name (see the crate docs).
 pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Option<Graph>> {
+    build(crates, emit, false).0
+}
+
+/// As [`build_parts`], with the [`Interface`] of each emitted library target: what crates
+/// built later against it (its dependents) resolve their paths into.
+pub fn build_with_interfaces(
+    crates: &[CrateInput<'_>],
+    emit: Option<&[bool]>,
+) -> (Vec<Option<Graph>>, Vec<Option<Interface>>) {
+    build(crates, emit, true)
+}
+
+fn build(
+    crates: &[CrateInput<'_>],
+    emit: Option<&[bool]>,
+    interfaces: bool,
+) -> (Vec<Option<Graph>>, Vec<Option<Interface>>) {
     let emitted = |ci: usize| emit.is_none_or(|e| e.get(ci).copied().unwrap_or(false));
     let mut nodes: Vec<B> = Vec::new();
     let mut crate_roots = Vec::with_capacity(crates.len());
@@ -135,12 +153,39 @@ pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Opti
     let emit_flags: Vec<bool> = (0..crates.len()).map(emitted).collect();
     let mut resolver = Resolver::new(&nodes, crates, &crate_roots, &emit_flags);
     resolver.run();
+    let exports: Vec<Option<ExportsOf>> = crates
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            (interfaces && emitted(ci) && c.kind == TargetKind::Lib).then(|| resolver.exports(ci))
+        })
+        .collect();
     let resolved = resolver.finish();
     for (i, path) in resolved.member_paths {
         nodes[i].path = path;
     }
     // Every node gets its id: edges out of emitted targets may end in any of them.
     assign_ids(&mut nodes, crates);
+    let ifaces: Vec<Option<Interface>> = exports
+        .into_iter()
+        .zip(crates)
+        .map(|(e, c)| {
+            let (items, members) = e?;
+            let items = items
+                .into_iter()
+                .filter_map(|d| match d {
+                    Def::Node(n) => Some(ExtItem {
+                        id: nodes[n].id,
+                        kind: nodes[n].kind,
+                        krate: nodes[crate_roots[nodes[n].crate_idx]].id,
+                    }),
+                    Def::Ext(x) => Some(x),
+                    Def::External(_) => None,
+                })
+                .collect();
+            Some(Interface::new(c.name.clone(), items, members))
+        })
+        .collect();
 
     let mut parts: Vec<Option<Graph>> = (0..crates.len())
         .map(|ci| emitted(ci).then(Graph::default))
@@ -167,6 +212,16 @@ pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Opti
                 src: id(e.src),
                 kind: e.kind,
                 dst: id(e.dst),
+                line: e.line,
+            });
+        }
+    }
+    for e in &resolved.ext_edges {
+        if let Some(part) = parts[nodes[e.src].crate_idx].as_mut() {
+            part.edges.push(Edge {
+                src: id(e.src),
+                kind: e.kind,
+                dst: e.dst,
                 line: e.line,
             });
         }
@@ -200,8 +255,10 @@ pub fn build_parts(crates: &[CrateInput<'_>], emit: Option<&[bool]>) -> Vec<Opti
         dedup_edges(part);
         part.canonicalize();
     }
-    parts
+    (parts, ifaces)
 }
+
+type ExportsOf = (Vec<Def>, Vec<(u32, String, u32)>);
 
 fn dedup_edges(g: &mut Graph) {
     // One row per (src, kind, dst): the first line wins.

@@ -9,14 +9,18 @@
 //! [`ploke_core::Unresolved`] text. Pure and deterministic: the same input gives the same graph.
 
 mod build;
+mod externs;
 mod resolve;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use ploke_core::TargetKind;
 use ploke_parse::ParsedFile;
 
-pub use build::{build_graph, build_parts};
+pub use build::{build_graph, build_parts, build_with_interfaces};
+pub use externs::{ExtItem, Externs, Interface};
 
 /// One compilation target to turn into nodes.
 #[derive(Debug, Clone)]
@@ -30,12 +34,28 @@ pub struct CrateInput<'a> {
     pub package_root: String,
     /// The module tree; `modules[0]` is the root file.
     pub modules: Vec<ModuleFile<'a>>,
+    /// For a dependency built on its own: where it comes from (a registry, a git revision, a
+    /// path), so that two versions or sources of one crate get different ids. `None` for
+    /// workspace targets.
+    pub source: Option<String>,
+    /// The crates built elsewhere that this target's code names (its dependencies).
+    pub externs: Option<Arc<Externs>>,
 }
 
 impl CrateInput<'_> {
-    /// What makes this target's ids unique in a workspace: a lib and a bin may share a name.
+    /// What makes this target's ids unique: a lib and a bin may share a name; a dependency's
+    /// version and source are part of its key.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.package, self.kind.as_str(), self.name)
+        match &self.source {
+            None => format!("{}/{}/{}", self.package, self.kind.as_str(), self.name),
+            Some(src) => format!(
+                "{}@{}#{src}/{}/{}",
+                self.package,
+                self.version,
+                self.kind.as_str(),
+                self.name
+            ),
+        }
     }
 }
 

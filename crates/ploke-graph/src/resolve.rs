@@ -3,10 +3,11 @@
 
 use fxhash::{FxHashMap, FxHashSet};
 
-use ploke_core::{EdgeKind, ItemKind, Visibility};
+use ploke_core::{EdgeKind, ItemKind, NodeId, Visibility};
 use ploke_parse::{Detail, RefKind, UseEntry};
 
 use crate::build::B;
+use crate::externs::{ExtItem, Externs};
 use crate::CrateInput;
 
 /// Methods so common on std types that a call `.name()` says nothing about which crate
@@ -117,8 +118,10 @@ const COMMON_METHODS: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Def {
+pub(crate) enum Def {
     Node(usize),
+    /// An item of a crate built elsewhere (a dependency), through its interface.
+    Ext(ExtItem),
     /// A path into a crate outside the workspace (or std): kept as text.
     External(String),
 }
@@ -128,6 +131,8 @@ struct Namespace {
     defs: FxHashMap<String, Vec<Def>>,
     imports: FxHashMap<String, Vec<Def>>,
     globs: FxHashMap<String, Vec<Def>>,
+    /// Names imported by `pub use` (explicit or glob): part of the module's public names.
+    exported: FxHashSet<String>,
 }
 
 pub(crate) struct Resolver<'n, 'a> {
@@ -139,6 +144,8 @@ pub(crate) struct Resolver<'n, 'a> {
     lib_crates: FxHashMap<String, usize>,
     /// For each crate, the crates whose items it can reach (see [`contexts`]).
     sees: Vec<FxHashSet<usize>>,
+    /// For each crate, the crates built elsewhere that it can name (its dependencies).
+    externs: Vec<Option<std::sync::Arc<Externs>>>,
     ns: FxHashMap<usize, Namespace>,
     /// type / trait node -> associated items by name (methods, consts, types, variants).
     assoc: FxHashMap<usize, FxHashMap<String, Vec<usize>>>,
@@ -151,6 +158,7 @@ pub(crate) struct Resolver<'n, 'a> {
     /// Impl members named after their impl's self type: node -> path (see [`Self::place_impl_members`]).
     member_paths: FxHashMap<usize, String>,
     edges: Vec<RawEdge>,
+    ext_edges: Vec<RawExtEdge>,
     unresolved: Vec<RawUnresolved>,
 }
 
@@ -159,6 +167,14 @@ pub(crate) struct RawEdge {
     pub src: usize,
     pub kind: EdgeKind,
     pub dst: usize,
+    pub line: u32,
+}
+
+/// An edge to an item of a crate built elsewhere.
+pub(crate) struct RawExtEdge {
+    pub src: usize,
+    pub kind: EdgeKind,
+    pub dst: NodeId,
     pub line: u32,
 }
 
@@ -172,6 +188,7 @@ pub(crate) struct RawUnresolved {
 /// What resolution produced.
 pub(crate) struct Resolved {
     pub edges: Vec<RawEdge>,
+    pub ext_edges: Vec<RawExtEdge>,
     pub unresolved: Vec<RawUnresolved>,
     /// New paths for impl members whose type lives in another module than the impl.
     pub member_paths: FxHashMap<usize, String>,
@@ -196,6 +213,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             crate_roots,
             lib_crates,
             sees: contexts(crates),
+            externs: crates.iter().map(|c| c.externs.clone()).collect(),
             ns: FxHashMap::default(),
             assoc: FxHashMap::default(),
             impl_self: FxHashMap::default(),
@@ -203,6 +221,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             macros: FxHashMap::default(),
             member_paths: FxHashMap::default(),
             edges: Vec::new(),
+            ext_edges: Vec::new(),
             unresolved: Vec::new(),
         }
     }
@@ -210,6 +229,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
     pub(crate) fn finish(self) -> Resolved {
         Resolved {
             edges: self.edges,
+            ext_edges: self.ext_edges,
             unresolved: self.unresolved,
             member_paths: self.member_paths,
         }
@@ -290,6 +310,37 @@ impl<'n, 'a> Resolver<'n, 'a> {
         });
     }
 
+    /// An edge to a node or to an item of another crate.
+    fn edge_to(&mut self, src: usize, kind: EdgeKind, dst: &Def, line: u32) {
+        match dst {
+            Def::Node(d) => self.edge(src, kind, *d, line),
+            Def::Ext(x) => self.ext_edges.push(RawExtEdge {
+                src,
+                kind,
+                dst: x.id,
+                line,
+            }),
+            Def::External(_) => {}
+        }
+    }
+
+    /// The kind of a resolved target.
+    fn kind_of(&self, d: &Def) -> Option<ItemKind> {
+        match d {
+            Def::Node(n) => Some(self.nodes[*n].kind),
+            Def::Ext(x) => Some(x.kind),
+            Def::External(_) => None,
+        }
+    }
+
+    /// The root of a crate built elsewhere that crate `ci` names `name`.
+    fn extern_root(&self, ci: usize, name: &str) -> Option<Def> {
+        self.externs[ci]
+            .as_ref()
+            .and_then(|e| e.root(name))
+            .map(Def::Ext)
+    }
+
     fn unresolved(&mut self, src: usize, kind: EdgeKind, text: String, line: u32) {
         self.unresolved.push(RawUnresolved {
             src,
@@ -344,7 +395,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
                             "self" => Def::Node(self.crate_roots[b.crate_idx]),
                             n => match self.lib_crates.get(n) {
                                 Some(&r) => Def::Node(r),
-                                None => Def::External(n.to_string()),
+                                None => self
+                                    .extern_root(b.crate_idx, n)
+                                    .unwrap_or_else(|| Def::External(n.to_string())),
                             },
                         },
                         _ => continue,
@@ -398,6 +451,113 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
     }
 
+    /// The public names of crate `ci` (see [`crate::externs`]): every item reachable from its
+    /// root through public names, and `(owner, name, item)` as indices into those items. The
+    /// root is the first item. Deterministic: names are visited in order.
+    pub(crate) fn exports(&self, ci: usize) -> (Vec<Def>, Vec<(u32, String, u32)>) {
+        let root = self.crate_roots[ci];
+        let mut items: Vec<Def> = vec![Def::Node(root)];
+        let mut index: FxHashMap<Def, u32> = FxHashMap::default();
+        index.insert(Def::Node(root), 0);
+        let mut members: Vec<(u32, String, u32)> = Vec::new();
+        let mut seen: FxHashSet<usize> = FxHashSet::default();
+        seen.insert(root);
+        let mut queue = std::collections::VecDeque::from([root]);
+        let public = |n: usize| {
+            self.nodes[n]
+                .raw
+                .is_none_or(|r| r.visibility == Visibility::Public)
+        };
+        // Members of traits, enums and trait impls are as visible as their parent.
+        let public_member = |m: usize| {
+            if public(m) {
+                return true;
+            }
+            let Some(p) = self.nodes[m].parent else {
+                return false;
+            };
+            match self.nodes[p].kind {
+                ItemKind::Trait | ItemKind::Enum => true,
+                ItemKind::Impl => matches!(
+                    self.nodes[p].raw.map(|r| &r.detail),
+                    Some(Detail::Impl {
+                        trait_path: Some(_),
+                        ..
+                    })
+                ),
+                _ => false,
+            }
+        };
+        while let Some(owner) = queue.pop_front() {
+            let oi = index[&Def::Node(owner)];
+            let mut named: Vec<(String, Vec<Def>)> = Vec::new();
+            if self.nodes[owner].is_module() {
+                if let Some(ns) = self.ns.get(&owner) {
+                    let mut names: Vec<&String> = ns
+                        .defs
+                        .keys()
+                        .chain(ns.imports.keys())
+                        .chain(ns.globs.keys())
+                        .collect();
+                    names.sort();
+                    names.dedup();
+                    for name in names {
+                        let non_empty = |t: &FxHashMap<String, Vec<Def>>| {
+                            t.get(name).filter(|d| !d.is_empty()).cloned()
+                        };
+                        let ds = match non_empty(&ns.defs) {
+                            Some(ds) => ds
+                                .into_iter()
+                                .filter(|d| matches!(d, Def::Node(n) if public(*n)))
+                                .collect(),
+                            None if ns.exported.contains(name) => non_empty(&ns.imports)
+                                .or_else(|| non_empty(&ns.globs))
+                                .unwrap_or_default(),
+                            None => Vec::new(),
+                        };
+                        named.push((name.clone(), ds));
+                    }
+                }
+            } else if let Some(a) = self.assoc.get(&owner) {
+                let mut names: Vec<&String> = a.keys().collect();
+                names.sort();
+                for name in names {
+                    let ds = a[name]
+                        .iter()
+                        .filter(|&&m| public_member(m))
+                        .map(|&m| Def::Node(m))
+                        .collect();
+                    named.push((name.clone(), ds));
+                }
+            }
+            for (name, ds) in named {
+                for d in ds {
+                    if matches!(d, Def::External(_)) {
+                        continue;
+                    }
+                    let next = items.len() as u32;
+                    let idx = *index.entry(d.clone()).or_insert(next);
+                    if idx == next {
+                        items.push(d.clone());
+                    }
+                    members.push((oi, name.clone(), idx));
+                    if let Def::Node(n) = d {
+                        let b = &self.nodes[n];
+                        if b.crate_idx == ci
+                            && (b.is_module() || self.assoc.contains_key(&n))
+                            && seen.insert(n)
+                        {
+                            queue.push_back(n);
+                        }
+                    }
+                }
+            }
+        }
+        members.sort();
+        members.dedup();
+        (items, members)
+    }
+
     fn parent_module(&self, m: usize) -> Option<usize> {
         let p = self.nodes[m].parent?;
         Some(self.nodes[p].scope_of_module(p, self.nodes))
@@ -424,7 +584,8 @@ impl<'n, 'a> Resolver<'n, 'a> {
         segs: &[String],
         self_ty: &[usize],
     ) -> (Vec<Def>, usize) {
-        let root = self.crate_roots[self.nodes[module].crate_idx];
+        let ci = self.nodes[module].crate_idx;
+        let root = self.crate_roots[ci];
         match segs[0].as_str() {
             "crate" => (vec![Def::Node(root)], 1),
             "$crate" => (vec![Def::Node(root)], 1),
@@ -444,7 +605,10 @@ impl<'n, 'a> Resolver<'n, 'a> {
             "Self" => (self_ty.iter().map(|&t| Def::Node(t)).collect(), 1),
             "" => match segs.get(1).and_then(|n| self.lib_crates.get(n)) {
                 Some(&r) => (vec![Def::Node(r)], 2),
-                None => (vec![Def::External(segs[1..].join("::"))], segs.len()),
+                None => match segs.get(1).and_then(|n| self.extern_root(ci, n)) {
+                    Some(d) => (vec![d], 2),
+                    None => (vec![Def::External(segs[1..].join("::"))], segs.len()),
+                },
             },
             name => {
                 let found = self.lookup(module, name);
@@ -453,6 +617,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 }
                 if let Some(&r) = self.lib_crates.get(name) {
                     return (vec![Def::Node(r)], 1);
+                }
+                if let Some(d) = self.extern_root(ci, name) {
+                    return (vec![d], 1);
                 }
                 (Vec::new(), 0)
             }
@@ -463,6 +630,13 @@ impl<'n, 'a> Resolver<'n, 'a> {
     fn member(&self, from: usize, d: &Def, seg: &str, out: &mut Vec<Def>) {
         match d {
             Def::External(p) => out.push(Def::External(format!("{p}::{seg}"))),
+            Def::Ext(x) => {
+                if let Some(e) = &self.externs[from] {
+                    let mut found = Vec::new();
+                    e.member(x, seg, &mut found);
+                    out.extend(found.into_iter().map(Def::Ext));
+                }
+            }
             Def::Node(n) => {
                 let b = &self.nodes[*n];
                 if b.is_module() {
@@ -478,19 +652,21 @@ impl<'n, 'a> Resolver<'n, 'a> {
         }
     }
 
-    /// Resolve a whole path. `Ok(nodes)` when it ends at workspace items, `Err(text)` otherwise.
+    /// Resolve a whole path. `Ok(items)` when it ends at items of the crates built here or of
+    /// crates built elsewhere (never `Def::External`), `Err(text)` otherwise.
     fn resolve_path(
         &self,
         module: usize,
         segs: &[String],
         self_ty: &[usize],
-    ) -> Result<Vec<usize>, String> {
+    ) -> Result<Vec<Def>, String> {
         let Some(cur) = self.walk_path(module, segs, self_ty) else {
             return Err(segs.join("::"));
         };
-        let nodes: Vec<usize> = cur
+        let nodes: Vec<Def> = cur
             .iter()
-            .filter_map(|d| if let Def::Node(n) = d { Some(*n) } else { None })
+            .filter(|d| !matches!(d, Def::External(_)))
+            .cloned()
             .collect();
         if nodes.is_empty() {
             Err(match cur.first() {
@@ -556,8 +732,37 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         Some(t) => t,
                         None => continue,
                     };
+                    let public = self.nodes[p.node]
+                        .raw
+                        .is_some_and(|r| r.visibility == Visibility::Public);
+                    let ci = self.nodes[p.module].crate_idx;
                     for t in targets {
-                        let Def::Node(src) = t else { continue };
+                        let src = match t {
+                            Def::Node(src) => src,
+                            Def::Ext(x) => {
+                                let names = match &self.externs[ci] {
+                                    Some(e) => e.all_members(&x),
+                                    None => continue,
+                                };
+                                let ns = self.ns.entry(p.module).or_default();
+                                for (k, v) in names {
+                                    if ns.defs.contains_key(&k) || ns.imports.contains_key(&k) {
+                                        continue;
+                                    }
+                                    if public {
+                                        ns.exported.insert(k.clone());
+                                    }
+                                    let slot = ns.globs.entry(k).or_default();
+                                    let d = Def::Ext(v);
+                                    if !slot.contains(&d) {
+                                        slot.push(d);
+                                        changed = true;
+                                    }
+                                }
+                                continue;
+                            }
+                            Def::External(_) => continue,
+                        };
                         let names: Vec<(String, Vec<Def>)> = if self.nodes[src].is_module() {
                             match self.ns.get(&src) {
                                 Some(ns) => {
@@ -591,6 +796,9 @@ impl<'n, 'a> Resolver<'n, 'a> {
                             if ns.defs.contains_key(&k) || ns.imports.contains_key(&k) {
                                 continue;
                             }
+                            if public {
+                                ns.exported.insert(k.clone());
+                            }
                             let slot = ns.globs.entry(k).or_default();
                             for d in v {
                                 if !slot.contains(&d) {
@@ -620,13 +828,14 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 if name == "_" {
                     continue;
                 }
-                let slot = self
-                    .ns
-                    .entry(p.module)
-                    .or_default()
-                    .imports
-                    .entry(name)
-                    .or_default();
+                let public = self.nodes[p.node]
+                    .raw
+                    .is_some_and(|r| r.visibility == Visibility::Public);
+                let ns = self.ns.entry(p.module).or_default();
+                if public {
+                    ns.exported.insert(name.clone());
+                }
+                let slot = ns.imports.entry(name).or_default();
                 for t in targets {
                     if !slot.contains(&t) {
                         slot.push(t);
@@ -694,7 +903,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             match self.resolve_path(p.module, &path, &[]) {
                 Ok(ts) => {
                     for t in ts {
-                        self.edge(p.node, kind, t, e.line);
+                        self.edge_to(p.node, kind, &t, e.line);
                     }
                 }
                 Err(text) => {
@@ -729,17 +938,24 @@ impl<'n, 'a> Resolver<'n, 'a> {
             if !self_path.is_empty() {
                 match self.resolve_path(b.scope, self_path, &[]) {
                     Ok(ts) => {
-                        let ts: Vec<usize> = ts
+                        let ts: Vec<Def> = ts
                             .into_iter()
-                            .filter(|&t| self.nodes[t].kind.is_type_like())
+                            .filter(|t| self.kind_of(t).is_some_and(|k| k.is_type_like()))
                             .collect();
-                        for &t in &ts {
-                            self.edge(i, EdgeKind::ImplFor, t, line);
+                        for t in &ts {
+                            self.edge_to(i, EdgeKind::ImplFor, t, line);
                         }
                         if ts.is_empty() {
                             self.unresolved(i, EdgeKind::ImplFor, self_path.join("::"), line);
                         }
-                        self.impl_self.insert(i, ts);
+                        let local: Vec<usize> = ts
+                            .iter()
+                            .filter_map(|t| match t {
+                                Def::Node(n) => Some(*n),
+                                _ => None,
+                            })
+                            .collect();
+                        self.impl_self.insert(i, local);
                     }
                     Err(text) => self.unresolved(i, EdgeKind::ImplFor, text, line),
                 }
@@ -750,8 +966,8 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 match self.resolve_path(b.scope, tp, &[]) {
                     Ok(ts) => {
                         for t in ts {
-                            if self.nodes[t].kind == ItemKind::Trait {
-                                self.edge(i, EdgeKind::ImplementsTrait, t, line);
+                            if self.kind_of(&t) == Some(ItemKind::Trait) {
+                                self.edge_to(i, EdgeKind::ImplementsTrait, &t, line);
                             }
                         }
                     }
@@ -813,14 +1029,14 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         Ok(ts) => {
                             for t in ts {
                                 let k = if matches!(
-                                    self.nodes[t].kind,
-                                    ItemKind::Fn | ItemKind::Method | ItemKind::ForeignFn
+                                    self.kind_of(&t),
+                                    Some(ItemKind::Fn | ItemKind::Method | ItemKind::ForeignFn)
                                 ) {
                                     EdgeKind::Calls
                                 } else {
                                     EdgeKind::UsesType
                                 };
-                                self.edge(i, k, t, r.line);
+                                self.edge_to(i, k, &t, r.line);
                             }
                         }
                         Err(text) => self.unresolved(i, EdgeKind::Calls, text, r.line),
@@ -839,7 +1055,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     RefKind::Type => match self.resolve_path(scope, &r.path, &self_ty) {
                         Ok(ts) => {
                             for t in ts {
-                                self.edge(i, EdgeKind::UsesType, t, r.line);
+                                self.edge_to(i, EdgeKind::UsesType, &t, r.line);
                             }
                         }
                         Err(text) => self.unresolved(i, EdgeKind::UsesType, text, r.line),
@@ -848,14 +1064,14 @@ impl<'n, 'a> Resolver<'n, 'a> {
                         Ok(ts) => {
                             for t in ts {
                                 let k = if matches!(
-                                    self.nodes[t].kind,
-                                    ItemKind::Fn | ItemKind::Method
+                                    self.kind_of(&t),
+                                    Some(ItemKind::Fn | ItemKind::Method)
                                 ) {
                                     EdgeKind::Calls
                                 } else {
                                     EdgeKind::UsesType
                                 };
-                                self.edge(i, k, t, r.line);
+                                self.edge_to(i, k, &t, r.line);
                             }
                         }
                         Err(text) => {
@@ -866,8 +1082,11 @@ impl<'n, 'a> Resolver<'n, 'a> {
                             {
                                 Some(Ok(ts)) => {
                                     for t in ts {
-                                        if !self.nodes[t].is_module() {
-                                            self.edge(i, EdgeKind::UsesType, t, r.line);
+                                        if !matches!(
+                                            self.kind_of(&t),
+                                            Some(ItemKind::Module | ItemKind::Crate)
+                                        ) {
+                                            self.edge_to(i, EdgeKind::UsesType, &t, r.line);
                                         }
                                     }
                                 }

@@ -7,6 +7,8 @@ use crate::{build_graph, CrateInput, ModuleFile};
 
 fn input<'a>(name: &str, kind: TargetKind, parsed: &'a ParsedFile) -> CrateInput<'a> {
     CrateInput {
+        source: None,
+        externs: None,
         name: name.into(),
         package: name.into(),
         version: "0.1.0".into(),

@@ -342,6 +342,8 @@ fn inputs<'a>(specs: &[CrateSpec], files: &'a [Files]) -> Vec<CrateInput<'a>> {
         .iter()
         .zip(files)
         .map(|(c, f)| CrateInput {
+            source: None,
+            externs: None,
             name: c.name.to_string(),
             package: c.name.to_string(),
             version: "0.1.0".into(),
@@ -552,6 +554,8 @@ proptest! {
 fn one_file_graph(src: &str) -> Graph {
     let parsed = parse_file(src, &ParseOptions::default());
     let input = CrateInput {
+        source: None,
+        externs: None,
         name: "demo".into(),
         package: "demo".into(),
         version: "0.1.0".into(),

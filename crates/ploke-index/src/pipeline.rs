@@ -881,6 +881,8 @@ impl Indexer {
                 let pkg = &ws.packages[*pi];
                 let target = &pkg.targets[*ti];
                 CrateInput {
+                    source: None,
+                    externs: None,
                     name: target.name.clone(),
                     package: pkg.name.clone(),
                     version: pkg.version.clone(),
