@@ -66,6 +66,22 @@ pub enum DbError {
         /// How many consistent reads were attempted.
         attempts: u32,
     },
+    /// A dependency's file no longer holds the text it was indexed from (dependency texts are
+    /// read from cargo's cache, which should never change).
+    #[error("{path}: this dependency source changed since it was indexed; re-run `ploke index`")]
+    DependencyChanged {
+        /// The file (absolute).
+        path: String,
+    },
+    /// A dependency's file cannot be read (removed from cargo's cache, say).
+    #[error("{path}: cannot read this dependency source ({source}); run `cargo fetch`, then re-run `ploke index`")]
+    DependencyUnreadable {
+        /// The file (absolute).
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value could not be decoded (a row of an unexpected shape, an unknown kind).
     #[error("corrupt index database: {0}; run `ploke index --rebuild`")]
     Corrupt(String),

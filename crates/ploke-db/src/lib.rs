@@ -2,8 +2,9 @@
 //!
 //! [`Db`] wraps an embedded [CozoDB](https://docs.cozodb.org) instance (SQLite engine, one
 //! file `graph.db` in the index directory) holding one [`Graph`]: its crates, files, nodes,
-//! edges, unresolved references and skip records, plus the full text of every indexed file and
-//! a small key/value `meta` table. The schema is described in the `schema` module and
+//! edges, unresolved references and skip records, plus the full text of every indexed workspace
+//! file and a small key/value `meta` table. An attached dependency's files (absolute paths) are
+//! not stored: [`Db::source`] reads them from disk and checks their hash. The schema is described in the `schema` module and
 //! versioned by [`SCHEMA_VERSION`]; a store written with another version is refused. A new
 //! store's SQLite file is set up before CozoDB opens it (a `WITHOUT ROWID` table, 8 KiB pages,
 //! a 64 MiB page cache, write-ahead logging) for bulk-write speed and concurrent readers.
@@ -677,7 +678,8 @@ impl Db {
 
     /// The items a person means by `target`: nodes with that canonical path, else (for a
     /// path) the definitions it names through `pub use` re-exports, else nodes with that name
-    /// or display name; `use` items left out; non-test code first, then by path and id. See
+    /// or display name (the workspace's, when it has some); `use` items left out; workspace
+    /// before dependencies, non-test code first, then by path and id. See
     /// [`Db::find_items_how`] for which of these matched.
     pub fn find_items(&self, target: &str) -> Result<Vec<Node>, DbError> {
         Ok(self.find_items_how(target)?.0)
@@ -804,8 +806,18 @@ impl Db {
         )
     }
 
-    /// The stored text of the file at `path` (workspace-relative).
+    /// The text of the indexed file at `path`: the stored text of a workspace file
+    /// (workspace-relative path), or, for a dependency's file (an absolute path, see
+    /// [`ploke_core::is_dependency_path`]), its text read from disk and checked against the
+    /// hash it was indexed with ([`read_dependency_file`]): dependency texts are not stored.
+    /// `None` when the index holds no such file.
     pub fn source(&self, path: &str) -> Result<Option<String>, DbError> {
+        if ploke_core::is_dependency_path(path) {
+            return match self.file(path)? {
+                Some(rec) => read_dependency_file(&rec).map(Some),
+                None => Ok(None),
+            };
+        }
         let rows = self.query(
             "reading source text",
             "?[text] := *sources{path: $path, text}",
@@ -826,6 +838,17 @@ impl Db {
                 Ok((path.to_string(), codec::single_string(&r[1..])?))
             })
             .collect()
+    }
+
+    /// The record of the indexed file at `path`.
+    pub fn file(&self, path: &str) -> Result<Option<FileRecord>, DbError> {
+        let cols = col_list(&FILE_COLS);
+        let rows = self.query(
+            "reading a file record",
+            &format!("?[{cols}] := path = $path, *files{{{cols}}}"),
+            params([("path", path.into())]),
+        )?;
+        rows.first().map(|r| codec::file_record(r)).transpose()
     }
 
     /// Every file record, ordered by path.
@@ -934,6 +957,53 @@ impl Db {
         out.sort();
         Ok(out)
     }
+}
+
+/// The text of a dependency's file, read from disk and checked against the hash `rec` holds:
+/// a dependency's texts are not stored in the index (cargo's cache keeps them, and never
+/// changes them). [`DbError::DependencyChanged`] when the file's bytes are not those indexed,
+/// [`DbError::DependencyUnreadable`] when it cannot be read; both say to re-index.
+pub fn read_dependency_file(rec: &FileRecord) -> Result<String, DbError> {
+    let bytes = std::fs::read(&rec.path).map_err(|source| DbError::DependencyUnreadable {
+        path: rec.path.clone(),
+        source,
+    })?;
+    if ContentHash::of(&bytes) != rec.hash {
+        return Err(DbError::DependencyChanged {
+            path: rec.path.clone(),
+        });
+    }
+    // The indexer only stores files that are UTF-8; the same bytes are.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// The crate record (target) an item of crate `crate_name` in `file` belongs to: among the
+/// targets of that name (a dependency may share its name with a workspace crate, two versions
+/// of a dependency share theirs), the one whose package directory holds the file (the
+/// innermost), else the first.
+pub fn crate_of<'c>(
+    crates: &'c [CrateRecord],
+    crate_name: &str,
+    file: &str,
+) -> Option<&'c CrateRecord> {
+    let mut named = crates.iter().filter(|c| c.name == crate_name).peekable();
+    let first = *named.peek()?;
+    let holds = |c: &&CrateRecord| {
+        let root = c.package_root.trim_end_matches('/');
+        let root = root.strip_prefix("./").unwrap_or(root);
+        if root.is_empty() || root == "." {
+            return !ploke_core::is_dependency_path(file);
+        }
+        file.strip_prefix(root)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    Some(
+        named
+            .filter(holds)
+            .max_by_key(|c| c.package_root.len())
+            .unwrap_or(first),
+    )
 }
 
 /// Whether [`guard`] tries a call again while SQLite reports the database locked.

@@ -402,8 +402,9 @@ impl Db {
     /// The items a person means by `target`, and how they were found: nodes with that
     /// canonical path ([`Found::Path`]); else, for a path, the definitions it names through
     /// `pub use` re-exports ([`Found::Reexport`], see [`Db::resolve_reexport`]); else nodes
-    /// with that name or display name ([`Found::Name`], also when nothing matched). `use`
-    /// items are left out; non-test code first, then by path and id.
+    /// with that name or display name ([`Found::Name`], also when nothing matched; only the
+    /// workspace's when it has some, see [`Node::is_dependency`]). `use` items are left out;
+    /// the workspace's items before a dependency's, non-test code first, then by path and id.
     pub fn find_items_how(&self, target: &str) -> Result<(Vec<Node>, Found), DbError> {
         let not_use = |mut v: Vec<Node>| {
             v.retain(|n| n.kind != ItemKind::Use);
@@ -418,8 +419,20 @@ impl Db {
         if found.is_empty() {
             found = not_use(self.nodes_by_name(target)?);
             how = Found::Name;
+            // A name means the workspace's items when it has some: an attached dependency's
+            // items of that name are found by their paths.
+            if found.iter().any(|n| !n.is_dependency()) {
+                found.retain(|n| !n.is_dependency());
+            }
         }
-        found.sort_by(|a, b| (a.is_test, &a.path, a.id).cmp(&(b.is_test, &b.path, b.id)));
+        found.sort_by(|a, b| {
+            (a.is_dependency(), a.is_test, &a.path, a.id).cmp(&(
+                b.is_dependency(),
+                b.is_test,
+                &b.path,
+                b.id,
+            ))
+        });
         Ok((found, how))
     }
 

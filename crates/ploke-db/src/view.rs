@@ -95,8 +95,8 @@ impl Db {
         }
     }
 
-    /// The stored source of `n`; `None` when its file has no stored text or the span does not
-    /// fit it (the index is out of date).
+    /// The source of `n` (a dependency's read from disk, see [`Db::source`]); `None` when its
+    /// file has no stored text or the span does not fit it (the index is out of date).
     pub fn item_source(&self, n: &Node) -> Result<Option<ItemSource>, DbError> {
         let Some(text) = self.source(&n.file)? else {
             return Ok(None);
@@ -104,7 +104,7 @@ impl Db {
         Ok(source_in(&text, n))
     }
 
-    /// Lines `start..=end` (1-based) of a stored file, each with its number; `end` past the
+    /// Lines `start..=end` (1-based) of an indexed file ([`Db::source`]), each with its number; `end` past the
     /// file's end is cut. `None` when the file has no stored text; empty when `start` is past
     /// its end.
     pub fn file_lines(
