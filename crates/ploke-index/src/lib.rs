@@ -12,6 +12,7 @@
 //! modification time and hash of each), so that [`freshness`] can tell whether the index still
 //! matches the files from a `stat` of each, without reading them.
 
+mod deps;
 mod fresh;
 mod macros;
 mod parts;
@@ -22,8 +23,12 @@ mod tree;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use deps::{
+    attach, default_cache_dir, Attached, DepCache, DepsReport, Entry, EntryMeta, Pruned,
+};
 pub use fresh::{freshness, Freshness};
 pub use pipeline::{index, Indexer};
+pub use ploke_workspace::DepsScope;
 
 /// Workspace-relative paths of the files the last run in `db_dir` indexed (from its cache).
 pub fn indexed_files(db_dir: &Path) -> Result<Vec<String>, IndexError> {
@@ -82,6 +87,11 @@ pub struct IndexOptions {
     /// or mid-edit) instead of indexing what can be recovered from it; its problem is
     /// reported once. For long-running processes that see every save.
     pub keep_last_good: bool,
+    /// Which dependencies to attach (see the `deps` module); `None` keeps what the index
+    /// was built with (none for a new index).
+    pub deps: Option<ploke_workspace::DepsScope>,
+    /// The dependency cache; the user's ([`default_cache_dir`]) when `None`.
+    pub dep_cache: Option<PathBuf>,
 }
 
 /// What [`Indexer::refresh`] should look at.
@@ -131,6 +141,8 @@ pub struct IndexReport {
     pub sources_written: Vec<(String, std::sync::Arc<str>)>,
     /// ... and the paths whose stored text was removed.
     pub sources_removed: Vec<String>,
+    /// The dependencies attached, when this run attached them (again).
+    pub deps: Option<DepsReport>,
 }
 
 /// Why an index run could not happen at all (a broken file is not one of these).

@@ -12,11 +12,14 @@ use ploke_db::lock::{Wait, WriteLock};
 use ploke_db::Db;
 use ploke_graph::{CrateInput, ModuleFile};
 use ploke_parse::{ParseOptions, ParsedFile};
-use ploke_workspace::Workspace;
+use ploke_workspace::{DepsScope, Workspace};
 
+use crate::deps::{Attached, DepCache, DepsReport};
 use crate::fresh::{now_ns, Seen};
 use crate::parts::{changed_names, contexts, split, NamesCache, TargetState, Tree};
-use crate::state::{manifest_stamp, manifests_of, manifests_unchanged, ParsedMap, State, StateRef};
+use crate::state::{
+    manifest_stamp, manifests_of, manifests_unchanged, ParsedMap, SavedDeps, State, StateRef,
+};
 use crate::tree::{module_tree, TreeFile};
 use crate::{default_db_dir, Changes, IndexError, IndexOptions, IndexReport, Progress};
 
@@ -267,6 +270,14 @@ pub struct Indexer {
     trees_stale: bool,
     /// Macro expansions of the last build of the trees, for the next.
     expansions: crate::macros::ExpansionMemo,
+    /// The dependencies the database holds at `generation` (as the cache says) ...
+    saved_deps: SavedDeps,
+    /// ... the ones attached in this process (their interfaces resolve the workspace) ...
+    attached: Option<Attached>,
+    /// ... the rows that turn the first into the second, written with the next commit ...
+    deps_delta: Option<GraphDelta>,
+    /// ... and what attaching them did, for the next report.
+    deps_report: Option<DepsReport>,
 }
 
 impl Indexer {
@@ -332,6 +343,7 @@ impl Indexer {
             parsed,
             graph,
             manifests,
+            deps: saved_deps,
             ..
         } = state;
         let manifests = if manifests.is_empty() {
@@ -394,7 +406,160 @@ impl Indexer {
             trees: None,
             trees_stale: true,
             expansions: Default::default(),
+            saved_deps,
+            attached: None,
+            deps_delta: None,
+            deps_report: None,
         })
+    }
+
+    /// Attach the dependencies `scope` says from the next refresh on (which finds them
+    /// again).
+    pub fn set_dependencies(&mut self, scope: DepsScope) {
+        if self.opts.deps != Some(scope) {
+            self.opts.deps = Some(scope);
+            self.attached = None;
+        }
+    }
+
+    /// Which dependencies the index attaches (as last set); `None` for an index that never
+    /// said.
+    pub fn dependency_scope(&self) -> Option<DepsScope> {
+        self.opts.deps.or(self.saved_deps.scope)
+    }
+
+    /// The dependencies attached to the index: (name, version, cache key) of each.
+    pub fn dependencies(&self) -> &[(String, String, String)] {
+        &self.saved_deps.entries
+    }
+
+    /// Attaches the dependencies the options ask for (those the index was built with when
+    /// they say nothing): found again when a manifest changed, each built into the cache
+    /// unless it is there, and the rows that change what the database holds made ready for
+    /// the next commit. Cheap when nothing changed: the interfaces are read from the cache.
+    fn attach_deps(
+        &mut self,
+        rediscovered: bool,
+        progress: &dyn Progress,
+    ) -> Result<(), IndexError> {
+        let scope = self
+            .opts
+            .deps
+            .or(self.saved_deps.scope)
+            .unwrap_or(DepsScope::None);
+        let same_scope = self.saved_deps.scope.unwrap_or(DepsScope::None) == scope;
+        if self.attached.is_some() && !rediscovered && same_scope {
+            return Ok(());
+        }
+        let found = match (&self.saved_deps.found, rediscovered || !same_scope) {
+            _ if scope == DepsScope::None => ploke_workspace::Dependencies::default(),
+            (Some(found), false) => found.clone(),
+            _ => {
+                progress.stage("dependencies", 0);
+                ploke_workspace::dependencies(&self.ws.root, scope)
+            }
+        };
+        let cache = DepCache::new(
+            self.opts
+                .dep_cache
+                .clone()
+                .unwrap_or_else(crate::default_cache_dir),
+        );
+        let parse_opts = &self.parse_opts;
+        let run = || crate::deps::attach(&found, &cache, parse_opts);
+        let attached = match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        };
+        let keys = attached.keys();
+        let db_generation = self.db.generation()?;
+        // The cache says what the database holds only if it is of the database's generation.
+        let trusted = db_generation == 0 || self.generation == db_generation;
+        if keys != self.saved_deps.entries || !trusted {
+            let delta = self.deps_delta(&attached, &cache, trusted && db_generation > 0)?;
+            if !delta.is_empty() {
+                // Every target resolves again, against the new dependencies.
+                self.target_keys.clear();
+            }
+            match &mut self.deps_delta {
+                Some(d) => d.extend(delta),
+                None => self.deps_delta = Some(delta),
+            }
+        }
+        for e in &attached.entries {
+            e.release();
+        }
+        self.saved_deps = SavedDeps {
+            scope: Some(scope),
+            found: Some(found),
+            entries: keys,
+        };
+        self.deps_report = Some(attached.report.clone());
+        self.attached = Some(attached);
+        Ok(())
+    }
+
+    /// The rows that turn the dependencies the database holds into those of `new`.
+    fn deps_delta(
+        &self,
+        new: &Attached,
+        cache: &DepCache,
+        trusted: bool,
+    ) -> Result<GraphDelta, IndexError> {
+        let union = |graphs: &[Arc<Graph>]| {
+            let mut g = Graph::default();
+            for p in graphs {
+                g.crates.extend(p.crates.iter().cloned());
+                g.files.extend(p.files.iter().cloned());
+                g.nodes.extend(p.nodes.iter().cloned());
+                g.edges.extend(p.edges.iter().cloned());
+                g.unresolved.extend(p.unresolved.iter().cloned());
+            }
+            g.canonicalize();
+            g
+        };
+        let old_keys: FxHashSet<&str> = self
+            .saved_deps
+            .entries
+            .iter()
+            .map(|(_, _, k)| k.as_str())
+            .collect();
+        let new_keys: FxHashSet<&str> = new.entries.iter().map(|e| e.meta.key.as_str()).collect();
+        if trusted || self.saved_deps.entries.is_empty() && self.db.generation()? == 0 {
+            // Entry by entry: those that went, those that came.
+            let mut gone: Vec<Arc<Graph>> = Vec::new();
+            let mut known = true;
+            for (name, version, key) in &self.saved_deps.entries {
+                if new_keys.contains(key.as_str()) {
+                    continue;
+                }
+                match cache.load(name, version, key).and_then(|e| e.graph()) {
+                    Some(g) => gone.push(g),
+                    None => {
+                        known = false;
+                        break;
+                    }
+                }
+            }
+            if known {
+                let came: Vec<Arc<Graph>> = new
+                    .entries
+                    .iter()
+                    .filter(|e| !old_keys.contains(e.meta.key.as_str()))
+                    .filter_map(|e| e.graph())
+                    .collect();
+                if gone.is_empty() {
+                    return Ok(put_all(&came));
+                }
+                return Ok(Graph::diff(&union(&gone), &union(&came)));
+            }
+        }
+        // What the database holds is not known (another process wrote it, or an entry it
+        // came from was pruned): compare its dependency rows with the new ones.
+        let mut old = self.db.load_graph()?;
+        only_dependencies(&mut old);
+        let all: Vec<Arc<Graph>> = new.entries.iter().filter_map(|e| e.graph()).collect();
+        Ok(Graph::diff(&old, &union(&all)))
     }
 
     /// The workspace being indexed.
@@ -480,9 +645,11 @@ impl Indexer {
         if !self.complete || self.db.generation()? != self.generation {
             changes = Changes::All;
         }
+        let mut rediscovered = false;
         if matches!(changes, Changes::All) && !manifests_unchanged(&self.manifests) {
             // Members or targets may have changed: ask cargo again.
             self.rediscover()?;
+            rediscovered = true;
         }
         t.lap("discover");
 
@@ -491,6 +658,7 @@ impl Indexer {
             Changes::Paths(paths) => {
                 if self.manifest_changed(paths) {
                     self.rediscover()?;
+                    rediscovered = true;
                     self.read_all(progress);
                 } else {
                     self.read_paths(paths, progress);
@@ -507,6 +675,9 @@ impl Indexer {
             }
         }
         t.lap("parse");
+
+        self.attach_deps(rediscovered, progress)?;
+        t.lap("dependencies");
 
         progress.stage("resolve", 0);
         let built = self.build()?;
@@ -882,12 +1053,15 @@ impl Indexer {
                 let target = &pkg.targets[*ti];
                 CrateInput {
                     source: None,
-                    externs: None,
                     name: target.name.clone(),
                     package: pkg.name.clone(),
                     version: pkg.version.clone(),
                     kind: target.kind,
                     package_root: pkg.rel_dir.clone(),
+                    externs: self
+                        .attached
+                        .as_ref()
+                        .and_then(|a| a.externs.get(&pkg.name).cloned()),
                     modules: tree
                         .iter()
                         .zip(parsed)
@@ -945,7 +1119,10 @@ impl Indexer {
                 // The last graph written (from the cache): as good as reading it back.
                 self.graph()
             } else {
-                self.db.load_graph()?
+                let mut g = self.db.load_graph()?;
+                // The dependencies' rows are not the workspace's (see `deps_delta`).
+                strip_dependencies(&mut g);
+                g
             };
             let parts = ploke_graph::build_parts(&crate_inputs, None);
             self.targets = parts
@@ -1121,10 +1298,13 @@ impl Indexer {
     /// Writes the delta, with the generation.
     fn write(&mut self, built: Built, mut t: Timer) -> Result<IndexReport, IndexError> {
         let Built {
-            delta,
+            mut delta,
             orphan_files,
             rebuilt,
         } = built;
+        if let Some(d) = self.deps_delta.take() {
+            delta.extend(d);
+        }
         let db_generation = self.db.generation()?;
         let by_path: FxHashMap<String, &PathBuf> = self
             .table
@@ -1203,6 +1383,7 @@ impl Indexer {
             new_problems: std::mem::take(&mut self.new_problems),
             sources_written: sources.clone(),
             sources_removed: rm_sources.clone(),
+            deps: self.deps_report.take(),
         };
         let ta = Instant::now();
         self.db.commit(&delta, &sources, &rm_sources, generation)?;
@@ -1288,6 +1469,7 @@ impl Indexer {
             manifests,
             parsed: ParsedMap(parsed),
             graph: &graph,
+            deps: &self.saved_deps,
         };
         match state.save(&self.db_dir) {
             Ok(()) => self.unsaved = false,
@@ -1303,7 +1485,7 @@ impl Indexer {
 }
 
 /// The `.rs` files below `dir`, skipping hidden and `target` directories.
-fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -1325,6 +1507,48 @@ fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The delta that writes `graphs` into a store that holds none of their rows.
+fn put_all(graphs: &[Arc<Graph>]) -> GraphDelta {
+    let mut d = GraphDelta::default();
+    for g in graphs {
+        d.put_crates.extend(g.crates.iter().cloned());
+        d.put_files.extend(g.files.iter().cloned());
+        d.put_nodes.extend(g.nodes.iter().cloned());
+        d.put_edges.extend(g.edges.iter().cloned());
+        d.put_unresolved.extend(g.unresolved.iter().cloned());
+    }
+    d
+}
+
+/// Keeps only the rows of attached dependencies (absolute paths, see
+/// [`ploke_core::is_dependency_path`]).
+fn only_dependencies(g: &mut Graph) {
+    keep_rows(g, true);
+}
+
+/// Keeps only the workspace's rows.
+fn strip_dependencies(g: &mut Graph) {
+    keep_rows(g, false);
+}
+
+fn keep_rows(g: &mut Graph, deps: bool) {
+    use ploke_core::is_dependency_path as dep;
+    let ids: FxHashSet<ploke_core::NodeId> = g
+        .nodes
+        .iter()
+        .filter(|n| n.is_dependency() == deps)
+        .map(|n| n.id)
+        .collect();
+    g.crates.retain(|c| dep(&c.package_root) == deps);
+    g.files.retain(|f| dep(&f.path) == deps);
+    g.nodes.retain(|n| ids.contains(&n.id));
+    g.edges.retain(|e| ids.contains(&e.src));
+    g.unresolved.retain(|u| ids.contains(&u.src));
+    if deps {
+        g.skipped.clear();
+    }
 }
 
 /// What [`Indexer::build`] produced.

@@ -12,7 +12,7 @@ use ploke_workspace::Workspace;
 
 const STATE_FILE: &str = "state.bin";
 /// Bump when the layout of [`State`] or what the parser extracts changes.
-pub(crate) const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Manifest {
@@ -29,7 +29,19 @@ pub(crate) struct State {
     pub workspace: Option<Workspace>,
     pub manifests: Vec<Manifest>,
     pub parsed: FxHashMap<PathBuf, (ContentHash, ParsedFile)>,
+    /// The workspace's own graph (without the attached dependencies).
     pub graph: Graph,
+    pub deps: SavedDeps,
+}
+
+/// The dependencies attached at `generation`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedDeps {
+    pub scope: Option<ploke_workspace::DepsScope>,
+    /// What discovery found (valid while no manifest or lock file changed).
+    pub found: Option<ploke_workspace::Dependencies>,
+    /// (name, version, key) of each entry attached.
+    pub entries: Vec<(String, String, String)>,
 }
 
 impl State {
@@ -57,6 +69,7 @@ pub(crate) struct StateRef<'a> {
     pub manifests: &'a [Manifest],
     pub parsed: ParsedMap<'a>,
     pub graph: &'a Graph,
+    pub deps: &'a SavedDeps,
 }
 
 /// The parse results to save: (path, hash, parse) of each file.

@@ -19,7 +19,8 @@ use ploke_core::TargetKind;
 use crate::{canonical, crate_name, Target};
 
 /// Which dependencies to take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DepsScope {
     /// None: the workspace alone.
     None,
@@ -39,6 +40,16 @@ impl std::str::FromStr for DepsScope {
             "direct" => Ok(DepsScope::Direct),
             "all" => Ok(DepsScope::All),
             other => Err(format!("`{other}`: expected none, direct or all")),
+        }
+    }
+}
+
+impl DepsScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepsScope::None => "none",
+            DepsScope::Direct => "direct",
+            DepsScope::All => "all",
         }
     }
 }

@@ -21,7 +21,7 @@ mod fallback;
 mod files;
 mod metadata;
 
-pub use deps::{dependencies, Dependencies, Dependency, DepsScope};
+pub use deps::{dependencies, DepEdge, DepKind, Dependencies, Dependency, DepsScope, SourceKind};
 pub use error::DiscoverError;
 pub use files::rust_files;
 
