@@ -1,0 +1,184 @@
+//! Dependencies indexed into a shared cache and attached to workspaces: real crates from the
+//! registry (reqwest 0.12.4 with hyper, hyper-util, tokio and http), cross-crate resolution,
+//! reuse of the cache by a second workspace, and detaching.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ploke_core::{EdgeKind, Node};
+use ploke_db::Db;
+use ploke_index::{index, DepCache, DepsScope, IndexOptions, IndexReport, NoProgress};
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+const MANIFEST: &str = r#"[package]
+name = "NAME"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+reqwest = "=0.12.4"
+hyper = { version = "1", features = ["client", "http1"] }
+hyper-util = { version = "0.1", features = ["tokio", "client-legacy", "http1"] }
+tokio = { version = "1", features = ["net"] }
+myhttp = { package = "http", version = "1" }
+
+[workspace]
+"#;
+
+const LIB: &str = r#"use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+
+pub async fn connect(stream: tokio::net::TcpStream) {
+    let io = TokioIo::new(stream);
+    let (_sender, _conn) = http1::handshake::<_, String>(io).await.unwrap();
+}
+
+pub fn method() -> myhttp::Method {
+    myhttp::Method::GET
+}
+"#;
+
+/// A workspace that depends on real published crates, its lock file resolved and their
+/// sources fetched by cargo (from its cache when it can, else from crates.io).
+fn workspace(dir: &Path, name: &str) -> PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("Cargo.toml"), MANIFEST.replace("NAME", name)).unwrap();
+    std::fs::write(root.join("src/lib.rs"), LIB).unwrap();
+    let mut fetch = cargo()
+        .args(["fetch", "--offline"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    if !fetch.status.success() {
+        fetch = cargo().arg("fetch").current_dir(&root).output().unwrap();
+    }
+    assert!(
+        fetch.status.success(),
+        "`cargo fetch` failed: this test needs crates.io or a cargo cache holding reqwest \
+         0.12.4 and its dependencies:\n{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+    root
+}
+
+fn run(root: &Path, cache: &Path, deps: Option<DepsScope>) -> IndexReport {
+    index(
+        root,
+        &IndexOptions {
+            deps,
+            dep_cache: Some(cache.to_path_buf()),
+            ..IndexOptions::default()
+        },
+        &NoProgress,
+    )
+    .unwrap()
+}
+
+fn one(db: &Db, path: &str) -> Node {
+    let found = db.find_items(path).unwrap();
+    assert!(!found.is_empty(), "no item {path}");
+    found.into_iter().next().unwrap()
+}
+
+#[test]
+fn dependencies_are_indexed_once_shared_and_resolved_into() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let a = workspace(tmp.path(), "first");
+    let report = run(&a, &cache, Some(DepsScope::Direct));
+    let deps = report.deps.expect("dependencies attached");
+    assert_eq!(deps.crates, 5, "{deps:?}");
+    assert_eq!(deps.built, 5);
+    assert!(deps.parsed_files > 100, "{deps:?}");
+
+    let db = Db::open(&ploke_index::default_db_dir(&a)).unwrap();
+    // A dependency's item, with its file in cargo's registry.
+    let handshake = one(&db, "hyper::client::conn::http1::handshake");
+    assert!(handshake.is_dependency(), "{}", handshake.file);
+    assert!(Path::new(&handshake.file).is_file());
+    // The workspace's calls resolve into the dependencies (also through a renamed one).
+    let callers = db.callers(handshake.id).unwrap();
+    assert!(
+        callers.iter().any(|(n, _)| n.path == "first::connect"),
+        "{callers:?}"
+    );
+    let tokio_io_new = one(&db, "hyper_util::rt::TokioIo::new");
+    let callers = db.callers(tokio_io_new.id).unwrap();
+    assert!(
+        callers.iter().any(|(n, _)| n.path == "first::connect"),
+        "{callers:?}"
+    );
+    // ... and so do the dependencies' own calls: reqwest's connector.
+    assert!(
+        callers
+            .iter()
+            .any(|(n, _)| n.crate_name == "reqwest" && n.file.ends_with("src/connect.rs")),
+        "{:?}",
+        callers
+            .iter()
+            .map(|(n, _)| (&n.path, &n.file))
+            .collect::<Vec<_>>()
+    );
+    let method = one(&db, "first::method");
+    let uses = db.edges_from(method.id, EdgeKind::UsesType).unwrap();
+    let http_method = one(&db, "http::method::Method");
+    assert!(
+        uses.iter().any(|e| e.dst == http_method.id),
+        "{uses:?} {}",
+        http_method.path
+    );
+    drop(db);
+
+    // A second workspace with the same dependencies parses none of them.
+    let b = workspace(tmp.path(), "second");
+    let report = run(&b, &cache, Some(DepsScope::Direct));
+    let deps = report.deps.expect("dependencies attached");
+    assert_eq!((deps.crates, deps.built, deps.parsed_files), (5, 0, 0));
+    let db = Db::open(&ploke_index::default_db_dir(&b)).unwrap();
+    let handshake = one(&db, "hyper::client::conn::http1::handshake");
+    assert!(db
+        .callers(handshake.id)
+        .unwrap()
+        .iter()
+        .any(|(n, _)| n.path == "second::connect"));
+    drop(db);
+
+    // Listed once each; the index keeps its scope when a later run does not say.
+    let listed = DepCache::new(cache.clone()).list();
+    assert_eq!(listed.len(), 5, "{listed:?}");
+    let again = run(&b, &cache, None);
+    assert_eq!(again.delta_rows, 0, "nothing changed");
+
+    // Detaching removes every dependency row, and nothing of the workspace.
+    let before = Db::open(&ploke_index::default_db_dir(&b))
+        .unwrap()
+        .all_nodes()
+        .unwrap()
+        .into_iter()
+        .filter(|n| !n.is_dependency())
+        .count();
+    run(&b, &cache, Some(DepsScope::None));
+    let db = Db::open(&ploke_index::default_db_dir(&b)).unwrap();
+    let nodes = db.all_nodes().unwrap();
+    assert!(nodes.iter().all(|n| !n.is_dependency()));
+    assert_eq!(nodes.len(), before);
+    assert!(db
+        .files()
+        .unwrap()
+        .iter()
+        .all(|f| !ploke_core::is_dependency_path(&f.path)));
+    // The workspace's call into hyper is unresolved text again.
+    let connect = one(&db, "second::connect");
+    assert!(db.callees(connect.id).unwrap().is_empty());
+
+    // Pruning everything empties the cache.
+    let pruned = DepCache::new(cache.clone())
+        .prune(std::time::Duration::ZERO)
+        .unwrap();
+    assert_eq!(pruned.entries.len(), 5);
+    assert!(DepCache::new(cache).list().is_empty());
+}
