@@ -983,11 +983,14 @@ pub fn read_dependency_file(rec: &FileRecord) -> Result<String, DbError> {
 /// of a dependency share theirs), the one whose package directory holds the file (the
 /// innermost), else the first.
 pub fn crate_of<'c>(
-    crates: &'c [CrateRecord],
+    crates: impl IntoIterator<Item = &'c CrateRecord>,
     crate_name: &str,
     file: &str,
 ) -> Option<&'c CrateRecord> {
-    let mut named = crates.iter().filter(|c| c.name == crate_name).peekable();
+    let mut named = crates
+        .into_iter()
+        .filter(|c| c.name == crate_name)
+        .peekable();
     let first = *named.peek()?;
     let holds = |c: &&CrateRecord| {
         let root = c.package_root.trim_end_matches('/');

@@ -1,7 +1,7 @@
 //! The searchable view of an index: item documents built from the database, and the lexical
 //! index over them.
 
-use crate::RetrieveError as Error;
+use crate::{RetrieveError as Error, Scope};
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use fxhash::FxHashMap;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-use ploke_core::{ContentHash, Graph, ItemKind, Node, TargetKind};
+use ploke_core::{is_dependency_path, ContentHash, CrateRecord, Graph, ItemKind, Node, TargetKind};
 use ploke_db::Db;
 use ploke_search::{Analyzer, Bm25Params, DocTerms, ItemDoc, LexicalIndex, Vocabulary};
 
@@ -59,6 +59,9 @@ pub struct Corpus {
     pub rel_path: HashMap<String, String>,
     /// Workspace path -> package name.
     pub package: HashMap<String, String>,
+    /// A dependency's file (absolute path) -> the dependency's version; workspace files have
+    /// none.
+    pub version: HashMap<String, String>,
     /// Whether node `i` belongs only to auxiliary targets (examples, benches, integration
     /// tests, build scripts) rather than a library or binary.
     pub aux: Vec<bool>,
@@ -76,12 +79,13 @@ pub struct AnalysisCache {
     docs: FxHashMap<ContentHash, Arc<DocTerms>>,
 }
 
-/// The source text of a workspace-relative file, for [`Corpus::build`].
+/// The source text of a file by its graph path (workspace-relative, or absolute for a
+/// dependency's), for [`Corpus::build`].
 pub type SourceOf<'s> = dyn Fn(&str) -> Option<&'s str> + Sync + 's;
 
 impl Corpus {
-    /// Reads every item and source text from `db` and builds the lexical index. (For reads
-    /// that must see one generation of an index that is being written, run it inside
+    /// Reads every workspace item and source text from `db` and builds the lexical index. (For
+    /// reads that must see one generation of an index that is being written, run it inside
     /// [`Db::read_consistent`].)
     pub fn load(db: &Db) -> Result<Corpus, Error> {
         let graph = db.load_graph()?;
@@ -90,15 +94,34 @@ impl Corpus {
             &[&graph],
             &|p| sources.get(p).map(String::as_str),
             &mut AnalysisCache::default(),
+            &Scope::Workspace,
         ))
     }
 
-    /// The corpus of a graph given as parts (see `ploke_index::Indexer::parts`; a whole graph
-    /// is one part), whose files' texts `source` gives. Documents whose fields are unchanged
-    /// since `cache` last saw them are not tokenized again.
-    pub fn build(parts: &[&Graph], source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Corpus {
-        let all = || parts.iter().flat_map(|g| &g.nodes);
-        let files = || parts.iter().flat_map(|g| &g.files);
+    /// The corpus of the items of a graph given as parts (see `ploke_index::Indexer::parts`; a
+    /// whole graph is one part) that `scope` holds, whose files' texts `source` gives.
+    /// Documents whose fields are unchanged since `cache` last saw them are not tokenized
+    /// again.
+    pub fn build(
+        parts: &[&Graph],
+        source: &SourceOf<'_>,
+        cache: &mut AnalysisCache,
+        scope: &Scope,
+    ) -> Corpus {
+        // A container and its members share a file, hence a scope: the items of other scopes
+        // are not looked at at all.
+        let all = || {
+            parts
+                .iter()
+                .flat_map(|g| &g.nodes)
+                .filter(|n| scope.admits(n))
+        };
+        let files = || {
+            parts
+                .iter()
+                .flat_map(|g| &g.files)
+                .filter(|f| scope.admits_file(&f.crate_name, &f.path))
+        };
         let crates = || parts.iter().flat_map(|g| &g.crates);
         let rel_path: HashMap<String, String> = files()
             .map(|f| (f.path.clone(), f.rel_path.clone()))
@@ -183,21 +206,30 @@ impl Corpus {
             .iter()
             .map(|n| primary.get(n.crate_name.as_str()) == Some(&false))
             .collect();
-        let package_of: FxHashMap<&str, &str> = crates()
-            .map(|c| (c.name.as_str(), c.package.as_str()))
-            .collect();
-        let package = files()
-            .filter_map(|f| {
-                package_of
-                    .get(f.crate_name.as_str())
-                    .map(|p| (f.path.clone(), p.to_string()))
-            })
-            .collect();
+        let mut named: FxHashMap<&str, Vec<&CrateRecord>> = FxHashMap::default();
+        for c in crates() {
+            named.entry(c.name.as_str()).or_default().push(c);
+        }
+        let mut package = HashMap::new();
+        let mut version = HashMap::new();
+        for f in files() {
+            let Some(named) = named.get(f.crate_name.as_str()) else {
+                continue;
+            };
+            let Some(c) = ploke_db::crate_of(named.iter().copied(), &f.crate_name, &f.path) else {
+                continue;
+            };
+            package.insert(f.path.clone(), c.package.clone());
+            if is_dependency_path(&f.path) {
+                version.insert(f.path.clone(), c.version.clone());
+            }
+        }
         Corpus {
             nodes,
             bodies,
             rel_path,
             package,
+            version,
             aux,
             index,
         }

@@ -20,6 +20,11 @@
 //! for every crate), the graph adds its share, and test code is scaled down unless the request
 //! is about tests.
 //!
+//! A retriever holds the items of one [`Scope`]: the workspace's (the default), or also those
+//! of the dependencies attached to the index (their files are absolute paths; their texts are
+//! read from cargo's cache, not from the store), or one crate's. The scope picks the corpus's
+//! documents, so a narrower scope still returns as many hits as asked for.
+//!
 //! The crate has no async runtime and reads no configuration: the caller loads the model,
 //! embeds the request and passes its vector.
 
@@ -27,17 +32,20 @@ mod corpus;
 pub mod embed_text;
 pub mod embedding;
 mod graph;
+mod scope;
 
 use fxhash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use ploke_core::{ContentHash, Graph, Node, NodeId};
+use ploke_core::{is_dependency_path, ContentHash, FileRecord, Graph, Node, NodeId};
 use ploke_db::Db;
 use ploke_vector::VectorIndex;
+use rayon::prelude::*;
 
 pub use corpus::{is_result_kind, AnalysisCache, Corpus, SourceOf};
 pub use graph::{DocGraph, Rel, NUM_RELS};
+pub use scope::Scope;
 
 /// Errors of loading or searching.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +60,8 @@ pub enum RetrieveError {
     NoVectors(String),
     #[error("vector search needs the request's vector")]
     NoQueryVector,
+    #[error("no item in scope `{scope}` has a vector of model `{model}` (a dependency's items have none unless its texts were embedded); use --mode hybrid or lexical")]
+    NoVectorsInScope { scope: Scope, model: String },
 }
 
 /// Which signals a search uses.
@@ -172,6 +182,8 @@ pub struct Retriever {
     /// Set once, when vectors are wanted (see [`Retriever::attach_vectors`]).
     vectors: OnceLock<Arc<Vectors>>,
     pub params: RankParams,
+    /// The items the corpus holds.
+    scope: Scope,
 }
 
 /// The stored vectors of one model, by node: loaded from the database, and kept in step with
@@ -291,30 +303,75 @@ impl Vectors {
 }
 
 impl Retriever {
-    /// Loads the corpus, the graph and (when `model` is given) that model's stored vectors.
-    /// Run it inside [`Db::read_consistent`] when a writer may be committing meanwhile.
+    /// Loads the workspace's corpus, the graph and (when `model` is given) that model's stored
+    /// vectors. Run it inside [`Db::read_consistent`] when a writer may be committing
+    /// meanwhile.
     pub fn load(db: &Db, model: Option<&str>) -> Result<Retriever, RetrieveError> {
+        Ok(Retriever::load_scoped(db, model, &Scope::Workspace)?.0)
+    }
+
+    /// [`Retriever::load`] of the items `scope` holds. A dependency's texts are not stored:
+    /// its files are read from disk and checked against their indexed hashes
+    /// ([`ploke_db::read_dependency_file`]). A file that cannot be read, or changed since it
+    /// was indexed, is returned with the retriever (its items are still searched by name,
+    /// path, signature and docs). A dependency's items have vectors only when its texts were
+    /// embedded; without, hybrid search ranks them by the lexical and graph signals.
+    pub fn load_scoped(
+        db: &Db,
+        model: Option<&str>,
+        scope: &Scope,
+    ) -> Result<(Retriever, Vec<ploke_db::DbError>), RetrieveError> {
         let graph = db.load_graph()?;
-        let sources = db.sources()?;
+        let files: Vec<&FileRecord> = graph
+            .files
+            .iter()
+            .filter(|f| scope.admits_file(&f.crate_name, &f.path))
+            .collect();
+        let stored = if files.iter().any(|f| !is_dependency_path(&f.path)) {
+            db.sources()?
+        } else {
+            HashMap::new()
+        };
+        let read: Vec<(&str, Result<String, ploke_db::DbError>)> = files
+            .par_iter()
+            .filter(|f| is_dependency_path(&f.path))
+            .map(|f| (f.path.as_str(), ploke_db::read_dependency_file(f)))
+            .collect();
+        let mut unreadable = Vec::new();
+        let mut deps: HashMap<&str, String> = HashMap::new();
+        for (path, text) in read {
+            match text {
+                Ok(t) => {
+                    deps.insert(path, t);
+                }
+                Err(e) => unreadable.push(e),
+            }
+        }
         let r = Retriever::build(
             &[&graph],
-            &|p| sources.get(p).map(String::as_str),
+            &|p| stored.get(p).or_else(|| deps.get(p)).map(String::as_str),
             &mut AnalysisCache::default(),
+            scope,
         );
         if let Some(model) = model {
             let v = Arc::new(Vectors::new(model));
             v.sync(&r.corpus, db)?;
             r.attach_vectors(v);
         }
-        Ok(r)
+        Ok((r, unreadable))
     }
 
-    /// The retriever of a graph given as parts (a whole graph is one part), whose files' texts
-    /// `source` gives; documents unchanged since `cache` last saw them are not tokenized
-    /// again. It has no vectors until [`Retriever::attach_vectors`].
-    pub fn build(parts: &[&Graph], source: &SourceOf<'_>, cache: &mut AnalysisCache) -> Retriever {
+    /// The retriever of the items `scope` holds of a graph given as parts (a whole graph is one
+    /// part), whose files' texts `source` gives; documents unchanged since `cache` last saw
+    /// them are not tokenized again. It has no vectors until [`Retriever::attach_vectors`].
+    pub fn build(
+        parts: &[&Graph],
+        source: &SourceOf<'_>,
+        cache: &mut AnalysisCache,
+        scope: &Scope,
+    ) -> Retriever {
         let t = std::time::Instant::now();
-        let corpus = Corpus::build(parts, source, cache);
+        let corpus = Corpus::build(parts, source, cache, scope);
         let t_corpus = t.elapsed();
         let doc_of: FxHashMap<NodeId, u32> = corpus
             .nodes
@@ -330,6 +387,7 @@ impl Retriever {
             doc_of,
             vectors: OnceLock::new(),
             params: RankParams::default(),
+            scope: scope.clone(),
         }
     }
 
@@ -338,6 +396,11 @@ impl Retriever {
     /// [`Vectors::sync`] brings them in step whenever convenient.
     pub fn attach_vectors(&self, vectors: Arc<Vectors>) {
         let _ = self.vectors.set(vectors);
+    }
+
+    /// The items this retriever searches.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// The vectors this retriever searches (shared with the retrievers built after it).
@@ -445,6 +508,12 @@ impl Retriever {
                 }
                 _ if mode == Mode::Vector => {
                     let model = self.vectors.get().map_or("(none)", |v| v.model());
+                    if self.scope.reaches_dependencies() && self.vectors.get().is_some() {
+                        return Err(RetrieveError::NoVectorsInScope {
+                            scope: self.scope.clone(),
+                            model: model.to_string(),
+                        });
+                    }
                     return Err(RetrieveError::NoVectors(model.to_string()));
                 }
                 _ => {}

@@ -56,6 +56,7 @@ pub use location::{Location, WORKSPACE_ROOT_KEY};
 pub use ploke_agent::ask::AskEvent;
 pub use ploke_context::Pack;
 pub use ploke_edit::Edit;
+pub use ploke_index::{default_cache_dir, DepCache, DepsReport, DepsScope, EntryMeta, Pruned};
 pub use ploke_retrieve::Mode as SearchMode;
 pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
 pub use settings::{Environment, Overrides, Settings};
@@ -332,6 +333,7 @@ impl Session {
                         &[&graph],
                         &|p| sources.get(p).map(String::as_str),
                         &mut ploke_retrieve::AnalysisCache::default(),
+                        &ploke_retrieve::Scope::Workspace,
                     ))
                 })?;
         let snap = Arc::new(Snapshot {

@@ -324,8 +324,12 @@ impl Session {
             let t_snap = Instant::now();
             let parts = w.indexer.parts();
             let sources = &w.sources;
-            let retriever =
-                Retriever::build(&parts, &|p| sources.get(p).map(|t| &**t), &mut w.cache);
+            let retriever = Retriever::build(
+                &parts,
+                &|p| sources.get(p).map(|t| &**t),
+                &mut w.cache,
+                &ploke_retrieve::Scope::Workspace,
+            );
             let update = Update {
                 generation: report.generation,
                 files: report.changed_files.clone(),

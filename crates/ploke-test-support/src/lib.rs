@@ -11,12 +11,16 @@
 //! - [`http`]: a loopback HTTP/1.1 server that plays a model server (plain and streamed
 //!   answers, any status, delays, stalls), every request recorded; [`openai`]: the bodies of
 //!   chat completions with tool calls and of embeddings.
+//! - `deps` (feature `deps`): a dependency crate written to disk and attached to an index by
+//!   hand, its files absolute paths, as `ploke index --deps` attaches one.
 //! - [`copy_dir`], [`fixture`], [`line_of`]: the small things every suite needed a copy of.
 //!
 //! A helper lives here only when two or more suites use it; what one suite needs stays in
 //! that suite. The helpers panic with a message that names the file and the action: they are
 //! for tests, where a panic is the failure report.
 
+#[cfg(feature = "deps")]
+pub mod deps;
 pub mod http;
 pub mod models;
 pub mod openai;
