@@ -335,3 +335,10 @@ pub(crate) fn hash_at(row: &[DataValue], col: usize) -> Result<ContentHash, DbEr
     c.pos = col;
     c.hash()
 }
+
+/// The node id in column `col` of a row.
+pub(crate) fn node_id_at(row: &[DataValue], col: usize) -> Result<NodeId, DbError> {
+    let mut c = Cursor::new("query", row, col + 1)?;
+    c.pos = col;
+    c.id()
+}

@@ -42,6 +42,7 @@ mod view;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cozo::{DataValue, DbInstance, NamedRows, ScriptMutability};
@@ -85,6 +86,10 @@ pub struct Stats {
 /// read ([`Db::read_consistent`]); caches beside the store are valid for one generation.
 pub const GENERATION_KEY: &str = "generation";
 
+/// The `meta` key naming the dependency store attached to the index (its directory; empty
+/// or absent for none): see [`Db::dependencies`]. Written with the generation.
+pub const DEPS_STORE_KEY: &str = "deps_store";
+
 /// The code-graph store. Cheap to share across threads (`Send + Sync`); every method takes
 /// `&self`, and CozoDB serialises writes internally.
 ///
@@ -101,6 +106,8 @@ pub struct Db {
     /// Counts this handle among the process's open handles of the file (`None` in memory);
     /// dropped after `inst`, whose connections it outlives.
     _open: Option<open::OpenFile>,
+    /// The dependency store last opened for this index: (its directory, the store).
+    deps: std::sync::Mutex<Option<(String, Arc<Db>)>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -203,6 +210,7 @@ impl Db {
             inst,
             path: path.to_path_buf(),
             _open: Some(open),
+            deps: std::sync::Mutex::new(None),
         })
     }
 
@@ -214,6 +222,7 @@ impl Db {
             inst,
             path: PathBuf::new(),
             _open: None,
+            deps: std::sync::Mutex::new(None),
         };
         db.init_schema()?;
         Ok(db)
@@ -330,8 +339,78 @@ impl Db {
         script: &str,
         params: Params,
     ) -> Result<Vec<Node>, DbError> {
-        let mut nodes = decode_all(&self.query(op, script, params)?, codec::node)?;
+        let mut nodes = decode_all(&self.query_all(op, script, params)?, codec::node)?;
         sort_nodes(&mut nodes);
+        Ok(nodes)
+    }
+
+    /// A read over this index and its attached dependency store ([`Db::dependencies`]): the
+    /// rows of both, each once. For scripts that read one store's relations at a time (a
+    /// join across the two stores finds nothing: see [`Db::nodes_by_ids`]).
+    fn query_all(
+        &self,
+        op: &'static str,
+        script: &str,
+        params: Params,
+    ) -> Result<Vec<Vec<DataValue>>, DbError> {
+        let mut rows = self.query(op, script, params.clone())?;
+        if let Some(deps) = self.dependencies()? {
+            rows.extend(deps.query(op, script, params)?);
+            rows.sort();
+            rows.dedup();
+        }
+        Ok(rows)
+    }
+
+    /// The store of the dependencies attached to this index, when it has one: their items,
+    /// edges and files, read-only and shared by every index that builds with the same
+    /// dependencies (ploke-index writes it into the user's dependency cache and names it
+    /// under [`DEPS_STORE_KEY`]). Point lookups of this handle (by id, path, name; edges,
+    /// neighbours, file records) read both stores; bulk reads (`all_nodes`, `load_graph`,
+    /// `files`, `crates`, `stats`) read this index's own rows only. A store that is gone
+    /// (pruned since) is as none, with a warning.
+    pub fn dependencies(&self) -> Result<Option<Arc<Db>>, DbError> {
+        let want = self.get_meta(DEPS_STORE_KEY)?.filter(|s| !s.is_empty());
+        let mut held = self.deps.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(want) = want else {
+            *held = None;
+            return Ok(None);
+        };
+        if let Some((dir, db)) = held.as_ref() {
+            if *dir == want {
+                return Ok(Some(Arc::clone(db)));
+            }
+        }
+        match Db::open_existing(Path::new(&want)) {
+            Ok(db) => {
+                let db = Arc::new(db);
+                *held = Some((want, Arc::clone(&db)));
+                Ok(Some(db))
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "{want}: the dependency store of this index cannot be opened ({e}); \
+                     run `ploke index` to attach the dependencies again"
+                );
+                *held = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The nodes with these ids, in this index or its dependency store, ordered by id.
+    pub fn nodes_by_ids(&self, ids: &[NodeId]) -> Result<Vec<Node>, DbError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cols = node_bindings();
+        let list = DataValue::List(ids.iter().map(|id| codec::id(*id)).collect());
+        let script = format!("?[{cols}] := id in $ids, *nodes{{{cols}}}");
+        let mut nodes = decode_all(
+            &self.query_all("reading nodes", &script, params([("ids", list)]))?,
+            codec::node,
+        )?;
+        nodes.sort_by_key(|n| n.id);
         Ok(nodes)
     }
 
@@ -348,7 +427,7 @@ impl Db {
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
-        self.write_delta(delta, &texts, rm_sources, None)
+        self.write_delta(delta, &texts, rm_sources, None, &[])
     }
 
     /// Writes `delta`, the text of `sources` (workspace-relative path, full text), deletes the
@@ -367,8 +446,21 @@ impl Db {
         rm_sources: &[String],
         generation: u64,
     ) -> Result<(), DbError> {
+        self.commit_with_meta(delta, sources, rm_sources, generation, &[])
+    }
+
+    /// [`Db::commit`], with `meta` entries written in the same transaction (the attached
+    /// dependency store, [`DEPS_STORE_KEY`]).
+    pub fn commit_with_meta(
+        &self,
+        delta: &GraphDelta,
+        sources: &[(String, std::sync::Arc<str>)],
+        rm_sources: &[String],
+        generation: u64,
+        meta: &[(&str, &str)],
+    ) -> Result<(), DbError> {
         let texts: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), &**t)).collect();
-        self.write_delta(delta, &texts, rm_sources, Some(generation))
+        self.write_delta(delta, &texts, rm_sources, Some(generation), meta)
     }
 
     fn write_delta(
@@ -377,6 +469,7 @@ impl Db {
         sources: &[(&str, &str)],
         rm_sources: &[String],
         generation: Option<u64>,
+        meta: &[(&str, &str)],
     ) -> Result<(), DbError> {
         // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
         // before every plain name (puts), which gives removals-then-puts in one transaction.
@@ -489,15 +582,18 @@ impl Db {
             delta.put_skipped.iter().map(codec::skipped_row).collect(),
         );
 
+        let mut meta_rows: Vec<Vec<DataValue>> = meta
+            .iter()
+            .map(|(k, v)| vec![DataValue::from(*k), DataValue::from(*v)])
+            .collect();
         if let Some(g) = generation {
-            add(
-                "meta",
-                &["key", "value"],
-                vec![vec![
-                    DataValue::from(GENERATION_KEY),
-                    DataValue::from(g.to_string()),
-                ]],
-            );
+            meta_rows.push(vec![
+                DataValue::from(GENERATION_KEY),
+                DataValue::from(g.to_string()),
+            ]);
+        }
+        if !meta_rows.is_empty() {
+            add("meta", &["key", "value"], meta_rows);
         }
         if data.is_empty() {
             return Ok(());
@@ -717,12 +813,31 @@ impl Db {
             Direction::In => "*edges_in{dst: $me, kind: $kind, src: id, line: edge_line}",
             Direction::Out => "*edges{src: $me, kind: $kind, dst: id, line: edge_line}",
         };
+        let p = params([("me", codec::id(id)), ("kind", kind.as_str().into())]);
+        if dir == Direction::Out && self.dependencies()?.is_some() {
+            // An edge is stored with its source; its end may be in the other store.
+            let ends =
+                self.query_all("following edges", &format!("?[id, edge_line] := {edge}"), p)?;
+            let ids: Vec<NodeId> = ends
+                .iter()
+                .map(|r| codec::node_id_at(r, 0))
+                .collect::<Result<_, _>>()?;
+            let nodes: std::collections::HashMap<NodeId, Node> = self
+                .nodes_by_ids(&ids)?
+                .into_iter()
+                .map(|n| (n.id, n))
+                .collect();
+            let mut out = Vec::new();
+            for r in &ends {
+                if let Some(n) = nodes.get(&codec::node_id_at(r, 0)?) {
+                    out.push((n.clone(), codec::u32_at(r, 1)?));
+                }
+            }
+            out.sort_by(|(a, la), (b, lb)| (&a.path, la, a.id).cmp(&(&b.path, lb, b.id)));
+            return Ok(out);
+        }
         let script = format!("?[{cols}, edge_line] := {edge}, *nodes{{{cols}}}");
-        let rows = self.query(
-            "following edges",
-            &script,
-            params([("me", codec::id(id)), ("kind", kind.as_str().into())]),
-        )?;
+        let rows = self.query_all("following edges", &script, p)?;
         let mut out = rows
             .iter()
             .map(|r| Ok((codec::node(r)?, codec::u32_at(r, NODE_COLS.len())?)))
@@ -735,7 +850,7 @@ impl Db {
     pub fn unresolved_from(&self, id: NodeId) -> Result<Vec<Unresolved>, DbError> {
         let cols = col_list(&UNRESOLVED_COLS);
         let script = format!("?[{cols}] := src = $src, *unresolved{{{cols}}}");
-        let rows = self.query(
+        let rows = self.query_all(
             "reading unresolved references",
             &script,
             params([("src", codec::id(id))]),
@@ -766,7 +881,7 @@ impl Db {
     ) -> Result<Vec<Edge>, DbError> {
         let cols = col_list(&EDGE_COLS);
         let script = format!("?[{cols}] := {end} = $id, kind = $kind, *{rel}{{{cols}}}");
-        let rows = self.query(
+        let rows = self.query_all(
             "reading edges",
             &script,
             params([("id", codec::id(id)), ("kind", kind.as_str().into())]),
@@ -843,7 +958,7 @@ impl Db {
     /// The record of the indexed file at `path`.
     pub fn file(&self, path: &str) -> Result<Option<FileRecord>, DbError> {
         let cols = col_list(&FILE_COLS);
-        let rows = self.query(
+        let rows = self.query_all(
             "reading a file record",
             &format!("?[{cols}] := path = $path, *files{{{cols}}}"),
             params([("path", path.into())]),
@@ -1214,7 +1329,7 @@ fn decode_embedding(r: &[DataValue]) -> Result<(ContentHash, Vec<f32>), DbError>
     Ok((hash, v))
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     In,
     Out,

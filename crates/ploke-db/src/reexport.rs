@@ -439,21 +439,68 @@ impl Db {
     /// The `reexports` edges of the `use` items that module `id` contains, with what each
     /// edge leads to.
     fn reexports_in(&self, id: NodeId) -> Result<Vec<Reexport>, DbError> {
-        let rows = self.query(
+        let p = params([
+            ("me", codec::id(id)),
+            ("contains", EdgeKind::Contains.as_str().into()),
+            ("reexports", EdgeKind::Reexports.as_str().into()),
+            ("use_kind", ItemKind::Use.as_str().into()),
+        ]);
+        if self.dependencies()?.is_none() {
+            let rows = self.query(
+                "reading re-exports",
+                "?[u, text, dst, dst_kind, dst_name] := \
+                     *edges{src: $me, kind: $contains, dst: u}, \
+                     *nodes{id: u, kind: u_kind, name: text}, u_kind == $use_kind, \
+                     *edges{src: u, kind: $reexports, dst}, \
+                     *nodes{id: dst, kind: dst_kind, name: dst_name}",
+                p,
+            )?;
+            return rows.iter().map(|r| decode_reexport(r)).collect();
+        }
+        // The use item is stored with its module; what it re-exports may be in the other
+        // store (a workspace's `pub use hyper::Client`).
+        let rows = self.query_all(
             "reading re-exports",
-            "?[u, text, dst, dst_kind, dst_name] := \
+            "?[u, text, dst] := \
                  *edges{src: $me, kind: $contains, dst: u}, \
                  *nodes{id: u, kind: u_kind, name: text}, u_kind == $use_kind, \
-                 *edges{src: u, kind: $reexports, dst}, \
-                 *nodes{id: dst, kind: dst_kind, name: dst_name}",
-            params([
-                ("me", codec::id(id)),
-                ("contains", EdgeKind::Contains.as_str().into()),
-                ("reexports", EdgeKind::Reexports.as_str().into()),
-                ("use_kind", ItemKind::Use.as_str().into()),
-            ]),
+                 *edges{src: u, kind: $reexports, dst}",
+            p,
         )?;
-        rows.iter().map(|r| decode_reexport(r)).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        let dsts: Vec<NodeId> = rows
+            .iter()
+            .filter_map(|r| match r.get(2) {
+                Some(DataValue::Num(cozo::Num::Int(v))) => Some(NodeId::from_i64(*v)),
+                _ => None,
+            })
+            .collect();
+        let nodes: HashMap<NodeId, Node> = self
+            .nodes_by_ids(&dsts)?
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        for r in &rows {
+            let bad = || DbError::Corrupt(format!("bad re-export row: {r:?}"));
+            let (
+                Some(DataValue::Num(cozo::Num::Int(u))),
+                Some(text),
+                Some(DataValue::Num(cozo::Num::Int(d))),
+            ) = (r.first(), r.get(1).and_then(DataValue::get_str), r.get(2))
+            else {
+                return Err(bad());
+            };
+            if let Some(n) = nodes.get(&NodeId::from_i64(*d)) {
+                out.push(Reexport {
+                    use_id: NodeId::from_i64(*u),
+                    use_text: text.to_string(),
+                    dst: n.id,
+                    dst_kind: n.kind,
+                    dst_name: n.name.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -34,6 +34,10 @@ const IFACE_FILE: &str = "interface.bin";
 const GRAPH_FILE: &str = "graph.bin";
 /// Touched whenever a workspace attaches the entry: what `prune` goes by.
 const USED_FILE: &str = "used";
+/// Where the stores of sets of dependencies live, inside the cache.
+const STORES_DIR: &str = ".stores";
+/// Written last into a store: the entries it holds.
+const COMPLETE_FILE: &str = "entries";
 
 /// The user's dependency cache: `$PLOKE_CACHE_DIR`, else the platform's cache directory
 /// (`$XDG_CACHE_HOME` or `~/.cache` on Linux), then `ploke/deps`.
@@ -122,6 +126,8 @@ pub struct DepCache {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Pruned {
     pub entries: Vec<EntryMeta>,
+    /// Stores of sets of dependencies removed (those of a removed entry, or unused as long).
+    pub stores: usize,
     pub bytes: u64,
 }
 
@@ -176,7 +182,120 @@ impl DepCache {
             pruned.bytes += meta.bytes;
             pruned.entries.push(meta);
         }
+        for (dir, bytes, used) in self.stores() {
+            let gone = std::fs::read_to_string(dir.join(COMPLETE_FILE))
+                .map(|list| {
+                    list.lines().any(|l| {
+                        let mut w = l.split(' ');
+                        match (w.next(), w.next(), w.next()) {
+                            (Some(n), Some(v), Some(k)) => {
+                                read_meta(&self.entry_dir(n, v, k)).is_none_or(|m| m.key != k)
+                            }
+                            _ => true,
+                        }
+                    })
+                })
+                .unwrap_or(true);
+            let old = now.saturating_sub(used) >= unused_for.as_secs();
+            if gone || old {
+                let trash = self
+                    .dir
+                    .join(format!(".prune-{}-store", std::process::id()));
+                std::fs::rename(&dir, &trash)?;
+                std::fs::remove_dir_all(&trash)?;
+                pruned.bytes += bytes;
+                pruned.stores += 1;
+            }
+        }
         Ok(pruned)
+    }
+
+    /// The store that holds the rows of exactly `entries` (a database in the cache, shared
+    /// by every index that builds with the same dependencies), written first if there is
+    /// none. An index names it ([`ploke_db::DEPS_STORE_KEY`]) and reads it beside its own
+    /// ([`ploke_db::Db::dependencies`]).
+    pub fn store_for(&self, entries: &[Arc<Entry>]) -> std::io::Result<PathBuf> {
+        let mut keys: Vec<&str> = entries.iter().map(|e| e.meta.key.as_str()).collect();
+        keys.sort_unstable();
+        let id =
+            ContentHash::of(format!("store {FORMAT}\n{}", keys.join("\n")).as_bytes()).to_hex();
+        let stores = self.dir.join(STORES_DIR);
+        let dir = stores.join(&id);
+        let _ = std::fs::write(dir.join(USED_FILE), b"");
+        if dir.join(COMPLETE_FILE).is_file() {
+            return Ok(dir);
+        }
+        std::fs::create_dir_all(&stores)?;
+        let tmp = stores.join(format!(
+            ".tmp-{}-{}-{id}",
+            std::process::id(),
+            unix_now_nanos()
+        ));
+        let db_err = |e: ploke_db::DbError| std::io::Error::other(e.to_string());
+        let build = || -> std::io::Result<()> {
+            let db = ploke_db::Db::open(&tmp).map_err(db_err)?;
+            for e in entries {
+                let Some(g) = e.graph() else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!(
+                            "the dependency cache lost {} {} while it was read; index again",
+                            e.meta.name, e.meta.version
+                        ),
+                    ));
+                };
+                let delta = ploke_core::GraphDelta {
+                    put_crates: g.crates.clone(),
+                    put_files: g.files.clone(),
+                    put_nodes: g.nodes.clone(),
+                    put_edges: g.edges.clone(),
+                    put_unresolved: g.unresolved.clone(),
+                    ..Default::default()
+                };
+                db.apply(&delta, &[], &[]).map_err(db_err)?;
+            }
+            db.set_meta(ploke_db::GENERATION_KEY, "1").map_err(db_err)?;
+            drop(db);
+            let list: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{} {} {}", e.meta.name, e.meta.version, e.meta.key))
+                .collect();
+            std::fs::write(tmp.join(COMPLETE_FILE), list.join("\n"))?;
+            std::fs::write(tmp.join(USED_FILE), b"")?;
+            Ok(())
+        };
+        if let Err(e) = build() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        if std::fs::rename(&tmp, &dir).is_err() {
+            // Another process wrote it meanwhile (or an unfinished one sits there).
+            let _ = std::fs::remove_dir_all(&tmp);
+            if !dir.join(COMPLETE_FILE).is_file() {
+                let _ = std::fs::remove_dir_all(&dir);
+                return self.store_for(entries);
+            }
+        }
+        Ok(dir)
+    }
+
+    /// The stores of sets of dependencies: (directory, bytes, last used).
+    pub fn stores(&self) -> Vec<(PathBuf, u64, u64)> {
+        let Ok(rd) = std::fs::read_dir(self.dir.join(STORES_DIR)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(PathBuf, u64, u64)> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join(COMPLETE_FILE).is_file())
+            .map(|p| {
+                let bytes = dir_bytes(&p);
+                let used = modified_secs(&p.join(USED_FILE)).unwrap_or(0);
+                (p, bytes, used)
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// Loads an entry's meta and interface.
@@ -256,6 +375,26 @@ fn read_meta(dir: &Path) -> Option<EntryMeta> {
         .map(|d| d.as_secs())
         .unwrap_or(meta.created);
     Some(meta)
+}
+
+fn modified_secs(p: &Path) -> Option<u64> {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn unix_now() -> u64 {

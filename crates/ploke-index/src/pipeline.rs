@@ -274,8 +274,8 @@ pub struct Indexer {
     saved_deps: SavedDeps,
     /// ... the ones attached in this process (their interfaces resolve the workspace) ...
     attached: Option<Attached>,
-    /// ... the rows that turn the first into the second, written with the next commit ...
-    deps_delta: Option<GraphDelta>,
+    /// ... the store of their rows (in the cache), named in the database by every commit ...
+    deps_store: Option<PathBuf>,
     /// ... and what attaching them did, for the next report.
     deps_report: Option<DepsReport>,
 }
@@ -408,7 +408,7 @@ impl Indexer {
             expansions: Default::default(),
             saved_deps,
             attached: None,
-            deps_delta: None,
+            deps_store: None,
             deps_report: None,
         })
     }
@@ -472,20 +472,25 @@ impl Indexer {
             None => run(),
         };
         let keys = attached.keys();
-        let db_generation = self.db.generation()?;
-        // The cache says what the database holds only if it is of the database's generation.
-        let trusted = db_generation == 0 || self.generation == db_generation;
-        if keys != self.saved_deps.entries || !trusted {
-            let delta = self.deps_delta(&attached, &cache, trusted && db_generation > 0)?;
-            if !delta.is_empty() {
-                // Every target resolves again, against the new dependencies.
-                self.target_keys.clear();
-            }
-            match &mut self.deps_delta {
-                Some(d) => d.extend(delta),
-                None => self.deps_delta = Some(delta),
-            }
+        if keys != self.saved_deps.entries {
+            // Every target resolves again, against the new dependencies.
+            self.target_keys.clear();
         }
+        // Their rows live in one store shared by every index with the same dependencies.
+        self.deps_store = if attached.entries.is_empty() {
+            None
+        } else {
+            progress.stage("dependency store", 0);
+            match cache.store_for(&attached.entries) {
+                Ok(dir) => Some(dir),
+                Err(e) => {
+                    return Err(IndexError::Io {
+                        path: cache.dir().to_path_buf(),
+                        source: e,
+                    })
+                }
+            }
+        };
         for e in &attached.entries {
             e.release();
         }
@@ -497,69 +502,6 @@ impl Indexer {
         self.deps_report = Some(attached.report.clone());
         self.attached = Some(attached);
         Ok(())
-    }
-
-    /// The rows that turn the dependencies the database holds into those of `new`.
-    fn deps_delta(
-        &self,
-        new: &Attached,
-        cache: &DepCache,
-        trusted: bool,
-    ) -> Result<GraphDelta, IndexError> {
-        let union = |graphs: &[Arc<Graph>]| {
-            let mut g = Graph::default();
-            for p in graphs {
-                g.crates.extend(p.crates.iter().cloned());
-                g.files.extend(p.files.iter().cloned());
-                g.nodes.extend(p.nodes.iter().cloned());
-                g.edges.extend(p.edges.iter().cloned());
-                g.unresolved.extend(p.unresolved.iter().cloned());
-            }
-            g.canonicalize();
-            g
-        };
-        let old_keys: FxHashSet<&str> = self
-            .saved_deps
-            .entries
-            .iter()
-            .map(|(_, _, k)| k.as_str())
-            .collect();
-        let new_keys: FxHashSet<&str> = new.entries.iter().map(|e| e.meta.key.as_str()).collect();
-        if trusted || self.saved_deps.entries.is_empty() && self.db.generation()? == 0 {
-            // Entry by entry: those that went, those that came.
-            let mut gone: Vec<Arc<Graph>> = Vec::new();
-            let mut known = true;
-            for (name, version, key) in &self.saved_deps.entries {
-                if new_keys.contains(key.as_str()) {
-                    continue;
-                }
-                match cache.load(name, version, key).and_then(|e| e.graph()) {
-                    Some(g) => gone.push(g),
-                    None => {
-                        known = false;
-                        break;
-                    }
-                }
-            }
-            if known {
-                let came: Vec<Arc<Graph>> = new
-                    .entries
-                    .iter()
-                    .filter(|e| !old_keys.contains(e.meta.key.as_str()))
-                    .filter_map(|e| e.graph())
-                    .collect();
-                if gone.is_empty() {
-                    return Ok(put_all(&came));
-                }
-                return Ok(Graph::diff(&union(&gone), &union(&came)));
-            }
-        }
-        // What the database holds is not known (another process wrote it, or an entry it
-        // came from was pruned): compare its dependency rows with the new ones.
-        let mut old = self.db.load_graph()?;
-        only_dependencies(&mut old);
-        let all: Vec<Arc<Graph>> = new.entries.iter().filter_map(|e| e.graph()).collect();
-        Ok(Graph::diff(&old, &union(&all)))
     }
 
     /// The workspace being indexed.
@@ -1119,10 +1061,7 @@ impl Indexer {
                 // The last graph written (from the cache): as good as reading it back.
                 self.graph()
             } else {
-                let mut g = self.db.load_graph()?;
-                // The dependencies' rows are not the workspace's (see `deps_delta`).
-                strip_dependencies(&mut g);
-                g
+                self.db.load_graph()?
             };
             let parts = ploke_graph::build_parts(&crate_inputs, None);
             self.targets = parts
@@ -1298,13 +1237,10 @@ impl Indexer {
     /// Writes the delta, with the generation.
     fn write(&mut self, built: Built, mut t: Timer) -> Result<IndexReport, IndexError> {
         let Built {
-            mut delta,
+            delta,
             orphan_files,
             rebuilt,
         } = built;
-        if let Some(d) = self.deps_delta.take() {
-            delta.extend(d);
-        }
         let db_generation = self.db.generation()?;
         let by_path: FxHashMap<String, &PathBuf> = self
             .table
@@ -1386,7 +1322,17 @@ impl Indexer {
             deps: self.deps_report.take(),
         };
         let ta = Instant::now();
-        self.db.commit(&delta, &sources, &rm_sources, generation)?;
+        let store = match (&self.deps_store, self.saved_deps.scope) {
+            (Some(dir), _) => dir.to_string_lossy().into_owned(),
+            _ => String::new(),
+        };
+        self.db.commit_with_meta(
+            &delta,
+            &sources,
+            &rm_sources,
+            generation,
+            &[(ploke_db::DEPS_STORE_KEY, &store)],
+        )?;
         tracing::debug!(
             ms = ta.elapsed().as_secs_f64() * 1000.0,
             rows = delta.len(),
@@ -1507,48 +1453,6 @@ pub(crate) fn rust_files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// The delta that writes `graphs` into a store that holds none of their rows.
-fn put_all(graphs: &[Arc<Graph>]) -> GraphDelta {
-    let mut d = GraphDelta::default();
-    for g in graphs {
-        d.put_crates.extend(g.crates.iter().cloned());
-        d.put_files.extend(g.files.iter().cloned());
-        d.put_nodes.extend(g.nodes.iter().cloned());
-        d.put_edges.extend(g.edges.iter().cloned());
-        d.put_unresolved.extend(g.unresolved.iter().cloned());
-    }
-    d
-}
-
-/// Keeps only the rows of attached dependencies (absolute paths, see
-/// [`ploke_core::is_dependency_path`]).
-fn only_dependencies(g: &mut Graph) {
-    keep_rows(g, true);
-}
-
-/// Keeps only the workspace's rows.
-fn strip_dependencies(g: &mut Graph) {
-    keep_rows(g, false);
-}
-
-fn keep_rows(g: &mut Graph, deps: bool) {
-    use ploke_core::is_dependency_path as dep;
-    let ids: FxHashSet<ploke_core::NodeId> = g
-        .nodes
-        .iter()
-        .filter(|n| n.is_dependency() == deps)
-        .map(|n| n.id)
-        .collect();
-    g.crates.retain(|c| dep(&c.package_root) == deps);
-    g.files.retain(|f| dep(&f.path) == deps);
-    g.nodes.retain(|n| ids.contains(&n.id));
-    g.edges.retain(|e| ids.contains(&e.src));
-    g.unresolved.retain(|u| ids.contains(&u.src));
-    if deps {
-        g.skipped.clear();
-    }
 }
 
 /// What [`Indexer::build`] produced.

@@ -106,6 +106,13 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
         callers.iter().any(|(n, _)| n.path == "first::connect"),
         "{callers:?}"
     );
+    // An edge is stored with its source: the workspace's callees are found in the other store.
+    let connect = one(&db, "first::connect");
+    let callees = db.callees(connect.id).unwrap();
+    assert!(
+        callees.iter().any(|(n, _)| n.id == handshake.id),
+        "{callees:?}"
+    );
     let tokio_io_new = one(&db, "hyper_util::rt::TokioIo::new");
     let callers = db.callers(tokio_io_new.id).unwrap();
     assert!(
@@ -153,32 +160,49 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
     let again = run(&b, &cache, None);
     assert_eq!(again.delta_rows, 0, "nothing changed");
 
-    // Detaching removes every dependency row, and nothing of the workspace.
+    // The dependencies' rows are in one store, shared: the workspace's own database holds
+    // only its rows (and its edges into the dependencies).
+    let db = Db::open(&ploke_index::default_db_dir(&b)).unwrap();
+    assert!(db.all_nodes().unwrap().iter().all(|n| !n.is_dependency()));
+    let store = db.dependencies().unwrap().expect("a dependency store");
+    drop(db);
+    let first = Db::open(&ploke_index::default_db_dir(&a)).unwrap();
+    assert_eq!(
+        first.dependencies().unwrap().unwrap().path(),
+        store.path(),
+        "both workspaces read one store"
+    );
+    drop(first);
+    assert_eq!(DepCache::new(cache.clone()).stores().len(), 1);
+
+    // Detached: nothing of the dependencies is found, nothing of the workspace is lost.
     let before = Db::open(&ploke_index::default_db_dir(&b))
         .unwrap()
         .all_nodes()
         .unwrap()
-        .into_iter()
-        .filter(|n| !n.is_dependency())
-        .count();
+        .len();
     run(&b, &cache, Some(DepsScope::None));
     let db = Db::open(&ploke_index::default_db_dir(&b)).unwrap();
-    let nodes = db.all_nodes().unwrap();
-    assert!(nodes.iter().all(|n| !n.is_dependency()));
-    assert_eq!(nodes.len(), before);
+    assert!(db.dependencies().unwrap().is_none());
     assert!(db
-        .files()
+        .find_items("hyper::client::conn::http1::handshake")
         .unwrap()
-        .iter()
-        .all(|f| !ploke_core::is_dependency_path(&f.path)));
+        .is_empty());
+    assert_eq!(db.all_nodes().unwrap().len(), before);
     // The workspace's call into hyper is unresolved text again.
     let connect = one(&db, "second::connect");
     assert!(db.callees(connect.id).unwrap().is_empty());
+    assert!(db
+        .unresolved_from(connect.id)
+        .unwrap()
+        .iter()
+        .any(|u| u.text.contains("handshake")));
+    drop(db);
 
     // Pruning everything empties the cache.
     let pruned = DepCache::new(cache.clone())
         .prune(std::time::Duration::ZERO)
         .unwrap();
-    assert_eq!(pruned.entries.len(), 5);
+    assert_eq!((pruned.entries.len(), pruned.stores), (5, 1));
     assert!(DepCache::new(cache).list().is_empty());
 }
