@@ -43,6 +43,15 @@ pub enum EditError {
         /// The workspace root.
         root: PathBuf,
     },
+    /// The edit names an item or a file of a dependency attached to the index: those are
+    /// read-only (cargo's cache, shared by every project that builds with them).
+    #[error("`{what}` is in the dependency {dependency} (read-only): ploke never edits dependency sources; change the workspace's code instead")]
+    Dependency {
+        /// The item's canonical path, or the file as given.
+        what: String,
+        /// The dependency: its package and version (`hyper 1.3.1`), or its crate name.
+        dependency: String,
+    },
     /// The file is not one of the Rust source files the index holds.
     #[error("{file}: not an indexed Rust source file of the workspace; only those can be edited (create a new source file with create_file)")]
     NotIndexed {

@@ -633,6 +633,14 @@ impl Planner<'_> {
         }
         let mut seen = HashSet::new();
         found.retain(|n| seen.insert(n.id));
+        // A dependency's items are read-only: a name that only they answer to is refused as
+        // such; one the workspace's items answer to too means those.
+        if let Some(dep) = found.iter().find(|n| n.is_dependency()) {
+            if found.iter().all(|n| n.is_dependency()) {
+                return Err(self.dependency(&dep.path, &dep.crate_name, &dep.file));
+            }
+            found.retain(|n| !n.is_dependency());
+        }
         let Some(first) = found.first() else {
             return Err(EditError::ItemNotFound {
                 name: name.to_string(),
@@ -661,12 +669,32 @@ impl Planner<'_> {
         }
     }
 
+    /// [`EditError::Dependency`] for `what` (an item's path or a file), of crate `crate_name`
+    /// whose file is `file`.
+    fn dependency(&self, what: &str, crate_name: &str, file: &str) -> EditError {
+        let crates = self.db.crates().unwrap_or_default();
+        let dependency = match ploke_db::crate_of(&crates, crate_name, file) {
+            Some(c) => format!("{} {}", c.package, c.version),
+            None => crate_name.to_string(),
+        };
+        EditError::Dependency {
+            what: what.to_string(),
+            dependency,
+        }
+    }
+
     /// Reads the file `given` (workspace-relative or absolute) once: confined to the
     /// workspace, not hidden or build output, one of the index's files (`index_path` is how the
-    /// index names it, for files found through items), not a build script unless allowed,
-    /// checked against the index's hash, UTF-8. Returns its key.
+    /// index names it, for files found through items), not a dependency's, not a build script
+    /// unless allowed, checked against the index's hash, UTF-8. Returns its key.
     fn load(&mut self, given: &str, index_path: Option<&str>) -> Result<PathBuf, EditError> {
         let lexical = fsx::lexical_rel(&self.root, given);
+        // A dependency's file (an absolute path outside the workspace that the index holds).
+        if lexical.is_none() && ploke_core::is_dependency_path(given) {
+            if let Some(rec) = self.db.file(given)? {
+                return Err(self.dependency(given, &rec.crate_name, &rec.path));
+            }
+        }
         // Judged by name first, so that a hidden path is refused as such even when it is
         // missing.
         if let Some(rel) = &lexical {
