@@ -253,6 +253,7 @@ fn bench_tree(src: &Path, edits: usize, memory_edits: usize, ploke: &Path) -> Re
                 query: q.to_string(),
                 k: 3,
                 mode: SearchMode::Lexical,
+                scope: Default::default(),
             })
             .map(|h| h.into_iter().map(|h| h.item.path).collect())
             .unwrap_or_default()

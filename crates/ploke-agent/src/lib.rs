@@ -9,7 +9,7 @@
 //!
 //! | tool | arguments | returns |
 //! |---|---|---|
-//! | `search_code` | `query`, `k` | ranked items: kind, path, file:lines |
+//! | `search_code` | `query`, `k`, `mode`, `scope` | ranked items: kind, path, file:lines |
 //! | `get_item` | `path` (canonical path or name) | the item's source with file and lines |
 //! | `get_callers` / `get_callees` | `path` | items with the line of each call |
 //! | `find_implementations` | `path` (trait or type) | impl blocks |
@@ -20,9 +20,11 @@ pub mod ask;
 pub mod edit;
 pub mod local;
 
-use ploke_core::{ItemKind, Node};
+use std::sync::{Arc, OnceLock};
+
+use ploke_core::{CrateRecord, ItemKind, Node};
 use ploke_db::Db;
-use ploke_retrieve::{Mode, Retriever};
+use ploke_retrieve::{Mode, Retriever, Scope};
 use serde_json::{json, Value};
 
 /// Longest answer of one tool call, in characters; longer ones are cut with a note.
@@ -57,7 +59,7 @@ pub fn tool_specs() -> Vec<ToolDef> {
                     "query": { "type": "string", "description": "What to look for, in words or identifiers" },
                     "k": { "type": "integer", "description": "Number of results (default 10, at most 50)" },
                     "mode": { "type": "string", "enum": ["hybrid", "lexical", "vector"], "description": "Signals to rank with (default hybrid: BM25 + embeddings + code graph)" },
-                    "scope": { "type": "string", "description": "Only items of this crate or under this path prefix (`tokio`, `tokio::sync`) or in files under this directory (`crates/app/`)" }
+                    "scope": { "type": "string", "description": "Where to search: `workspace` (the default: the workspace's own items), `all` (also the dependencies indexed with it, read-only), a crate of either (`tokio`, `hyper_util`), a path prefix (`tokio::sync`), or a directory of the workspace (`crates/app/`)" }
                 },
                 "required": ["query"]
             }),
@@ -106,12 +108,30 @@ pub fn tool_specs() -> Vec<ToolDef> {
 /// Embeds a search query for the dense signal (`None` when no vector can be had).
 pub type QueryEmbedder<'e> = dyn Fn(&str) -> Option<Vec<f32>> + Sync + 'e;
 
+/// The retriever of a search scope other than the workspace (the dependencies attached to the
+/// index, one crate), built when first asked for; `Err` says why it cannot be had.
+pub type ScopedRetriever<'s> = dyn Fn(&Scope) -> Result<Arc<Retriever>, String> + Sync + 's;
+
 /// Runs tool calls against one index.
 pub struct Toolbox<'a> {
     db: &'a Db,
+    /// The workspace's items.
     retriever: &'a Retriever,
     /// Embeds a search query for the dense signal (`None`: lexical and graph only).
     embed: Option<&'a QueryEmbedder<'a>>,
+    /// Other scopes' retrievers (`None`: `search_code` searches the workspace's items only,
+    /// and takes a crate or path scope as a filter of its hits).
+    scoped: Option<&'a ScopedRetriever<'a>>,
+    /// The crate records, once a dependency's item needs its version.
+    crates: OnceLock<Vec<CrateRecord>>,
+}
+
+/// How `search_code` narrows a search beyond the retriever it runs on.
+enum Narrow<'s> {
+    /// Every hit.
+    None,
+    /// Items of this crate or under this path prefix, or in files under this directory.
+    To(&'s str),
 }
 
 impl<'a> Toolbox<'a> {
@@ -120,7 +140,16 @@ impl<'a> Toolbox<'a> {
             db,
             retriever,
             embed,
+            scoped: None,
+            crates: OnceLock::new(),
         }
+    }
+
+    /// Lets `search_code` search other scopes than the workspace: `all`, or one crate (a
+    /// dependency's too) with as many hits as asked for.
+    pub fn with_scopes(mut self, scoped: &'a ScopedRetriever<'a>) -> Self {
+        self.scoped = Some(scoped);
+        self
     }
 
     /// Runs tool `name` with `args`; the answer (or why the call is wrong) as text.
@@ -174,22 +203,22 @@ impl<'a> Toolbox<'a> {
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty());
+        let (scoped, narrow) = self.scope_of(scope)?;
+        let retriever = scoped.as_deref().unwrap_or(self.retriever);
         let vec = if mode == Mode::Lexical {
             None
         } else {
             self.embed.and_then(|f| f(query))
         };
-        // With a scope, rank more and keep those inside it.
-        let want = if scope.is_some() {
-            (k * 20).max(200)
-        } else {
-            k
+        // Narrowed further, rank more and keep those inside.
+        let want = match narrow {
+            Narrow::To(_) => (k * 20).max(200),
+            Narrow::None => k,
         };
-        let mut hits = self
-            .retriever
+        let mut hits = retriever
             .search(query, vec.as_deref(), mode, want)
             .map_err(|e| e.to_string())?;
-        if let Some(scope) = scope {
+        if let Narrow::To(scope) = narrow {
             let prefix = format!("{scope}::");
             hits.retain(|h| {
                 h.node.crate_name == scope
@@ -210,18 +239,72 @@ impl<'a> Toolbox<'a> {
             .map(|h| {
                 let sig = one_line(&h.node.signature, 120);
                 format!(
-                    "{} {} — {}:{}-{}{}{}",
+                    "{} {} — {}:{}-{}{}{}{}",
                     h.node.kind,
                     h.node.path,
                     h.node.file,
                     h.node.span.start_line,
                     h.node.span.end_line,
                     if sig.is_empty() { "" } else { " — " },
-                    sig
+                    sig,
+                    self.read_only_note(h.node)
                 )
             })
             .collect::<Vec<_>>()
             .join("\n"))
+    }
+
+    /// The retriever a `search_code` scope searches (`None`: the workspace's) and what it
+    /// narrows its hits to: `workspace`, `all`, a crate (its own corpus, so that as many hits
+    /// as asked for come back), a path inside a crate, or a directory.
+    fn scope_of<'s>(
+        &self,
+        scope: Option<&'s str>,
+    ) -> Result<(Option<Arc<Retriever>>, Narrow<'s>), String> {
+        let Some(s) = scope else {
+            return Ok((None, Narrow::None));
+        };
+        if s == "workspace" {
+            return Ok((None, Narrow::None));
+        }
+        let Some(scoped) = self.scoped else {
+            return Ok((None, Narrow::To(s)));
+        };
+        if s == "all" {
+            return Ok((Some(scoped(&Scope::All)?), Narrow::None));
+        }
+        let krate = s.split("::").next().unwrap_or(s);
+        match krate.parse::<Scope>() {
+            Ok(c @ Scope::Crate(_)) if !s.contains('/') => {
+                let r = scoped(&c)?;
+                if r.corpus.nodes.is_empty() {
+                    // No such crate: a directory or file prefix, say.
+                    return Ok((None, Narrow::To(s)));
+                }
+                let narrow = if s.contains("::") {
+                    Narrow::To(s)
+                } else {
+                    Narrow::None
+                };
+                Ok((Some(r), narrow))
+            }
+            _ => Ok((None, Narrow::To(s))),
+        }
+    }
+
+    /// ` (dependency hyper 1.3.1, read-only)` for a dependency's item; empty for the
+    /// workspace's.
+    fn read_only_note(&self, n: &Node) -> String {
+        if !n.is_dependency() {
+            return String::new();
+        }
+        let crates = self
+            .crates
+            .get_or_init(|| self.db.crates().unwrap_or_default());
+        match ploke_db::crate_of(crates, &n.crate_name, &n.file) {
+            Some(c) => format!(" (dependency {} {}, read-only)", c.package, c.version),
+            None => " (dependency, read-only)".to_string(),
+        }
     }
 
     fn get_item(&self, args: &Value) -> Result<String, String> {
@@ -229,12 +312,13 @@ impl<'a> Toolbox<'a> {
         for n in self.find(str_arg(args, "path")?)?.iter().take(3) {
             let text = self.source_of(n)?;
             out.push_str(&format!(
-                "{} {} — {}:{}-{}\n```rust\n{}\n```\n",
+                "{} {} — {}:{}-{}{}\n```rust\n{}\n```\n",
                 n.kind,
                 n.path,
                 self.rel(n),
                 n.span.start_line,
                 n.span.end_line,
+                self.read_only_note(n),
                 text
             ));
             out.push_str(&self.relations(n)?);
@@ -434,7 +518,8 @@ impl<'a> Toolbox<'a> {
             .ok_or_else(|| format!("{}: no stored text for this item; re-index", n.file))
     }
 
-    /// The item's file as results show it: relative to the workspace root.
+    /// The item's file as results show it: relative to the workspace root (a dependency's
+    /// absolute).
     fn rel(&self, n: &Node) -> String {
         n.file.clone()
     }

@@ -31,6 +31,23 @@ pub fn uri_of(root: &Path, file: &str) -> Uri {
 /// The workspace-relative path of a `file://` URI under `root`; `None` for another scheme or
 /// a file outside the workspace.
 pub fn file_of(root: &Path, uri: &Uri) -> Option<String> {
+    let path = local_path(uri)?;
+    // Editors may name the file through a symlinked directory.
+    let path = path.canonicalize().unwrap_or(path);
+    let rel = path.strip_prefix(root).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// The absolute path of a `file://` URI as the index names a dependency's file (as written:
+/// cargo's cache is named as cargo names it); `None` for another scheme.
+pub fn path_of(uri: &Uri) -> Option<String> {
+    let path = local_path(uri)?;
+    path.is_absolute()
+        .then(|| path.to_string_lossy().into_owned())
+}
+
+/// The local path a `file://` URI names, percent-decoded.
+fn local_path(uri: &Uri) -> Option<std::path::PathBuf> {
     let rest = uri.as_str().strip_prefix("file://")?;
     let bytes = rest.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -45,11 +62,7 @@ pub fn file_of(root: &Path, uri: &Uri) -> Option<String> {
             i += 1;
         }
     }
-    let path = std::path::PathBuf::from(String::from_utf8(out).ok()?);
-    // Editors may name the file through a symlinked directory.
-    let path = path.canonicalize().unwrap_or(path);
-    let rel = path.strip_prefix(root).ok()?;
-    Some(rel.to_string_lossy().replace('\\', "/"))
+    Some(std::path::PathBuf::from(String::from_utf8(out).ok()?))
 }
 
 /// Lines `start..=end` (1-based) as a range: from the start of the first to the start of the

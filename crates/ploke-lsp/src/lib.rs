@@ -3,6 +3,11 @@
 //! counts and docs, references and the call hierarchy from the code graph, and code lenses
 //! ("N callers · M impls").
 //!
+//! Workspace symbols are the workspace's items; the initialization option
+//! `{"symbolScope": "all"}` (or a crate's name) adds the dependencies attached to the index,
+//! whose files are opened by their absolute paths. A dependency's items are read-only: no
+//! code action edits them, and their buffers never become overlays.
+//!
 //! Built on `lsp-server` and `lsp-types`, the transport and protocol types rust-analyzer
 //! itself uses: a synchronous loop over a channel of messages, so every request is answered
 //! on this thread from the session's in-memory snapshot (no async runtime in the request
@@ -20,6 +25,7 @@ mod convert;
 pub mod transport;
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -32,7 +38,7 @@ use lsp_types::{
     InitializeResult, MarkupContent, MarkupKind, OneOf, ServerCapabilities, ServerInfo,
     TextDocumentSyncCapability, TextDocumentSyncKind,
 };
-use ploke_session::{Event, ItemRef, ItemView, Session};
+use ploke_session::{Event, ItemRef, ItemView, SearchScope, Session};
 
 pub use convert::uri_of;
 use convert::{file_of, location, range_of, symbol_kind};
@@ -53,6 +59,7 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
         progress: Arc::new(AtomicBool::new(false)),
         docs: Arc::default(),
         next_request: std::sync::atomic::AtomicU64::new(0),
+        symbol_scope: std::sync::Mutex::new(SearchScope::Workspace),
     };
     server.forward_events();
     let mut initialized = false;
@@ -69,8 +76,27 @@ pub fn serve(session: Arc<Session>, conn: Connection, _opts: LspOptions) -> Resu
                         .and_then(|v| v.as_bool())
                         .unwrap_or(false);
                     server.progress.store(progress, Ordering::Release);
+                    let scope = req
+                        .params
+                        .pointer("/initializationOptions/symbolScope")
+                        .and_then(|v| v.as_str())
+                        .map(str::parse::<SearchScope>);
+                    let bad_scope = match scope {
+                        Some(Ok(s)) => {
+                            *server
+                                .symbol_scope
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner()) = s;
+                            None
+                        }
+                        Some(Err(e)) => Some(e),
+                        None => None,
+                    };
                     server.reply(Response::new_ok(req.id, server.capabilities()));
                     server.initialized.store(true, Ordering::Release);
+                    if let Some(e) = bad_scope {
+                        server.log(2, &format!("initializationOptions.symbolScope: {e}; workspace symbols are the workspace's"));
+                    }
                 } else if !initialized {
                     server.error(
                         req.id,
@@ -117,6 +143,8 @@ struct Server {
     docs: Arc<std::sync::Mutex<std::collections::HashMap<String, (i32, bool)>>>,
     /// Numbers the requests this server sends the client (`workspace/applyEdit`).
     next_request: std::sync::atomic::AtomicU64,
+    /// The items workspace symbols come from (`initializationOptions.symbolScope`).
+    symbol_scope: std::sync::Mutex<SearchScope>,
 }
 
 /// The command of the "Ask ploke about this" code action.
@@ -134,6 +162,20 @@ impl Server {
 
     fn error(&self, id: RequestId, code: ErrorCode, message: impl Into<String>) {
         self.reply(Response::new_err(id, code as i32, message.into()));
+    }
+
+    /// Whether workspace symbols (and so the files an editor opens from them) include the
+    /// dependencies' items.
+    fn with_dependencies(&self) -> bool {
+        *self.symbol_scope.lock().unwrap_or_else(|e| e.into_inner()) != SearchScope::Workspace
+    }
+
+    /// A `window/logMessage` (1 error, 2 warning, 3 info).
+    fn log(&self, level: u8, message: &str) {
+        let _ = self.sender.send(Message::Notification(Notification::new(
+            lsp_types::notification::LogMessage::METHOD.into(),
+            serde_json::json!({"type": level, "message": message}),
+        )));
     }
 
     fn capabilities(&self) -> InitializeResult {
@@ -314,10 +356,16 @@ impl Server {
         self.session.redact(&e.to_string())
     }
 
-    /// The item at a document position (workspace files only).
+    /// The item at a document position: in a workspace file, or (when workspace symbols
+    /// include them) in an attached dependency's file.
     fn at(&self, pos: &lsp_types::TextDocumentPositionParams) -> Result<Option<ItemView>, String> {
-        let Some(file) = file_of(&self.root, &pos.text_document.uri) else {
-            return Ok(None);
+        let file = match file_of(&self.root, &pos.text_document.uri) {
+            Some(f) => f,
+            None if self.with_dependencies() => match convert::path_of(&pos.text_document.uri) {
+                Some(p) => p,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
         };
         self.session
             .item_at(&file, pos.position.line + 1)
@@ -328,9 +376,14 @@ impl Server {
         &self,
         p: lsp_types::WorkspaceSymbolParams,
     ) -> Result<Option<lsp_types::WorkspaceSymbolResponse>, String> {
+        let scope = self
+            .symbol_scope
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let found = self
             .session
-            .symbols(&p.query, 100)
+            .symbols_in(&p.query, 100, &scope)
             .map_err(|e| self.err(e))?;
         #[allow(deprecated)] // `deprecated` is a required field of the type.
         let symbols = found
@@ -592,6 +645,11 @@ impl Server {
         let Some(v) = self.at(&at)? else {
             return Ok(Some(Vec::new()));
         };
+        // A dependency's item is read-only: nothing to offer (ask about the workspace's code
+        // that uses it instead).
+        if v.item.dependency {
+            return Ok(Some(Vec::new()));
+        }
         let args = serde_json::json!({
             "uri": p.text_document.uri.as_str(),
             "line": p.range.start.line,
@@ -653,6 +711,16 @@ impl Server {
                 // Edits go to the editor against the buffer it holds: a buffer with unsaved
                 // changes is not what the index (and the model) saw.
                 if let Some(u) = get("uri") {
+                    let inside = lsp_types::Uri::from_str(&u)
+                        .ok()
+                        .and_then(|uri| file_of(&self.root, &uri))
+                        .is_some();
+                    if !inside {
+                        return Err((
+                            ErrorCode::RequestFailed,
+                            format!("{u} is not a file of the workspace: ploke never edits dependency sources; change the workspace's code instead"),
+                        ));
+                    }
                     let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
                     if docs.get(&u).is_some_and(|(_, dirty)| *dirty) {
                         return Err((

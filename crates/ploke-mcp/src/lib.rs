@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use ploke_session::{ContextRequest, DirectEdit, Edit, Event, SearchMode, Session};
+use ploke_session::{ContextRequest, DirectEdit, Edit, Event, SearchMode, SearchScope, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -47,8 +47,10 @@ pub struct SearchArgs {
     /// Signals to rank with: `hybrid` (default: BM25 + embeddings + code graph), `lexical` or
     /// `vector`.
     pub mode: Option<String>,
-    /// Only items of this crate or under this path prefix (`tokio`, `tokio::sync`), or in
-    /// files under this directory (`crates/app/`).
+    /// Where to search: `workspace` (the default: the workspace's own items), `all` (also the
+    /// dependencies indexed with it, which are read-only), a crate of either (`tokio`,
+    /// `hyper_util`), a path prefix (`tokio::sync`), or a directory of the workspace
+    /// (`crates/app/`).
     pub scope: Option<String>,
 }
 
@@ -85,6 +87,9 @@ pub struct ContextArgs {
     pub request: String,
     /// Token budget of the whole pack (cl100k tokens; default 6000, at most 32000).
     pub budget: Option<u32>,
+    /// Which items are ranked for the pack: `workspace` (the default), `all` (also the
+    /// dependencies indexed with it, read-only), or one crate of either (`hyper`).
+    pub scope: Option<String>,
 }
 
 /// Arguments of `replace_item`.
@@ -260,7 +265,7 @@ impl PlokeMcp {
 #[tool_router]
 impl PlokeMcp {
     #[tool(
-        description = "Find the code a request is about: items (functions, methods, types, traits, impls, modules) of the Rust workspace ranked by BM25 over names, paths, signatures, docs and bodies, embeddings, and the code graph (callers, callees, members). One line per item: kind, canonical path, file:start-end. Use the path with get_item, callers, callees or implementations.",
+        description = "Find the code a request is about: items (functions, methods, types, traits, impls, modules) of the Rust workspace ranked by BM25 over names, paths, signatures, docs and bodies, embeddings, and the code graph (callers, callees, members). One line per item: kind, canonical path, file:start-end. Use the path with get_item, callers, callees or implementations. The workspace's items by default; scope `all` (or a crate name) also searches the dependencies indexed with `ploke index --deps`, which are read-only.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn search_code(
@@ -278,7 +283,7 @@ impl PlokeMcp {
     }
 
     #[tool(
-        description = "A token-budgeted context pack for a change request or question: the best-ranked items as exact source, then outlines of their callers, callees, types, traits and implementations, each with file, lines and why it is there. Markdown. Use it first for a broad request; use search_code and get_item for narrow look-ups.",
+        description = "A token-budgeted context pack for a change request or question: the best-ranked items as exact source, then outlines of their callers, callees, types, traits and implementations, each with file, lines and why it is there. Markdown. Use it first for a broad request; use search_code and get_item for narrow look-ups. Ranks the workspace's items unless `scope` says `all` or a crate.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn get_context(
@@ -287,10 +292,15 @@ impl PlokeMcp {
     ) -> Result<CallToolResult, ErrorData> {
         let budget = (a.budget.map_or(DEFAULT_BUDGET, |b| b as usize)).clamp(500, MAX_BUDGET);
         self.blocking(move |s| {
+            let scope = match a.scope.as_deref().map(str::trim) {
+                None | Some("") => SearchScope::Workspace,
+                Some(s) => s.parse()?,
+            };
             s.context(&ContextRequest {
                 request: a.request,
                 budget,
                 mode: SearchMode::Hybrid,
+                scope,
             })
             .map(|p| p.to_markdown())
             .map_err(|e| s.redact(&e.to_string()))

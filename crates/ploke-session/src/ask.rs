@@ -5,7 +5,7 @@ use ploke_agent::ask::{ask, AskEvent, AskOptions};
 use ploke_agent::local::LocalChat;
 use ploke_agent::Toolbox;
 use ploke_llm::{ChatModel, LlmConfig, LlmError, ProviderKind};
-use ploke_retrieve::Mode;
+use ploke_retrieve::{Mode, Scope};
 use serde::Serialize;
 
 use crate::results::ItemRef;
@@ -87,9 +87,10 @@ impl Session {
         let budget = req
             .budget
             .unwrap_or(if local { LOCAL_BUDGET } else { DEFAULT_BUDGET });
-        let (snap, embedder) = self.searchable(Mode::Hybrid)?;
+        let searcher = self.searchable(Mode::Hybrid, &Scope::Workspace)?;
+        let (snap, embedder) = (&searcher.snap, &searcher.embedder);
         let pack = self.pack_with(
-            &snap,
+            &snap.retriever,
             embedder.as_deref(),
             &req.request,
             budget,
@@ -97,7 +98,11 @@ impl Session {
         )?;
         let model = self.connect()?;
         let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
-        let toolbox = Toolbox::new(&self.db, &snap.retriever, Some(&embed));
+        let scoped = |scope: &Scope| {
+            self.scoped(snap, scope)
+                .map_err(|e| self.redact(&e.to_string()))
+        };
+        let toolbox = Toolbox::new(&self.db, &snap.retriever, Some(&embed)).with_scopes(&scoped);
         let opts = AskOptions {
             max_steps: req.max_steps,
             tools: req.tools && !local,
@@ -112,7 +117,6 @@ impl Session {
             on_event,
         )
         .await?;
-        let packages = &snap.retriever.corpus.package;
         let cited = pack
             .items
             .iter()
@@ -120,16 +124,23 @@ impl Session {
                 outcome.answer.contains(&i.path)
                     || (i.name.len() > 3 && outcome.answer.contains(&format!("`{}`", i.name)))
             })
-            .map(|i| ItemRef {
-                id: i.id.to_hex(),
-                kind: i.kind.as_str().to_string(),
-                name: i.name.clone(),
-                path: i.path.clone(),
-                package: packages.get(&i.file).cloned(),
-                crate_name: i.path.split("::").next().unwrap_or_default().to_string(),
-                file: i.file.clone(),
-                start_line: i.start_line,
-                end_line: i.end_line,
+            .map(|i| {
+                let crate_name = i.path.split("::").next().unwrap_or_default().to_string();
+                let c = self.crate_of(&self.db, &crate_name, &i.file);
+                let dependency = ploke_core::is_dependency_path(&i.file);
+                ItemRef {
+                    id: i.id.to_hex(),
+                    kind: i.kind.as_str().to_string(),
+                    name: i.name.clone(),
+                    path: i.path.clone(),
+                    package: c.as_ref().map(|c| c.package.clone()),
+                    crate_name,
+                    file: i.file.clone(),
+                    start_line: i.start_line,
+                    end_line: i.end_line,
+                    dependency,
+                    version: c.filter(|_| dependency).map(|c| c.version),
+                }
             })
             .collect();
         Ok(AskAnswer {

@@ -18,7 +18,7 @@ use ploke_agent::ask::{AskEvent, AskOptions};
 use ploke_agent::Toolbox;
 use ploke_edit::{ApplyOptions, Edit, EditContext, EditError, Plan};
 use ploke_llm::ChatModel;
-use ploke_retrieve::Mode;
+use ploke_retrieve::{Mode, Scope};
 use serde::Serialize;
 
 use crate::events::IndexProgress;
@@ -238,16 +238,18 @@ impl EditFlow<'_> {
             w.indexer.save_cache();
             Ok(())
         })?;
-        let (snap, embedder) = s.searchable(Mode::Hybrid)?;
+        let searcher = s.searchable(Mode::Hybrid, &Scope::Workspace)?;
+        let (snap, embedder) = (&searcher.snap, &searcher.embedder);
         let pack = s.pack_with(
-            &snap,
+            &snap.retriever,
             embedder.as_deref(),
             &self.prompt,
             self.opts.budget,
             Mode::Hybrid,
         )?;
         let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
-        let toolbox = Toolbox::new(&s.db, &snap.retriever, Some(&embed));
+        let scoped = |scope: &Scope| s.scoped(snap, scope).map_err(|e| s.redact(&e.to_string()));
+        let toolbox = Toolbox::new(&s.db, &snap.retriever, Some(&embed)).with_scopes(&scoped);
         let ctx = s.edit_context(self.opts.allow_build_scripts);
         let ask = AskOptions {
             max_steps: self.opts.max_steps,

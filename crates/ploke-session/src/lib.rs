@@ -37,10 +37,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use ploke_core::Node;
+use ploke_core::{CrateRecord, Node};
 use ploke_db::Db;
 use ploke_embed::Embedder;
-use ploke_retrieve::{Mode, RankParams, Retriever, Vectors};
+use ploke_retrieve::{Mode, RankParams, Retriever, Scope, Vectors};
 
 pub use ask::{AskAnswer, AskRequest};
 pub use edit::{
@@ -58,6 +58,7 @@ pub use ploke_context::Pack;
 pub use ploke_edit::Edit;
 pub use ploke_index::{default_cache_dir, DepCache, DepsReport, DepsScope, EntryMeta, Pruned};
 pub use ploke_retrieve::Mode as SearchMode;
+pub use ploke_retrieve::Scope as SearchScope;
 pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
 pub use settings::{Environment, Overrides, Settings};
 pub use tools::IndexStatus;
@@ -123,15 +124,19 @@ pub struct SearchRequest {
     /// Results wanted.
     pub k: usize,
     pub mode: Mode,
+    /// Which items are ranked: the workspace's (the default), with its attached dependencies'
+    /// too, or one crate's.
+    pub scope: Scope,
 }
 
 impl SearchRequest {
-    /// The 10 best items for `query`, all signals fused.
+    /// The 10 best workspace items for `query`, all signals fused.
     pub fn new(query: impl Into<String>) -> SearchRequest {
         SearchRequest {
             query: query.into(),
             k: 10,
             mode: Mode::Hybrid,
+            scope: Scope::Workspace,
         }
     }
 }
@@ -143,6 +148,21 @@ pub struct ContextRequest {
     /// Tokens the whole pack may take (cl100k).
     pub budget: usize,
     pub mode: Mode,
+    /// Which items are ranked for the pack (see [`SearchRequest::scope`]); the outlines of
+    /// their neighbours may come from anywhere in the index.
+    pub scope: Scope,
+}
+
+impl ContextRequest {
+    /// The pack of `request` within 8000 tokens, from the workspace's items, all signals fused.
+    pub fn new(request: impl Into<String>) -> ContextRequest {
+        ContextRequest {
+            request: request.into(),
+            budget: 8000,
+            mode: Mode::Hybrid,
+            scope: Scope::Workspace,
+        }
+    }
 }
 
 /// Ranked items handed to the packer (it uses as many as fit).
@@ -185,7 +205,39 @@ impl Lookup {
 /// One generation of the index as search sees it.
 pub(crate) struct Snapshot {
     pub generation: u64,
+    /// The workspace's items.
     pub retriever: Retriever,
+    /// Retrievers of other scopes (dependencies included), built from the store when first
+    /// asked for; they go with the snapshot.
+    scoped: Mutex<HashMap<Scope, Arc<Retriever>>>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(generation: u64, retriever: Retriever) -> Snapshot {
+        Snapshot {
+            generation,
+            retriever,
+            scoped: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// Retrievers of other scopes kept per snapshot at most (a few crates asked for in turn).
+const SCOPED_RETRIEVERS: usize = 8;
+
+/// What a search runs on: the snapshot and, for a scope other than the workspace, that scope's
+/// retriever; with the embedding model when the mode uses vectors.
+pub(crate) struct Searcher {
+    pub snap: Arc<Snapshot>,
+    scoped: Option<Arc<Retriever>>,
+    pub embedder: Option<Arc<Embedder>>,
+}
+
+impl Searcher {
+    /// The retriever of the scope asked for.
+    pub fn retriever(&self) -> &Retriever {
+        self.scoped.as_deref().unwrap_or(&self.snap.retriever)
+    }
 }
 
 /// A workspace opened for work. `Send + Sync`: share it (`Arc<Session>`) between the threads
@@ -205,8 +257,9 @@ pub struct Session {
     vectors: OnceLock<Option<Arc<Vectors>>>,
     /// Ranking parameters other than the defaults (for tuning).
     rank: RwLock<Option<RankParams>>,
-    /// Package of each crate (target) name, once asked for.
-    packages: OnceLock<HashMap<String, String>>,
+    /// The crate (target) records and the generation they were read at, once asked for
+    /// (read again when an item's crate is not among them and the index changed since).
+    crates: RwLock<Option<(u64, Arc<[CrateRecord]>)>>,
     /// The indexer and what goes with it, for sessions that write.
     writer: Mutex<Option<write::Writer>>,
     /// Set while a live index keeps the snapshot current.
@@ -257,7 +310,7 @@ impl Session {
             embedder: OnceLock::new(),
             vectors: OnceLock::new(),
             rank: RwLock::new(None),
-            packages: OnceLock::new(),
+            crates: RwLock::new(None),
             writer: Mutex::new(None),
             live: std::sync::atomic::AtomicBool::new(false),
         })
@@ -336,10 +389,7 @@ impl Session {
                         &ploke_retrieve::Scope::Workspace,
                     ))
                 })?;
-        let snap = Arc::new(Snapshot {
-            generation,
-            retriever,
-        });
+        let snap = Arc::new(Snapshot::new(generation, retriever));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snap.clone());
         Ok(snap)
     }
@@ -427,62 +477,116 @@ impl Session {
         Ok(vectors.map(|v| (v, embedder)))
     }
 
-    /// The snapshot with vectors attached and in step with it, when the mode uses them.
-    fn searchable(
-        &self,
-        mode: Mode,
-    ) -> Result<(Arc<Snapshot>, Option<Arc<Embedder>>), SessionError> {
+    /// The retriever of `scope` with vectors attached and in step with it, when the mode uses
+    /// them. The workspace's is the snapshot's; another scope's is built on first use (see
+    /// [`Session::scoped`]).
+    pub(crate) fn searchable(&self, mode: Mode, scope: &Scope) -> Result<Searcher, SessionError> {
         let snap = self.snapshot()?;
-        let Some((vectors, embedder)) = self.usable_vectors(mode)? else {
-            return Ok((snap, None));
+        let scoped = match scope {
+            Scope::Workspace => None,
+            other => Some(self.scoped(&snap, other)?),
         };
-        if snap.retriever.vectors().is_none() {
-            if !self.live.load(std::sync::atomic::Ordering::Acquire) {
-                self.db
-                    .read_consistent(|db| vectors.sync(&snap.retriever.corpus, db))?;
+        let Some((vectors, embedder)) = self.usable_vectors(mode)? else {
+            return Ok(Searcher {
+                snap,
+                scoped,
+                embedder: None,
+            });
+        };
+        match &scoped {
+            None if snap.retriever.vectors().is_none() => {
+                if !self.live.load(std::sync::atomic::Ordering::Acquire) {
+                    self.db
+                        .read_consistent(|db| vectors.sync(&snap.retriever.corpus, db))?;
+                }
+                snap.retriever.attach_vectors(vectors);
             }
-            snap.retriever.attach_vectors(vectors);
+            // Vectors of its own: syncing the shared ones with another corpus would drop the
+            // workspace's items that corpus lacks.
+            Some(r) if r.vectors().is_none() => {
+                let own = Arc::new(Vectors::new(vectors.model()));
+                self.db.read_consistent(|db| own.sync(&r.corpus, db))?;
+                r.attach_vectors(own);
+            }
+            _ => {}
         }
-        Ok((snap, Some(embedder)))
+        Ok(Searcher {
+            snap,
+            scoped,
+            embedder: Some(embedder),
+        })
+    }
+
+    /// The retriever of `scope` (not the workspace's) for `snap`: built from the store the
+    /// first time it is asked for, with the dependencies' texts read from disk, and kept with
+    /// the snapshot. Dependency files that changed since they were indexed are said once (as a
+    /// warning) per build. Costs nothing until a search asks for another scope.
+    pub(crate) fn scoped(
+        &self,
+        snap: &Snapshot,
+        scope: &Scope,
+    ) -> Result<Arc<Retriever>, SessionError> {
+        let mut scoped = snap.scoped.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = scoped.get(scope) {
+            return Ok(r.clone());
+        }
+        let ((retriever, unreadable), _) = self
+            .db
+            .read_consistent(|db| Retriever::load_scoped(db, None, scope))?;
+        if let Some(first) = unreadable.first() {
+            let more = match unreadable.len() {
+                1 => String::new(),
+                n => format!(" ({} more files alike)", n - 1),
+            };
+            self.events.warn(format!(
+                "{first}{more}; their items are searched by name, path, signature and docs only"
+            ));
+        }
+        if scoped.len() >= SCOPED_RETRIEVERS {
+            scoped.clear();
+        }
+        let r = Arc::new(retriever);
+        scoped.insert(scope.clone(), r.clone());
+        Ok(r)
     }
 
     /// The best items for a request.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<SearchHit>, SessionError> {
         Ok(self
-            .search_batch(std::slice::from_ref(&req.query), req.k, req.mode)?
+            .search_batch(
+                std::slice::from_ref(&req.query),
+                req.k,
+                req.mode,
+                &req.scope,
+            )?
             .pop()
             .unwrap_or_default())
     }
 
-    /// Many searches against one snapshot, their requests embedded in one batch.
+    /// Many searches of one scope against one snapshot, their requests embedded in one batch.
     pub fn search_batch(
         &self,
         queries: &[String],
         k: usize,
         mode: Mode,
+        scope: &Scope,
     ) -> Result<Vec<Vec<SearchHit>>, SessionError> {
-        let (snap, embedder) = self.searchable(mode)?;
-        let vecs = self.embed_queries(embedder.as_deref(), queries)?;
+        let searcher = self.searchable(mode, scope)?;
+        let retriever = searcher.retriever();
+        let vecs = self.embed_queries(searcher.embedder.as_deref(), queries)?;
         let params = self.rank.read().unwrap_or_else(|e| e.into_inner()).clone();
         queries
             .iter()
             .zip(vecs)
             .map(|(q, v)| {
                 let hits = match &params {
-                    Some(p) => snap.retriever.search_with(p, q, v.as_deref(), mode, k)?,
-                    None => snap.retriever.search(q, v.as_deref(), mode, k)?,
+                    Some(p) => retriever.search_with(p, q, v.as_deref(), mode, k)?,
+                    None => retriever.search(q, v.as_deref(), mode, k)?,
                 };
                 Ok(hits
                     .iter()
                     .map(|h| SearchHit {
-                        item: ItemRef::of(
-                            h.node,
-                            snap.retriever
-                                .corpus
-                                .package
-                                .get(&h.node.file)
-                                .map(String::as_str),
-                        ),
+                        item: ItemRef::in_corpus(h.node, &retriever.corpus),
                         package_file: h.file.to_string(),
                         score: h.score,
                         signals: h.signals,
@@ -509,10 +613,10 @@ impl Session {
     /// The context pack of a request: its best items in full, outlines of their neighbours,
     /// within the budget.
     pub fn context(&self, req: &ContextRequest) -> Result<Pack, SessionError> {
-        let (snap, embedder) = self.searchable(req.mode)?;
+        let searcher = self.searchable(req.mode, &req.scope)?;
         self.pack_with(
-            &snap,
-            embedder.as_deref(),
+            searcher.retriever(),
+            searcher.embedder.as_deref(),
             &req.request,
             req.budget,
             req.mode,
@@ -521,7 +625,7 @@ impl Session {
 
     pub(crate) fn pack_with(
         &self,
-        snap: &Snapshot,
+        retriever: &Retriever,
         embedder: Option<&Embedder>,
         request: &str,
         budget: usize,
@@ -531,9 +635,7 @@ impl Session {
             .embed_queries(embedder, &[request.to_string()])?
             .pop()
             .flatten();
-        let hits = snap
-            .retriever
-            .search(request, v.as_deref(), mode, PACK_CANDIDATES)?;
+        let hits = retriever.search(request, v.as_deref(), mode, PACK_CANDIDATES)?;
         let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
         let opts = ploke_context::PackOptions {
             budget,
@@ -584,7 +686,14 @@ impl Session {
     fn view_of(&self, db: &Db, n: &Node) -> Result<ItemView, ploke_db::DbError> {
         let r = db.relations(n)?;
         let src = db.item_source(n)?.unwrap_or_default();
-        let item_ref = |m: &Node| ItemRef::of(m, self.package_of(db, &m.crate_name).as_deref());
+        let item_ref = |m: &Node| {
+            let c = self.crate_of(db, &m.crate_name, &m.file);
+            ItemRef::of(
+                m,
+                c.as_ref().map(|c| c.package.as_str()),
+                c.as_ref().map(|c| c.version.as_str()),
+            )
+        };
         let related = |rows: &[(Node, u32)]| {
             rows.iter()
                 .map(|(m, line)| Related {
@@ -617,18 +726,27 @@ impl Session {
         })
     }
 
-    /// The package of a crate (target) name.
-    fn package_of(&self, db: &Db, crate_name: &str) -> Option<String> {
-        let map = match self.packages.get() {
-            Some(m) => m,
-            None => {
-                let map = db
-                    .crates()
-                    .map(|cs| cs.into_iter().map(|c| (c.name, c.package)).collect())
-                    .unwrap_or_default();
-                self.packages.get_or_init(|| map)
+    /// The crate (target) record of an item of crate `crate_name` in `file`: its package and,
+    /// for a dependency, its version (see [`ploke_db::crate_of`]).
+    pub(crate) fn crate_of(&self, db: &Db, crate_name: &str, file: &str) -> Option<CrateRecord> {
+        let cached = self
+            .crates
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((_, cs)) = &cached {
+            if let Some(c) = ploke_db::crate_of(cs.iter(), crate_name, file) {
+                return Some(c.clone());
             }
-        };
-        map.get(crate_name).cloned()
+        }
+        // Not known yet, or a dependency was attached since: read the records again.
+        let generation = db.generation().ok()?;
+        if cached.as_ref().is_some_and(|(g, _)| *g == generation) {
+            return None;
+        }
+        let fresh: Arc<[CrateRecord]> = db.crates().ok()?.into();
+        let found = ploke_db::crate_of(fresh.iter(), crate_name, file).cloned();
+        *self.crates.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, fresh));
+        found
     }
 }

@@ -132,6 +132,12 @@ impl Session {
     /// saved change would be (search, relations and context answer for it); closing the buffer
     /// falls back to the disk. Only a session that keeps the index live can do this.
     pub fn overlay(&self, file: &str, text: Option<String>) -> Result<(), SessionError> {
+        if ploke_core::is_dependency_path(file) {
+            return Err(SessionError::Watch {
+                path: self.loc.root.clone(),
+                message: format!("{file} is a dependency's file (read-only): ploke never takes in changes to dependency sources"),
+            });
+        }
         if !self.live.load(Ordering::Acquire) {
             return Err(SessionError::Watch {
                 path: self.loc.root.clone(),
@@ -341,10 +347,7 @@ impl Session {
                 snapshot_ms: t_snap.elapsed().as_secs_f64() * 1000.0,
             };
             Ok((
-                Some(Snapshot {
-                    generation: report.generation,
-                    retriever,
-                }),
+                Some(Snapshot::new(report.generation, retriever)),
                 Some(update),
             ))
         })?;

@@ -1,8 +1,13 @@
 //! Navigation for editors: symbols by fuzzy name, the item at a position, the items of a
 //! file. All answered from the search snapshot in memory (no database query), so they are
-//! cheap enough for every keystroke of a symbol search.
+//! cheap enough for every keystroke of a symbol search. The workspace's items by default; a
+//! dependency's (its files are absolute paths) from the retriever of the scope that holds them,
+//! built on first use.
 
-use ploke_core::{ItemKind, Node};
+use std::sync::Arc;
+
+use ploke_core::{is_dependency_path, ItemKind, Node};
+use ploke_retrieve::{Retriever, Scope};
 
 use crate::results::{ItemRef, ItemView};
 use crate::{Session, SessionError};
@@ -37,18 +42,33 @@ fn name_rank(name: &str, query: &str, lower_query: &str) -> Option<u8> {
 }
 
 impl Session {
-    /// Items whose name fuzzily matches `query` (exact, then prefix, word, substring,
-    /// subsequence; library code before tests, short names first), at most `limit`. For an
-    /// editor's workspace symbol search.
+    /// Workspace items whose name fuzzily matches `query` (exact, then prefix, word,
+    /// substring, subsequence; library code before tests, short names first), at most
+    /// `limit`. For an editor's workspace symbol search.
     pub fn symbols(&self, query: &str, limit: usize) -> Result<Vec<ItemRef>, SessionError> {
+        self.symbols_in(query, limit, &Scope::Workspace)
+    }
+
+    /// [`Session::symbols`] among the items of `scope` (the workspace's items before a
+    /// dependency's of the same rank).
+    pub fn symbols_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<Vec<ItemRef>, SessionError> {
         let query = query.trim();
         if query.is_empty() {
             return Ok(Vec::new());
         }
         let snap = self.snapshot()?;
-        let corpus = &snap.retriever.corpus;
+        let scoped = match scope {
+            Scope::Workspace => None,
+            other => Some(self.scoped(&snap, other)?),
+        };
+        let corpus = &scoped.as_deref().unwrap_or(&snap.retriever).corpus;
         let lower = query.to_lowercase();
-        let mut ranked: Vec<(u8, bool, bool, usize, &str, usize)> = corpus
+        let mut ranked: Vec<(u8, bool, bool, bool, usize, &str, usize)> = corpus
             .nodes
             .iter()
             .enumerate()
@@ -60,6 +80,7 @@ impl Session {
                     .min()?;
                 Some((
                     rank,
+                    n.is_dependency(),
                     n.is_test,
                     corpus.aux[i],
                     n.name.len(),
@@ -72,16 +93,33 @@ impl Session {
         Ok(ranked
             .into_iter()
             .take(limit)
-            .map(|(.., i)| self.item_ref(&corpus.nodes[i], corpus))
+            .map(|(.., i)| ItemRef::in_corpus(&corpus.nodes[i], corpus))
             .collect())
     }
 
-    /// The innermost item of `file` (workspace-relative) whose lines hold `line` (1-based),
-    /// with its source and relations; `None` outside every item.
-    pub fn item_at(&self, file: &str, line: u32) -> Result<Option<ItemView>, SessionError> {
+    /// The retriever whose corpus holds the items of `file`: the snapshot's for a workspace
+    /// file, the one of every item for a dependency's (an absolute path).
+    fn holding(
+        &self,
+        file: &str,
+    ) -> Result<(Arc<crate::Snapshot>, Option<Arc<Retriever>>), SessionError> {
         let snap = self.snapshot()?;
-        let innermost = snap
-            .retriever
+        let scoped = if is_dependency_path(file) {
+            Some(self.scoped(&snap, &Scope::All)?)
+        } else {
+            None
+        };
+        Ok((snap, scoped))
+    }
+
+    /// The innermost item of `file` (workspace-relative, or a dependency's absolute path)
+    /// whose lines hold `line` (1-based), with its source and relations; `None` outside every
+    /// item. A dependency's item is read-only: its view says so ([`ItemRef::dependency`]).
+    pub fn item_at(&self, file: &str, line: u32) -> Result<Option<ItemView>, SessionError> {
+        let (snap, scoped) = self.holding(file)?;
+        let innermost = scoped
+            .as_deref()
+            .unwrap_or(&snap.retriever)
             .corpus
             .nodes
             .iter()
@@ -94,11 +132,11 @@ impl Session {
         }
     }
 
-    /// The items of `file` (workspace-relative) in the order they start, modules and `use`
-    /// items left out.
+    /// The items of `file` (workspace-relative, or a dependency's absolute path) in the order
+    /// they start, modules and `use` items left out.
     pub fn items_in(&self, file: &str) -> Result<Vec<ItemRef>, SessionError> {
-        let snap = self.snapshot()?;
-        let corpus = &snap.retriever.corpus;
+        let (snap, scoped) = self.holding(file)?;
+        let corpus = &scoped.as_deref().unwrap_or(&snap.retriever).corpus;
         let mut nodes: Vec<&Node> = corpus
             .nodes
             .iter()
@@ -106,11 +144,15 @@ impl Session {
             .filter(|n| !matches!(n.kind, ItemKind::Crate | ItemKind::Use | ItemKind::Module))
             .collect();
         nodes.sort_by_key(|n| (n.span.start_line, n.span.end_line));
-        Ok(nodes.iter().map(|n| self.item_ref(n, corpus)).collect())
+        Ok(nodes
+            .iter()
+            .map(|n| ItemRef::in_corpus(n, corpus))
+            .collect())
     }
 
     /// The item with the id `id` (16 hex digits, as [`ItemRef::id`]) with its source and
-    /// relations.
+    /// relations; an item that is not a search document (a dependency's, when the relations of
+    /// a workspace item lead there) is read from the index.
     pub fn item_by_id(&self, id: &str) -> Result<Option<ItemView>, SessionError> {
         let Some(id) = ploke_core::NodeId::from_hex(id) else {
             return Ok(None);
@@ -119,12 +161,11 @@ impl Session {
         let found = snap.retriever.corpus.nodes.iter().find(|n| n.id == id);
         match found {
             Some(n) => self.view(n).map(Some),
-            None => Ok(None),
+            None => match self.db.node(id)? {
+                Some(n) => self.view(&n).map(Some),
+                None => Ok(None),
+            },
         }
-    }
-
-    fn item_ref(&self, n: &Node, corpus: &ploke_retrieve::Corpus) -> ItemRef {
-        ItemRef::of(n, corpus.package.get(&n.file).map(String::as_str))
     }
 
     fn view(&self, n: &Node) -> Result<ItemView, SessionError> {

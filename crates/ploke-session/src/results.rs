@@ -1,6 +1,7 @@
 //! What operations return: plain data, serializable, that every front end renders its own way.
-//! Files are named relative to the workspace root, and every item names its package and
-//! crate, so a result is unambiguous in a workspace of many crates.
+//! Files are named relative to the workspace root (a dependency's by its absolute path), and
+//! every item names its package and crate, so a result is unambiguous in a workspace of many
+//! crates; an item of a dependency attached to the index says so (`dependency`, `version`).
 
 use serde::Serialize;
 
@@ -28,17 +29,25 @@ pub struct ItemRef {
     /// The crate (target) name: `tokio`, or a binary's name.
     #[serde(rename = "crate")]
     pub crate_name: String,
-    /// The file, relative to the workspace root.
+    /// The file, relative to the workspace root; absolute for a dependency's item.
     pub file: String,
     /// 1-based first line (a crate root shows line 1).
     pub start_line: u32,
     /// 1-based last line.
     pub end_line: u32,
+    /// Whether the item belongs to a dependency attached to the index (read-only: ploke
+    /// never edits it); only written when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dependency: bool,
+    /// The dependency's version (dependencies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 impl ItemRef {
-    /// The reference to `n`, in `package`.
-    pub fn of(n: &Node, package: Option<&str>) -> ItemRef {
+    /// The reference to `n`, in `package` (and, for a dependency's item, its `version`).
+    pub fn of(n: &Node, package: Option<&str>, version: Option<&str>) -> ItemRef {
+        let dependency = n.is_dependency();
         ItemRef {
             id: n.id.to_hex(),
             kind: n.kind.as_str().to_string(),
@@ -49,7 +58,18 @@ impl ItemRef {
             file: n.file.clone(),
             start_line: n.span.start_line.max(1),
             end_line: n.span.end_line.max(1),
+            dependency,
+            version: version.filter(|_| dependency).map(str::to_string),
         }
+    }
+
+    /// The reference to `n`, an item of `corpus`, with the package and version it records.
+    pub fn in_corpus(n: &Node, corpus: &ploke_retrieve::Corpus) -> ItemRef {
+        ItemRef::of(
+            n,
+            corpus.package.get(&n.file).map(String::as_str),
+            corpus.version.get(&n.file).map(String::as_str),
+        )
     }
 }
 

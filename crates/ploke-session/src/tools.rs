@@ -1,7 +1,7 @@
 //! The read-only tools, for every caller: the model during `ask` and `edit`, an MCP client,
 //! an editor. One implementation ([`ploke_agent::Toolbox`]) answers them all.
 
-use ploke_retrieve::Mode;
+use ploke_retrieve::{Mode, Scope};
 use serde::Serialize;
 
 use crate::{Session, SessionError};
@@ -49,9 +49,15 @@ impl Session {
         name: &str,
         args: &serde_json::Value,
     ) -> Result<Result<String, String>, SessionError> {
-        let (snap, embedder) = self.searchable(Mode::Hybrid)?;
+        let searcher = self.searchable(Mode::Hybrid, &Scope::Workspace)?;
+        let (snap, embedder) = (&searcher.snap, &searcher.embedder);
         let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
-        let toolbox = ploke_agent::Toolbox::new(&self.db, &snap.retriever, Some(&embed));
+        let scoped = |scope: &Scope| {
+            self.scoped(snap, scope)
+                .map_err(|e| self.redact(&e.to_string()))
+        };
+        let toolbox =
+            ploke_agent::Toolbox::new(&self.db, &snap.retriever, Some(&embed)).with_scopes(&scoped);
         Ok(toolbox.run(name, args))
     }
 

@@ -518,6 +518,7 @@ fn search_after_an_apply_sees_the_new_text_and_the_vectors_are_kept() {
                 query: q.into(),
                 k: 20,
                 mode: SearchMode::Lexical,
+                scope: Default::default(),
             })
             .unwrap()
     };
@@ -574,6 +575,7 @@ fn search_after_an_apply_sees_the_new_text_and_the_vectors_are_kept() {
             query: "quintessential moment before trying the request again".into(),
             k: 20,
             mode: SearchMode::Vector,
+            scope: Default::default(),
         })
         .unwrap();
     assert!(

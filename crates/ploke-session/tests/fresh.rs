@@ -45,6 +45,7 @@ fn names(s: &Session, q: &str) -> Vec<String> {
         query: q.into(),
         k: 10,
         mode: SearchMode::Lexical,
+        scope: Default::default(),
     })
     .unwrap()
     .into_iter()

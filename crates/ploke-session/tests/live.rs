@@ -62,6 +62,7 @@ fn paths(s: &Session, q: &str) -> Vec<String> {
         query: q.into(),
         k: 20,
         mode: SearchMode::Lexical,
+        scope: Default::default(),
     })
     .unwrap()
     .into_iter()
@@ -259,6 +260,7 @@ fn a_burst_settles_in_few_updates_and_readers_never_fail() {
                             query: "area size".into(),
                             k: 5,
                             mode: SearchMode::Lexical,
+                            scope: Default::default(),
                         })
                         .expect("search during updates");
                     assert!(!hits.is_empty());

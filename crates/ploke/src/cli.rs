@@ -62,6 +62,29 @@ pub struct Fresh {
     pub no_refresh: bool,
 }
 
+/// Which items a search ranks.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ScopeFlags {
+    /// Items to rank: workspace (the default), all (with the dependencies `ploke index
+    /// --deps` attached, read-only), or one crate of either by name (`hyper`, `hyper_util`).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<ploke_retrieve::Scope>,
+    /// Short for --scope all.
+    #[arg(long, conflicts_with = "scope")]
+    pub deps: bool,
+}
+
+impl ScopeFlags {
+    /// The scope asked for.
+    pub fn scope(&self) -> ploke_retrieve::Scope {
+        match (&self.scope, self.deps) {
+            (_, true) => ploke_retrieve::Scope::All,
+            (Some(s), false) => s.clone(),
+            (None, false) => ploke_retrieve::Scope::Workspace,
+        }
+    }
+}
+
 /// The chat model to use (overrides `ploke.toml` and the environment).
 #[derive(Args, Debug, Clone, Default)]
 pub struct LlmFlags {
@@ -155,6 +178,8 @@ pub enum Command {
         /// Signals to use: hybrid (BM25 + embeddings + code graph), lexical or vector.
         #[arg(long, default_value = "hybrid", value_name = "MODE")]
         mode: Mode,
+        #[command(flatten)]
+        scope: ScopeFlags,
         /// Ranking parameters as a JSON object (for tuning; see ploke_retrieve::RankParams).
         #[arg(long, hide = true, value_name = "JSON")]
         rank_params: Option<String>,
@@ -177,6 +202,8 @@ pub enum Command {
         /// Signals to rank with: hybrid, lexical or vector.
         #[arg(long, default_value = "hybrid", value_name = "MODE")]
         mode: Mode,
+        #[command(flatten)]
+        scope: ScopeFlags,
     },
     /// Ask a chat model about the code: the request's context pack goes with it, and the model
     /// may call read-only tools (search, items, callers, callees, files). Streams the answer.

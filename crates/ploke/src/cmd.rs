@@ -111,6 +111,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             json,
             batch,
             mode,
+            scope,
             rank_params,
         } => {
             let at = match (&batch, &query) {
@@ -130,6 +131,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
                 json,
                 batch,
                 mode,
+                &scope.scope(),
                 rank_params,
                 &ui,
             )
@@ -141,6 +143,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             budget,
             json,
             mode,
+            scope,
         } => context(
             &where_(&loc, Some(("context", &request)))?,
             env,
@@ -149,6 +152,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             budget,
             json,
             mode,
+            &scope.scope(),
             &ui,
         ),
         Command::Ask {
@@ -773,6 +777,7 @@ fn search(
     json: bool,
     batch: Option<PathBuf>,
     mode: ploke_retrieve::Mode,
+    scope: &ploke_retrieve::Scope,
     rank_params: Option<String>,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
@@ -790,7 +795,7 @@ fn search(
         let queries = read_batch(batch)?;
         refresh(&session, fresh, embeds, ui);
         let texts: Vec<String> = queries.iter().map(|(_, q)| q.clone()).collect();
-        let results = session.search_batch(&texts, limit, mode)?;
+        let results = session.search_batch(&texts, limit, mode, scope)?;
         let mut found = false;
         for ((id, _), hits) in queries.iter().zip(results) {
             found |= !hits.is_empty();
@@ -814,6 +819,7 @@ fn search(
         query: query.clone(),
         k: limit,
         mode,
+        scope: scope.clone(),
     })?;
     if json {
         let v: Vec<_> = hits.iter().map(hit_json).collect();
@@ -846,9 +852,10 @@ fn search(
 
 /// A search result as one JSON object: the benchmark's result format (file, name, lines)
 /// plus kind, path, id, score and why (signals), package and crate. `file` is relative to the
-/// workspace root, `package_file` to the package's directory.
+/// workspace root, `package_file` to the package's directory; a dependency's item has an
+/// absolute `file`, `"dependency": true` and its `version`.
 fn hit_json(h: &ploke_session::SearchHit) -> serde_json::Value {
-    serde_json::json!({
+    let mut v = serde_json::json!({
         "id": h.item.id,
         "package_file": h.package_file,
         "signals": h.signals,
@@ -861,7 +868,12 @@ fn hit_json(h: &ploke_session::SearchHit) -> serde_json::Value {
         "start_line": h.item.start_line,
         "end_line": h.item.end_line,
         "score": ((h.score as f64) * 1000.0).round() / 1000.0,
-    })
+    });
+    if h.item.dependency {
+        v["dependency"] = serde_json::json!(true);
+        v["version"] = serde_json::json!(h.item.version);
+    }
+    v
 }
 
 /// Reads `{"id", "query"}` JSON lines from `path` (`-`: stdin).
@@ -908,6 +920,7 @@ fn context(
     budget: usize,
     json: bool,
     mode: ploke_retrieve::Mode,
+    scope: &ploke_retrieve::Scope,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
     let session = open(at, env, Overrides::default(), false, "ploke context")?;
@@ -918,6 +931,7 @@ fn context(
         request: request.to_string(),
         budget,
         mode,
+        scope: scope.clone(),
     })?;
     let mut out = stdout();
     if json {

@@ -169,8 +169,12 @@ pub fn error_line(e: &anyhow::Error, secrets: &[&str]) -> String {
 }
 
 /// `file` (relative to `root`) as a path relative to the current directory, so that a
-/// terminal or an editor can open it.
+/// terminal or an editor can open it; a dependency's file (outside the workspace, in cargo's
+/// cache) as its absolute path.
 pub fn shown_path(root: &Path, file: &str) -> String {
+    if ploke_core::is_dependency_path(file) {
+        return file.to_string();
+    }
     let abs = if file.is_empty() {
         root.to_path_buf()
     } else {
