@@ -300,7 +300,7 @@ impl<'a> Toolbox<'a> {
         }
         let crates = self
             .crates
-            .get_or_init(|| self.db.crates().unwrap_or_default());
+            .get_or_init(|| self.db.all_crates().unwrap_or_default());
         match ploke_db::crate_of(crates, &n.crate_name, &n.file) {
             Some(c) => format!(" (dependency {} {}, read-only)", c.package, c.version),
             None => " (dependency, read-only)".to_string(),

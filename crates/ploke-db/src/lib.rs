@@ -982,6 +982,17 @@ impl Db {
         Ok(out)
     }
 
+    /// Every crate (target) record of this index and of its dependency store
+    /// ([`Db::dependencies`]): the workspace's targets, then the dependencies', each ordered
+    /// by id. What [`crate_of`] looks an item's package and version up in.
+    pub fn all_crates(&self) -> Result<Vec<CrateRecord>, DbError> {
+        let mut out = self.crates()?;
+        if let Some(deps) = self.dependencies()? {
+            out.extend(deps.crates()?);
+        }
+        Ok(out)
+    }
+
     /// Stores embedding vectors of `model`, each keyed by the content hash of the text it
     /// embeds (replacing any stored under the same key), in one transaction.
     pub fn put_embeddings(

@@ -1,5 +1,6 @@
-//! An attached dependency: its files are absolute paths whose texts are not stored but read
-//! from disk, checked against the indexed hash; names find the workspace's items first.
+//! An attached dependency (its records in a dependency store the index names): its files are
+//! absolute paths whose texts are not stored but read from disk, checked against the indexed
+//! hash; names find the workspace's items first.
 
 use ploke_core::{
     ContentHash, CrateRecord, FileRecord, Graph, ItemKind, Node, NodeId, Span, TargetKind,
@@ -78,28 +79,45 @@ fn fixture() -> Fixture {
     let dep_file = dep_root.join("src/lib.rs");
     std::fs::write(&dep_file, DEP_LIB).unwrap();
     let dep_path = dep_file.to_str().unwrap();
-    let mut g = Graph {
-        crates: vec![
-            record("app", "", "src/lib.rs", "0.1.0"),
-            record("dep_crate", dep_root.to_str().unwrap(), dep_path, "1.2.3"),
-        ],
-        files: vec![
-            file("src/lib.rs", "app", WS_LIB),
-            file(dep_path, "dep_crate", DEP_LIB),
-        ],
+    let mut ws = Graph {
+        crates: vec![record("app", "", "src/lib.rs", "0.1.0")],
+        files: vec![file("src/lib.rs", "app", WS_LIB)],
+        nodes: vec![func("app", "connect", "src/lib.rs", WS_LIB)],
+        ..Graph::default()
+    };
+    ws.canonicalize();
+    // The dependency in a store of its own, as `ploke index` attaches one.
+    let store = tmp.path().join("deps-store");
+    let mut dep = Graph {
+        crates: vec![record(
+            "dep_crate",
+            dep_root.to_str().unwrap(),
+            dep_path,
+            "1.2.3",
+        )],
+        files: vec![file(dep_path, "dep_crate", DEP_LIB)],
         nodes: vec![
-            func("app", "connect", "src/lib.rs", WS_LIB),
             func("dep_crate", "connect", dep_path, DEP_LIB),
             func("dep_crate", "handshake", dep_path, DEP_LIB),
         ],
         ..Graph::default()
     };
-    g.canonicalize();
+    dep.canonicalize();
+    Db::open(&store)
+        .unwrap()
+        .apply(&Graph::diff(&Graph::default(), &dep), &[], &[])
+        .unwrap();
     let db = Db::open(&tmp.path().join("db")).unwrap();
     // Only the workspace's text is stored.
     let sources = vec![("src/lib.rs".to_string(), std::sync::Arc::from(WS_LIB))];
-    db.commit(&Graph::diff(&Graph::default(), &g), &sources, &[], 1)
-        .unwrap();
+    db.commit_with_meta(
+        &Graph::diff(&Graph::default(), &ws),
+        &sources,
+        &[],
+        1,
+        &[(ploke_db::DEPS_STORE_KEY, store.to_str().unwrap())],
+    )
+    .unwrap();
     Fixture {
         _tmp: tmp,
         db,
@@ -166,7 +184,12 @@ fn names_find_the_workspace_first_and_paths_find_dependencies() {
 #[test]
 fn the_crate_record_of_an_item_is_the_one_whose_package_holds_its_file() {
     let f = fixture();
-    let crates = f.db.crates().unwrap();
+    let crates = f.db.all_crates().unwrap();
+    assert_eq!(
+        crates.len(),
+        2,
+        "the index's and its dependency store's: {crates:?}"
+    );
     let dep = f.dep_file.to_str().unwrap();
     let c = ploke_db::crate_of(&crates, "dep_crate", dep).unwrap();
     assert_eq!(

@@ -672,7 +672,7 @@ impl Planner<'_> {
     /// [`EditError::Dependency`] for `what` (an item's path or a file), of crate `crate_name`
     /// whose file is `file`.
     fn dependency(&self, what: &str, crate_name: &str, file: &str) -> EditError {
-        let crates = self.db.crates().unwrap_or_default();
+        let crates = self.db.all_crates().unwrap_or_default();
         let dependency = match ploke_db::crate_of(&crates, crate_name, file) {
             Some(c) => format!("{} {}", c.package, c.version),
             None => crate_name.to_string(),

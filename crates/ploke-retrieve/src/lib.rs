@@ -310,9 +310,10 @@ impl Retriever {
         Ok(Retriever::load_scoped(db, model, &Scope::Workspace)?.0)
     }
 
-    /// [`Retriever::load`] of the items `scope` holds. A dependency's texts are not stored:
-    /// its files are read from disk and checked against their indexed hashes
-    /// ([`ploke_db::read_dependency_file`]). A file that cannot be read, or changed since it
+    /// [`Retriever::load`] of the items `scope` holds: for a scope that reaches the
+    /// dependencies, with the graph of the dependency store attached to the index
+    /// ([`Db::dependencies`]). A dependency's texts are not stored: its files are read from
+    /// disk and checked against their indexed hashes ([`ploke_db::read_dependency_file`]). A file that cannot be read, or changed since it
     /// was indexed, is returned with the retriever (its items are still searched by name,
     /// path, signature and docs). A dependency's items have vectors only when its texts were
     /// embedded; without, hybrid search ranks them by the lexical and graph signals.
@@ -322,9 +323,14 @@ impl Retriever {
         scope: &Scope,
     ) -> Result<(Retriever, Vec<ploke_db::DbError>), RetrieveError> {
         let graph = db.load_graph()?;
-        let files: Vec<&FileRecord> = graph
-            .files
+        let deps = match db.dependencies()? {
+            Some(store) if scope.reaches_dependencies() => Some(store.load_graph()?),
+            _ => None,
+        };
+        let parts: Vec<&Graph> = std::iter::once(&graph).chain(deps.as_ref()).collect();
+        let files: Vec<&FileRecord> = parts
             .iter()
+            .flat_map(|g| &g.files)
             .filter(|f| scope.admits_file(&f.crate_name, &f.path))
             .collect();
         let stored = if files.iter().any(|f| !is_dependency_path(&f.path)) {
@@ -338,18 +344,18 @@ impl Retriever {
             .map(|f| (f.path.as_str(), ploke_db::read_dependency_file(f)))
             .collect();
         let mut unreadable = Vec::new();
-        let mut deps: HashMap<&str, String> = HashMap::new();
+        let mut texts: HashMap<&str, String> = HashMap::new();
         for (path, text) in read {
             match text {
                 Ok(t) => {
-                    deps.insert(path, t);
+                    texts.insert(path, t);
                 }
                 Err(e) => unreadable.push(e),
             }
         }
         let r = Retriever::build(
-            &[&graph],
-            &|p| stored.get(p).or_else(|| deps.get(p)).map(String::as_str),
+            &parts,
+            &|p| stored.get(p).or_else(|| texts.get(p)).map(String::as_str),
             &mut AnalysisCache::default(),
             scope,
         );

@@ -744,7 +744,7 @@ impl Session {
         if cached.as_ref().is_some_and(|(g, _)| *g == generation) {
             return None;
         }
-        let fresh: Arc<[CrateRecord]> = db.crates().ok()?.into();
+        let fresh: Arc<[CrateRecord]> = db.all_crates().ok()?.into();
         let found = ploke_db::crate_of(fresh.iter(), crate_name, file).cloned();
         *self.crates.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, fresh));
         found

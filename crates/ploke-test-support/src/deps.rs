@@ -1,7 +1,7 @@
 //! [`Dependency`]: a dependency crate attached to an index by hand, as `ploke index --deps`
 //! attaches one: its files written under a directory of the test's (absolute paths, as cargo's
-//! registry holds them), its crate, files and items joined to the stored graph, its texts not
-//! stored.
+//! registry holds them), its crate, files, items and edges written to the dependency store the
+//! index names (`ploke_db::DEPS_STORE_KEY`), its texts not stored.
 
 use std::path::{Path, PathBuf};
 
@@ -165,20 +165,48 @@ impl Dependency {
     }
 
     /// Attaches the crate to the index in `db`, plus `edges` (from the workspace's items to
-    /// this crate's, say): its records join the stored graph (its texts are not stored), in
-    /// one commit of the next generation.
+    /// this crate's, say), as `ploke index` attaches dependencies: its records go to the
+    /// dependency store the index names (a new one beside the index directory,
+    /// `<index dir>-deps`, for the first), its texts nowhere; `edges` join the index, which
+    /// names the store, in one commit of the next generation.
     pub fn attach(&self, db: &ploke_db::Db, edges: &[Edge]) {
+        let store = match db.get_meta(ploke_db::DEPS_STORE_KEY).unwrap() {
+            Some(s) if !s.is_empty() => PathBuf::from(s),
+            _ => {
+                let dir = db.path().parent().expect("an index on disk");
+                let mut name = dir.file_name().unwrap().to_os_string();
+                name.push("-deps");
+                dir.with_file_name(name)
+            }
+        };
+        {
+            let deps = ploke_db::Db::open(&store)
+                .unwrap_or_else(|e| panic!("opening {}: {e}", store.display()));
+            let g = &self.graph;
+            let delta = ploke_core::GraphDelta {
+                put_crates: g.crates.clone(),
+                put_files: g.files.clone(),
+                put_nodes: g.nodes.clone(),
+                put_edges: g.edges.clone(),
+                ..Default::default()
+            };
+            deps.apply(&delta, &[], &[])
+                .unwrap_or_else(|e| panic!("attaching {}: {e}", self.package));
+        }
         let old = db.load_graph().expect("loading the stored graph");
         let mut new = old.clone();
-        new.crates.extend(self.graph.crates.iter().cloned());
-        new.files.extend(self.graph.files.iter().cloned());
-        new.nodes.extend(self.graph.nodes.iter().cloned());
-        new.edges.extend(self.graph.edges.iter().cloned());
         new.edges.extend(edges.iter().cloned());
         new.canonicalize();
         let generation = db.generation().expect("reading the generation") + 1;
-        db.commit(&Graph::diff(&old, &new), &[], &[], generation)
-            .unwrap_or_else(|e| panic!("attaching {}: {e}", self.package));
+        let store = store.to_str().unwrap();
+        db.commit_with_meta(
+            &Graph::diff(&old, &new),
+            &[],
+            &[],
+            generation,
+            &[(ploke_db::DEPS_STORE_KEY, store)],
+        )
+        .unwrap_or_else(|e| panic!("attaching {}: {e}", self.package));
     }
 
     /// Overwrites package file `rel` (to make it differ from what was indexed).
