@@ -425,20 +425,23 @@ impl<'a> Toolbox<'a> {
         if end < start {
             return Err(format!("end_line {end} is before start_line {start}"));
         }
-        let files = self.db.files().map_err(|e| e.to_string())?;
-        // Workspace-relative paths, as results show them; a path relative to its package is
-        // taken too when only one package has it.
-        let by_rel: Vec<_> = files.iter().filter(|f| f.rel_path == file).collect();
-        let rec = files
-            .iter()
-            .find(|f| f.path == file)
-            .or(match by_rel.as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                format!("{file} is not an indexed file; use paths as search results show them")
-            })?;
+        // Paths as results show them (workspace-relative, a dependency's absolute); a path
+        // relative to its package is taken too when only one workspace package has it.
+        let rec = match self.db.file(file).map_err(|e| e.to_string())? {
+            Some(rec) => rec,
+            None => {
+                let files = self.db.files().map_err(|e| e.to_string())?;
+                let by_rel: Vec<_> = files.into_iter().filter(|f| f.rel_path == file).collect();
+                match <[_; 1]>::try_from(by_rel) {
+                    Ok([one]) => one,
+                    Err(_) => {
+                        return Err(format!(
+                            "{file} is not an indexed file; use paths as search results show them"
+                        ))
+                    }
+                }
+            }
+        };
         let lines = self
             .db
             .file_lines(&rec.path, start, end)
