@@ -150,6 +150,25 @@ mod tests {
     }
 
     #[test]
+    fn a_file_outside_the_workspace_is_named_by_its_absolute_path() {
+        let root = std::env::temp_dir();
+        let dep = "/home/u/.cargo/registry/src/index.crates.io-x/hyper-1.3.1/src/lib.rs";
+        let uri = uri_of(&root, dep);
+        assert_eq!(
+            uri.as_str(),
+            "file:///home/u/.cargo/registry/src/index.crates.io-x/hyper-1.3.1/src/lib.rs"
+        );
+        assert_eq!(file_of(&root, &uri), None);
+        assert_eq!(path_of(&uri).as_deref(), Some(dep));
+        let spaced = Uri::from_str("file:///a%20b/c.rs").unwrap();
+        assert_eq!(path_of(&spaced).as_deref(), Some("/a b/c.rs"));
+        assert_eq!(
+            path_of(&Uri::from_str("untitled:Untitled-1").unwrap()),
+            None
+        );
+    }
+
+    #[test]
     fn ranges_cover_whole_lines() {
         let r = range_of(3, 5);
         assert_eq!((r.start.line, r.end.line), (2, 5));
