@@ -611,3 +611,33 @@ pub async fn serve_stdio(
     server.waiting().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PlokeMcp;
+
+    /// The tool's argument schema, as clients see it.
+    fn schema(tool: &str) -> serde_json::Value {
+        let t = PlokeMcp::tool_router()
+            .list_all()
+            .into_iter()
+            .find(|t| t.name == tool)
+            .unwrap_or_else(|| panic!("no tool {tool}"));
+        serde_json::Value::Object((*t.input_schema).clone())
+    }
+
+    #[test]
+    fn search_and_context_take_a_documented_scope() {
+        for tool in ["search_code", "get_context"] {
+            let s = schema(tool);
+            let scope = &s["properties"]["scope"];
+            let doc = scope["description"].as_str().unwrap_or_default();
+            assert!(
+                doc.contains("`workspace`") && doc.contains("`all`") && doc.contains("crate"),
+                "{tool}: {s}"
+            );
+            let required = s["required"].as_array().cloned().unwrap_or_default();
+            assert!(!required.contains(&"scope".into()), "{tool}: optional: {s}");
+        }
+    }
+}
