@@ -234,6 +234,8 @@ impl DepCache {
         let db_err = |e: ploke_db::DbError| std::io::Error::other(e.to_string());
         let build = || -> std::io::Result<()> {
             let db = ploke_db::Db::open(&tmp).map_err(db_err)?;
+            // One transaction: SQLite writes each page once.
+            let mut delta = ploke_core::GraphDelta::default();
             for e in entries {
                 let Some(g) = e.graph() else {
                     return Err(std::io::Error::new(
@@ -244,16 +246,23 @@ impl DepCache {
                         ),
                     ));
                 };
-                let delta = ploke_core::GraphDelta {
-                    put_crates: g.crates.clone(),
-                    put_files: g.files.clone(),
-                    put_nodes: g.nodes.clone(),
-                    put_edges: g.edges.clone(),
-                    put_unresolved: g.unresolved.clone(),
-                    ..Default::default()
-                };
-                db.apply(&delta, &[], &[]).map_err(db_err)?;
+                delta.put_crates.extend(g.crates.iter().cloned());
+                delta.put_files.extend(g.files.iter().cloned());
+                delta.put_nodes.extend(g.nodes.iter().cloned());
+                delta.put_edges.extend(g.edges.iter().cloned());
+                // Their unresolved references stay in the entries: what a dependency calls
+                // outside the crates it names is not looked up from a workspace.
             }
+            let t = Instant::now();
+            db.apply(&delta, &[], &[]).map_err(db_err)?;
+            tracing::debug!(
+                ms = t.elapsed().as_millis() as u64,
+                nodes = delta.put_nodes.len(),
+                edges = delta.put_edges.len(),
+                unresolved = delta.put_unresolved.len(),
+                "dependency store written"
+            );
+            drop(delta);
             db.set_meta(ploke_db::GENERATION_KEY, "1").map_err(db_err)?;
             drop(db);
             let list: Vec<String> = entries

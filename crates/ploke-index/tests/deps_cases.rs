@@ -683,10 +683,6 @@ fn a_source_not_on_disk_is_reported_with_its_fetch_and_the_rest_is_attached() {
 }
 
 #[test]
-#[ignore = "bug: when cargo cannot answer offline, ploke-workspace's from_lock_file takes every \
-            lock entry without a source (a path dependency outside the workspace too) as a \
-            workspace member: the path dependency is neither attached, nor missing, nor warned \
-            about"]
 fn a_path_dependency_is_not_dropped_silently_when_the_lock_file_is_read() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");

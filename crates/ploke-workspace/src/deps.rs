@@ -438,7 +438,19 @@ fn from_lock_file(root: &Path, scope: DepsScope) -> Dependencies {
             None => by_name.get(name).and_then(|v| v.first().copied()),
         }
     };
-    let members: Vec<&LockPackage> = lock.package.iter().filter(|p| p.source.is_none()).collect();
+    // Packages without a source are the members and the path dependencies: tell them apart
+    // by what the manifests say (cargo answers that offline even when it cannot resolve).
+    let paths = path_packages(root);
+    let members: Vec<&LockPackage> = lock
+        .package
+        .iter()
+        .filter(|p| {
+            p.source.is_none()
+                && paths
+                    .as_ref()
+                    .is_none_or(|(members, _)| members.contains(&p.name))
+        })
+        .collect();
     let member_names: BTreeSet<&str> = members.iter().map(|p| p.name.as_str()).collect();
     let mut taken: BTreeMap<String, (&LockPackage, bool)> = BTreeMap::new();
     let mut queue: VecDeque<(&LockPackage, bool)> = VecDeque::new();
@@ -481,8 +493,16 @@ fn from_lock_file(root: &Path, scope: DepsScope) -> Dependencies {
         } else if source.starts_with("git+") {
             (SourceKind::Git, git_dir(&p.name, &source))
         } else {
-            // A path package that is not a member: the lock file does not say where.
-            (SourceKind::Path, None)
+            // A path package that is not a member: where the manifests say it is.
+            let dir = paths
+                .as_ref()
+                .and_then(|(_, dirs)| dirs.get(&p.name))
+                .cloned();
+            (SourceKind::Path, dir)
+        };
+        let source = match (&source_kind, &dir) {
+            (SourceKind::Path, Some(d)) => d.display().to_string(),
+            _ => source,
         };
         let Some(dir) = dir else {
             out.missing.push(Missing {
@@ -536,6 +556,60 @@ fn cargo_home() -> Option<PathBuf> {
 }
 
 /// Where cargo unpacked `name-version` from a registry, if it did.
+/// The workspace's member names and the directories of the path packages its manifests
+/// reach (members' path dependencies, theirs, and so on), by package name; `None` when
+/// cargo cannot list the members.
+fn path_packages(root: &Path) -> Option<(BTreeSet<String>, HashMap<String, PathBuf>)> {
+    let meta = MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .other_options(vec!["--offline".to_string()])
+        .exec()
+        .ok()?;
+    let members: BTreeSet<String> = meta.packages.iter().map(|p| p.name.to_string()).collect();
+    let mut dirs: HashMap<String, PathBuf> = HashMap::new();
+    let mut todo: Vec<PathBuf> = meta
+        .packages
+        .iter()
+        .flat_map(|p| p.dependencies.iter())
+        .filter_map(|d| d.path.as_ref().map(|p| PathBuf::from(p.as_std_path())))
+        .collect();
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    while let Some(dir) = todo.pop() {
+        let dir = canonical(&dir);
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else {
+            continue;
+        };
+        let Some(name) = manifest
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+        else {
+            continue;
+        };
+        if !members.contains(name) {
+            dirs.entry(name.to_string()).or_insert_with(|| dir.clone());
+        }
+        for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let Some(deps) = manifest.get(table).and_then(|t| t.as_table()) else {
+                continue;
+            };
+            for spec in deps.values() {
+                if let Some(p) = spec.get("path").and_then(|p| p.as_str()) {
+                    todo.push(dir.join(p));
+                }
+            }
+        }
+    }
+    Some((members, dirs))
+}
+
 fn registry_dir(name: &str, version: &str) -> Option<PathBuf> {
     let src = cargo_home()?.join("registry/src");
     std::fs::read_dir(src)
