@@ -149,6 +149,9 @@ pub struct IndexSummary {
     pub stages_ms: Vec<(String, f64)>,
     /// The embedding stage, when it ran.
     pub embed: Option<EmbedSummary>,
+    /// The dependencies attached, when this run attached them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deps: Option<ploke_index::DepsReport>,
 }
 
 /// What the embedding stage did.
@@ -184,6 +187,7 @@ impl IndexSummary {
                 .map(|(n, d)| (n.to_string(), d.as_secs_f64() * 1000.0))
                 .collect(),
             embed: None,
+            deps: r.deps.clone(),
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct IndexRequest {
     pub embed: bool,
     /// How long to wait for another writer (`None`: until it is done).
     pub wait: Option<Duration>,
+    /// Which dependencies to attach; `None` keeps those the index has (the direct ones for
+    /// a new index).
+    pub deps: Option<ploke_index::DepsScope>,
 }
 
 /// What a writing session keeps between operations.
@@ -80,6 +83,13 @@ impl Session {
                 });
             }
             let w = guard.as_mut().expect("set above");
+            match req.deps {
+                Some(scope) => w.indexer.set_dependencies(scope),
+                None if w.indexer.dependency_scope().is_none() => {
+                    w.indexer.set_dependencies(ploke_index::DepsScope::Direct)
+                }
+                None => {}
+            }
             let lock = w.indexer.lock(&progress)?;
             self.recover_edits(&lock)?;
             let report = w.indexer.refresh_locked(&lock, Changes::All, &progress)?;

@@ -118,6 +118,11 @@ pub enum Command {
         /// Fail at once if another process is writing the index, instead of waiting.
         #[arg(long)]
         no_wait: bool,
+        /// Which dependencies to index with the workspace (each once, into a cache shared by
+        /// all workspaces): none, direct (what the members name; the default for a new
+        /// index) or all (everything they build with). Kept by later runs unless given.
+        #[arg(long, value_name = "none|direct|all")]
+        deps: Option<ploke_session::DepsScope>,
     },
     /// Keep the index current: index, then take in every change to the workspace's files
     /// as it happens (one line per update). Ctrl-C stops.

@@ -82,6 +82,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             json,
             no_embed,
             no_wait,
+            deps,
         } => index(
             &where_(&loc, None)?,
             env,
@@ -89,6 +90,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             json,
             !no_embed,
             no_wait,
+            deps,
             &ui,
         ),
         Command::Watch {
@@ -396,6 +398,7 @@ fn index(
     json: bool,
     embed: bool,
     no_wait: bool,
+    deps: Option<ploke_session::DepsScope>,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
     let overrides = Overrides {
@@ -416,6 +419,7 @@ fn index(
         rebuild,
         embed,
         wait: no_wait.then_some(std::time::Duration::ZERO),
+        deps,
     });
     events.finish();
     let summary = summary?;
@@ -450,6 +454,7 @@ fn index(
             "orphan_files": summary.orphan_files,
             "warnings": summary.warnings,
             "embed": embed_json,
+            "dependencies": summary.deps,
             "stages_ms": summary.stages_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "total_ms": total_ms,
         });
@@ -513,6 +518,32 @@ fn index(
         stages.push(format!("embed {}", duration(embed_ms)));
     }
     writeln!(out, "  time {}: {}", duration(total_ms), stages.join(", "))?;
+    if let Some(d) = summary
+        .deps
+        .as_ref()
+        .filter(|d| d.crates > 0 || !d.missing.is_empty())
+    {
+        writeln!(
+            out,
+            "  dependencies: {} attached read-only ({} built, {} from the cache at {}), {}",
+            count(d.crates, "crate", "crates"),
+            d.built,
+            d.crates - d.built,
+            ploke_session::default_cache_dir().display(),
+            count(d.items, "item", "items"),
+        )?;
+        if !d.missing.is_empty() {
+            ui.warn(format!(
+                "{} not on disk, skipped: {}{}",
+                count(d.missing.len(), "dependency is", "dependencies are"),
+                d.missing.join(", "),
+                d.fetch_hint
+                    .as_ref()
+                    .map(|h| format!("; `{h}` brings them"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     if embed {
         match &summary.embed {
             Some(e) => writeln!(
