@@ -36,6 +36,10 @@ pub struct IndexStatus {
     pub model: Option<String>,
     /// Bytes the index directory takes on disk.
     pub db_bytes: u64,
+    /// The dependencies attached (read-only): `name version` of each library.
+    pub dependencies: Vec<String>,
+    /// The store that holds their items, shared with every index of the same dependencies.
+    pub dependency_store: Option<String>,
 }
 
 impl Session {
@@ -69,6 +73,20 @@ impl Session {
         let corpus = &snap.retriever.corpus;
         let files: std::collections::HashSet<&str> =
             corpus.nodes.iter().map(|n| n.file.as_str()).collect();
+        let (dependencies, dependency_store) = match self.db.dependencies()? {
+            Some(store) => {
+                let mut names: Vec<String> = store
+                    .crates()?
+                    .into_iter()
+                    .map(|c| format!("{} {}", c.package, c.version))
+                    .collect();
+                names.sort();
+                names.dedup();
+                let dir = store.path().parent().map(|d| d.display().to_string());
+                (names, dir)
+            }
+            None => (Vec::new(), None),
+        };
         Ok(IndexStatus {
             workspace: self.loc.root.display().to_string(),
             db: self.loc.db_dir.display().to_string(),
@@ -84,6 +102,8 @@ impl Session {
             workspace_changed: stale.workspace_changed,
             model: self.db.get_meta(crate::EMBED_MODEL_KEY)?,
             db_bytes: dir_bytes(&self.loc.db_dir),
+            dependencies,
+            dependency_store,
         })
     }
 }

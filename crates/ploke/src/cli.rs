@@ -292,6 +292,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The dependency cache every workspace shares (`$PLOKE_CACHE_DIR`, else the user's cache
+    /// directory): each dependency indexed once per version, source and features.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print a shell completion script (e.g. `ploke completions bash > /etc/bash_completion.d/ploke`).
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -299,4 +305,33 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `ploke man > ~/.local/share/man/man1/ploke.1`.
     Man,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CacheAction {
+    /// List the cached dependencies: name, version, items, files, size, last use.
+    List {
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the entries no index attached in the last DAYS days (and the stores of sets of
+    /// dependencies that held them); an index whose entry went builds it again on its next
+    /// full run.
+    Prune {
+        /// Keep what was used in the last DAYS days.
+        #[arg(
+            long,
+            value_name = "DAYS",
+            default_value_t = 30,
+            conflicts_with = "all"
+        )]
+        older_than: u64,
+        /// Remove everything.
+        #[arg(long)]
+        all: bool,
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }

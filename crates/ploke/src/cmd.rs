@@ -220,6 +220,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             &ui,
         ),
         Command::Status { loc, json } => status(&where_(&loc, None)?, env, json, &ui),
+        Command::Cache { action } => crate::cache::run(action),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();
@@ -345,7 +346,7 @@ fn llm_overrides(f: &LlmFlags) -> Overrides {
 }
 
 /// Buffered stdout that colours (or strips colour) as `--color` and the terminal say.
-fn stdout() -> std::io::BufWriter<anstream::AutoStream<std::io::StdoutLock<'static>>> {
+pub(crate) fn stdout() -> std::io::BufWriter<anstream::AutoStream<std::io::StdoutLock<'static>>> {
     std::io::BufWriter::new(anstream::stdout().lock())
 }
 
@@ -375,7 +376,7 @@ pub fn rate(x: f64) -> String {
 }
 
 /// Every JSON document ploke prints carries the schema version of its results.
-fn with_schema(v: serde_json::Value) -> serde_json::Value {
+pub(crate) fn with_schema(v: serde_json::Value) -> serde_json::Value {
     let mut doc = serde_json::Map::new();
     doc.insert(
         "schema".into(),
@@ -1312,6 +1313,15 @@ fn status(at: &Where, env: &Environment, json: bool, ui: &Ui) -> anyhow::Result<
         None => "none (search uses the lexical and graph signals)".into(),
     };
     writeln!(out, "vectors    {vectors}")?;
+    let deps = match (st.dependencies.len(), &st.dependency_store) {
+        (0, _) => "none (`ploke index --deps direct` attaches them)".to_string(),
+        (n, Some(store)) => format!(
+            "{} attached read-only (`ploke search --scope all`), store {store}",
+            count(n, "crate", "crates")
+        ),
+        (n, None) => count(n, "crate", "crates"),
+    };
+    writeln!(out, "deps       {deps}")?;
     let live = match &st.live_elsewhere {
         Some(h) => format!("kept live by {h}"),
         None => "not kept live (`ploke watch` or `ploke mcp` would)".into(),
@@ -1322,7 +1332,7 @@ fn status(at: &Where, env: &Environment, json: bool, ui: &Ui) -> anyhow::Result<
 }
 
 /// `90` seconds as `1 min`, and so on.
-fn ago(secs: u64) -> String {
+pub(crate) fn ago(secs: u64) -> String {
     match secs {
         0..=59 => count(secs as usize, "second", "seconds"),
         60..=3599 => count((secs / 60) as usize, "minute", "minutes"),
@@ -1332,7 +1342,7 @@ fn ago(secs: u64) -> String {
 }
 
 /// A size for people: `812 KiB`, `41.3 MiB`.
-fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;
     let f = n as f64;
     if f < K {
