@@ -109,8 +109,9 @@ pub fn tool_specs() -> Vec<ToolDef> {
 pub type QueryEmbedder<'e> = dyn Fn(&str) -> Option<Vec<f32>> + Sync + 'e;
 
 /// The retriever of a search scope other than the workspace (the dependencies attached to the
-/// index, one crate), built when first asked for; `Err` says why it cannot be had.
-pub type ScopedRetriever<'s> = dyn Fn(&Scope) -> Result<Arc<Retriever>, String> + Sync + 's;
+/// index, one crate), built when first asked for; `None` when the workspace's answers it
+/// (every item, when no dependency is attached); `Err` says why it cannot be had.
+pub type ScopedRetriever<'s> = dyn Fn(&Scope) -> Result<Option<Arc<Retriever>>, String> + Sync + 's;
 
 /// Runs tool calls against one index.
 pub struct Toolbox<'a> {
@@ -271,12 +272,14 @@ impl<'a> Toolbox<'a> {
             return Ok((None, Narrow::To(s)));
         };
         if s == "all" {
-            return Ok((Some(scoped(&Scope::All)?), Narrow::None));
+            return Ok((scoped(&Scope::All)?, Narrow::None));
         }
         let krate = s.split("::").next().unwrap_or(s);
         match krate.parse::<Scope>() {
             Ok(c @ Scope::Crate(_)) if !s.contains('/') => {
-                let r = scoped(&c)?;
+                let Some(r) = scoped(&c)? else {
+                    return Ok((None, Narrow::To(s)));
+                };
                 if r.corpus.nodes.is_empty() {
                     // No such crate: a directory or file prefix, say.
                     return Ok((None, Narrow::To(s)));

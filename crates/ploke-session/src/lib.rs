@@ -482,10 +482,7 @@ impl Session {
     /// [`Session::scoped`]).
     pub(crate) fn searchable(&self, mode: Mode, scope: &Scope) -> Result<Searcher, SessionError> {
         let snap = self.snapshot()?;
-        let scoped = match scope {
-            Scope::Workspace => None,
-            other => Some(self.scoped(&snap, other)?),
-        };
+        let scoped = self.scoped(&snap, scope)?;
         let Some((vectors, embedder)) = self.usable_vectors(mode)? else {
             return Ok(Searcher {
                 snap,
@@ -517,7 +514,8 @@ impl Session {
         })
     }
 
-    /// The retriever of `scope` (not the workspace's) for `snap`: built from the store the
+    /// The retriever of `scope` for `snap`; `None` when the snapshot's own answers it (the
+    /// workspace, or every item when no dependency is attached). Built from the store the
     /// first time it is asked for, with the dependencies' texts read from disk, and kept with
     /// the snapshot. Dependency files that changed since they were indexed are said once (as a
     /// warning) per build. Costs nothing until a search asks for another scope.
@@ -525,10 +523,15 @@ impl Session {
         &self,
         snap: &Snapshot,
         scope: &Scope,
-    ) -> Result<Arc<Retriever>, SessionError> {
+    ) -> Result<Option<Arc<Retriever>>, SessionError> {
+        match scope {
+            Scope::Workspace => return Ok(None),
+            Scope::All if self.db.dependencies()?.is_none() => return Ok(None),
+            _ => {}
+        }
         let mut scoped = snap.scoped.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = scoped.get(scope) {
-            return Ok(r.clone());
+            return Ok(Some(r.clone()));
         }
         let ((retriever, unreadable), _) = self
             .db
@@ -547,7 +550,7 @@ impl Session {
         }
         let r = Arc::new(retriever);
         scoped.insert(scope.clone(), r.clone());
-        Ok(r)
+        Ok(Some(r))
     }
 
     /// The best items for a request.

@@ -62,10 +62,7 @@ impl Session {
             return Ok(Vec::new());
         }
         let snap = self.snapshot()?;
-        let scoped = match scope {
-            Scope::Workspace => None,
-            other => Some(self.scoped(&snap, other)?),
-        };
+        let scoped = self.scoped(&snap, scope)?;
         let corpus = &scoped.as_deref().unwrap_or(&snap.retriever).corpus;
         let lower = query.to_lowercase();
         let mut ranked: Vec<(u8, bool, bool, bool, usize, &str, usize)> = corpus
@@ -105,7 +102,7 @@ impl Session {
     ) -> Result<(Arc<crate::Snapshot>, Option<Arc<Retriever>>), SessionError> {
         let snap = self.snapshot()?;
         let scoped = if is_dependency_path(file) {
-            Some(self.scoped(&snap, &Scope::All)?)
+            self.scoped(&snap, &Scope::All)?
         } else {
             None
         };

@@ -283,3 +283,15 @@ fn editors_see_dependencies_only_when_asked_and_never_edit_them() {
         .to_string();
     assert!(err.contains("read-only"), "{err}");
 }
+
+#[test]
+fn without_dependencies_every_item_is_the_workspace_s() {
+    let project = Project::new("app", &[("src/lib.rs", APP)]);
+    session(&project, true)
+        .index(&IndexRequest::default())
+        .unwrap();
+    let s = session(&project, false);
+    let all = search(&s, "send request", SearchScope::All);
+    assert_eq!(all, search(&s, "send request", SearchScope::Workspace));
+    assert_eq!(paths(&all)[0], "app::send_request");
+}
