@@ -1438,6 +1438,14 @@ fn item(
             paint(style::PATH, &v.item.path),
             places.at(root, &v.item.file, v.item.start_line)
         )?;
+        if v.item.dependency {
+            writeln!(
+                out,
+                "in the dependency {} {} (read-only)",
+                v.item.package.as_deref().unwrap_or(&v.item.crate_name),
+                v.item.version.as_deref().unwrap_or("")
+            )?;
+        }
         if !v.cfg.is_empty() {
             writeln!(out, "cfg: {}", v.cfg)?;
         }

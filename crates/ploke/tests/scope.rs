@@ -142,6 +142,25 @@ fn search_scopes_and_how_dependency_hits_look() {
         out.show()
     );
 
+    // An item of the dependency: its text from disk, said to be read-only.
+    let out = ok(&mut ploke(
+        &p.root,
+        &[
+            "item",
+            "dep_crate::client::handshake",
+            "--no-refresh",
+            "--color",
+            "never",
+        ],
+    ));
+    assert!(
+        out.stdout
+            .contains("in the dependency dep-crate 1.3.1 (read-only)")
+            && out.stdout.contains("negotiate_alpn_protocols();"),
+        "{}",
+        out.show()
+    );
+
     // A scope that is no crate name is refused before anything runs.
     let out = run(&mut ploke(
         &p.root,
