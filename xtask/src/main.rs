@@ -14,6 +14,9 @@
 //!   `search_code` and `get_item` latency, idle memory).
 //! - `bench-cli [ROUNDS]`: one-shot commands on tokio: the cost of checking and refreshing
 //!   the index before answering (see `bench_cli.rs`).
+//! - `bench-deps [ROUNDS]`: indexing a workspace's dependencies (reqwest 0.12.4 and all it
+//!   builds with): first index, a second workspace on the warm cache, direct only, none
+//!   (see `bench_deps.rs`).
 //! - `bench-lsp [ROUNDS]`: `ploke lsp` on tokio over stdio: workspace/symbol, hover, save →
 //!   symbol latency (see `bench_lsp.rs`).
 //! - `bench-search [CRATE]`: hybrid search latency per request (embedding included, model
@@ -28,6 +31,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench_cli;
+mod bench_deps;
 mod bench_lsp;
 mod bench_mcp;
 mod bench_watch;
@@ -598,6 +602,7 @@ fn main() -> Result<()> {
         Some("bench-watch") => bench_watch::run(&args[1..]),
         Some("bench-mcp") => bench_mcp::run(&args[1..]),
         Some("bench-cli") => bench_cli::run(&args[1..]),
+        Some("bench-deps") => bench_deps::run(&args[1..]),
         Some("bench-lsp") => bench_lsp::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
@@ -607,7 +612,7 @@ fn main() -> Result<()> {
         Some("coverage-top") => coverage_top::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

@@ -146,8 +146,25 @@ impl Db {
         let path = dir.join(DB_FILE_NAME);
         // A missing or empty file is a new store (empty: one whose creation was interrupted).
         if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
-            create_sqlite_file(&path)?;
+            create_sqlite_file(&path, true)?;
         }
+        let db = Db::connect(&path)?;
+        db.init_schema()?;
+        Ok(db)
+    }
+
+    /// Creates a new store in the empty directory `dir` to be written once, in bulk, then
+    /// only read (a dependency store): a rollback journal instead of the write-ahead log (a
+    /// transaction into an empty file journals nothing, where the log would write every page
+    /// twice) and a larger page cache (its rows come in key order per relation, its index
+    /// entries do not).
+    pub fn create_bulk(dir: &Path) -> Result<Db, DbError> {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE_NAME);
+        create_sqlite_file(&path, false)?;
         let db = Db::connect(&path)?;
         db.init_schema()?;
         Ok(db)
@@ -428,6 +445,63 @@ impl Db {
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
         self.write_delta(delta, &texts, rm_sources, None, &[])
+    }
+
+    /// Writes the crates, files, nodes and edges of `graphs` (their unresolved references
+    /// and skip records are left out) into a store that holds none of their rows, in one
+    /// transaction, and sets the generation: how a dependency store is made. The rows are
+    /// encoded straight from the graphs, with no copy of them in between.
+    pub fn put_graphs(&self, graphs: &[&Graph], generation: u64) -> Result<(), DbError> {
+        let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
+        let mut add = |name: &str, cols: &[&str], mut rows: Vec<Vec<DataValue>>| {
+            if !rows.is_empty() {
+                let keys = key_len(name);
+                rows.sort_by(|a, b| a[..keys].cmp(&b[..keys]));
+                let headers = cols.iter().map(|c| c.to_string()).collect();
+                data.insert(name.to_string(), NamedRows::new(headers, rows));
+            }
+        };
+        let all = || graphs.iter().copied();
+        add(
+            "crates",
+            &CRATE_COLS,
+            all()
+                .flat_map(|g| &g.crates)
+                .map(codec::crate_row)
+                .collect(),
+        );
+        add(
+            "files",
+            &FILE_COLS,
+            all().flat_map(|g| &g.files).map(codec::file_row).collect(),
+        );
+        add(
+            "nodes",
+            &NODE_COLS,
+            all().flat_map(|g| &g.nodes).map(codec::node_row).collect(),
+        );
+        add(
+            "edges",
+            &EDGE_COLS,
+            all().flat_map(|g| &g.edges).map(codec::edge_row).collect(),
+        );
+        add(
+            "edges_in",
+            &EDGE_IN_COLS,
+            all()
+                .flat_map(|g| &g.edges)
+                .map(codec::edge_in_row)
+                .collect(),
+        );
+        add(
+            "meta",
+            &["key", "value"],
+            vec![vec![
+                DataValue::from(GENERATION_KEY),
+                DataValue::from(generation.to_string()),
+            ]],
+        );
+        self.import("writing a dependency store", data)
     }
 
     /// Writes `delta`, the text of `sources` (workspace-relative path, full text), deletes the
@@ -1294,6 +1368,8 @@ fn check_sqlite_header(path: &Path) -> Result<(), DbError> {
 const SQLITE_PAGE_SIZE: u32 = 8192;
 /// Page cache of every connection to the store, in pages (64 MiB), stored in the file header.
 const SQLITE_CACHE_PAGES: u32 = 8192;
+/// Page cache of a store written in bulk ([`Db::create_bulk`]), in pages (256 MiB at most).
+const SQLITE_BULK_CACHE_PAGES: u32 = 32768;
 
 /// Creates the SQLite file of a new store before CozoDB opens it: CozoDB's one table
 /// (`CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB)`, which it then finds in
@@ -1308,16 +1384,21 @@ const SQLITE_CACHE_PAGES: u32 = 8192;
 /// other processes read while the index is written.
 /// Every statement CozoDB runs on the table (get/put/delete by `k`, range scans ordered by
 /// `k`) works unchanged on a `WITHOUT ROWID` table.
-fn create_sqlite_file(path: &Path) -> Result<(), DbError> {
+fn create_sqlite_file(path: &Path, wal: bool) -> Result<(), DbError> {
     let err = |e: sqlite::Error| DbError::Sqlite(e.to_string());
     let conn = sqlite::Connection::open(path).map_err(err)?;
+    let (cache, journal) = if wal {
+        (SQLITE_CACHE_PAGES, "WAL")
+    } else {
+        (SQLITE_BULK_CACHE_PAGES, "DELETE")
+    };
     // page_size only takes effect before the first table exists; default_cache_size (kept in
     // the file header) needs an initialised database, so it comes after the table.
     conn.execute(format!(
         "PRAGMA page_size = {SQLITE_PAGE_SIZE};\n\
          CREATE TABLE IF NOT EXISTS cozo (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;\n\
-         PRAGMA default_cache_size = {SQLITE_CACHE_PAGES};\n\
-         PRAGMA journal_mode = WAL;"
+         PRAGMA default_cache_size = {cache};\n\
+         PRAGMA journal_mode = {journal};"
     ))
     .map_err(err)
 }

@@ -233,9 +233,9 @@ impl DepCache {
         ));
         let db_err = |e: ploke_db::DbError| std::io::Error::other(e.to_string());
         let build = || -> std::io::Result<()> {
-            let db = ploke_db::Db::open(&tmp).map_err(db_err)?;
+            let db = ploke_db::Db::create_bulk(&tmp).map_err(db_err)?;
             // One transaction: SQLite writes each page once.
-            let mut delta = ploke_core::GraphDelta::default();
+            let mut graphs: Vec<Arc<Graph>> = Vec::with_capacity(entries.len());
             for e in entries {
                 let Some(g) = e.graph() else {
                     return Err(std::io::Error::new(
@@ -246,24 +246,19 @@ impl DepCache {
                         ),
                     ));
                 };
-                delta.put_crates.extend(g.crates.iter().cloned());
-                delta.put_files.extend(g.files.iter().cloned());
-                delta.put_nodes.extend(g.nodes.iter().cloned());
-                delta.put_edges.extend(g.edges.iter().cloned());
-                // Their unresolved references stay in the entries: what a dependency calls
-                // outside the crates it names is not looked up from a workspace.
+                graphs.push(g);
             }
             let t = Instant::now();
-            db.apply(&delta, &[], &[]).map_err(db_err)?;
+            let refs: Vec<&Graph> = graphs.iter().map(|g| &**g).collect();
+            db.put_graphs(&refs, 1).map_err(db_err)?;
             tracing::debug!(
                 ms = t.elapsed().as_millis() as u64,
-                nodes = delta.put_nodes.len(),
-                edges = delta.put_edges.len(),
-                unresolved = delta.put_unresolved.len(),
+                nodes = refs.iter().map(|g| g.nodes.len()).sum::<usize>(),
+                edges = refs.iter().map(|g| g.edges.len()).sum::<usize>(),
                 "dependency store written"
             );
-            drop(delta);
-            db.set_meta(ploke_db::GENERATION_KEY, "1").map_err(db_err)?;
+            drop(refs);
+            drop(graphs);
             drop(db);
             let list: Vec<String> = entries
                 .iter()

@@ -456,7 +456,11 @@ impl Indexer {
             (Some(found), false) => found.clone(),
             _ => {
                 progress.stage("dependencies", 0);
-                ploke_workspace::dependencies(&self.ws.root, scope)
+                let found = ploke_workspace::dependencies(&self.ws.root, scope);
+                // Cargo may have written the lock file while it resolved: what it wrote
+                // follows from the manifests discovery stamped, so it is stamped as seen.
+                self.manifests = manifests_of(&self.ws);
+                found
             }
         };
         let cache = DepCache::new(
