@@ -106,7 +106,7 @@ fn the_index_knows_the_dependencies_the_workspace_builds_with() {
         ploke(&first, &["search", query, "--json", "-k", "10"]),
         &cache,
     ));
-    let hits = json(&own.stdout)["results"].as_array().unwrap().clone();
+    let hits = json(&own.stdout).as_array().unwrap().clone();
     assert!(
         hits.iter().all(|h| h["dependency"] != true),
         "{}",
@@ -119,7 +119,7 @@ fn the_index_knows_the_dependencies_the_workspace_builds_with() {
         ),
         &cache,
     ));
-    let hits = json(&all.stdout)["results"].as_array().unwrap().clone();
+    let hits = json(&all.stdout).as_array().unwrap().clone();
     assert!(
         hits.iter().any(|h| h["path"]
             .as_str()
