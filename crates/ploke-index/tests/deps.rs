@@ -91,8 +91,10 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
     let a = workspace(tmp.path(), "first");
     let report = run(&a, &cache, Some(DepsScope::Direct));
     let deps = report.deps.expect("dependencies attached");
-    assert_eq!(deps.crates, 5, "{deps:?}");
-    assert_eq!(deps.built, 5);
+    // The five it names, and the crates they re-export from (reqwest's `pub use url::Url`).
+    let n = deps.crates;
+    assert!(n >= 5, "{deps:?}");
+    assert_eq!(deps.built, n);
     assert!(deps.parsed_files > 100, "{deps:?}");
 
     let db = Db::open(&ploke_index::default_db_dir(&a)).unwrap();
@@ -144,7 +146,7 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
     let b = workspace(tmp.path(), "second");
     let report = run(&b, &cache, Some(DepsScope::Direct));
     let deps = report.deps.expect("dependencies attached");
-    assert_eq!((deps.crates, deps.built, deps.parsed_files), (5, 0, 0));
+    assert_eq!((deps.crates, deps.built, deps.parsed_files), (n, 0, 0));
     let db = Db::open(&ploke_index::default_db_dir(&b)).unwrap();
     let handshake = one(&db, "hyper::client::conn::http1::handshake");
     assert!(db
@@ -156,7 +158,10 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
 
     // Listed once each; the index keeps its scope when a later run does not say.
     let listed = DepCache::new(cache.clone()).list();
-    assert_eq!(listed.len(), 5, "{listed:?}");
+    assert_eq!(listed.len(), n, "{listed:?}");
+    for name in ["reqwest", "hyper", "hyper-util", "tokio", "http", "url"] {
+        assert!(listed.iter().any(|e| e.name == name), "{name}: {listed:?}");
+    }
     let again = run(&b, &cache, None);
     assert_eq!(again.delta_rows, 0, "nothing changed");
 
@@ -203,6 +208,6 @@ fn dependencies_are_indexed_once_shared_and_resolved_into() {
     let pruned = DepCache::new(cache.clone())
         .prune(std::time::Duration::ZERO)
         .unwrap();
-    assert_eq!((pruned.entries.len(), pruned.stores), (5, 1));
+    assert_eq!((pruned.entries.len(), pruned.stores), (n, 1));
     assert!(DepCache::new(cache).list().is_empty());
 }

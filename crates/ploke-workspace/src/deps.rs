@@ -163,6 +163,50 @@ pub fn dependencies(root: &Path, scope: DepsScope) -> Dependencies {
     }
 }
 
+/// Which of the crates `names` (extern names) the Rust files under `dir` re-export from:
+/// `pub use name::…`, `pub use ::name::…`, `pub use name as …`, `pub extern crate name`. A
+/// look at the text, not a parse: it only decides what else to index.
+fn reexported_crates(dir: &Path, names: &[&str]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|x| x == "rs") => {
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    for line in text.lines() {
+                        let line = line.trim_start();
+                        let rest = line
+                            .strip_prefix("pub use ")
+                            .or_else(|| line.strip_prefix("pub extern crate "));
+                        let Some(rest) = rest else { continue };
+                        let rest = rest.trim_start().trim_start_matches("::");
+                        let first: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        if names.contains(&first.as_str()) {
+                            found.insert(first);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if found.len() == names.len() {
+            break;
+        }
+    }
+    found
+}
+
 /// The host's target triple (`rustc -vV`), for `--filter-platform`.
 fn host_triple() -> Option<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
@@ -270,6 +314,30 @@ fn from_metadata(root: &Path, scope: DepsScope) -> Result<Dependencies, String> 
             for d in edges.get(&id).into_iter().flatten() {
                 if d.kinds.iter().any(|k| *k != DepKind::Dev) {
                     queue.push_back((d.id.clone(), how));
+                }
+            }
+        } else if scope == DepsScope::Direct {
+            // A facade (futures re-exports futures-util's items) is understood only with the
+            // crates behind it: those its library re-exports from are taken too.
+            let normal: Vec<&DepEdge> = edges
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter(|d| d.kinds.contains(&DepKind::Normal))
+                .collect();
+            let src_dir = packages.get(&id).and_then(|p| {
+                p.targets
+                    .iter()
+                    .find(|t| t.kind.iter().any(|k| matches!(k.as_str(), "lib" | "rlib")))
+                    .and_then(|t| t.src_path.parent().map(|d| d.as_std_path().to_path_buf()))
+            });
+            if let (false, Some(dir)) = (normal.is_empty(), src_dir) {
+                let names: Vec<&str> = normal.iter().map(|d| d.extern_name.as_str()).collect();
+                let again = reexported_crates(&dir, &names);
+                for d in normal {
+                    if again.contains(d.extern_name.as_str()) {
+                        queue.push_back((d.id.clone(), how));
+                    }
                 }
             }
         }
