@@ -14,6 +14,10 @@
 //! declares takes part in the walk like anything else: its `mod foo;` is a module of the
 //! invoking module (its file found from the invoking module's directory), its macros are in
 //! scope after the invocation.
+//!
+//! `cfg_if!` is read by the parser as the well-known macro of the `cfg-if` crate (each
+//! branch's items under its cfg, [`ploke_parse::MacroCall::branches`]); a crate that has its
+//! own `macro_rules! cfg_if` in scope gets its own expansion instead, in place of those items.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -301,14 +305,19 @@ impl<'a> Macros<'a> {
             inline_dirs: FxHashMap::default(),
             child_scopes: FxHashMap::default(),
         };
-        // Expansions by the position of their call among the file's items.
-        let mut expansions: Vec<(usize, Vec<RawItem>)> = Vec::new();
+        // Expansions by the position of their call among the file's items, with the end of
+        // the items they replace (their position when they replace none).
+        let mut expansions: Vec<(usize, usize, Vec<RawItem>)> = Vec::new();
+        // Index among the derived items of each plain item (`u32::MAX`: replaced).
         let mut derived_of: Vec<u32> = Vec::with_capacity(plain.items.len());
-        let mut shift = 0u32;
+        let mut derived = 0u32;
+        // The last call whose expansion replaces the items read from its body (`cfg_if!` with
+        // the crate's own definition): what is written inside it is not looked at.
+        let mut replaced: Option<&ploke_parse::MacroCall> = None;
         let mut calls = plain.calls.iter().peekable();
         for i in 0..=plain.items.len() {
             while let Some(call) = calls.next_if(|c| c.items.0 as usize <= i) {
-                if !call.expandable() {
+                if !call.expandable() || replaced.is_some_and(|r| r.encloses(call)) {
                     continue;
                 }
                 let parent = call
@@ -318,7 +327,7 @@ impl<'a> Macros<'a> {
                 let Some(items) = self.expand(&here, call, &w.scope) else {
                     continue;
                 };
-                let base = i as u32 + shift;
+                let base = derived;
                 let mut items = items;
                 call.adopt(&mut items, base, parent);
                 for (k, it) in items.iter().enumerate() {
@@ -328,13 +337,24 @@ impl<'a> Macros<'a> {
                     };
                     self.effect(&mut w, base + k as u32, it, &file, load);
                 }
-                shift += items.len() as u32;
-                expansions.push((i, items));
+                derived += items.len() as u32;
+                let end = if call.replaces_items() {
+                    replaced = Some(call);
+                    call.items.1 as usize
+                } else {
+                    i
+                };
+                expansions.push((i, end, items));
             }
             let Some(item) = plain.items.get(i) else {
                 break;
             };
-            let d = i as u32 + shift;
+            if replaced.is_some_and(|r| i < r.items.1 as usize) {
+                derived_of.push(u32::MAX);
+                continue;
+            }
+            let d = derived;
+            derived += 1;
             derived_of.push(d);
             if matches!(
                 item.detail,
@@ -609,20 +629,23 @@ impl<'a> Macros<'a> {
         }
     }
 
-    /// The file's items with `expansions` (by call position) put in.
+    /// The file's items with `expansions` (by call position, with the end of the items each
+    /// replaces) put in.
     fn derive(
         &self,
         plain: &ParsedFile,
-        expansions: Vec<(usize, Vec<RawItem>)>,
+        expansions: Vec<(usize, usize, Vec<RawItem>)>,
         derived_of: &[u32],
     ) -> (Arc<ParsedFile>, ContentHash) {
-        let extra: usize = expansions.iter().map(|(_, v)| v.len()).sum();
+        let extra: usize = expansions.iter().map(|(_, _, v)| v.len()).sum();
         let mut items = Vec::with_capacity(plain.items.len() + extra);
         let mut files: Vec<String> = Vec::new();
         let mut local: FxHashMap<u32, u32> = FxHashMap::default();
         let mut expansions = expansions.into_iter().peekable();
+        let mut skip_to = 0usize;
         for i in 0..=plain.items.len() {
-            while let Some((_, exp)) = expansions.next_if(|(at, _)| *at <= i) {
+            while let Some((_, end, exp)) = expansions.next_if(|(at, _, _)| *at <= i) {
+                skip_to = skip_to.max(end);
                 for mut it in exp {
                     it.file = it.file.map(|id| {
                         *local.entry(id).or_insert_with(|| {
@@ -636,6 +659,9 @@ impl<'a> Macros<'a> {
             let Some(item) = plain.items.get(i) else {
                 break;
             };
+            if i < skip_to {
+                continue;
+            }
             let mut it = item.clone();
             it.parent = item
                 .parent

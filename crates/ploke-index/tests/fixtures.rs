@@ -764,6 +764,99 @@ fn macros() {
     assert_stable("macros", no_prepare, &ix);
 }
 
+#[test]
+fn cfg_if() {
+    let ix = index_fixture("cfg_if", no_prepare);
+    insta::assert_snapshot!("cfg_if", render(&ix, false));
+    assert!(ix.report.skipped.is_empty(), "{:?}", ix.report.skipped);
+    assert!(
+        ix.report.orphan_files.is_empty(),
+        "{:?}",
+        ix.report.orphan_files
+    );
+    let g = &ix.graph;
+    // Every branch's modules are in the tree, their files indexed, under the branch's cfg.
+    let linux = "target_os = \"linux\"";
+    let windows = "all(not(target_os = \"linux\"), windows)";
+    let other = "not(any(target_os = \"linux\", windows))";
+    let wasi = format!("all({other}, target_os = \"wasi\")");
+    let fallback = format!("all({other}, not(target_os = \"wasi\"))");
+    for (path, file, cfg) in [
+        (
+            "cfgif::backends::linux::fill",
+            "src/backends/linux.rs",
+            linux,
+        ),
+        (
+            "cfgif::backends::imp::fill",
+            "src/backends/windows_impl.rs",
+            windows,
+        ),
+        (
+            "cfgif::backends::fallback::fill",
+            "src/backends/fallback.rs",
+            &fallback,
+        ),
+        ("cfgif::util_unix::helper", "src/util_unix.rs", "unix"),
+        (
+            "cfgif::util_other::helper",
+            "src/util_other.rs",
+            "not(unix)",
+        ),
+    ] {
+        let n = node(g, path);
+        assert_eq!((n.file.as_str(), n.cfg.as_str()), (file, cfg), "{path}");
+    }
+    // `mod linux;` in two branches (nested `cfg_if!` in the second): cfg twins of one file.
+    let twins = nodes_at(g, "cfgif::backends::linux");
+    let cfgs: BTreeSet<&str> = twins.iter().map(|n| n.cfg.as_str()).collect();
+    assert_eq!(cfgs, BTreeSet::from([linux, wasi.as_str()]));
+    // A declaration is where its text is, with its docs.
+    let lib = std::fs::read_to_string(ix.root.join("src/lib.rs")).unwrap();
+    let util = node(g, "cfgif::util_unix");
+    assert_eq!(util.file, "src/lib.rs");
+    assert_eq!(util.docs, "Unix helpers.");
+    assert_eq!(
+        &lib[util.span.start_byte as usize..util.span.end_byte as usize],
+        "/// Unix helpers.\n        mod util_unix;"
+    );
+    assert_eq!(
+        util.span.start_line,
+        ploke_test_support::line_of(&lib, "/// Unix helpers.")
+    );
+    let imp = node(g, "cfgif::backends::imp");
+    assert_eq!(
+        (imp.file.as_str(), imp.span.start_line),
+        ("src/backends.rs", 8)
+    );
+    // A `cfg(test)` branch is test code; impl-level branches are members of the impl.
+    assert!(node(g, "cfgif::test_only").is_test);
+    assert!(!node(g, "cfgif::entry").is_test);
+    let imp_rng = node(g, "cfgif::<impl Rng>").id;
+    let nexts = nodes_at(g, "cfgif::Rng::next");
+    assert_eq!(nexts.len(), 2);
+    assert!(nexts.iter().all(|n| n.parent == Some(imp_rng)));
+    let cfgs: BTreeSet<&str> = nexts.iter().map(|n| n.cfg.as_str()).collect();
+    assert_eq!(
+        cfgs,
+        BTreeSet::from(["feature = \"fast\"", "not(feature = \"fast\")"])
+    );
+    // Calls reach the implementations through the branches' re-exports.
+    assert_edge(
+        g,
+        "cfgif::entry",
+        EdgeKind::Calls,
+        "cfgif::backends::linux::fill",
+    );
+    assert_edge(
+        g,
+        "cfgif::entry",
+        EdgeKind::Calls,
+        "cfgif::util_unix::helper",
+    );
+    assert_stable("cfg_if", no_prepare, &ix);
+}
+
 /// Replace the placeholder with a file that is valid UTF-8 up to line 3.
 fn write_not_utf8(root: &Path) {
     std::fs::write(

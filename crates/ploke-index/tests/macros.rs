@@ -515,3 +515,226 @@ fn serde_core_is_indexed_through_crate_root() {
         report.nodes, report.files, report.orphan_files
     );
 }
+
+/// cfg-if 1.0.5's macro, as crates that copy it have it (libc, hashbrown have 0.1's).
+const CFG_IF_1_0: &str = r#"#[macro_export]
+macro_rules! cfg_if {
+    (
+        if #[cfg( $($i_meta:tt)+ )] { $( $i_tokens:tt )* }
+        $(
+            else if #[cfg( $($ei_meta:tt)+ )] { $( $ei_tokens:tt )* }
+        )*
+        $(
+            else { $( $e_tokens:tt )* }
+        )?
+    ) => {
+        $crate::cfg_if! {
+            @__items () ;
+            (( $($i_meta)+ ) ( $( $i_tokens )* )),
+            $(
+                (( $($ei_meta)+ ) ( $( $ei_tokens )* )),
+            )*
+            $(
+                (() ( $( $e_tokens )* )),
+            )?
+        }
+    };
+    (@__items ( $( ($($_:tt)*) , )* ) ; ) => {};
+    (
+        @__items ( $( ($($no:tt)+) , )* ) ;
+        (( $( $($yes:tt)+ )? ) ( $( $tokens:tt )* )),
+        $( $rest:tt , )*
+    ) => {
+        #[cfg(all(
+            $( $($yes)+ , )?
+            not(any( $( $($no)+ ),* ))
+        ))]
+        $crate::cfg_if! { @__temp_group $( $tokens )* }
+        $crate::cfg_if! {
+            @__items ( $( ($($no)+) , )* $( ($($yes)+) , )? ) ;
+            $( $rest , )*
+        }
+    };
+    (@__temp_group $( $tokens:tt )* ) => {
+        $( $tokens )*
+    };
+}
+"#;
+
+/// `cfg_if!` of the `cfg-if` crate, which the crate does not define: modules declared in its
+/// branches are found from the declaring file, and edits reindex like a clean index.
+#[test]
+fn modules_declared_in_cfg_if_branches_join_the_tree() {
+    let lib = "\
+#[macro_use]
+extern crate cfg_if;
+
+cfg_if::cfg_if! {
+    if #[cfg(unix)] {
+        pub mod unix;
+    } else if #[cfg(windows)] {
+        pub mod windows;
+    } else {
+        pub mod other;
+    }
+}
+";
+    let p = Project::new(
+        "branches",
+        &[
+            ("src/lib.rs", lib),
+            (
+                "src/unix.rs",
+                "cfg_if! {\n    if #[cfg(target_os = \"linux\")] {\n        mod linux;\n        pub use linux::open;\n    }\n}\n",
+            ),
+            ("src/unix/linux.rs", "pub fn open() {}\n"),
+            ("src/windows.rs", "pub fn open() {}\n"),
+            ("src/other.rs", "pub fn open() {}\n"),
+        ],
+    );
+    let db = p.db("db");
+    let report = p.index(&db);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert!(report.orphan_files.is_empty(), "{:?}", report.orphan_files);
+    let g = reindex_equals_clean(&p, &db, "first index");
+    let open = node(&g, "branches::unix::linux::open");
+    assert_eq!(open.file, "src/unix/linux.rs");
+    assert_eq!(open.cfg, "all(unix, target_os = \"linux\")");
+    assert_eq!(
+        node(&g, "branches::windows::open").cfg,
+        "all(not(unix), windows)"
+    );
+    assert_eq!(
+        node(&g, "branches::other::open").cfg,
+        "not(any(unix, windows))"
+    );
+    let unix = node(&g, "branches::unix");
+    assert_eq!(
+        (unix.file.as_str(), unix.span.start_line),
+        ("src/lib.rs", 6)
+    );
+    assert_eq!(span_text(&p.root, unix), "pub mod unix;");
+
+    // A module added to a branch joins the tree; one removed leaves it.
+    p.write("src/unix/extra.rs", "pub struct Extra;\n");
+    p.edit(
+        "src/unix.rs",
+        "        mod linux;\n",
+        "        mod linux;\n        pub mod extra;\n",
+    );
+    let g = reindex_equals_clean(&p, &db, "module added to a branch");
+    assert_eq!(
+        node(&g, "branches::unix::extra::Extra").cfg,
+        "all(unix, target_os = \"linux\")"
+    );
+    p.edit("src/lib.rs", "        pub mod other;\n", "");
+    let g = reindex_equals_clean(&p, &db, "module removed from the else branch");
+    assert!(!common::has_node(&g, "branches::other::open"));
+    // A branch's predicate changes: every cfg after it changes.
+    p.edit(
+        "src/lib.rs",
+        "#[cfg(unix)]",
+        "#[cfg(target_family = \"unix\")]",
+    );
+    let g = reindex_equals_clean(&p, &db, "predicate changed");
+    assert_eq!(
+        node(&g, "branches::windows::open").cfg,
+        "all(not(target_family = \"unix\"), windows)"
+    );
+
+    // A live indexer told which file changed gets there too.
+    let opts = IndexOptions {
+        db_dir: Some(db.clone()),
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(&p.root, &opts).unwrap();
+    ix.refresh(Changes::All, &NoProgress).unwrap();
+    p.edit(
+        "src/lib.rs",
+        "        pub mod windows;\n",
+        "        pub mod windows;\n        pub mod other;\n",
+    );
+    ix.refresh(Changes::Paths(vec![p.path("src/lib.rs")]), &NoProgress)
+        .unwrap();
+    let clean = index(&p, "clean-live");
+    common::assert_same_graph(&ix.graph(), &clean, "live refresh of a cfg_if branch");
+    assert_eq!(
+        node(&clean, "branches::other::open").cfg,
+        "all(not(target_family = \"unix\"), windows)"
+    );
+}
+
+/// A crate with its own `macro_rules! cfg_if` in scope gets its own expansion (libc's case),
+/// not the well-known reading as well; `cfg_if::cfg_if!` still names the `cfg-if` crate's.
+#[test]
+fn a_crates_own_cfg_if_wins() {
+    let lib = "\
+#[macro_use]
+mod macros;
+
+cfg_if! {
+    if #[cfg(unix)] {
+        pub mod a;
+        cfg_if! {
+            if #[cfg(target_os = \"linux\")] {
+                pub fn linux() {}
+            }
+        }
+    } else {
+        pub mod b;
+    }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(windows)] {
+        pub fn by_path() {}
+    }
+}
+";
+    let p = Project::new(
+        "own",
+        &[
+            ("src/lib.rs", lib),
+            ("src/macros.rs", CFG_IF_1_0),
+            ("src/a.rs", "pub struct A;\n"),
+            ("src/b.rs", "pub struct B;\n"),
+        ],
+    );
+    let db = p.db("db");
+    let report = p.index(&db);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let g = reindex_equals_clean(&p, &db, "first index");
+    // One of each (`node` insists), spelt as the crate's macro spells its cfgs.
+    let a = node(&g, "own::a");
+    assert_eq!(a.cfg, "all(unix, not(any()))");
+    assert_eq!(span_text(&p.root, a), "pub mod a;");
+    assert_eq!(node(&g, "own::a::A").file, "src/a.rs");
+    assert_eq!(node(&g, "own::b::B").cfg, "all(not(any(unix)))");
+    let linux = node(&g, "own::linux");
+    assert_eq!(linux.file, "src/lib.rs");
+    assert_eq!(span_text(&p.root, linux), "pub fn linux() {}");
+    assert!(linux.cfg.contains("target_os = \"linux\""), "{}", linux.cfg);
+    assert_eq!(node(&g, "own::by_path").cfg, "windows");
+
+    // Editing the invocation reindexes like a clean index.
+    p.edit(
+        "src/lib.rs",
+        "        pub mod b;\n",
+        "        pub mod b;\n        pub fn added() {}\n",
+    );
+    let g = reindex_equals_clean(&p, &db, "item added to the own macro's branch");
+    assert_eq!(node(&g, "own::added").cfg, "all(not(any(unix)))");
+    // Without the definition, the well-known reading takes over.
+    p.edit(
+        "src/macros.rs",
+        "macro_rules! cfg_if",
+        "macro_rules! not_cfg_if",
+    );
+    let g = reindex_equals_clean(&p, &db, "definition renamed");
+    assert_eq!(node(&g, "own::a").cfg, "unix");
+    assert_eq!(node(&g, "own::added").cfg, "not(unix)");
+    assert_eq!(
+        node(&g, "own::linux").cfg,
+        "all(unix, target_os = \"linux\")"
+    );
+}

@@ -1420,10 +1420,14 @@ impl<'t> Session<'_, 't> {
         // it stays as the parser read it).
         let mut nested: Vec<(usize, Vec<RawItem>)> = Vec::new();
         let mut seen = 0usize;
+        // The last call whose expansion replaces the items read from its body (`cfg_if!`
+        // with the crate's own definition): what is written inside it is not looked at.
+        let mut replaced: Option<&MacroCall> = None;
         for (k, call) in parsed.calls.iter().enumerate() {
             while seen < call.items.0 as usize {
                 let it = &parsed.items[seen];
-                if matches!(it.detail, Detail::MacroRules { .. }) {
+                let dropped = replaced.is_some_and(|r| seen < r.items.1 as usize);
+                if !dropped && matches!(it.detail, Detail::MacroRules { .. }) {
                     local.push((
                         it.name.clone(),
                         DefKey::Chunk(ci, it.span.start_byte, it.span.end_byte),
@@ -1431,7 +1435,7 @@ impl<'t> Session<'_, 't> {
                 }
                 seen += 1;
             }
-            if !call.expandable() {
+            if !call.expandable() || replaced.is_some_and(|r| r.encloses(call)) {
                 continue;
             }
             let key = match call.path.as_slice() {
@@ -1463,11 +1467,15 @@ impl<'t> Session<'_, 't> {
             };
             if let Some(items) = self.items_of(&out, depth + 1, local) {
                 nested.push((k, items));
+                if call.replaces_items() {
+                    replaced = Some(call);
+                }
             }
         }
 
-        for it in &parsed.items[seen.min(parsed.items.len())..] {
-            if matches!(it.detail, Detail::MacroRules { .. }) {
+        let skip = replaced.map_or(0, |r| r.items.1 as usize);
+        for (i, it) in parsed.items.iter().enumerate().skip(seen) {
+            if i >= skip && matches!(it.detail, Detail::MacroRules { .. }) {
                 local.push((
                     it.name.clone(),
                     DefKey::Chunk(ci, it.span.start_byte, it.span.end_byte),
@@ -1590,7 +1598,8 @@ impl<'t> Session<'_, 't> {
 }
 
 /// `items` with the expansions of some of `calls` (by index) put where each call was: an
-/// expansion's top-level items go under the call's parent, with the call's cfg.
+/// expansion's top-level items go under the call's parent, with the call's cfg; those of a
+/// call that [replaces its items](MacroCall::replaces_items) in their place.
 fn splice(
     items: Vec<RawItem>,
     calls: &[MacroCall],
@@ -1631,6 +1640,12 @@ fn splice(
         let mut expanded = expanded;
         call.adopt(&mut expanded, base, parent);
         out.extend(expanded);
+        if call.replaces_items() {
+            // Nothing outside a body has its parent inside it.
+            while items.next_if(|(i, _)| *i < call.items.1 as usize).is_some() {
+                new_idx.push(u32::MAX);
+            }
+        }
     }
     out
 }

@@ -32,6 +32,7 @@ pub(crate) fn extract(source: &str) -> ParsedFile {
         items: Vec::new(),
         issues: Vec::new(),
         calls: Vec::new(),
+        in_test: false,
     };
     match syn::parse_file(text) {
         Ok(file) => {
@@ -199,6 +200,9 @@ struct Cx<'a> {
     items: Vec<RawItem>,
     issues: Vec<ParseIssue>,
     calls: Vec<MacroCall>,
+    /// Inside the body of an item-level macro invocation under `#[cfg(test)]` (or a `cfg_if!`
+    /// branch whose cfg says test): every item read there is test code.
+    in_test: bool,
 }
 
 /// What every item has in common, gathered before the kind-specific part.
@@ -383,7 +387,7 @@ impl<'a> Cx<'a> {
             cfg,
             signature,
             content_hash,
-            test_marker: c.test_marker,
+            test_marker: c.test_marker || self.in_test,
             decl_line: self.lines.line_of(c.decl_start),
             detail,
             refs,
@@ -955,11 +959,24 @@ impl<'a> Cx<'a> {
                     );
                 }
                 syn::ImplItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
-                    if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
-                        let mut cfg = macro_cfg.to_vec();
+                    let (mut cfg, test) = own_cfg(&m.attrs);
+                    cfg.extend(macro_cfg.iter().cloned());
+                    let was_test = self.in_test;
+                    self.in_test |= test;
+                    if let Some(branches) = cfg_if_branches::<syn::ImplItem>(&m.mac) {
+                        for b in branches {
+                            let mut cfg = cfg.clone();
+                            cfg.push(b.cfg);
+                            let t = self.in_test;
+                            self.in_test |= b.test;
+                            self.impl_items(&b.items, parent, &cfg, g, nesting + 1);
+                            self.in_test = t;
+                        }
+                    } else if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
                         cfg.push(macro_label(&m.mac));
                         self.impl_items(&inner, parent, &cfg, g, nesting + 1);
                     }
+                    self.in_test = was_test;
                 }
                 _ => {}
             }
@@ -1056,11 +1073,24 @@ impl<'a> Cx<'a> {
                     );
                 }
                 syn::TraitItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
-                    if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
-                        let mut cfg = macro_cfg.to_vec();
+                    let (mut cfg, test) = own_cfg(&m.attrs);
+                    cfg.extend(macro_cfg.iter().cloned());
+                    let was_test = self.in_test;
+                    self.in_test |= test;
+                    if let Some(branches) = cfg_if_branches::<syn::TraitItem>(&m.mac) {
+                        for b in branches {
+                            let mut cfg = cfg.clone();
+                            cfg.push(b.cfg);
+                            let t = self.in_test;
+                            self.in_test |= b.test;
+                            self.trait_items(&b.items, parent, &cfg, g, nesting + 1);
+                            self.in_test = t;
+                        }
+                    } else if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
                         cfg.push(macro_label(&m.mac));
                         self.trait_items(&inner, parent, &cfg, g, nesting + 1);
                     }
+                    self.in_test = was_test;
                 }
                 _ => {}
             }
@@ -1161,30 +1191,37 @@ impl<'a> Cx<'a> {
         // Recorded for whoever can expand it; the items of its body (if it holds items) are
         // read here, between `items.0` and `items.1`.
         let call = self.calls.len();
-        {
-            let last = m
-                .semi_token
-                .map(|s| s.span)
-                .unwrap_or_else(|| m.mac.delimiter.span().close());
-            let com = self.common(&m.attrs, first_path_span(&m.mac.path), last);
-            let start = self.items.len() as u32;
-            let mut cfg = com.cfg;
-            cfg.extend(macro_cfg.iter().cloned());
-            self.calls.push(MacroCall {
-                path: path_segs(&m.mac.path),
-                parent,
-                span: self.span_of(com.start, com.end),
-                items: (start, start),
-                cfg,
-                test_marker: com.test_marker,
-                content_hash: ContentHash::of(self.slice(com.start, com.end).as_bytes()),
-            });
-        }
-        self.macro_body(m, parent, macro_cfg, outer, nesting);
-        self.calls[call].items.1 = self.items.len() as u32;
+        let last = m
+            .semi_token
+            .map(|s| s.span)
+            .unwrap_or_else(|| m.mac.delimiter.span().close());
+        let com = self.common(&m.attrs, first_path_span(&m.mac.path), last);
+        let start = self.items.len() as u32;
+        // What the invocation is under, which everything it stands for is under too.
+        let mut cfg = com.cfg;
+        cfg.extend(macro_cfg.iter().cloned());
+        self.calls.push(MacroCall {
+            path: path_segs(&m.mac.path),
+            parent,
+            span: self.span_of(com.start, com.end),
+            items: (start, start),
+            cfg: cfg.clone(),
+            test_marker: com.test_marker,
+            content_hash: ContentHash::of(self.slice(com.start, com.end).as_bytes()),
+            branches: false,
+        });
+        let was_test = self.in_test;
+        self.in_test |= com.test_marker;
+        let branches = self.macro_body(m, parent, &cfg, outer, nesting);
+        self.in_test = was_test;
+        let c = &mut self.calls[call];
+        c.items.1 = self.items.len() as u32;
+        c.branches = branches;
     }
 
-    /// The items (or thread-local statics) written in an item-level macro's body.
+    /// The items (or thread-local statics) written in an item-level macro's body, under
+    /// `macro_cfg` (the invocation's own cfg included). True when the body was read as the
+    /// branches of `cfg_if!`.
     fn macro_body(
         &mut self,
         m: &syn::ItemMacro,
@@ -1192,9 +1229,22 @@ impl<'a> Cx<'a> {
         macro_cfg: &[String],
         outer: &HashSet<String>,
         nesting: usize,
-    ) {
+    ) -> bool {
         if nesting >= MAX_MACRO_NESTING {
-            return;
+            return false;
+        }
+        // `cfg_if! { if #[cfg(unix)] { mod unix; } else { mod other; } }`: each branch's items
+        // under the cfg the macro gives them.
+        if let Some(branches) = cfg_if_branches::<syn::Item>(&m.mac) {
+            for b in branches {
+                let mut cfg = macro_cfg.to_vec();
+                cfg.push(b.cfg);
+                let was_test = self.in_test;
+                self.in_test |= b.test;
+                self.items(&b.items, parent, &cfg, outer, nesting + 1);
+                self.in_test = was_test;
+            }
+            return true;
         }
         // `cfg_rt! { pub mod runtime; … }`: the body is often plain items, sometimes led by
         // inner attributes (`cfg_feature! { #![feature = "client"] pub mod client; }`).
@@ -1207,7 +1257,7 @@ impl<'a> Cx<'a> {
                 }
                 self.items(&inner, parent, &cfg, outer, nesting + 1);
             }
-            return;
+            return false;
         }
         // `thread_local! { static NAME: T = expr; }` (and wrappers such as
         // `tokio_thread_local!`): not items, but each declaration is a static of the module.
@@ -1239,6 +1289,7 @@ impl<'a> Cx<'a> {
                 );
             }
         }
+        false
     }
 
     fn use_tree(&self, tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>) {
@@ -1425,6 +1476,143 @@ fn parse_items_with_inner_attrs(
 ) -> syn::Result<(Vec<syn::Attribute>, Vec<syn::Item>)> {
     let attrs = input.call(syn::Attribute::parse_inner)?;
     Ok((attrs, parse_many::<syn::Item>(input)?))
+}
+
+/// The `cfg` predicates among attributes (as [`Cx::common`] reads them), and whether one
+/// says test.
+fn own_cfg(attrs: &[syn::Attribute]) -> (Vec<String>, bool) {
+    let mut cfg = Vec::new();
+    let mut test = false;
+    for a in attrs {
+        if let (syn::AttrStyle::Outer, syn::Meta::List(l)) = (&a.style, &a.meta) {
+            if l.path.is_ident("cfg") {
+                test |= cfg_mentions_test(&l.tokens);
+                cfg.push(tokens_text(&l.tokens));
+            }
+        }
+    }
+    (cfg, test)
+}
+
+/// Whether a macro path names `cfg_if` (`cfg_if`, `cfg_if::cfg_if`, `$crate::cfg_if`).
+fn is_cfg_if(path: &syn::Path) -> bool {
+    path.segments.last().is_some_and(|s| s.ident == "cfg_if")
+}
+
+/// One branch of `cfg_if!` as written: its `#[cfg(…)]` predicate (`None` for the final
+/// `else`) and the tokens between its braces.
+struct CfgIfBranch {
+    pred: Option<proc_macro2::TokenStream>,
+    body: proc_macro2::TokenStream,
+}
+
+/// The body of a `cfg_if!` invocation as the `cfg-if` crate's macro takes it (1.0 and 0.1):
+/// `if #[cfg(P1)] { … } else if #[cfg(P2)] { … } … else { … }`, any number of `else if`, the
+/// `else` optional.
+fn parse_cfg_if(input: syn::parse::ParseStream) -> syn::Result<Vec<CfgIfBranch>> {
+    use syn::Token;
+    let mut out = Vec::new();
+    loop {
+        input.parse::<Token![if]>()?;
+        input.parse::<Token![#]>()?;
+        let attr;
+        syn::bracketed!(attr in input);
+        let name: syn::Ident = attr.parse()?;
+        if name != "cfg" {
+            return Err(syn::Error::new(name.span(), "expected `cfg`"));
+        }
+        let pred;
+        syn::parenthesized!(pred in attr);
+        let pred: proc_macro2::TokenStream = pred.parse()?;
+        if pred.is_empty() || !attr.is_empty() {
+            return Err(attr.error("expected `#[cfg(predicate)]`"));
+        }
+        let body;
+        syn::braced!(body in input);
+        out.push(CfgIfBranch {
+            pred: Some(pred),
+            body: body.parse()?,
+        });
+        if input.is_empty() {
+            return Ok(out);
+        }
+        input.parse::<Token![else]>()?;
+        if input.peek(Token![if]) {
+            continue;
+        }
+        let body;
+        syn::braced!(body in input);
+        out.push(CfgIfBranch {
+            pred: None,
+            body: body.parse()?,
+        });
+        if !input.is_empty() {
+            return Err(input.error("nothing may follow the `else` branch"));
+        }
+        return Ok(out);
+    }
+}
+
+/// The predicate each branch's items are under, as the macro gives it: the first branch's
+/// own, then `all(not(P1), P2)`, `all(not(any(P1, P2)), P3)`, …, the `else` branch
+/// `not(P1)` or `not(any(P1, …, Pn))`. cfg-if 0.1's `#[cfg(a, b)]` is `all(a, b)`.
+fn cfg_if_predicates(branches: &[CfgIfBranch]) -> Vec<proc_macro2::TokenStream> {
+    use quote::quote;
+    let mut prior: Vec<proc_macro2::TokenStream> = Vec::new();
+    let mut out = Vec::with_capacity(branches.len());
+    for b in branches {
+        let not_prior = match prior.as_slice() {
+            [] => None,
+            [p] => Some(quote!(not(#p))),
+            ps => Some(quote!(not(any(#(#ps),*)))),
+        };
+        match &b.pred {
+            Some(p) => {
+                let comma = p
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(t, proc_macro2::TokenTree::Punct(c) if c.as_char() == ','));
+                let p = if comma { quote!(all(#p)) } else { p.clone() };
+                out.push(match not_prior {
+                    Some(n) => quote!(all(#n, #p)),
+                    None => p.clone(),
+                });
+                prior.push(p);
+            }
+            None => out.push(not_prior.unwrap_or_default()),
+        }
+    }
+    out
+}
+
+/// A `cfg_if!` branch read as items: its predicate as text, whether it says test, its items.
+struct CfgIfItems<T> {
+    cfg: String,
+    test: bool,
+    items: Vec<T>,
+}
+
+/// The branches of `mac` when it is `cfg_if!` (see [`is_cfg_if`]) and every branch parses as
+/// `T`s (items, impl items, trait items); `None` otherwise.
+fn cfg_if_branches<T: syn::parse::Parse>(mac: &syn::Macro) -> Option<Vec<CfgIfItems<T>>> {
+    use syn::parse::Parser;
+    if !is_cfg_if(&mac.path) {
+        return None;
+    }
+    let branches = mac.parse_body_with(parse_cfg_if).ok()?;
+    let preds = cfg_if_predicates(&branches);
+    branches
+        .into_iter()
+        .zip(preds)
+        .map(|(b, p)| {
+            let items = parse_many::<T>.parse2(b.body).ok()?;
+            Some(CfgIfItems {
+                cfg: tokens_text(&p),
+                test: cfg_mentions_test(&p),
+                items,
+            })
+        })
+        .collect()
 }
 
 fn first_path_span(p: &syn::Path) -> PmSpan {

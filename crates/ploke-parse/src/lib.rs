@@ -5,7 +5,8 @@
 //! visibility, docs, attributes, own `cfg` predicates, signature text, a content hash and the
 //! references found in its signature and body ([`RawRef`]), still as unresolved paths. Items
 //! inside item-level macro invocations (`cfg_rt! { … }`) are read from the token tree when
-//! they parse as items; every item-level invocation is recorded ([`MacroCall`]), and
+//! they parse as items, and the branches of `cfg_if! { if #[cfg(P)] { … } else { … } }` as
+//! items under the cfg each branch has (`P`, `not(P)`); every item-level invocation is recorded ([`MacroCall`]), and
 //! [`expand_call`] (or an [`Expander`]) expands one with a `macro_rules!` definition the
 //! caller found for it, placing each resulting item where its text really is (see the
 //! `expand` module). Turning these records into a resolved graph is `ploke-graph`'s job;
@@ -25,7 +26,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 9;
+pub const PARSER_VERSION: u32 = 10;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -69,6 +70,11 @@ pub struct MacroCall {
     pub test_marker: bool,
     /// Hash of its text (with attributes).
     pub content_hash: ContentHash,
+    /// Its body was read as the branches of `cfg_if!` (the macro of the `cfg-if` crate,
+    /// named by any path ending in `cfg_if`): the items `[start, end)` are each branch's, under
+    /// the cfg the macro gives them (see [`MacroCall::expandable`]).
+    #[serde(default)]
+    pub branches: bool,
 }
 
 impl MacroCall {
@@ -90,10 +96,26 @@ impl MacroCall {
 }
 
 impl MacroCall {
-    /// Whether its body was not read as items: only such calls are expanded (a body of items,
-    /// as in `cfg_rt! { … }`, is indexed as written).
+    /// Whether a `macro_rules!` definition in scope may expand it: when its body was not read
+    /// as items (a body of items, as in `cfg_rt! { … }`, is indexed as written), or was read as
+    /// `cfg_if!` branches ([`MacroCall::branches`]). A crate's own `cfg_if` wins over the
+    /// well-known one: its expansion stands for the call, in place of the items
+    /// `[start, end)` (nested invocations included); with none in scope those stay.
     pub fn expandable(&self) -> bool {
-        self.items.0 == self.items.1
+        self.items.0 == self.items.1 || self.branches
+    }
+
+    /// Whether its expansion stands in place of items read from its body (and of the
+    /// invocations among them): [`MacroCall::branches`].
+    pub fn replaces_items(&self) -> bool {
+        self.branches && self.items.0 < self.items.1
+    }
+
+    /// Whether `other`, an invocation of the same file, is written inside this one.
+    pub fn encloses(&self, other: &MacroCall) -> bool {
+        self.span.start_byte <= other.span.start_byte
+            && other.span.end_byte <= self.span.end_byte
+            && self.span != other.span
     }
 }
 

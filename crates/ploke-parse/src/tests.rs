@@ -209,8 +209,10 @@ fn calls_are_recorded_in_source_order() {
     assert!(f.calls[0].expandable());
     assert!(!f.calls[1].expandable());
     assert_eq!(f.calls[1].cfg, ["unix"]);
-    // As for the items of its body, the enclosing call's own attributes are not counted.
-    assert_eq!(f.calls[2].cfg, ["cfg_x!"]);
+    // As for the items of its body, the enclosing call's own attributes count: whatever the
+    // call stands for is under them.
+    assert_eq!(f.calls[2].cfg, ["unix", "cfg_x!"]);
+    assert_eq!(item(&f, "f").cfg, ["unix", "cfg_x!"]);
     assert_eq!(
         (f.calls[1].span.start_line, f.calls[1].span.end_line),
         (2, 6)
@@ -367,3 +369,225 @@ fn cfg_attr_paths_are_recorded_default_build_first() {
     );
     assert_eq!(detail("none"), (None, vec![]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// `cfg_if!`, the macro of the `cfg-if` crate.
+// ---------------------------------------------------------------------------------------------
+
+fn text_of<'a>(src: &'a str, it: &RawItem) -> &'a str {
+    &src[it.span.start_byte as usize..it.span.end_byte as usize]
+}
+
+#[test]
+fn cfg_if_branches_are_items_under_their_cfg() {
+    let src = "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        /// Unix.\n        pub fn a() {}\n        mod imp;\n    } else if #[cfg(target_os = \"wasi\")] {\n        #[path = \"wasi.rs\"]\n        mod imp;\n    } else if #[cfg(windows)] {\n        fn c() {}\n    } else {\n        #[cfg(feature = \"x\")]\n        struct D;\n    }\n}\nfn after() {}\n";
+    let f = parse(src);
+    assert!(f.issues.is_empty(), "{:?}", f.issues);
+    let names: Vec<&str> = f.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["a", "imp", "imp", "c", "D", "after"]);
+    let cfgs: Vec<Vec<String>> = f.items.iter().map(|i| i.cfg.clone()).collect();
+    assert_eq!(
+        cfgs,
+        [
+            vec!["unix".to_string()],
+            vec!["unix".to_string()],
+            vec!["all(not(unix), target_os = \"wasi\")".to_string()],
+            vec!["all(not(any(unix, target_os = \"wasi\")), windows)".to_string()],
+            vec![
+                "feature = \"x\"".to_string(),
+                "not(any(unix, target_os = \"wasi\", windows))".to_string()
+            ],
+            vec![],
+        ]
+    );
+    // Spans are the items' own text in the file, docs and attributes included.
+    let a = &f.items[0];
+    assert_eq!(text_of(src, a), "/// Unix.\n        pub fn a() {}");
+    assert_eq!((a.span.start_line, a.decl_line, a.span.end_line), (3, 4, 4));
+    assert_eq!(a.docs, "Unix.");
+    assert_eq!(text_of(src, &f.items[1]), "mod imp;");
+    assert_eq!(f.items[1].span.start_line, 5);
+    assert_eq!(
+        text_of(src, &f.items[2]),
+        "#[path = \"wasi.rs\"]\n        mod imp;"
+    );
+    assert_eq!(
+        f.items[2].content_hash,
+        ContentHash::of(text_of(src, &f.items[2]).as_bytes())
+    );
+    // `mod imp;` in a branch is a module declaration like any other.
+    match &f.items[2].detail {
+        crate::Detail::Module {
+            inline, path_attr, ..
+        } => {
+            assert!(!inline);
+            assert_eq!(path_attr.as_deref(), Some("wasi.rs"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(f.items.iter().all(|i| i.parent.is_none()));
+    // The call is recorded, its items are those of its branches.
+    assert_eq!(f.calls.len(), 1);
+    let call = &f.calls[0];
+    assert_eq!(call.path, ["cfg_if", "cfg_if"]);
+    assert!(call.branches);
+    assert_eq!(call.items, (0, 5));
+    assert!(call.expandable() && call.replaces_items());
+    assert_eq!((call.span.start_line, call.span.end_line), (1, 15));
+}
+
+#[test]
+fn cfg_if_without_else_and_old_style_predicates() {
+    let f = parse(
+        "#[macro_use] extern crate cfg_if;\ncfg_if! {\n    if #[cfg(a, b)] { fn one() {} }\n    else if #[cfg(c)] { fn two() {} }\n}\n",
+    );
+    assert_eq!(item(&f, "one").cfg, ["all(a, b)"]);
+    assert_eq!(item(&f, "two").cfg, ["all(not(all(a, b)), c)"]);
+    // With one branch and an else.
+    let f = parse("cfg_if! { if #[cfg(unix)] { fn u() {} } else { fn o() {} } }\n");
+    assert_eq!(item(&f, "u").cfg, ["unix"]);
+    assert_eq!(item(&f, "o").cfg, ["not(unix)"]);
+}
+
+#[test]
+fn cfg_if_nests_and_takes_the_cfg_of_the_invocation() {
+    let src = "mod m {\n    #[cfg(feature = \"std\")]\n    cfg_if! {\n        if #[cfg(unix)] {\n            cfg_if! {\n                if #[cfg(target_os = \"linux\")] {\n                    mod linux;\n                } else {\n                    mod other;\n                }\n            }\n            fn u() {}\n        }\n    }\n}\n";
+    let f = parse(src);
+    assert!(f.issues.is_empty(), "{:?}", f.issues);
+    let names: Vec<&str> = f.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["m", "linux", "other", "u"]);
+    let std = "feature = \"std\"".to_string();
+    assert_eq!(
+        item(&f, "linux").cfg,
+        [
+            std.clone(),
+            "unix".to_string(),
+            "target_os = \"linux\"".to_string()
+        ]
+    );
+    assert_eq!(
+        item(&f, "other").cfg,
+        [
+            std.clone(),
+            "unix".to_string(),
+            "not(target_os = \"linux\")".to_string()
+        ]
+    );
+    assert_eq!(item(&f, "u").cfg, [std.clone(), "unix".to_string()]);
+    assert!(f.items[1..].iter().all(|i| i.parent == Some(0)));
+    assert_eq!(text_of(src, item(&f, "linux")), "mod linux;");
+    assert_eq!(item(&f, "linux").span.start_line, 7);
+    // Both calls are recorded, the inner one inside the outer.
+    assert_eq!(f.calls.len(), 2);
+    let (outer, inner) = (&f.calls[0], &f.calls[1]);
+    assert!(outer.branches && inner.branches);
+    assert_eq!((outer.items, inner.items), ((1, 4), (1, 3)));
+    assert_eq!(outer.cfg, std::slice::from_ref(&std));
+    assert_eq!(inner.cfg, [std, "unix".to_string()]);
+    assert!(outer.encloses(inner) && !inner.encloses(outer));
+    assert_eq!(inner.parent, Some(0));
+}
+
+#[test]
+fn cfg_if_test_branches_are_test_code() {
+    let f = parse(
+        "cfg_if! {\n    if #[cfg(test)] { fn t() {} } else if #[cfg(unix)] { fn u() {} } else { fn e() {} }\n}\n#[cfg(test)]\ncfg_rt! { fn r() {} }\n",
+    );
+    assert!(item(&f, "t").test_marker);
+    assert!(!item(&f, "u").test_marker);
+    assert!(!item(&f, "e").test_marker);
+    assert_eq!(item(&f, "r").cfg, ["test", "cfg_rt!"]);
+    assert!(item(&f, "r").test_marker);
+}
+
+#[test]
+fn cfg_if_in_impls_and_traits() {
+    let f = parse(
+        "impl S {\n    cfg_if! {\n        if #[cfg(feature = \"blah\")] { fn blah(&self) {} } else { fn blah(&self) {} const N: u8 = 1; }\n    }\n}\ntrait T {\n    cfg_if::cfg_if! { if #[cfg(unix)] { fn t(&self); } }\n}\n",
+    );
+    let blahs: Vec<&RawItem> = f.items.iter().filter(|i| i.name == "blah").collect();
+    assert_eq!(blahs.len(), 2);
+    assert!(blahs
+        .iter()
+        .all(|i| i.kind == ItemKind::Method && i.parent == Some(0)));
+    assert_eq!(blahs[0].cfg, ["feature = \"blah\""]);
+    assert_eq!(blahs[1].cfg, ["not(feature = \"blah\")"]);
+    assert_eq!(item(&f, "N").kind, ItemKind::AssocConst);
+    assert_eq!(item(&f, "t").cfg, ["unix"]);
+    assert_eq!(item(&f, "t").kind, ItemKind::Method);
+}
+
+#[test]
+fn what_is_not_cfg_if_grammar_stays_unread() {
+    // The macro's own internal rules, a branch that is not items, another macro's name.
+    let f = parse(
+        "cfg_if! { @__items () ; ((unix) (fn a() {})), }\ncfg_if! { if #[cfg(unix)] { let x = 1; } }\ncfg_if! { if #[cfg(unix)] { fn b() {} } else { fn c() {} } else { fn d() {} } }\nnot_cfg_if! { if #[cfg(unix)] { fn e() {} } }\n",
+    );
+    assert!(f.items.is_empty(), "{:#?}", f.items);
+    assert_eq!(f.calls.len(), 4);
+    assert!(f.calls.iter().all(|c| !c.branches && c.expandable()));
+}
+
+#[test]
+fn a_crates_own_cfg_if_expands_in_place_of_the_branches() {
+    // A `cfg_if` that an expansion invokes, with a definition in scope: its expansion
+    // replaces the branches read from its body (cfg-if 1.0's own, whose cfg is spelt otherwise).
+    // (In a file of its own: the attribute it puts in front is then not the item's text.)
+    let def = CFG_IF_1_0;
+    let src = "macro_rules! wrap {\n    (@ $($t:tt)*) => { $($t)* };\n}\nwrap! { @\n    cfg_if! { if #[cfg(unix)] { pub fn a() {} } else { pub fn b() {} } }\n    pub fn c() {}\n}\n";
+    let files = [src, def];
+    let out = expand_all(&files);
+    let items = out[0].1.as_ref().expect("expanded");
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    // Once each: the expansion's, not also the branches read from the body.
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(items[0].file, None);
+    assert_eq!(items[0].cfg, ["all(unix, not(any()))"]);
+    assert_eq!(items[1].cfg, ["all(not(any(unix)))"]);
+    assert_eq!(span_text(&files, &items[0]), "pub fn a() {}");
+    assert_eq!(span_text(&files, &items[1]), "pub fn b() {}");
+}
+
+/// The macro of cfg-if 1.0.5, as a crate would copy it.
+const CFG_IF_1_0: &str = r#"macro_rules! cfg_if {
+    (
+        if #[cfg( $($i_meta:tt)+ )] { $( $i_tokens:tt )* }
+        $(
+            else if #[cfg( $($ei_meta:tt)+ )] { $( $ei_tokens:tt )* }
+        )*
+        $(
+            else { $( $e_tokens:tt )* }
+        )?
+    ) => {
+        $crate::cfg_if! {
+            @__items () ;
+            (( $($i_meta)+ ) ( $( $i_tokens )* )),
+            $(
+                (( $($ei_meta)+ ) ( $( $ei_tokens )* )),
+            )*
+            $(
+                (() ( $( $e_tokens )* )),
+            )?
+        }
+    };
+    (@__items ( $( ($($_:tt)*) , )* ) ; ) => {};
+    (
+        @__items ( $( ($($no:tt)+) , )* ) ;
+        (( $( $($yes:tt)+ )? ) ( $( $tokens:tt )* )),
+        $( $rest:tt , )*
+    ) => {
+        #[cfg(all(
+            $( $($yes)+ , )?
+            not(any( $( $($no)+ ),* ))
+        ))]
+        $crate::cfg_if! { @__temp_group $( $tokens )* }
+        $crate::cfg_if! {
+            @__items ( $( ($($no)+) , )* $( ($($yes)+) , )? ) ;
+            $( $rest , )*
+        }
+    };
+    (@__temp_group $( $tokens:tt )* ) => {
+        $( $tokens )*
+    };
+}
+"#;
