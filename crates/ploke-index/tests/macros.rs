@@ -1,5 +1,5 @@
-//! Code a crate declares through its own `macro_rules!` macros, and modules named with raw
-//! identifiers.
+//! Code a crate declares through its own `macro_rules!` macros and through `cfg_if!`, and
+//! module files reached in unusual ways (raw identifiers, `cfg_attr` paths, fn bodies).
 //!
 //! Each test writes a small crate into a temp directory, indexes it with the real pipeline and
 //! checks canonical paths, the files and lines items are placed at, and that a re-index after
@@ -114,6 +114,48 @@ fn module_files_named_by_cfg_attr_path_are_followed_when_the_usual_ones_do_not_e
     assert!(!common::has_node(&g, "cfgpaths::lazy::SpinLazy"));
     assert_eq!(node(&g, "cfgpaths::de::Deserialize").file, "src/de.rs");
     assert!(!common::has_node(&g, "cfgpaths::de::DocsOnly"));
+}
+
+#[test]
+fn module_files_declared_in_fn_bodies_join_the_tree() {
+    // getrandom's shape: two backends each include one helper file from a fn body.
+    let body = "fn is_good() -> bool {\n    #[path = \"../utils/lazy_bool.rs\"]\n    mod lazy;\n\n    static GOOD: lazy::LazyBool = lazy::LazyBool::new();\n    GOOD.get()\n}\n";
+    let p = Project::new(
+        "bodies",
+        &[
+            ("src/lib.rs", "mod backends;\n"),
+            ("src/backends.rs", "mod rdrand;\nmod rndr;\n"),
+            ("src/backends/rdrand.rs", body),
+            ("src/backends/rndr.rs", body),
+            (
+                "src/utils/lazy_bool.rs",
+                "pub(crate) struct LazyBool;\n\nimpl LazyBool {\n    pub const fn new() -> Self {\n        LazyBool\n    }\n\n    pub fn get(&self) -> bool {\n        true\n    }\n}\n",
+            ),
+        ],
+    );
+    let db = p.db("db");
+    let report = p.index(&db);
+    let g = load(&db);
+    let lazy = node(&g, "bodies::backends::rdrand::lazy");
+    assert_eq!(lazy.file, "src/backends/rdrand.rs");
+    assert_eq!(lazy.span.start_line, 2);
+    let new = node(&g, "bodies::backends::rdrand::lazy::LazyBool::new");
+    assert_eq!(new.file, "src/utils/lazy_bool.rs");
+    common::edge(
+        &g,
+        "bodies::backends::rdrand::is_good",
+        ploke_core::EdgeKind::Calls,
+        "bodies::backends::rdrand::lazy::LazyBool::new",
+    );
+    // The second inclusion of the same file is the same module text: indexed once, and said.
+    node(&g, "bodies::backends::rndr::lazy");
+    assert!(!common::has_node(
+        &g,
+        "bodies::backends::rndr::lazy::LazyBool"
+    ));
+    let reasons: Vec<&str> = report.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("already another module"), "{reasons:?}");
 }
 
 const CRATE_ROOT: &str = "\

@@ -479,7 +479,7 @@ impl<'a> Cx<'a> {
                     r.visit_signature(&f.sig);
                     r.visit_block(&f.block);
                 });
-                self.push(
+                let idx = self.push(
                     ItemKind::Fn,
                     f.sig.ident.to_string(),
                     parent,
@@ -490,6 +490,7 @@ impl<'a> Cx<'a> {
                     Detail::None,
                     refs,
                 );
+                self.body_modules(&f.block, idx, parent, nesting);
             }
             I::Struct(s) => {
                 let first = vis_start(&s.vis).unwrap_or(s.struct_token.span);
@@ -784,14 +785,75 @@ impl<'a> Cx<'a> {
                     Detail::None,
                     Vec::new(),
                 );
-                for fi in &f.items {
-                    self.foreign_item(fi, idx, outer);
-                }
+                self.foreign_items(&f.items, idx, &[], outer, nesting);
             }
             I::Macro(m) => self.item_macro(m, parent, macro_cfg, outer, nesting),
-            I::Verbatim(_) => {}
+            // `fn f() -> T;` (an externally implemented fn), which syn leaves as tokens.
+            I::Verbatim(tokens) => {
+                let Ok(f) = syn::parse2::<syn::ForeignItemFn>(tokens.clone()) else {
+                    return;
+                };
+                let first = vis_start(&f.vis).unwrap_or_else(|| sig_first(&f.sig));
+                let com = self.common(&f.attrs, first, f.semi_token.span);
+                let end = com.end;
+                let mut g = outer.clone();
+                generic_names(&f.sig.generics, &mut g);
+                let refs = self.collect_refs(&g, |r| r.visit_signature(&f.sig));
+                self.push(
+                    ItemKind::Fn,
+                    f.sig.ident.to_string(),
+                    parent,
+                    com,
+                    end,
+                    vis_of(&f.vis),
+                    macro_cfg,
+                    Detail::None,
+                    refs,
+                );
+            }
             _ => {}
         }
+    }
+
+    /// `mod x;` written in the body of fn `f` (getrandom's `#[path = "../utils/lazy.rs"] mod
+    /// lazy;`): read as a module of `module`, the module the fn is in, under the cfgs of the fn
+    /// and of what holds it there, so that its file is part of the tree. (Rust scopes it to the
+    /// body; other items of bodies are not indexed.)
+    fn body_modules(&mut self, block: &syn::Block, f: u32, module: Option<u32>, nesting: usize) {
+        struct Decls<'b>(Vec<&'b syn::ItemMod>);
+        impl<'b> Visit<'b> for Decls<'b> {
+            fn visit_item_mod(&mut self, m: &'b syn::ItemMod) {
+                if m.content.is_none() {
+                    self.0.push(m);
+                }
+            }
+        }
+        let mut decls = Decls(Vec::new());
+        decls.visit_block(block);
+        if decls.0.is_empty() {
+            return;
+        }
+        // The cfgs between the fn and the module: its own, an impl's.
+        let (mut cfg, mut test) = (Vec::new(), false);
+        let mut cur = Some(f);
+        while let Some(i) = cur.filter(|&i| Some(i) != module) {
+            let it = &self.items[i as usize];
+            cfg.extend(it.cfg.iter().cloned());
+            test |= it.test_marker;
+            cur = it.parent;
+        }
+        let was_test = self.in_test;
+        self.in_test |= test;
+        for m in decls.0 {
+            self.item(
+                &syn::Item::Mod(m.clone()),
+                module,
+                &cfg,
+                &HashSet::new(),
+                nesting,
+            );
+        }
+        self.in_test = was_test;
     }
 
     fn fields(&mut self, fields: &syn::Fields, parent: u32, generics: &HashSet<String>) {
@@ -909,7 +971,7 @@ impl<'a> Cx<'a> {
                         r.visit_signature(&f.sig);
                         r.visit_block(&f.block);
                     });
-                    self.push(
+                    let idx = self.push(
                         ItemKind::Method,
                         f.sig.ident.to_string(),
                         Some(parent),
@@ -920,6 +982,8 @@ impl<'a> Cx<'a> {
                         Detail::None,
                         refs,
                     );
+                    let module = self.items[parent as usize].parent;
+                    self.body_modules(&f.block, idx, module, nesting);
                 }
                 syn::ImplItem::Const(c) => {
                     let first = vis_start(&c.vis).unwrap_or(c.const_token.span);
@@ -959,24 +1023,12 @@ impl<'a> Cx<'a> {
                     );
                 }
                 syn::ImplItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
-                    let (mut cfg, test) = own_cfg(&m.attrs);
-                    cfg.extend(macro_cfg.iter().cloned());
-                    let was_test = self.in_test;
-                    self.in_test |= test;
-                    if let Some(branches) = cfg_if_branches::<syn::ImplItem>(&m.mac) {
-                        for b in branches {
-                            let mut cfg = cfg.clone();
-                            cfg.push(b.cfg);
-                            let t = self.in_test;
-                            self.in_test |= b.test;
-                            self.impl_items(&b.items, parent, &cfg, g, nesting + 1);
-                            self.in_test = t;
-                        }
-                    } else if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::ImplItem>) {
-                        cfg.push(macro_label(&m.mac));
-                        self.impl_items(&inner, parent, &cfg, g, nesting + 1);
-                    }
-                    self.in_test = was_test;
+                    self.member_macro::<syn::ImplItem>(
+                        &m.mac,
+                        &m.attrs,
+                        macro_cfg,
+                        |cx, items, cfg| cx.impl_items(items, parent, cfg, g, nesting + 1),
+                    );
                 }
                 _ => {}
             }
@@ -1073,31 +1125,86 @@ impl<'a> Cx<'a> {
                     );
                 }
                 syn::TraitItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
-                    let (mut cfg, test) = own_cfg(&m.attrs);
-                    cfg.extend(macro_cfg.iter().cloned());
-                    let was_test = self.in_test;
-                    self.in_test |= test;
-                    if let Some(branches) = cfg_if_branches::<syn::TraitItem>(&m.mac) {
-                        for b in branches {
-                            let mut cfg = cfg.clone();
-                            cfg.push(b.cfg);
-                            let t = self.in_test;
-                            self.in_test |= b.test;
-                            self.trait_items(&b.items, parent, &cfg, g, nesting + 1);
-                            self.in_test = t;
-                        }
-                    } else if let Ok(inner) = m.mac.parse_body_with(parse_many::<syn::TraitItem>) {
-                        cfg.push(macro_label(&m.mac));
-                        self.trait_items(&inner, parent, &cfg, g, nesting + 1);
-                    }
-                    self.in_test = was_test;
+                    self.member_macro::<syn::TraitItem>(
+                        &m.mac,
+                        &m.attrs,
+                        macro_cfg,
+                        |cx, items, cfg| cx.trait_items(items, parent, cfg, g, nesting + 1),
+                    );
                 }
                 _ => {}
             }
         }
     }
 
-    fn foreign_item(&mut self, fi: &syn::ForeignItem, parent: u32, g: &HashSet<String>) {
+    fn foreign_items(
+        &mut self,
+        items: &[syn::ForeignItem],
+        parent: u32,
+        macro_cfg: &[String],
+        g: &HashSet<String>,
+        nesting: usize,
+    ) {
+        for fi in items {
+            match fi {
+                syn::ForeignItem::Macro(m) if nesting < MAX_MACRO_NESTING => {
+                    self.member_macro::<syn::ForeignItem>(
+                        &m.mac,
+                        &m.attrs,
+                        macro_cfg,
+                        |cx, items, cfg| cx.foreign_items(items, parent, cfg, g, nesting + 1),
+                    );
+                }
+                // `safe fn f();` (Rust 2024's `unsafe extern` blocks), which syn leaves as tokens.
+                syn::ForeignItem::Verbatim(tokens) => {
+                    if let Ok(fi) =
+                        syn::parse::Parser::parse2(parse_qualified_foreign, tokens.clone())
+                    {
+                        self.foreign_item(&fi, parent, macro_cfg, g);
+                    }
+                }
+                fi => self.foreign_item(fi, parent, macro_cfg, g),
+            }
+        }
+    }
+
+    /// The members written in a macro invocation inside an impl, a trait or an extern block:
+    /// the branches of `cfg_if!` each under its cfg, or a body of members (with the macro's
+    /// name as a cfg); `read` takes them with their cfg.
+    fn member_macro<T: syn::parse::Parse>(
+        &mut self,
+        mac: &syn::Macro,
+        attrs: &[syn::Attribute],
+        macro_cfg: &[String],
+        mut read: impl FnMut(&mut Self, &[T], &[String]),
+    ) {
+        let (mut cfg, test) = own_cfg(attrs);
+        cfg.extend(macro_cfg.iter().cloned());
+        let was_test = self.in_test;
+        self.in_test |= test;
+        if let Some(branches) = cfg_if_branches::<T>(mac) {
+            for b in branches {
+                let mut cfg = cfg.clone();
+                cfg.push(b.cfg);
+                let t = self.in_test;
+                self.in_test |= b.test;
+                read(self, &b.items, &cfg);
+                self.in_test = t;
+            }
+        } else if let Ok(inner) = mac.parse_body_with(parse_many::<T>) {
+            cfg.push(macro_label(mac));
+            read(self, &inner, &cfg);
+        }
+        self.in_test = was_test;
+    }
+
+    fn foreign_item(
+        &mut self,
+        fi: &syn::ForeignItem,
+        parent: u32,
+        macro_cfg: &[String],
+        g: &HashSet<String>,
+    ) {
         match fi {
             syn::ForeignItem::Fn(f) => {
                 let first = vis_start(&f.vis).unwrap_or_else(|| sig_first(&f.sig));
@@ -1111,7 +1218,7 @@ impl<'a> Cx<'a> {
                     com,
                     end,
                     vis_of(&f.vis),
-                    &[],
+                    macro_cfg,
                     Detail::None,
                     refs,
                 );
@@ -1128,7 +1235,7 @@ impl<'a> Cx<'a> {
                     com,
                     end,
                     vis_of(&s.vis),
-                    &[],
+                    macro_cfg,
                     Detail::None,
                     refs,
                 );
@@ -1144,7 +1251,7 @@ impl<'a> Cx<'a> {
                     com,
                     end,
                     vis_of(&t.vis),
-                    &[],
+                    macro_cfg,
                     Detail::None,
                     Vec::new(),
                 );
@@ -1492,6 +1599,25 @@ fn own_cfg(attrs: &[syn::Attribute]) -> (Vec<String>, bool) {
         }
     }
     (cfg, test)
+}
+
+/// A foreign item led by `safe` or `unsafe` (`pub safe fn f() -> u64;`, `safe static X: u8;`),
+/// as syn leaves it: the item without the qualifier.
+fn parse_qualified_foreign(input: syn::parse::ParseStream) -> syn::Result<syn::ForeignItem> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    let vis: syn::Visibility = input.parse()?;
+    if input.cursor().ident().is_some_and(|(i, _)| i == "safe") {
+        input.parse::<syn::Ident>()?;
+    } else {
+        input.parse::<syn::Token![unsafe]>()?;
+    }
+    let mut item: syn::ForeignItem = input.parse()?;
+    match &mut item {
+        syn::ForeignItem::Fn(f) => (f.attrs, f.vis) = (attrs, vis),
+        syn::ForeignItem::Static(st) => (st.attrs, st.vis) = (attrs, vis),
+        _ => return Err(input.error("expected a fn or a static")),
+    }
+    Ok(item)
 }
 
 /// Whether a macro path names `cfg_if` (`cfg_if`, `cfg_if::cfg_if`, `$crate::cfg_if`).

@@ -26,7 +26,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 10;
+pub const PARSER_VERSION: u32 = 11;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

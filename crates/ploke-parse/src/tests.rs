@@ -591,3 +591,70 @@ const CFG_IF_1_0: &str = r#"macro_rules! cfg_if {
     };
 }
 "#;
+
+#[test]
+fn cfg_if_in_extern_blocks_and_qualified_foreign_items() {
+    let src = "unsafe extern \"C\" {\n    safe fn get() -> u64;\n    pub safe static X: u8;\n    pub unsafe fn raw(p: *const u8);\n    cfg_if! {\n        if #[cfg(target_arch = \"x86\")] {\n            #[link_name = \"_time32\"]\n            pub fn time(t: *mut i64) -> i64;\n        } else {\n            pub fn time(t: *mut i64) -> i64;\n        }\n    }\n}\n";
+    let f = parse(src);
+    assert!(f.issues.is_empty(), "{:?}", f.issues);
+    let get = item(&f, "get");
+    assert_eq!(get.kind, ItemKind::ForeignFn);
+    assert_eq!(get.parent, Some(0));
+    assert_eq!(item(&f, "X").kind, ItemKind::ForeignStatic);
+    assert_eq!(item(&f, "raw").kind, ItemKind::ForeignFn);
+    let times: Vec<&RawItem> = f.items.iter().filter(|i| i.name == "time").collect();
+    assert_eq!(times.len(), 2);
+    assert!(times.iter().all(|i| i.kind == ItemKind::ForeignFn));
+    assert_eq!(times[0].cfg, ["target_arch = \"x86\""]);
+    assert_eq!(times[1].cfg, ["not(target_arch = \"x86\")"]);
+    assert_eq!(
+        text_of(src, times[0]),
+        "#[link_name = \"_time32\"]\n            pub fn time(t: *mut i64) -> i64;"
+    );
+}
+
+#[test]
+fn fns_without_bodies_are_fns() {
+    let src = "/// Implemented elsewhere.\n#[eii(fill_uninit)]\npub(crate) fn fill_inner(dest: &mut [u8]) -> Result<(), Error>;\n";
+    let f = parse(src);
+    let fi = item(&f, "fill_inner");
+    assert_eq!(fi.kind, ItemKind::Fn);
+    assert_eq!(
+        fi.signature,
+        "pub(crate) fn fill_inner(dest: &mut [u8]) -> Result<(), Error>;"
+    );
+    assert_eq!(fi.docs, "Implemented elsewhere.");
+    assert_eq!(text_of(src, fi), src.trim_end());
+    assert_eq!(refs(fi, RefKind::Type), ["Result", "Error"]);
+}
+
+#[test]
+fn module_files_declared_in_fn_bodies_are_modules_of_the_fn_module() {
+    let src = "mod outer {\n    #[cfg(unix)]\n    fn is_good() -> bool {\n        #[path = \"../utils/lazy_bool.rs\"]\n        mod lazy;\n        mod inline { fn hidden() {} }\n        static GOOD: lazy::LazyBool = lazy::LazyBool::new();\n        GOOD.get()\n    }\n}\nimpl S {\n    #[cfg(test)]\n    fn m(&self) {\n        mod in_method;\n    }\n}\n";
+    let f = parse(src);
+    let names: Vec<&str> = f.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["outer", "is_good", "lazy", "impl S", "m", "in_method"]
+    );
+    let lazy = item(&f, "lazy");
+    assert_eq!(lazy.kind, ItemKind::Module);
+    assert_eq!(lazy.parent, Some(0));
+    assert_eq!(lazy.cfg, ["unix"]);
+    assert_eq!(
+        text_of(src, lazy),
+        "#[path = \"../utils/lazy_bool.rs\"]\n        mod lazy;"
+    );
+    match &lazy.detail {
+        crate::Detail::Module {
+            inline, path_attr, ..
+        } => assert_eq!(
+            (*inline, path_attr.as_deref()),
+            (false, Some("../utils/lazy_bool.rs"))
+        ),
+        other => panic!("{other:?}"),
+    }
+    let m = item(&f, "in_method");
+    assert_eq!((m.parent, m.test_marker), (None, true));
+    assert_eq!(m.cfg, ["test"]);
+}
