@@ -575,9 +575,7 @@ impl<'a> Macros<'a> {
                 w.scope = push(&w.scope, def);
             }
             Detail::Module {
-                inline,
-                path_attr,
-                cfg_paths,
+                inline, path_attr, ..
             } if it.kind == ItemKind::Module => {
                 self.close_to(w, it.parent);
                 let parent_dir = it.parent.and_then(|p| w.inline_dirs.get(&p).cloned());
@@ -601,7 +599,6 @@ impl<'a> Macros<'a> {
                 let candidates = mod_candidates(
                     &it.name,
                     path_attr.as_deref(),
-                    cfg_paths,
                     parent_dir.as_deref(),
                     &w.base,
                     &w.file_dir,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use fxhash::{FxHashMap, FxHashSet};
 use ploke_core::{ContentHash, ItemKind, Skipped};
-use ploke_parse::{Detail, ParsedFile};
+use ploke_parse::{CfgPath, Detail, ParsedFile, RawItem};
 
 use crate::macros::{ExpansionMemo, Macros, Scope};
 
@@ -20,13 +20,13 @@ pub(crate) struct TreeFile {
 }
 
 /// A module declaration as the module tree sees it: (inline module it is in, name, inline,
-/// `#[path]`, `#[macro_use]`).
+/// `#[path]`, `#[cfg_attr(…, path)]` twin, `#[macro_use]`).
 pub(crate) type ModuleDecl<'a> = (
     Option<u32>,
     &'a str,
     bool,
     Option<&'a str>,
-    &'a [String],
+    &'a CfgPath,
     bool,
 );
 
@@ -43,13 +43,13 @@ pub(crate) fn module_signature(parsed: &ParsedFile) -> Vec<ModuleDecl<'_>> {
             Detail::Module {
                 inline,
                 path_attr,
-                cfg_paths,
+                cfg_path,
             } => Some((
                 i.parent,
                 i.name.as_str(),
                 *inline,
                 path_attr.as_deref(),
-                cfg_paths.as_slice(),
+                cfg_path,
                 i.attrs.iter().any(|a| a.starts_with("#[macro_use")),
             )),
             _ => None,
@@ -90,33 +90,175 @@ pub(crate) fn inline_dir(
 }
 
 /// The files `mod name;` may be, in order, each with whether it owns its directory (as
-/// `mod.rs` does): the `#[path]` file; else `name.rs`, `name/mod.rs`, then the files of
-/// `#[cfg_attr(…, path = …)]` attributes (read like `#[path]`).
+/// `mod.rs` does): the `#[path]` file; else `name.rs`, `name/mod.rs`.
 pub(crate) fn mod_candidates(
     name: &str,
     path_attr: Option<&str>,
-    cfg_paths: &[String],
     parent_dir: Option<&Path>,
     base: &Path,
     file_dir: &Path,
 ) -> Vec<(PathBuf, bool)> {
-    let as_path = |p: &str| match parent_dir {
-        None => file_dir.join(p),
-        Some(d) => d.join(p),
-    };
     match path_attr {
-        Some(p) => vec![(as_path(p), true)],
+        Some(p) => vec![(
+            match parent_dir {
+                None => file_dir.join(p),
+                Some(d) => d.join(p),
+            },
+            true,
+        )],
         None => {
             let d = parent_dir.unwrap_or(base);
             let name = fs_name(name);
-            let mut out = vec![
+            vec![
                 (d.join(format!("{name}.rs")), false),
                 (d.join(name).join("mod.rs"), true),
-            ];
-            out.extend(cfg_paths.iter().map(|p| (as_path(p), true)));
-            out
+            ]
         }
     }
+}
+
+/// The `#[cfg_attr(…, path)]` twins of `parsed` that are no module of this tree (see
+/// [`CfgPath`]): alternatives whose file does not exist, and declarations as written whose
+/// files do not exist beside an alternative that does. `None` when there are none; else the
+/// file's items without them (the `not(…)` of the declarations left taking back the
+/// alternatives that went), with for each item its index there (`u32::MAX`: left out).
+fn without_unbuilt_twins(
+    parsed: &ParsedFile,
+    base: &Path,
+    file_dir: &Path,
+) -> Option<(ParsedFile, Vec<u32>)> {
+    if !parsed.items.iter().any(|i| {
+        matches!(
+            i.detail,
+            Detail::Module {
+                cfg_path: CfgPath::Default { .. },
+                ..
+            }
+        )
+    }) {
+        return None;
+    }
+    // Whether each module declaration's file exists, given its inline ancestors.
+    let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
+    let mut exists: FxHashMap<u32, bool> = FxHashMap::default();
+    for (ii, item) in parsed.items.iter().enumerate() {
+        let ii = ii as u32;
+        let Detail::Module {
+            inline, path_attr, ..
+        } = &item.detail
+        else {
+            continue;
+        };
+        if item.kind != ItemKind::Module {
+            continue;
+        }
+        let parent_dir = item.parent.and_then(|p| inline_dirs.get(&p).cloned());
+        if *inline {
+            let dir = inline_dir(
+                &item.name,
+                path_attr.as_deref(),
+                parent_dir.as_deref(),
+                base,
+                file_dir,
+            );
+            inline_dirs.insert(ii, dir);
+            continue;
+        }
+        let found = mod_candidates(
+            &item.name,
+            path_attr.as_deref(),
+            parent_dir.as_deref(),
+            base,
+            file_dir,
+        )
+        .iter()
+        .any(|(c, _)| normalize(c).is_file());
+        exists.insert(ii, found);
+    }
+    let module = |i: usize| match &parsed.items[i].detail {
+        Detail::Module { cfg_path, .. } if parsed.items[i].kind == ItemKind::Module => {
+            Some(cfg_path)
+        }
+        _ => None,
+    };
+    let mut dropped = vec![false; parsed.items.len()];
+    // The alternatives left of each declaration as written.
+    let mut kept_preds: FxHashMap<usize, Vec<String>> = FxHashMap::default();
+    for i in 0..parsed.items.len() {
+        let Some(CfgPath::Default { .. }) = module(i) else {
+            continue;
+        };
+        // Its alternatives follow it (same declaration).
+        let span = parsed.items[i].span;
+        let alts: Vec<usize> = (i + 1..parsed.items.len())
+            .take_while(|&j| {
+                parsed.items[j].span == span
+                    && matches!(module(j), Some(CfgPath::Alternative { .. }))
+            })
+            .collect();
+        let mut preds = Vec::new();
+        for &j in &alts {
+            if exists.get(&(j as u32)).copied().unwrap_or(false) {
+                if let Some(CfgPath::Alternative { pred }) = module(j) {
+                    preds.push(pred.clone());
+                }
+            } else {
+                dropped[j] = true;
+            }
+        }
+        if !exists.get(&(i as u32)).copied().unwrap_or(true) && !preds.is_empty() {
+            dropped[i] = true;
+        }
+        kept_preds.insert(i, preds);
+    }
+    let changed = dropped.iter().any(|d| *d)
+        || kept_preds.iter().any(|(&i, preds)| match module(i) {
+            Some(CfgPath::Default { preds: all }) => all != preds,
+            _ => false,
+        });
+    if !changed {
+        return None;
+    }
+    let mut new_idx = Vec::with_capacity(parsed.items.len());
+    let mut items: Vec<RawItem> = Vec::with_capacity(parsed.items.len());
+    for (i, item) in parsed.items.iter().enumerate() {
+        if dropped[i] {
+            new_idx.push(u32::MAX);
+            continue;
+        }
+        let mut it = item.clone();
+        it.parent = item.parent.map(|p| new_idx[p as usize]);
+        if let (Some(kept), Some(CfgPath::Default { preds })) = (kept_preds.get(&i), module(i)) {
+            if kept != preds {
+                let was = ploke_parse::cfg_none_of(preds);
+                if let Some(pos) = it.cfg.iter().position(|c| Some(c) == was.as_ref()) {
+                    match ploke_parse::cfg_none_of(kept) {
+                        Some(now) => it.cfg[pos] = now,
+                        None => {
+                            it.cfg.remove(pos);
+                        }
+                    }
+                }
+                if let Detail::Module { cfg_path, .. } = &mut it.detail {
+                    *cfg_path = CfgPath::Default {
+                        preds: kept.clone(),
+                    };
+                }
+            }
+        }
+        new_idx.push(items.len() as u32);
+        items.push(it);
+    }
+    let out = ParsedFile {
+        items,
+        issues: parsed.issues.clone(),
+        parsed: parsed.parsed,
+        lines: parsed.lines,
+        docs: parsed.docs.clone(),
+        calls: Vec::new(),
+        files: parsed.files.clone(),
+    };
+    Some((out, new_idx))
 }
 
 /// Lexically normalise `a/b/../c` to `a/c` (no filesystem access, so symlinked paths keep
@@ -233,16 +375,39 @@ fn tree_walk<'p>(
             continue;
         };
         let walked = macros.walk(&path, plain, &scope, mod_rs_like, load);
-        let parsed: &ParsedFile = match &walked.parsed {
+        let walked_parse: &ParsedFile = match &walked.parsed {
             Some((p, _)) => p,
             None => plain,
         };
+        let base = owner_dir(&path, mod_rs_like);
+        let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        // `#[cfg_attr(…, path)]` twins that are no module here leave the file's items.
+        let pruned = without_unbuilt_twins(walked_parse, &base, &file_dir).map(|(p, map)| {
+            let hash = ContentHash::of(&postcard::to_allocvec(&p).unwrap_or_default());
+            ((Arc::new(p), hash), map)
+        });
+        let (expanded, walked_index) = match pruned {
+            Some((e, map)) => (Some(e), Some(map)),
+            None => (walked.parsed.clone(), None),
+        };
+        // The index, in what the macro walk saw, of each item of `parsed`.
+        let walked_of: Option<Vec<u32>> = walked_index.map(|map| {
+            map.iter()
+                .enumerate()
+                .filter(|(_, &n)| n != u32::MAX)
+                .map(|(w, _)| w as u32)
+                .collect()
+        });
         let idx = out.len();
         out.push(TreeFile {
             path: path.clone(),
             declared_by,
-            expanded: walked.parsed.clone(),
+            expanded,
         });
+        let parsed: &ParsedFile = match &out[idx].expanded {
+            Some((p, _)) => p,
+            None => plain,
+        };
         resolved.push(path.canonicalize().ok());
         // Where an item's line is: its file, which a macro expansion may have put elsewhere.
         let item_file = |parsed: &ParsedFile, item: &ploke_parse::RawItem| match item.file {
@@ -253,15 +418,11 @@ fn tree_walk<'p>(
                 .unwrap_or_else(|| display(&path)),
             None => display(&path),
         };
-        let base = owner_dir(&path, mod_rs_like);
-        let file_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
         for (ii, item) in parsed.items.iter().enumerate() {
             let ii = ii as u32;
             let Detail::Module {
-                inline,
-                path_attr,
-                cfg_paths,
+                inline, path_attr, ..
             } = &item.detail
             else {
                 continue;
@@ -285,7 +446,6 @@ fn tree_walk<'p>(
             let candidates = mod_candidates(
                 &item.name,
                 path_attr.as_deref(),
-                cfg_paths,
                 parent_dir.as_deref(),
                 &base,
                 &file_dir,
@@ -342,7 +502,8 @@ fn tree_walk<'p>(
                         });
                     } else if !twin {
                         queued.insert(file.clone(), (idx, item.name.clone()));
-                        let scope = walked.child_scope(ii, &scope);
+                        let walked_ii = walked_of.as_ref().map_or(ii, |w| w[ii as usize]);
+                        let scope = walked.child_scope(walked_ii, &scope);
                         queue.push_back((file, Some((idx, ii)), m, scope));
                     }
                 }

@@ -83,7 +83,7 @@ fn raw_identifier_modules_find_their_files() {
 }
 
 #[test]
-fn module_files_named_by_cfg_attr_path_are_followed_when_the_usual_ones_do_not_exist() {
+fn every_file_a_cfg_attr_path_names_is_a_module_twin() {
     let p = Project::new(
         "cfgpaths",
         &[
@@ -92,28 +92,81 @@ fn module_files_named_by_cfg_attr_path_are_followed_when_the_usual_ones_do_not_e
                 "#[cfg_attr(feature = \"spin_no_std\", path = \"core_lazy.rs\")]\n\
                  #[cfg_attr(not(feature = \"spin_no_std\"), path = \"inline_lazy.rs\")]\n\
                  pub mod lazy;\n\
-                 #[cfg_attr(docsrs, path = \"docs/de.rs\")]\npub mod de;\n",
+                 #[cfg_attr(docsrs, path = \"docs/de.rs\")]\npub mod de;\n\
+                 #[cfg_attr(any(target_arch = \"mips\", target_arch = \"mips64\"), path = \"arch/mips/socket.rs\")]\n\
+                 #[cfg_attr(target_arch = \"sparc\", path = \"arch/sparc/socket.rs\")]\n\
+                 pub mod socket;\n",
             ),
             // lazy_static's shape: two implementations, neither at `lazy.rs`.
             ("src/core_lazy.rs", "pub struct SpinLazy;\n"),
             ("src/inline_lazy.rs", "pub struct InlineLazy;\n"),
-            // serde_core's shape: the usual file exists and wins over a docs-only path.
+            // The usual file and a docs-only one.
             ("src/de.rs", "pub trait Deserialize {}\n"),
             ("src/docs/de.rs", "pub trait DocsOnly {}\n"),
+            // libc's shape: a default file, per-architecture ones, one of them not in this tree.
+            ("src/socket.rs", "pub const SO_DEBUG: i32 = 1;\n"),
+            ("src/arch/mips/socket.rs", "pub const SO_DEBUG: i32 = 1;\n"),
         ],
     );
     let db = p.db("db");
     let report = p.index(&db);
+    // A twin whose file is not in the tree is no module (another configuration's), said nowhere.
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    let g = load(&db);
-    // The default build's file (`not(feature)`), under the module's own path.
+    let g = reindex_equals_clean(&p, &db, "first index");
+    let at = |path: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = g
+            .nodes
+            .iter()
+            .filter(|n| n.path == path)
+            .map(|n| (n.file.clone(), n.cfg.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let spin = "feature = \"spin_no_std\"";
+    // No `lazy.rs`: the declaration as written is no module beside its alternatives.
+    assert_eq!(at("cfgpaths::lazy").len(), 2);
     assert_eq!(
-        node(&g, "cfgpaths::lazy::InlineLazy").file,
-        "src/inline_lazy.rs"
+        at("cfgpaths::lazy::SpinLazy"),
+        [("src/core_lazy.rs".to_string(), spin.to_string())]
     );
-    assert!(!common::has_node(&g, "cfgpaths::lazy::SpinLazy"));
-    assert_eq!(node(&g, "cfgpaths::de::Deserialize").file, "src/de.rs");
+    assert_eq!(
+        at("cfgpaths::lazy::InlineLazy"),
+        [("src/inline_lazy.rs".to_string(), format!("not({spin})"))]
+    );
+    assert_eq!(
+        at("cfgpaths::de::Deserialize"),
+        [("src/de.rs".to_string(), "not(docsrs)".to_string())]
+    );
+    assert_eq!(
+        at("cfgpaths::de::DocsOnly"),
+        [("src/docs/de.rs".to_string(), "docsrs".to_string())]
+    );
+    // The sparc file is not here: the default takes back only the mips predicate.
+    let mips = "any(target_arch = \"mips\", target_arch = \"mips64\")";
+    assert_eq!(
+        at("cfgpaths::socket::SO_DEBUG"),
+        [
+            ("src/arch/mips/socket.rs".to_string(), mips.to_string()),
+            ("src/socket.rs".to_string(), format!("not({mips})")),
+        ]
+    );
+    assert_eq!(at("cfgpaths::socket").len(), 2);
+
+    // The missing file appears: its twin joins; the other goes: so does its.
+    p.write("src/arch/sparc/socket.rs", "pub const SO_DEBUG: i32 = 2;\n");
+    p.remove("src/docs/de.rs");
+    let g = reindex_equals_clean(&p, &db, "alternative files added and removed");
+    assert_eq!(
+        g.nodes
+            .iter()
+            .filter(|n| n.path == "cfgpaths::socket::SO_DEBUG")
+            .count(),
+        3
+    );
     assert!(!common::has_node(&g, "cfgpaths::de::DocsOnly"));
+    assert_eq!(node(&g, "cfgpaths::de::Deserialize").cfg, "");
+    assert_eq!(node(&g, "cfgpaths::de").file, "src/lib.rs");
 }
 
 #[test]

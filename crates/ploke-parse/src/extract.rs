@@ -11,7 +11,10 @@ use ploke_core::{ContentHash, ItemKind, Span, Visibility};
 
 use crate::refs::RefCollector;
 use crate::text::{bytes, squash, LineIndex};
-use crate::{impl_name, Detail, MacroCall, ParseIssue, ParsedFile, RawItem, RawRef, UseEntry};
+use crate::{
+    cfg_none_of, impl_name, CfgPath, Detail, MacroCall, ParseIssue, ParsedFile, RawItem, RawRef,
+    UseEntry,
+};
 
 /// Item-level macro bodies re-parsed as items can nest; past this depth they are skipped.
 const MAX_MACRO_NESTING: usize = 6;
@@ -675,11 +678,15 @@ impl<'a> Cx<'a> {
                     (None, Some(semi)) => semi.span,
                     (None, None) => m.ident.span(),
                 };
-                let mut com = self.common(&m.attrs, first, last);
                 let name = m.ident.to_string();
-                if name == "tests" || name == "test" {
-                    com.test_marker = true;
-                }
+                let common = |cx: &Self| {
+                    let mut com = cx.common(&m.attrs, first, last);
+                    if name == "tests" || name == "test" {
+                        com.test_marker = true;
+                    }
+                    com
+                };
+                let mut com = common(self);
                 let path_attr = m
                     .attrs
                     .iter()
@@ -688,19 +695,30 @@ impl<'a> Cx<'a> {
                         syn::Meta::NameValue(nv) => path_value(nv),
                         _ => None,
                     });
-                let cfg_paths = cfg_attr_paths(&m.attrs);
                 let sig_end = match &m.content {
                     Some((brace, _)) => bytes(brace.span.open()).0,
                     None => com.end,
                 };
+                let alternatives = match &m.content {
+                    None => cfg_attr_paths(&m.attrs),
+                    Some(_) => Vec::new(),
+                };
+                let preds: Vec<String> = alternatives.iter().map(|a| a.pred.clone()).collect();
+                let cfg_path = match cfg_none_of(&preds) {
+                    None => CfgPath::None,
+                    Some(none) => {
+                        com.cfg.push(none);
+                        CfgPath::Default { preds }
+                    }
+                };
                 let detail = Detail::Module {
                     inline: m.content.is_some(),
                     path_attr,
-                    cfg_paths,
+                    cfg_path,
                 };
                 let idx = self.push(
                     ItemKind::Module,
-                    name,
+                    name.clone(),
                     parent,
                     com,
                     sig_end,
@@ -711,6 +729,28 @@ impl<'a> Cx<'a> {
                 );
                 if let Some((_, content)) = &m.content {
                     self.items(content, Some(idx), &[], &HashSet::new(), nesting);
+                }
+                // The twins `#[cfg_attr(PRED, path = "…")]` makes: one module per file.
+                for alt in alternatives {
+                    let mut com = common(self);
+                    com.cfg.push(alt.pred.clone());
+                    com.test_marker |= alt.test;
+                    let detail = Detail::Module {
+                        inline: false,
+                        path_attr: Some(alt.path),
+                        cfg_path: CfgPath::Alternative { pred: alt.pred },
+                    };
+                    self.push(
+                        ItemKind::Module,
+                        name.clone(),
+                        parent,
+                        com,
+                        sig_end,
+                        vis_of(&m.vis),
+                        macro_cfg,
+                        detail,
+                        Vec::new(),
+                    );
                 }
             }
             I::Use(u) => {
@@ -1824,11 +1864,19 @@ fn path_value(nv: &syn::MetaNameValue) -> Option<String> {
     }
 }
 
-/// The files of a module's `#[cfg_attr(PRED, path = "…")]` attributes (lazy_static picks its
-/// implementation this way), those under a `not(…)` predicate first.
-fn cfg_attr_paths(attrs: &[syn::Attribute]) -> Vec<String> {
+/// One `#[cfg_attr(PRED, path = "…")]` of a module: its predicate (as text), whether that says
+/// test, the path.
+struct CfgAttrPath {
+    pred: String,
+    test: bool,
+    path: String,
+}
+
+/// The `#[cfg_attr(PRED, path = "…")]` attributes of a module (lazy_static picks its
+/// implementation this way), in order.
+fn cfg_attr_paths(attrs: &[syn::Attribute]) -> Vec<CfgAttrPath> {
     use syn::punctuated::Punctuated;
-    let mut found: Vec<(bool, String)> = Vec::new();
+    let mut found = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("cfg_attr")) {
         let Ok(metas) =
             a.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
@@ -1837,16 +1885,18 @@ fn cfg_attr_paths(attrs: &[syn::Attribute]) -> Vec<String> {
         };
         let mut it = metas.iter();
         let Some(pred) = it.next() else { continue };
-        let negated = matches!(pred, syn::Meta::List(l) if l.path.is_ident("not"));
+        let tokens = pred.to_token_stream();
         for m in it {
             if let syn::Meta::NameValue(nv) = m {
-                if let Some(p) = path_value(nv) {
-                    found.push((!negated, p));
+                if let Some(path) = path_value(nv) {
+                    found.push(CfgAttrPath {
+                        pred: tokens_text(&tokens),
+                        test: cfg_mentions_test(&tokens),
+                        path,
+                    });
                 }
             }
         }
     }
-    // Stable: attribute order within each group.
-    found.sort_by_key(|(later, _)| *later);
-    found.into_iter().map(|(_, p)| p).collect()
+    found
 }

@@ -26,7 +26,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 11;
+pub const PARSER_VERSION: u32 = 12;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -169,10 +169,9 @@ pub enum Detail {
         inline: bool,
         /// The `#[path = "…"]` attribute, if any.
         path_attr: Option<String>,
-        /// Files named by `#[cfg_attr(PRED, path = "…")]` (cfgs are not evaluated): tried
-        /// when the module's usual files do not exist, a `not(…)` predicate's first (what a
-        /// default build usually takes).
-        cfg_paths: Vec<String>,
+        /// Whether it is one of the twins a `mod foo;` with `#[cfg_attr(PRED, path = "…")]`
+        /// attributes is read as.
+        cfg_path: CfgPath,
     },
     Impl {
         /// Path segments of the self type's head (`[io, Error]` for `io::Error<T>`); empty when
@@ -195,6 +194,34 @@ pub enum Detail {
         /// `#[macro_export]`: the macro lives at the crate root.
         exported: bool,
     },
+}
+
+/// `#[cfg_attr(PRED, path = "…")] mod foo;` is read as twins, one module per file it may be
+/// (cfgs are not evaluated: every configuration counts, as for `#[cfg]`): the declaration as
+/// written, under `not(PRED)` (`not(any(PRED1, …))`), then one per attribute, under its `PRED`
+/// with its `path`. Whoever maps modules to files (the indexer) leaves out a twin whose file does
+/// not exist: an alternative (a configuration this tree does not build, as serde_core's
+/// `docsrs` paths), or the declaration as written when an alternative exists (lazy_static's
+/// `lazy.rs`); [`CfgPath::Default`] says which `not(…)` to take back then.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CfgPath {
+    /// No such attribute.
+    #[default]
+    None,
+    /// The declaration as written; `preds` are its alternatives' predicates, in order, and
+    /// [`cfg_none_of`]`(preds)` is among its cfgs.
+    Default { preds: Vec<String> },
+    /// An alternative, under `pred` (among its cfgs).
+    Alternative { pred: String },
+}
+
+/// The cfg under which none of `preds` holds: `not(P)`, `not(any(P1, P2))`; `None` for none.
+pub fn cfg_none_of(preds: &[String]) -> Option<String> {
+    match preds {
+        [] => None,
+        [p] => Some(format!("not({p})")),
+        ps => Some(format!("not(any({}))", ps.join(", "))),
+    }
 }
 
 /// One leaf of a use tree: `use a::b::{c, d as e, f::*}` gives `a::b::c`, `a::b::d as e`,

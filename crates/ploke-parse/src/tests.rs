@@ -340,34 +340,93 @@ all!(pub(crate) N: Vec<u8> = vec![1, 2]; std::string::String; -1; 'a; #[doc = "d
 }
 
 #[test]
-fn cfg_attr_paths_are_recorded_default_build_first() {
-    let f = parse(
-        "#[cfg_attr(feature = \"spin_no_std\", path = \"core_lazy.rs\")]\n\
+fn cfg_attr_paths_make_one_twin_per_file() {
+    let src = "#[cfg_attr(feature = \"spin_no_std\", path = \"core_lazy.rs\")]\n\
          #[cfg_attr(not(feature = \"spin_no_std\"), path = \"inline_lazy.rs\")]\n\
          pub mod lazy;\n\
-         #[path = \"plain.rs\"]\n#[cfg_attr(x, path = \"other.rs\")]\nmod both;\n\
-         #[cfg_attr(x, derive(Debug))]\nmod none;\n",
-    );
-    let detail = |name: &str| match &item(&f, name).detail {
-        crate::Detail::Module {
-            path_attr,
-            cfg_paths,
-            ..
-        } => (path_attr.clone(), cfg_paths.clone()),
-        other => panic!("{other:?}"),
-    };
+         #[cfg(unix)]\n#[path = \"plain.rs\"]\n#[cfg_attr(test, path = \"other.rs\")]\nmod both;\n\
+         #[cfg_attr(x, derive(Debug))]\nmod none;\n\
+         #[cfg_attr(x, path = \"inline.rs\")]\nmod inline {}\n";
+    let f = parse(src);
+    /// Name, `#[path]`, twin, cfgs, test.
+    type Row<'a> = (&'a str, Option<&'a str>, crate::CfgPath, Vec<String>, bool);
+    let rows: Vec<Row> = f
+        .items
+        .iter()
+        .map(|i| match &i.detail {
+            crate::Detail::Module {
+                path_attr,
+                cfg_path,
+                ..
+            } => (
+                i.name.as_str(),
+                path_attr.as_deref(),
+                cfg_path.clone(),
+                i.cfg.clone(),
+                i.test_marker,
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let spin = "feature = \"spin_no_std\"".to_string();
+    let not_spin = "not(feature = \"spin_no_std\")".to_string();
     assert_eq!(
-        detail("lazy"),
-        (
-            None,
-            vec!["inline_lazy.rs".to_string(), "core_lazy.rs".to_string()]
-        )
+        rows,
+        [
+            (
+                "lazy",
+                None,
+                crate::CfgPath::Default {
+                    preds: vec![spin.clone(), not_spin.clone()]
+                },
+                vec![format!("not(any({spin}, {not_spin}))")],
+                false
+            ),
+            (
+                "lazy",
+                Some("core_lazy.rs"),
+                crate::CfgPath::Alternative { pred: spin.clone() },
+                vec![spin.clone()],
+                false
+            ),
+            (
+                "lazy",
+                Some("inline_lazy.rs"),
+                crate::CfgPath::Alternative {
+                    pred: not_spin.clone()
+                },
+                vec![not_spin],
+                false
+            ),
+            (
+                "both",
+                Some("plain.rs"),
+                crate::CfgPath::Default {
+                    preds: s(&["test"])
+                },
+                s(&["unix", "not(test)"]),
+                false
+            ),
+            (
+                "both",
+                Some("other.rs"),
+                crate::CfgPath::Alternative {
+                    pred: "test".into()
+                },
+                s(&["unix", "test"]),
+                true
+            ),
+            ("none", None, crate::CfgPath::None, vec![], false),
+            ("inline", None, crate::CfgPath::None, vec![], false),
+        ]
     );
+    // Twins are the one declaration: same text.
+    assert_eq!(f.items[0].span, f.items[2].span);
     assert_eq!(
-        detail("both"),
-        (Some("plain.rs".to_string()), vec!["other.rs".to_string()])
+        text_of(src, &f.items[1]),
+        src[..src.find("pub mod lazy;").unwrap() + "pub mod lazy;".len()].to_string()
     );
-    assert_eq!(detail("none"), (None, vec![]));
 }
 
 // ---------------------------------------------------------------------------------------------
