@@ -785,6 +785,19 @@ cfg_if::cfg_if! {
         pub fn by_path() {}
     }
 }
+
+macro_rules! make {
+    ($n:ident) => {
+        pub struct $n;
+    };
+}
+
+// A branch of invocations only (libc's `extern_ty! { pub type FILE; }`).
+cfg_if! {
+    if #[cfg(unix)] {
+        make!(Made);
+    }
+}
 ";
     let p = Project::new(
         "own",
@@ -810,6 +823,8 @@ cfg_if::cfg_if! {
     assert_eq!(span_text(&p.root, linux), "pub fn linux() {}");
     assert!(linux.cfg.contains("target_os = \"linux\""), "{}", linux.cfg);
     assert_eq!(node(&g, "own::by_path").cfg, "windows");
+    // Once: expanded with the crate's `cfg_if`, not also as an invocation in a branch.
+    assert_eq!(node(&g, "own::Made").cfg, "all(unix, not(any()))");
 
     // Editing the invocation reindexes like a clean index.
     p.edit(

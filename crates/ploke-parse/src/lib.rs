@@ -105,10 +105,11 @@ impl MacroCall {
         self.items.0 == self.items.1 || self.branches
     }
 
-    /// Whether its expansion stands in place of items read from its body (and of the
-    /// invocations among them): [`MacroCall::branches`].
+    /// Whether its expansion stands in place of what was read from its body: the items
+    /// `[start, end)` and the invocations written inside it ([`MacroCall::branches`]; a branch
+    /// may hold only invocations).
     pub fn replaces_items(&self) -> bool {
-        self.branches && self.items.0 < self.items.1
+        self.branches
     }
 
     /// Whether `other`, an invocation of the same file, is written inside this one.

@@ -593,13 +593,15 @@ fn a_crates_own_cfg_if_expands_in_place_of_the_branches() {
     // replaces the branches read from its body (cfg-if 1.0's own, whose cfg is spelt otherwise).
     // (In a file of its own: the attribute it puts in front is then not the item's text.)
     let def = CFG_IF_1_0;
-    let src = "macro_rules! wrap {\n    (@ $($t:tt)*) => { $($t)* };\n}\nwrap! { @\n    cfg_if! { if #[cfg(unix)] { pub fn a() {} } else { pub fn b() {} } }\n    pub fn c() {}\n}\n";
+    let src = "macro_rules! wrap {\n    (@ $($t:tt)*) => { $($t)* };\n}\nmacro_rules! make {\n    ($n:ident) => { pub struct $n; };\n}\nwrap! { @\n    cfg_if! { if #[cfg(unix)] { pub fn a() {} } else { pub fn b() {} } }\n    pub fn c() {}\n    cfg_if! { if #[cfg(windows)] { make!(D); } }\n}\n";
     let files = [src, def];
     let out = expand_all(&files);
     let items = out[0].1.as_ref().expect("expanded");
     let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
-    // Once each: the expansion's, not also the branches read from the body.
-    assert_eq!(names, ["a", "b", "c"]);
+    // Once each: the expansion's, not also the branches read from the body (nor the
+    // invocations written in them).
+    assert_eq!(names, ["a", "b", "c", "D"]);
+    assert_eq!(items[3].cfg, ["all(windows, not(any()))"]);
     assert_eq!(items[0].file, None);
     assert_eq!(items[0].cfg, ["all(unix, not(any()))"]);
     assert_eq!(items[1].cfg, ["all(not(any(unix)))"]);
