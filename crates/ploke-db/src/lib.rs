@@ -1116,7 +1116,8 @@ impl Db {
             return Ok(Vec::new());
         }
         let list = DataValue::List(hashes.iter().map(|h| DataValue::from(h.to_hex())).collect());
-        let rows = self.query(
+        // The dependency store keeps the vectors of its items (`ploke index --embed-deps`).
+        let rows = self.query_all(
             "reading embeddings",
             "?[hash, vec] := hash in $hashes, *embeddings{model: $model, hash, vec}",
             params([("model", model.into()), ("hashes", list)]),

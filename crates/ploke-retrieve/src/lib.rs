@@ -256,13 +256,22 @@ impl Vectors {
             m.dedup();
             m
         };
-        let stored: HashMap<ContentHash, Vec<f32>> = if missing.len() > BULK_VECTOR_READ {
+        let mut stored: HashMap<ContentHash, Vec<f32>> = if missing.len() > BULK_VECTOR_READ {
             db.embeddings(&self.model)?.into_iter().collect()
         } else {
             db.embeddings_for(&self.model, &missing)?
                 .into_iter()
                 .collect()
         };
+        if missing.len() > BULK_VECTOR_READ && db.dependencies()?.is_some() {
+            // The bulk read is of the index's own vectors; a dependency's are in its store.
+            let rest: Vec<ContentHash> = missing
+                .iter()
+                .filter(|h| !stored.contains_key(h))
+                .copied()
+                .collect();
+            stored.extend(db.embeddings_for(&self.model, &rest)?);
+        }
         let mut st = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let VectorState { index, hash } = &mut *st;
         // Gone, or changed without a vector for the new text yet.

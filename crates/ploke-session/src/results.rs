@@ -152,6 +152,9 @@ pub struct IndexSummary {
     /// The dependencies attached, when this run attached them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deps: Option<ploke_index::DepsReport>,
+    /// The embedding of the dependencies' items, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embed_deps: Option<EmbedSummary>,
 }
 
 /// What the embedding stage did.
@@ -188,6 +191,7 @@ impl IndexSummary {
                 .collect(),
             embed: None,
             deps: r.deps.clone(),
+            embed_deps: None,
         }
     }
 }

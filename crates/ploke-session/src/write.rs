@@ -27,6 +27,9 @@ pub struct IndexRequest {
     /// Which dependencies to attach; `None` keeps those the index has (the direct ones for
     /// a new index).
     pub deps: Option<ploke_index::DepsScope>,
+    /// Embed the attached dependencies' items too (with `embed`): their vectors are kept in
+    /// the dependency store, shared by every index with the same dependencies.
+    pub embed_deps: bool,
 }
 
 /// What a writing session keeps between operations.
@@ -120,6 +123,17 @@ impl Session {
                     None
                 }
             };
+            if req.embed_deps {
+                summary.embed_deps = match self.embed_dependencies() {
+                    Ok(e) => e,
+                    Err(e) => {
+                        self.events.warn(
+                            self.redact(&format!("embeddings of the dependencies skipped: {e}")),
+                        );
+                        None
+                    }
+                };
+            }
         }
         Ok(summary)
     }
@@ -206,23 +220,76 @@ impl Session {
             .map(Some)
     }
 
+    /// Embeds the items of the attached dependencies that have no vector yet, into their
+    /// store (where every index with the same dependencies finds them; vectors are keyed by
+    /// model and text, so only what is new is embedded). `None` without an embedding model
+    /// or a dependency store.
+    pub fn embed_dependencies(&self) -> Result<Option<EmbedSummary>, SessionError> {
+        let Some(config) = self.settings.embed.as_ref() else {
+            return Ok(None);
+        };
+        let Some(embedder) = self.embedder() else {
+            return Ok(None);
+        };
+        let Some(store) = self.db.dependencies()? else {
+            return Ok(None);
+        };
+        let graph = store.load_graph()?;
+        let texts: HashMap<String, String> = graph
+            .files
+            .iter()
+            .filter_map(|f| match ploke_db::read_dependency_file(f) {
+                Ok(t) => Some((f.path.clone(), t)),
+                Err(e) => {
+                    self.events.warn(e.to_string());
+                    None
+                }
+            })
+            .collect();
+        let corpus = Corpus::build(
+            &[&graph],
+            &|p| texts.get(p).map(String::as_str),
+            &mut AnalysisCache::default(),
+            &ploke_retrieve::Scope::All,
+        );
+        self.embed_into(
+            &store,
+            &corpus,
+            &embedder,
+            config.batch_size,
+            "embed dependencies",
+        )
+        .map(Some)
+    }
+
     pub(crate) fn embed_corpus(
         &self,
         corpus: &Corpus,
         embedder: &ploke_embed::Embedder,
         batch_size: usize,
     ) -> Result<EmbedSummary, SessionError> {
+        self.embed_into(&self.db, corpus, embedder, batch_size, "embed")
+    }
+
+    fn embed_into(
+        &self,
+        db: &ploke_db::Db,
+        corpus: &Corpus,
+        embedder: &ploke_embed::Embedder,
+        batch_size: usize,
+        stage: &str,
+    ) -> Result<EmbedSummary, SessionError> {
         let mut started = false;
-        let stats = embed_pending(&self.db, corpus, embedder, batch_size, |done, total| {
+        let stats = embed_pending(db, corpus, embedder, batch_size, |done, total| {
             if !started {
                 started = true;
                 self.events.emit(Event::Stage {
-                    stage: "embed".into(),
+                    stage: stage.into(),
                     total: total as u64,
                 });
             }
             self.events.emit(Event::Progress {
-                stage: "embed".into(),
+                stage: stage.into(),
                 done: done as u64,
                 total: total as u64,
             });
@@ -231,7 +298,7 @@ impl Session {
             ploke_retrieve::RetrieveError::Embed(e) => SessionError::Embed(e),
             other => SessionError::Retrieve(other),
         })?;
-        self.db.set_meta(EMBED_MODEL_KEY, embedder.model_id())?;
+        db.set_meta(EMBED_MODEL_KEY, embedder.model_id())?;
         Ok(EmbedSummary {
             model: embedder.model_id().to_string(),
             items_per_s: stats.items_per_second(),

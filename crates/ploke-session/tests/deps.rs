@@ -295,3 +295,94 @@ fn without_dependencies_every_item_is_the_workspace_s() {
     assert_eq!(all, search(&s, "send request", SearchScope::Workspace));
     assert_eq!(paths(&all)[0], "app::send_request");
 }
+
+#[test]
+fn dependency_items_are_embedded_into_their_store_once_and_found_by_vector_search() {
+    use ploke_test_support::http::Server;
+    use ploke_test_support::openai::{embedding_inputs, embeddings_reply};
+    let embed = Server::start(|_, req| embeddings_reply(req));
+    let project = Project::new("app", &[("src/lib.rs", APP)]);
+    let open = |create: bool| {
+        let mut opts = OpenOptions::new(&project.root);
+        opts.create = create;
+        opts.env = Environment::from_pairs([
+            ("HOME".to_string(), "/nonexistent".to_string()),
+            ("PLOKE_EMBED_URL".to_string(), embed.url_at("/v1")),
+            ("PLOKE_EMBED_MODEL".to_string(), "test-embed".to_string()),
+        ]);
+        opts.holder = "deps embed test".into();
+        Session::open(&opts).unwrap()
+    };
+    let s = open(true);
+    let summary = s
+        .index(&IndexRequest {
+            embed: true,
+            ..IndexRequest::default()
+        })
+        .unwrap();
+    assert!(summary.embed.is_some(), "{summary:?}");
+    let mut dep = Dependency::new(
+        &project.tmp.path().join("registry"),
+        "dep-crate",
+        "1.3.1",
+        &[("src/lib.rs", DEP)],
+    );
+    dep.item(
+        "src/lib.rs",
+        ItemKind::Fn,
+        "client::handshake",
+        "/// Performs the protocol handshake with the server.\n    pub fn handshake() {\n        negotiate_alpn_protocols();\n    }",
+    );
+    dep.attach(s.db(), &[]);
+    drop(s);
+
+    let vector = |s: &Session| {
+        s.search(&SearchRequest {
+            query: "protocol handshake".into(),
+            k: 10,
+            mode: SearchMode::Vector,
+            scope: SearchScope::All,
+        })
+        .map(|hits| {
+            hits.iter()
+                .filter(|h| h.item.dependency)
+                .map(|h| h.item.path.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    };
+    // Without their vectors, vector search finds no dependency item.
+    let s = open(false);
+    assert!(vector(&s).is_empty());
+
+    let before = embed.requests().len();
+    let e = s
+        .embed_dependencies()
+        .unwrap()
+        .expect("a store and a model");
+    assert_eq!(e.stats.embedded, 1, "{e:?}");
+    let sent: Vec<String> = embed.requests()[before..]
+        .iter()
+        .flat_map(embedding_inputs)
+        .collect();
+    assert!(
+        sent.iter().any(|t| t.contains("handshake")),
+        "the dependency's item text was embedded: {sent:?}"
+    );
+    // Kept in the store, not in the workspace's index.
+    let store = s.db().dependencies().unwrap().unwrap();
+    let in_store = store.embedding_hashes(&e.model).unwrap();
+    assert_eq!(in_store.len(), 1, "{}", e.model);
+    assert!(s
+        .db()
+        .embedding_hashes(&e.model)
+        .unwrap()
+        .iter()
+        .all(|h| !in_store.contains(h)));
+    drop(s);
+    // A new session finds them; a second run embeds nothing.
+    let s = open(false);
+    assert_eq!(vector(&s), vec!["dep_crate::client::handshake".to_string()]);
+    let again = s.embed_dependencies().unwrap().unwrap();
+    assert_eq!((again.stats.embedded, again.stats.reused), (0, 1));
+}

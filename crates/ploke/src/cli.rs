@@ -123,6 +123,11 @@ pub enum Command {
         /// index) or all (everything they build with). Kept by later runs unless given.
         #[arg(long, value_name = "none|direct|all")]
         deps: Option<ploke_session::DepsScope>,
+        /// Embed the dependencies' items too (into their shared store: each is embedded once
+        /// for every workspace with the same dependencies); slow with the in-process model
+        /// on a large tree, quick with a remote one.
+        #[arg(long, conflicts_with = "no_embed")]
+        embed_deps: bool,
     },
     /// Keep the index current: index, then take in every change to the workspace's files
     /// as it happens (one line per update). Ctrl-C stops.

@@ -83,6 +83,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             no_embed,
             no_wait,
             deps,
+            embed_deps,
         } => index(
             &where_(&loc, None)?,
             env,
@@ -91,6 +92,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             !no_embed,
             no_wait,
             deps,
+            embed_deps,
             &ui,
         ),
         Command::Watch {
@@ -400,6 +402,7 @@ fn index(
     embed: bool,
     no_wait: bool,
     deps: Option<ploke_session::DepsScope>,
+    embed_deps: bool,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
     let overrides = Overrides {
@@ -421,6 +424,7 @@ fn index(
         embed,
         wait: no_wait.then_some(std::time::Duration::ZERO),
         deps,
+        embed_deps,
     });
     events.finish();
     let summary = summary?;
@@ -456,6 +460,7 @@ fn index(
             "warnings": summary.warnings,
             "embed": embed_json,
             "dependencies": summary.deps,
+            "embed_dependencies": summary.embed_deps,
             "stages_ms": summary.stages_ms.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "total_ms": total_ms,
         });
@@ -561,6 +566,16 @@ fn index(
             }
             None => {}
         }
+    }
+    if let Some(e) = &summary.embed_deps {
+        writeln!(
+            out,
+            "  embedded {} of the dependencies with {} ({} items/s; {} unchanged)",
+            count(e.stats.embedded, "item", "items"),
+            e.model,
+            rate(e.items_per_s),
+            e.stats.reused,
+        )?;
     }
     if !summary.problems.is_empty() {
         writeln!(
