@@ -189,3 +189,68 @@ fn the_index_knows_the_dependencies_the_workspace_builds_with() {
     ));
     assert_eq!(gone.code, Some(1), "{}", gone.show());
 }
+
+/// A workspace whose library calls into a path dependency outside it.
+fn with_path_dependency(dir: &Path) -> PathBuf {
+    common::write_files(
+        dir,
+        &[
+            (
+                "helper/Cargo.toml",
+                "[package]\nname = \"helper\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\n[workspace]\n",
+            ),
+            (
+                "helper/src/lib.rs",
+                "pub mod net {\n    /// Retries a connection with a delay.\n    pub fn retry_with_delay(ms: u64) -> u64 {\n        ms * 2\n    }\n}\n",
+            ),
+            (
+                "app/Cargo.toml",
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nhelper = { path = \"../helper\" }\n\n[workspace]\n",
+            ),
+            (
+                "app/src/lib.rs",
+                "pub fn connect() -> u64 {\n    helper::net::retry_with_delay(10)\n}\n",
+            ),
+        ],
+    );
+    dir.join("app")
+}
+
+#[test]
+fn a_one_shot_refresh_after_an_edit_resolves_into_the_dependencies_it_kept() {
+    let tmp = tempdir();
+    let cache = tmp.path().join("cache");
+    let app = with_path_dependency(tmp.path());
+    let index = ok(&mut with_cache(ploke(&app, &["index", "--json"]), &cache));
+    assert_eq!(
+        json(&index.stdout)["dependencies"]["crates"],
+        1,
+        "{}",
+        index.stdout
+    );
+    // A new caller, written after the index: the next command re-indexes that file and
+    // resolves its call into the attached dependency without asking cargo again.
+    std::fs::write(
+        app.join("src/lib.rs"),
+        "pub fn connect() -> u64 {\n    helper::net::retry_with_delay(10)\n}\n\npub fn reconnect() -> u64 {\n    helper::net::retry_with_delay(20)\n}\n",
+    )
+    .unwrap();
+    let item = ok(&mut with_cache(
+        ploke(&app, &["item", "helper::net::retry_with_delay"]),
+        &cache,
+    ));
+    assert!(
+        item.stderr.contains("re-indexed 1 changed file"),
+        "{}",
+        item.show()
+    );
+    assert!(item.stdout.contains("app::connect"), "{}", item.stdout);
+    assert!(item.stdout.contains("app::reconnect"), "{}", item.stdout);
+    // The dependency's item is where its file is, outside the workspace.
+    let dep_file = tmp.path().join("helper/src/lib.rs");
+    let shown = item.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        shown.contains(&*dep_file.canonicalize().unwrap().to_string_lossy()),
+        "a dependency's item is shown at its absolute path: {shown}"
+    );
+}
