@@ -117,30 +117,15 @@ pub(crate) fn mod_candidates(
     }
 }
 
-/// The `#[cfg_attr(…, path)]` twins of `parsed` that are no module of this tree (see
-/// [`CfgPath`]): alternatives whose file does not exist, and declarations as written whose
-/// files do not exist beside an alternative that does. `None` when there are none; else the
-/// file's items without them (the `not(…)` of the declarations left taking back the
-/// alternatives that went), with for each item its index there (`u32::MAX`: left out).
-fn without_unbuilt_twins(
-    parsed: &ParsedFile,
-    base: &Path,
-    file_dir: &Path,
-) -> Option<(ParsedFile, Vec<u32>)> {
-    if !parsed.items.iter().any(|i| {
-        matches!(
-            i.detail,
-            Detail::Module {
-                cfg_path: CfgPath::Default { .. },
-                ..
-            }
-        )
-    }) {
-        return None;
-    }
-    // Whether each module declaration's file exists, given its inline ancestors.
+/// A `mod name;` declaration: its item's index and item, and the files it may be.
+type FileModule<'p> = (u32, &'p RawItem, Vec<(PathBuf, bool)>);
+
+/// The `mod name;` declarations of `parsed` (modules that own a file), each with the files it
+/// may be ([`mod_candidates`]) given the directories of its inline ancestors, in item order.
+fn file_modules<'p>(parsed: &'p ParsedFile, base: &Path, file_dir: &Path) -> Vec<FileModule<'p>> {
+    let mut out = Vec::new();
+    // The directory of each inline module's children.
     let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
-    let mut exists: FxHashMap<u32, bool> = FxHashMap::default();
     for (ii, item) in parsed.items.iter().enumerate() {
         let ii = ii as u32;
         let Detail::Module {
@@ -164,17 +149,44 @@ fn without_unbuilt_twins(
             inline_dirs.insert(ii, dir);
             continue;
         }
-        let found = mod_candidates(
+        let candidates = mod_candidates(
             &item.name,
             path_attr.as_deref(),
             parent_dir.as_deref(),
             base,
             file_dir,
-        )
-        .iter()
-        .any(|(c, _)| normalize(c).is_file());
-        exists.insert(ii, found);
+        );
+        out.push((ii, item, candidates));
     }
+    out
+}
+
+/// The `#[cfg_attr(…, path)]` twins of `parsed` that are no module of this tree (see
+/// [`CfgPath`]): alternatives whose file does not exist, and declarations as written whose
+/// files do not exist beside an alternative that does. `None` when there are none; else the
+/// file's items without them (the `not(…)` of the declarations left taking back the
+/// alternatives that went), with for each item its index there (`u32::MAX`: left out).
+fn without_unbuilt_twins(
+    parsed: &ParsedFile,
+    base: &Path,
+    file_dir: &Path,
+) -> Option<(ParsedFile, Vec<u32>)> {
+    if !parsed.items.iter().any(|i| {
+        matches!(
+            i.detail,
+            Detail::Module {
+                cfg_path: CfgPath::Default { .. },
+                ..
+            }
+        )
+    }) {
+        return None;
+    }
+    // Whether each module declaration's file exists.
+    let exists: FxHashMap<u32, bool> = file_modules(parsed, base, file_dir)
+        .into_iter()
+        .map(|(ii, _, candidates)| (ii, candidates.iter().any(|(c, _)| normalize(c).is_file())))
+        .collect();
     let module = |i: usize| match &parsed.items[i].detail {
         Detail::Module { cfg_path, .. } if parsed.items[i].kind == ItemKind::Module => {
             Some(cfg_path)
@@ -418,38 +430,7 @@ fn tree_walk<'p>(
                 .unwrap_or_else(|| display(&path)),
             None => display(&path),
         };
-        let mut inline_dirs: FxHashMap<u32, PathBuf> = FxHashMap::default();
-        for (ii, item) in parsed.items.iter().enumerate() {
-            let ii = ii as u32;
-            let Detail::Module {
-                inline, path_attr, ..
-            } = &item.detail
-            else {
-                continue;
-            };
-            if item.kind != ItemKind::Module {
-                continue;
-            }
-            // Directory for this module's children given its inline ancestors.
-            let parent_dir = item.parent.and_then(|p| inline_dirs.get(&p).cloned());
-            if *inline {
-                let dir = inline_dir(
-                    &item.name,
-                    path_attr.as_deref(),
-                    parent_dir.as_deref(),
-                    &base,
-                    &file_dir,
-                );
-                inline_dirs.insert(ii, dir);
-                continue;
-            }
-            let candidates = mod_candidates(
-                &item.name,
-                path_attr.as_deref(),
-                parent_dir.as_deref(),
-                &base,
-                &file_dir,
-            );
+        for (ii, item, candidates) in file_modules(parsed, &base, &file_dir) {
             let found = candidates
                 .iter()
                 .map(|(c, m)| (normalize(c), *m))
