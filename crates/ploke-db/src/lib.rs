@@ -453,14 +453,7 @@ impl Db {
     /// encoded straight from the graphs, with no copy of them in between.
     pub fn put_graphs(&self, graphs: &[&Graph], generation: u64) -> Result<(), DbError> {
         let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
-        let mut add = |name: &str, cols: &[&str], mut rows: Vec<Vec<DataValue>>| {
-            if !rows.is_empty() {
-                let keys = key_len(name);
-                rows.sort_by(|a, b| a[..keys].cmp(&b[..keys]));
-                let headers = cols.iter().map(|c| c.to_string()).collect();
-                data.insert(name.to_string(), NamedRows::new(headers, rows));
-            }
-        };
+        let mut add = |name: &str, cols: &[&str], rows| add_rows(&mut data, name, cols, rows);
         let all = || graphs.iter().copied();
         add(
             "crates",
@@ -548,18 +541,8 @@ impl Db {
         // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
         // before every plain name (puts), which gives removals-then-puts in one transaction.
         let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
-        // Rows are sorted into key order first (a stable sort: of two rows with one key, the
-        // later one still wins). CozoDB's key encoding preserves value order, so SQLite then
-        // inserts into its B-tree sequentially rather than at random pages, which matters once
-        // the store outgrows the page cache.
-        let mut add = |name: &str, cols: &[&str], mut rows: Vec<Vec<DataValue>>| {
-            if !rows.is_empty() {
-                let keys = key_len(name.trim_start_matches('-'));
-                rows.sort_by(|a, b| a[..keys].cmp(&b[..keys]));
-                let headers = cols.iter().map(|c| c.to_string()).collect();
-                data.insert(name.to_string(), NamedRows::new(headers, rows));
-            }
-        };
+        // Rows in key order ([`add_rows`]).
+        let mut add = |name: &str, cols: &[&str], rows| add_rows(&mut data, name, cols, rows);
         let str_key = |s: &String| vec![DataValue::from(s.as_str())];
         let id_key = |id: &NodeId| vec![codec::id(*id)];
 
@@ -1426,6 +1409,25 @@ fn decode_embedding(r: &[DataValue]) -> Result<(ContentHash, Vec<f32>), DbError>
 enum Direction {
     In,
     Out,
+}
+
+/// Adds `rows` of relation `name` (`-name` for removals) to an import, sorted into key order
+/// (a stable sort: of two rows with one key, the later one still wins). CozoDB's key encoding
+/// preserves value order, so SQLite then inserts into its B-tree sequentially rather than at
+/// random pages, which matters once the store outgrows the page cache.
+fn add_rows(
+    data: &mut BTreeMap<String, NamedRows>,
+    name: &str,
+    cols: &[&str],
+    mut rows: Vec<Vec<DataValue>>,
+) {
+    if rows.is_empty() {
+        return;
+    }
+    let keys = key_len(name.trim_start_matches('-'));
+    rows.sort_by(|a, b| a[..keys].cmp(&b[..keys]));
+    let headers = cols.iter().map(|c| c.to_string()).collect();
+    data.insert(name.to_string(), NamedRows::new(headers, rows));
 }
 
 /// The number of key columns of a relation (the leading columns of its rows).

@@ -470,29 +470,22 @@ impl Db {
         let mut out = Vec::with_capacity(rows.len());
         let dsts: Vec<NodeId> = rows
             .iter()
-            .filter_map(|r| match r.get(2) {
-                Some(DataValue::Num(cozo::Num::Int(v))) => Some(NodeId::from_i64(*v)),
-                _ => None,
-            })
-            .collect();
+            .map(|r| codec::node_id_at(r, 2))
+            .collect::<Result<_, _>>()?;
         let nodes: HashMap<NodeId, Node> = self
             .nodes_by_ids(&dsts)?
             .into_iter()
             .map(|n| (n.id, n))
             .collect();
-        for r in &rows {
-            let bad = || DbError::Corrupt(format!("bad re-export row: {r:?}"));
-            let (
-                Some(DataValue::Num(cozo::Num::Int(u))),
-                Some(text),
-                Some(DataValue::Num(cozo::Num::Int(d))),
-            ) = (r.first(), r.get(1).and_then(DataValue::get_str), r.get(2))
-            else {
-                return Err(bad());
-            };
-            if let Some(n) = nodes.get(&NodeId::from_i64(*d)) {
+        for (r, dst) in rows.iter().zip(dsts) {
+            let use_id = codec::node_id_at(r, 0)?;
+            let text = r
+                .get(1)
+                .and_then(DataValue::get_str)
+                .ok_or_else(|| DbError::Corrupt(format!("bad re-export row: {r:?}")))?;
+            if let Some(n) = nodes.get(&dst) {
                 out.push(Reexport {
-                    use_id: NodeId::from_i64(*u),
+                    use_id,
                     use_text: text.to_string(),
                     dst: n.id,
                     dst_kind: n.kind,
