@@ -173,12 +173,7 @@ impl DepCache {
                 continue;
             }
             let dir = self.entry_dir(&meta.name, &meta.version, &meta.key);
-            // Out of the way first (a rename is atomic), so a reader never sees half of it.
-            let trash = self
-                .dir
-                .join(format!(".prune-{}-{}", std::process::id(), meta.key));
-            std::fs::rename(&dir, &trash)?;
-            std::fs::remove_dir_all(&trash)?;
+            self.remove(&dir)?;
             pruned.bytes += meta.bytes;
             pruned.entries.push(meta);
         }
@@ -198,11 +193,7 @@ impl DepCache {
                 .unwrap_or(true);
             let old = now.saturating_sub(used) >= unused_for.as_secs();
             if gone || old {
-                let trash = self
-                    .dir
-                    .join(format!(".prune-{}-store", std::process::id()));
-                std::fs::rename(&dir, &trash)?;
-                std::fs::remove_dir_all(&trash)?;
+                self.remove(&dir)?;
                 pruned.bytes += bytes;
                 pruned.stores += 1;
             }
@@ -302,6 +293,18 @@ impl DepCache {
         out
     }
 
+    /// Removes an entry or a store: moved out of the way first (a rename is atomic), so a
+    /// reader never sees half of it.
+    fn remove(&self, dir: &Path) -> std::io::Result<()> {
+        let trash = self.dir.join(format!(
+            ".prune-{}-{}",
+            std::process::id(),
+            unix_now_nanos()
+        ));
+        std::fs::rename(dir, &trash)?;
+        std::fs::remove_dir_all(&trash)
+    }
+
     /// Loads an entry's meta and interface.
     pub(crate) fn load(&self, name: &str, version: &str, key: &str) -> Option<Entry> {
         let dir = self.entry_dir(name, version, key);
@@ -372,12 +375,7 @@ impl DepCache {
 fn read_meta(dir: &Path) -> Option<EntryMeta> {
     let bytes = std::fs::read(dir.join(META_FILE)).ok()?;
     let mut meta: EntryMeta = serde_json::from_slice(&bytes).ok()?;
-    meta.last_used = std::fs::metadata(dir.join(USED_FILE))
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(meta.created);
+    meta.last_used = modified_secs(&dir.join(USED_FILE)).unwrap_or(meta.created);
     Some(meta)
 }
 
