@@ -3,15 +3,10 @@
 //! reuse of the cache by a second workspace, and detaching.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ploke_core::{EdgeKind, Node};
 use ploke_db::Db;
 use ploke_index::{index, DepCache, DepsScope, IndexOptions, IndexReport, NoProgress};
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
 
 const MANIFEST: &str = r#"[package]
 name = "NAME"
@@ -44,25 +39,13 @@ pub fn method() -> myhttp::Method {
 /// A workspace that depends on real published crates, its lock file resolved and their
 /// sources fetched by cargo (from its cache when it can, else from crates.io).
 fn workspace(dir: &Path, name: &str) -> PathBuf {
-    let root = dir.join(name);
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("Cargo.toml"), MANIFEST.replace("NAME", name)).unwrap();
-    std::fs::write(root.join("src/lib.rs"), LIB).unwrap();
-    let mut fetch = cargo()
-        .args(["fetch", "--offline"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    if !fetch.status.success() {
-        fetch = cargo().arg("fetch").current_dir(&root).output().unwrap();
-    }
-    assert!(
-        fetch.status.success(),
-        "`cargo fetch` failed: this test needs crates.io or a cargo cache holding reqwest \
-         0.12.4 and its dependencies:\n{}",
-        String::from_utf8_lossy(&fetch.stderr)
-    );
-    root
+    ploke_test_support::registry_workspace(
+        dir,
+        name,
+        MANIFEST,
+        &[("src/lib.rs", LIB)],
+        "reqwest 0.12.4 and its dependencies",
+    )
 }
 
 fn run(root: &Path, cache: &Path, deps: Option<DepsScope>) -> IndexReport {

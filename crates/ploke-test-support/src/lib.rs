@@ -30,7 +30,7 @@ mod registry;
 use std::path::{Path, PathBuf};
 
 pub use project::{manifest, Project};
-pub use registry::registry_crate;
+pub use registry::{registry_crate, registry_workspace};
 
 #[cfg(feature = "index")]
 pub use project::index_dir;

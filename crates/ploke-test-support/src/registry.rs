@@ -38,17 +38,12 @@ pub fn registry_crate(name: &str, version: &str) -> PathBuf {
         ),
     )
     .unwrap();
-    // The cache first (no waiting on a network that is not there), then crates.io.
-    let mut fetch = run(cargo().args(["fetch", "--offline"]).current_dir(proj));
-    if !fetch.status.success() {
-        fetch = run(cargo().arg("fetch").current_dir(proj));
-    }
-    assert!(
-        fetch.status.success(),
-        "`cargo fetch` of {name} {version} failed: this test needs crates.io, or a cargo cache \
-         that holds {name}-{version} (fetch it once with network: `cargo fetch` in a project \
-         that depends on {name} = \"={version}\").\n{}",
-        String::from_utf8_lossy(&fetch.stderr)
+    fetch(
+        proj,
+        &format!(
+            "{name} {version} (fetch it once with network: `cargo fetch` in a project that \
+             depends on {name} = \"={version}\")"
+        ),
     );
     // Everything is local now.
     let meta = run(cargo()
@@ -79,4 +74,41 @@ pub fn registry_crate(name: &str, version: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// `cargo fetch` in the project at `proj`: from cargo's cache when it can (no waiting on a
+/// network that is not there), else from crates.io. Panics, naming `what` the project needs,
+/// when neither works.
+fn fetch(proj: &Path, what: &str) {
+    let mut fetch = run(cargo().args(["fetch", "--offline"]).current_dir(proj));
+    if !fetch.status.success() {
+        fetch = run(cargo().arg("fetch").current_dir(proj));
+    }
+    assert!(
+        fetch.status.success(),
+        "`cargo fetch` failed: this test needs crates.io, or a cargo cache that holds {what}.\n{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+}
+
+/// A workspace `dir/name` with `manifest` (`NAME` in it replaced by `name`) and `files`, that
+/// depends on published crates: its lock file resolved and their sources fetched by cargo
+/// (see [`registry_crate`] for where from). Panics, naming `what` it needs, without them.
+pub fn registry_workspace(
+    dir: &Path,
+    name: &str,
+    manifest: &str,
+    files: &[(&str, &str)],
+    what: &str,
+) -> PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("Cargo.toml"), manifest.replace("NAME", name)).unwrap();
+    for (path, text) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fetch(&root, what);
+    root
 }

@@ -38,26 +38,13 @@ pub async fn connect(stream: tokio::net::TcpStream) {
 /// A workspace depending on published crates, their sources fetched by cargo (its cache
 /// first, then crates.io).
 fn workspace(dir: &Path, name: &str) -> PathBuf {
-    let root = dir.join(name);
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("Cargo.toml"), MANIFEST.replace("NAME", name)).unwrap();
-    std::fs::write(root.join("src/lib.rs"), LIB).unwrap();
-    let cargo = || Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    let mut fetch = cargo()
-        .args(["fetch", "--offline"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    if !fetch.status.success() {
-        fetch = cargo().arg("fetch").current_dir(&root).output().unwrap();
-    }
-    assert!(
-        fetch.status.success(),
-        "`cargo fetch` failed: this test needs crates.io or a cargo cache holding reqwest \
-         0.12.4 and its dependencies:\n{}",
-        String::from_utf8_lossy(&fetch.stderr)
-    );
-    root
+    ploke_test_support::registry_workspace(
+        dir,
+        name,
+        MANIFEST,
+        &[("src/lib.rs", LIB)],
+        "reqwest 0.12.4 and its dependencies",
+    )
 }
 
 fn with_cache(mut cmd: Command, cache: &Path) -> Command {
