@@ -40,6 +40,9 @@ pub fn run(args: &[String]) -> Result<()> {
             .with_context(|| format!("{n}: usage: cargo xtask bench-deps [ROUNDS]"))?,
         None => 3,
     };
+    if rounds == 0 {
+        bail!("usage: cargo xtask bench-deps [ROUNDS] (at least 1)");
+    }
     let ploke = crate::build_ploke()?;
     let tmp = tempfile::tempdir()?;
     let first = workspace(tmp.path(), "first", None)?;
@@ -78,7 +81,7 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     let mut medians = Vec::new();
     for (name, v) in &runs {
-        let med = |f: fn(&Run) -> f64| median(v.iter().map(f).collect());
+        let med = |f: fn(&Run) -> f64| crate::bench_mcp::median_p90(v.iter().map(f).collect()).0;
         let wall = med(|r| r.wall_s);
         medians.push(wall);
         println!(
@@ -212,12 +215,4 @@ fn dir_bytes(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
