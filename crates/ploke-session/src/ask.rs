@@ -140,6 +140,7 @@ impl Session {
                     end_line: i.end_line,
                     dependency,
                     version: c.filter(|_| dependency).map(|c| c.version),
+                    test: false,
                 }
             })
             .collect();

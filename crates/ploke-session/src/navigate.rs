@@ -190,3 +190,95 @@ mod tests {
         assert_eq!(r("retry_delay", "xyz"), None);
     }
 }
+
+/// A crate or module of the workspace with its submodules: the tree a crate browser shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ModuleEntry {
+    /// The crate root or module.
+    #[serde(flatten)]
+    pub item: ItemRef,
+    /// Items defined directly in it (modules and `use` items left out; an impl's members
+    /// count with the impl's module).
+    pub items: usize,
+    /// Items in it and all its submodules.
+    pub total: usize,
+    /// Its submodules, by name.
+    pub children: Vec<ModuleEntry>,
+}
+
+impl Session {
+    /// The workspace's crates (binaries, tests and examples included), each with its module
+    /// tree and the number of items in every module, crates and modules sorted by name.
+    pub fn outline(&self) -> Result<Vec<ModuleEntry>, SessionError> {
+        use std::collections::HashMap;
+        let snap = self.snapshot()?;
+        let corpus = &snap.retriever.corpus;
+        let nodes: HashMap<ploke_core::NodeId, &Node> = corpus
+            .nodes
+            .iter()
+            .filter(|n| !n.is_dependency())
+            .map(|n| (n.id, n))
+            .collect();
+        let is_module = |n: &Node| matches!(n.kind, ItemKind::Crate | ItemKind::Module);
+        // The nearest module or crate root holding `n` (itself for one).
+        let module_of = |n: &Node| -> Option<ploke_core::NodeId> {
+            let mut at = n.parent;
+            while let Some(id) = at {
+                let p = nodes.get(&id)?;
+                if is_module(p) {
+                    return Some(id);
+                }
+                at = p.parent;
+            }
+            None
+        };
+        let mut direct: HashMap<ploke_core::NodeId, usize> = HashMap::new();
+        let mut children: HashMap<ploke_core::NodeId, Vec<&Node>> = HashMap::new();
+        let mut roots = Vec::new();
+        for n in nodes.values() {
+            if is_module(n) {
+                match module_of(n) {
+                    Some(m) if n.kind == ItemKind::Module => children.entry(m).or_default().push(n),
+                    _ => roots.push(*n),
+                }
+            } else if n.kind != ItemKind::Use {
+                if let Some(m) = module_of(n) {
+                    *direct.entry(m).or_default() += 1;
+                }
+            }
+        }
+        fn build(
+            n: &Node,
+            corpus: &ploke_retrieve::Corpus,
+            direct: &HashMap<ploke_core::NodeId, usize>,
+            children: &HashMap<ploke_core::NodeId, Vec<&Node>>,
+        ) -> ModuleEntry {
+            let mut kids: Vec<ModuleEntry> = children
+                .get(&n.id)
+                .into_iter()
+                .flatten()
+                .map(|c| build(c, corpus, direct, children))
+                .collect();
+            kids.sort_by(|a, b| a.item.name.cmp(&b.item.name).then(a.item.id.cmp(&b.item.id)));
+            let items = direct.get(&n.id).copied().unwrap_or(0);
+            ModuleEntry {
+                item: ItemRef::in_corpus(n, corpus),
+                items,
+                total: items + kids.iter().map(|k| k.total).sum::<usize>(),
+                children: kids,
+            }
+        }
+        let mut out: Vec<ModuleEntry> = roots
+            .iter()
+            .map(|n| build(n, corpus, &direct, &children))
+            .collect();
+        out.sort_by(|a, b| {
+            (a.item.test, &a.item.crate_name, &a.item.file).cmp(&(
+                b.item.test,
+                &b.item.crate_name,
+                &b.item.file,
+            ))
+        });
+        Ok(out)
+    }
+}

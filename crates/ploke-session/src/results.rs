@@ -42,6 +42,10 @@ pub struct ItemRef {
     /// The dependency's version (dependencies only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Whether the item is test code (a `#[test]` function, or inside `#[cfg(test)]` or a
+    /// test target); only written when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 impl ItemRef {
@@ -60,6 +64,7 @@ impl ItemRef {
             end_line: n.span.end_line.max(1),
             dependency,
             version: version.filter(|_| dependency).map(str::to_string),
+            test: n.is_test,
         }
     }
 
