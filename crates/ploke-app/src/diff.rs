@@ -98,7 +98,10 @@ mod tests {
         let ls = lines(diff);
         let kinds: Vec<LineKind> = ls.iter().map(|l| l.kind).collect();
         use LineKind::*;
-        assert_eq!(kinds, [Header, Header, Hunk, Context, Removed, Added, Added, Context]);
+        assert_eq!(
+            kinds,
+            [Header, Header, Hunk, Context, Removed, Added, Added, Context]
+        );
         assert_eq!((ls[3].old, ls[3].new), (Some(3), Some(3)));
         assert_eq!((ls[4].old, ls[4].new), (Some(4), None));
         assert_eq!((ls[6].old, ls[6].new), (None, Some(5)));

@@ -132,8 +132,7 @@ impl Neighbourhood {
                 _ => g.edges.push((i, center)),
             }
         }
-        g.hidden = view.callers.len() - callers
-            + view.callees.len() - callees
+        g.hidden = view.callers.len() - callers + view.callees.len() - callees
             + (view.implements.len() + view.implementations.len()).saturating_sub(n);
         g
     }

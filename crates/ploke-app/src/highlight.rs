@@ -39,10 +39,10 @@ pub struct Piece<'a> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true",
-    "type", "union", "unsafe", "use", "where", "while", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "union",
+    "unsafe", "use", "where", "while", "yield",
 ];
 
 const PRIMITIVES: &[&str] = &[
@@ -64,6 +64,8 @@ pub fn highlight(text: &str) -> Vec<(Range<usize>, Class)> {
         }
     };
     let mut i = 0;
+    // The previous word, for names after `fn` (`fn go<T>(…)`).
+    let mut prev_word = "";
     while i < b.len() {
         let c = b[i];
         let start = i;
@@ -124,14 +126,18 @@ pub fn highlight(text: &str) -> Vec<(Range<usize>, Class)> {
             }
             let word = &text[start..i];
             let next = b[i..].iter().copied().find(|c| !c.is_ascii_whitespace());
+            let after_fn = prev_word == "fn";
+            prev_word = word;
             if KEYWORDS.contains(&word) {
                 Class::Keyword
             } else if b.get(i) == Some(&b'!') && b.get(i + 1) != Some(&b'=') {
                 i += 1;
                 Class::Macro
-            } else if PRIMITIVES.contains(&word) || word.starts_with(|c: char| c.is_ascii_uppercase()) {
+            } else if PRIMITIVES.contains(&word)
+                || word.starts_with(|c: char| c.is_ascii_uppercase())
+            {
                 Class::Type
-            } else if next == Some(b'(') || (next == Some(b':') && turbofish(b, i)) {
+            } else if after_fn || next == Some(b'(') || (next == Some(b':') && turbofish(b, i)) {
                 Class::Function
             } else {
                 Class::Plain
@@ -171,7 +177,9 @@ pub fn lines(text: &str) -> Vec<Vec<Piece<'_>>> {
                 }
                 None => {
                     if !part.is_empty() {
-                        out.last_mut().expect("a line").push(Piece { class, text: part });
+                        out.last_mut()
+                            .expect("a line")
+                            .push(Piece { class, text: part });
                     }
                     break;
                 }
@@ -266,7 +274,14 @@ fn raw_or_byte_string(b: &[u8], i: usize) -> Option<usize> {
     }
     let mut k = j + 1;
     while k < b.len() {
-        if b[k] == b'"' && b[k + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+        if b[k] == b'"'
+            && b[k + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
             return Some(k + 1 + hashes);
         }
         k += 1;
@@ -335,7 +350,8 @@ mod tests {
 
     #[test]
     fn tokens_of_a_function() {
-        let got = classes("/// Doc.\npub fn go<'a>(x: &'a str) -> Vec<u8> { println!(\"{x}\"); 'c' }");
+        let got =
+            classes("/// Doc.\npub fn go<'a>(x: &'a str) -> Vec<u8> { println!(\"{x}\"); 'c' }");
         let want = [
             ("/// Doc.", Class::DocComment),
             ("pub", Class::Keyword),
@@ -358,8 +374,14 @@ mod tests {
         let text = "#[cfg(feature = \"a]\")]\nlet s = r#\"a \"quoted\" b\"#; /* x /* y */ z */ 0..10; 1.5e3; b'\\n'";
         let got = classes(text);
         assert_eq!(got[0], ("#[cfg(feature = \"a]\")]", Class::Attribute));
-        assert!(got.contains(&("r#\"a \"quoted\" b\"#", Class::Str)), "{got:?}");
-        assert!(got.contains(&("/* x /* y */ z */", Class::Comment)), "{got:?}");
+        assert!(
+            got.contains(&("r#\"a \"quoted\" b\"#", Class::Str)),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("/* x /* y */ z */", Class::Comment)),
+            "{got:?}"
+        );
         assert!(got.contains(&("0", Class::Number)), "{got:?}");
         assert!(got.contains(&("10", Class::Number)), "{got:?}");
         assert!(got.contains(&("1.5e3", Class::Number)), "{got:?}");
@@ -375,6 +397,12 @@ mod tests {
             .map(|l| l.iter().map(|p| p.text).collect())
             .collect();
         assert_eq!(joined, ["/* a", "b */ fn x() {}", "", "\"s", "t\""]);
-        assert_eq!(ls[1][0], Piece { class: Class::Comment, text: "b */" });
+        assert_eq!(
+            ls[1][0],
+            Piece {
+                class: Class::Comment,
+                text: "b */"
+            }
+        );
     }
 }

@@ -751,7 +751,9 @@ fn settings_view(session: &Session) -> SettingsView {
                 .dir
                 .as_ref()
                 .map_or_else(|| e.local.hub_id.clone(), |d| d.display().to_string()),
-            ploke_session::EmbedBackend::Remote => format!("{} at {}", e.remote.model, e.remote.url),
+            ploke_session::EmbedBackend::Remote => {
+                format!("{} at {}", e.remote.model, e.remote.url)
+            }
         }),
     }
 }
@@ -773,12 +775,17 @@ pub enum Action {
     Ask(String),
     Edit(String),
     Cancel,
-    Decide { file: String, accept: bool },
+    Decide {
+        file: String,
+        accept: bool,
+    },
     Apply,
     Check,
     Discard,
     Undo,
-    Index { rebuild: bool },
+    Index {
+        rebuild: bool,
+    },
     Watch(bool),
     RefreshStatus,
     SetModel {

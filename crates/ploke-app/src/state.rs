@@ -101,7 +101,11 @@ impl SearchState {
     /// The kinds and crates among the results, for the filter choices.
     pub fn facets(&self) -> (BTreeSet<String>, BTreeSet<String>) {
         let kinds = self.hits.iter().map(|h| h.item.kind.clone()).collect();
-        let crates = self.hits.iter().map(|h| h.item.crate_name.clone()).collect();
+        let crates = self
+            .hits
+            .iter()
+            .map(|h| h.item.crate_name.clone())
+            .collect();
         (kinds, crates)
     }
 

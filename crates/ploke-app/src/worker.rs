@@ -61,7 +61,10 @@ impl Query {
 pub(crate) enum ModelCmd {
     Ask(String),
     Edit(String),
-    Decide { file: String, accept: bool },
+    Decide {
+        file: String,
+        accept: bool,
+    },
     Apply,
     Check,
     /// Leave the edit under way (nothing more is written).
@@ -98,18 +101,29 @@ pub(crate) enum Reply {
 /// A step of a chat turn.
 pub(crate) enum ChatUpdate {
     Text(String),
-    ToolCall { name: String, arguments: String },
-    ToolResult { name: String, chars: usize },
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
+    ToolResult {
+        name: String,
+        chars: usize,
+    },
     Done(AskAnswer),
     /// The model proposed edits to this many files.
-    Proposed { files: usize, summary: String },
+    Proposed {
+        files: usize,
+        summary: String,
+    },
     Failed(String),
 }
 
 /// A step of the edit workflow.
 pub(crate) enum EditUpdate {
     /// The model is proposing (again, in a repair round).
-    Proposing { round: usize },
+    Proposing {
+        round: usize,
+    },
     Review {
         files: Vec<ReviewFile>,
         summary: String,
@@ -204,11 +218,7 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
                 }
                 Query::Undo => {
                     let result = match session.undo() {
-                        Ok(u) => Ok(format!(
-                            "undid edit #{} ({})",
-                            u.entry,
-                            u.files.join(", ")
-                        )),
+                        Ok(u) => Ok(format!("undid edit #{} ({})", u.entry, u.files.join(", "))),
                         Err(e) => Err(text(e)),
                     };
                     out.send(Reply::Undone(result));
@@ -270,7 +280,12 @@ pub(crate) fn subscribe(session: &Session, out: &Outbox) {
 }
 
 /// Runs the model lane until the app is dropped.
-pub(crate) fn model_lane(shared: Shared, rx: Receiver<ModelCmd>, cancel: Receiver<()>, out: Outbox) {
+pub(crate) fn model_lane(
+    shared: Shared,
+    rx: Receiver<ModelCmd>,
+    cancel: Receiver<()>,
+    out: Outbox,
+) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -346,8 +361,12 @@ fn edit(
     out: &Outbox,
 ) {
     let failed = |e: SessionError| {
-        out.send(Reply::Chat(ChatUpdate::Failed(session.redact(&e.to_string()))));
-        out.send(Reply::Edit(EditUpdate::Failed(session.redact(&e.to_string()))));
+        out.send(Reply::Chat(ChatUpdate::Failed(
+            session.redact(&e.to_string()),
+        )));
+        out.send(Reply::Edit(EditUpdate::Failed(
+            session.redact(&e.to_string()),
+        )));
     };
     let mut flow = match session.edit(request, EditOptions::default()) {
         Ok(f) => f,
@@ -445,7 +464,8 @@ fn edit(
                     out.send(Reply::Edit(EditUpdate::Checking(applied.clone())));
                     match flow.check() {
                         Ok(outcome) => {
-                            let repair = matches!(outcome, CheckOutcome::Failed { repair: true, .. });
+                            let repair =
+                                matches!(outcome, CheckOutcome::Failed { repair: true, .. });
                             out.send(Reply::Edit(EditUpdate::Checked {
                                 applied,
                                 outcome,

@@ -53,14 +53,14 @@ pub use fresh::{Refresh, Staleness};
 
 pub use live::{LiveOptions, WatchHandle};
 pub use location::{Location, WORKSPACE_ROOT_KEY};
+pub use navigate::ModuleEntry;
 pub use ploke_agent::ask::AskEvent;
 pub use ploke_context::Pack;
-pub use ploke_embed::Backend as EmbedBackend;
 pub use ploke_edit::Edit;
+pub use ploke_embed::Backend as EmbedBackend;
 pub use ploke_index::{default_cache_dir, DepCache, DepsReport, DepsScope, EntryMeta, Pruned};
 pub use ploke_retrieve::Mode as SearchMode;
 pub use ploke_retrieve::Scope as SearchScope;
-pub use navigate::ModuleEntry;
 pub use results::{IndexSummary, ItemRef, ItemView, Related, SearchHit};
 pub use settings::{Environment, Overrides, Settings};
 pub use tools::IndexStatus;

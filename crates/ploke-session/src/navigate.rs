@@ -213,12 +213,25 @@ impl Session {
         use std::collections::HashMap;
         let snap = self.snapshot()?;
         let corpus = &snap.retriever.corpus;
-        let nodes: HashMap<ploke_core::NodeId, &Node> = corpus
+        let mut nodes: HashMap<ploke_core::NodeId, &Node> = corpus
             .nodes
             .iter()
             .filter(|n| !n.is_dependency())
             .map(|n| (n.id, n))
             .collect();
+        // Crate roots are no search documents: read them from the index.
+        let missing: Vec<ploke_core::NodeId> = {
+            let mut m: Vec<_> = nodes
+                .values()
+                .filter_map(|n| n.parent)
+                .filter(|p| !nodes.contains_key(p))
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        let roots_read = self.db.nodes_by_ids(&missing)?;
+        nodes.extend(roots_read.iter().map(|n| (n.id, n)));
         let is_module = |n: &Node| matches!(n.kind, ItemKind::Crate | ItemKind::Module);
         // The nearest module or crate root holding `n` (itself for one).
         let module_of = |n: &Node| -> Option<ploke_core::NodeId> {
@@ -259,7 +272,12 @@ impl Session {
                 .flatten()
                 .map(|c| build(c, corpus, direct, children))
                 .collect();
-            kids.sort_by(|a, b| a.item.name.cmp(&b.item.name).then(a.item.id.cmp(&b.item.id)));
+            kids.sort_by(|a, b| {
+                a.item
+                    .name
+                    .cmp(&b.item.name)
+                    .then(a.item.id.cmp(&b.item.id))
+            });
             let items = direct.get(&n.id).copied().unwrap_or(0);
             ModuleEntry {
                 item: ItemRef::in_corpus(n, corpus),
