@@ -431,13 +431,13 @@ impl App {
         self.query(Query::Reopen(Box::new(self.opts.clone())));
     }
 
-    fn query(&mut self, q: Query) {
+    fn query(&self, q: Query) {
         if let Some(tx) = &self.queries {
             let _ = tx.send(q);
         }
     }
 
-    fn model(&mut self, cmd: ModelCmd) {
+    fn model(&self, cmd: ModelCmd) {
         if let Some(tx) = &self.model {
             let _ = tx.send(cmd);
         }
@@ -483,7 +483,7 @@ impl App {
                 match result {
                     Ok(Some(view)) => {
                         it.graph = Neighbourhood::of(&view, GRAPH_PER_SIDE);
-                        it.current = Some(view);
+                        it.current = Some(*view);
                         it.error = None;
                     }
                     Ok(None) => it.error = Some("no such item in the index".into()),
@@ -507,7 +507,7 @@ impl App {
             }
             Reply::Outline(Ok(o)) => self.state.outline = o,
             Reply::Outline(Err(e)) => self.notice(true, e),
-            Reply::Status(Ok(s)) => self.state.status.index = Some(s),
+            Reply::Status(Ok(s)) => self.state.status.index = Some(*s),
             Reply::Status(Err(e)) => self.notice(true, e),
             Reply::Indexed(result) => {
                 let st = &mut self.state.status;
@@ -520,7 +520,7 @@ impl App {
                             "indexed {} files, {} items in {ms:.0} ms",
                             summary.files, summary.items
                         );
-                        st.last_index = Some(summary);
+                        st.last_index = Some(*summary);
                         self.notice(false, text);
                         // Answers from the new generation.
                         let q = std::mem::take(&mut self.state.search.query);

@@ -80,7 +80,7 @@ pub(crate) enum Reply {
     },
     Item {
         seq: u64,
-        result: Result<Option<ItemView>, String>,
+        result: Result<Option<Box<ItemView>>, String>,
     },
     Context {
         seq: u64,
@@ -88,8 +88,8 @@ pub(crate) enum Reply {
         took: std::time::Duration,
     },
     Outline(Result<Vec<ModuleEntry>, String>),
-    Status(Result<IndexStatus, String>),
-    Indexed(Result<IndexSummary, String>),
+    Status(Result<Box<IndexStatus>, String>),
+    Indexed(Result<Box<IndexSummary>, String>),
     Undone(Result<String, String>),
     Watching(Result<bool, String>),
     Reopened(Result<Arc<Session>, String>),
@@ -192,7 +192,9 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
                     });
                 }
                 Query::Item { seq, target } => {
-                    let result = item(&session, &target).map_err(text);
+                    let result = item(&session, &target)
+                        .map(|v| v.map(Box::new))
+                        .map_err(text);
                     out.send(Reply::Item { seq, result });
                 }
                 Query::Context { seq, req } => {
@@ -205,15 +207,19 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
                     });
                 }
                 Query::Outline => out.send(Reply::Outline(session.outline().map_err(text))),
-                Query::Status => out.send(Reply::Status(session.status().map_err(text))),
+                Query::Status => {
+                    out.send(Reply::Status(session.status().map(Box::new).map_err(text)))
+                }
                 Query::Index { rebuild } => {
                     let req = IndexRequest {
                         rebuild,
                         embed: session.settings().embed.is_some(),
                         ..IndexRequest::default()
                     };
-                    out.send(Reply::Indexed(session.index(&req).map_err(text)));
-                    out.send(Reply::Status(session.status().map_err(text)));
+                    out.send(Reply::Indexed(
+                        session.index(&req).map(Box::new).map_err(text),
+                    ));
+                    out.send(Reply::Status(session.status().map(Box::new).map_err(text)));
                     out.send(Reply::Outline(session.outline().map_err(text)));
                 }
                 Query::Undo => {

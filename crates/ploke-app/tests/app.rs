@@ -258,7 +258,7 @@ fn search_items_history_outline_and_pack() {
     app.dispatch(Action::Open(caller_id.clone())).unwrap();
     until(&mut app, "the caller", |a| !a.state().item.loading);
     assert_eq!(current(&app), "send_with_retries");
-    assert_eq!(app.state().item.back, [id.clone()]);
+    assert_eq!(app.state().item.back, std::slice::from_ref(&id));
     app.dispatch(Action::Back).unwrap();
     until(&mut app, "back", |a| !a.state().item.loading);
     assert_eq!(current(&app), "retry_delay");
