@@ -166,6 +166,7 @@ fn text(e: SessionError) -> String {
 /// Runs the query lane until the app is dropped.
 pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
     let mut watch: Option<WatchHandle> = None;
+    let mut runtime: Option<tokio::runtime::Runtime> = None;
     while let Ok(first) = rx.recv() {
         // Take everything queued; of each kind that only needs its newest, keep the newest.
         let mut batch = vec![first];
@@ -232,14 +233,21 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
                 }
                 Query::Watch(on) => {
                     let result = if on {
-                        match &watch {
-                            Some(_) => Ok(true),
-                            None => session.watch(LiveOptions::default()).map(|h| {
-                                watch = Some(h);
-                                true
-                            }),
+                        match (&watch, watch_rt(&mut runtime)) {
+                            (Some(_), _) => Ok(true),
+                            (None, Err(e)) => Err(e),
+                            (None, Ok(rt)) => {
+                                // The watcher's debouncer runs on the runtime entered here.
+                                let _in = rt.enter();
+                                session
+                                    .watch(LiveOptions::default())
+                                    .map(|h| {
+                                        watch = Some(h);
+                                        true
+                                    })
+                                    .map_err(text)
+                            }
                         }
-                        .map_err(text)
                     } else {
                         if let Some(h) = watch.take() {
                             h.stop();
@@ -247,6 +255,9 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
                         Ok(false)
                     };
                     out.send(Reply::Watching(result));
+                    if watch.is_some() {
+                        out.send(Reply::Status(session.status().map(Box::new).map_err(text)));
+                    }
                 }
                 Query::Reopen(opts) => {
                     if let Some(h) = watch.take() {
@@ -267,6 +278,21 @@ pub(crate) fn query_lane(shared: Shared, rx: Receiver<Query>, out: Outbox) {
     if let Some(h) = watch.take() {
         h.stop();
     }
+}
+
+/// The runtime the watcher runs on, started the first time it is wanted.
+fn watch_rt(rt: &mut Option<tokio::runtime::Runtime>) -> Result<&tokio::runtime::Runtime, String> {
+    if rt.is_none() {
+        *rt = Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("ploke-app watch")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the watcher's runtime: {e}"))?,
+        );
+    }
+    Ok(rt.as_ref().expect("just set"))
 }
 
 /// The item with id `target`, else the first item its path or name finds.

@@ -428,3 +428,44 @@ fn a_question_can_be_cancelled() {
     until(&mut app, "a search after the cancel", settled);
     assert!(!app.state().search.hits.is_empty());
 }
+
+#[test]
+fn the_watcher_keeps_the_views_current() {
+    let model = model();
+    let (p, mut app, _) = start(&model);
+    until(&mut app, "the first index", |a| {
+        a.state().status.last_index.is_some() && settled(a)
+    });
+    app.dispatch(Action::Watch(true)).unwrap();
+    until(&mut app, "the watcher", |a| a.state().status.watching);
+    app.dispatch(Action::SetQuery("frobnicate".into())).unwrap();
+    until(&mut app, "the search", settled);
+    assert!(app.state().search.hits.is_empty());
+
+    p.write(
+        B,
+        &format!("{WIRE}\n/// Frobnicates a frame.\npub fn frobnicate(f: usize) -> usize {{\n    f\n}}\n"),
+    );
+    // (The watcher's first update is its rescan of the workspace, with no files.)
+    until(&mut app, "the update", |a| {
+        a.state()
+            .status
+            .last_update
+            .as_ref()
+            .is_some_and(|u| u.files == [B])
+            && settled(a)
+    });
+    // The search shown was asked again of the new index.
+    until(&mut app, "the search again", |a| {
+        !a.state().search.hits.is_empty() && settled(a)
+    });
+    assert_eq!(
+        app.state().search.hits[0].item.path,
+        "retry::wire::frobnicate"
+    );
+
+    app.dispatch(Action::Watch(false)).unwrap();
+    until(&mut app, "the watcher to stop", |a| {
+        !a.state().status.watching
+    });
+}
