@@ -444,7 +444,7 @@ fn the_watcher_keeps_the_views_current() {
 
     p.write(
         B,
-        &format!("{WIRE}\n/// Frobnicates a frame.\npub fn frobnicate(f: usize) -> usize {{\n    f\n}}\n"),
+        format!("{WIRE}\n/// Frobnicates a frame.\npub fn frobnicate(f: usize) -> usize {{\n    f\n}}\n"),
     );
     // (The watcher's first update is its rescan of the workspace, with no files.)
     until(&mut app, "the update", |a| {
