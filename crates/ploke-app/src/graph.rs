@@ -66,6 +66,11 @@ impl Neighbourhood {
     /// The neighbourhood of `view`, with at most `per_side` nodes in each column (callers,
     /// callees, and implementations below).
     pub fn of(view: &ItemView, per_side: usize) -> Neighbourhood {
+        // An item at a crate's root has the crate as module and as parent: drawn once.
+        let parent = view
+            .parent
+            .as_ref()
+            .filter(|p| view.module.as_ref().is_none_or(|m| m.id != p.id));
         let mut g = Neighbourhood::default();
         let push = |g: &mut Neighbourhood, item: &ItemRef, relation, line, x, y| {
             g.nodes.push(GraphNode {
@@ -77,7 +82,7 @@ impl Neighbourhood {
             });
             g.nodes.len() - 1
         };
-        let above = usize::from(view.module.is_some()).max(usize::from(view.parent.is_some()));
+        let above = usize::from(view.module.is_some()).max(usize::from(parent.is_some()));
         let callers = view.callers.len().min(per_side);
         let callees = view.callees.len().min(per_side);
         // The middle row sits level with the middle of the taller side column.
@@ -85,11 +90,11 @@ impl Neighbourhood {
         let mid = above as f32 + (side_rows as f32 - 1.0) / 2.0;
         let center = push(&mut g, &view.item, Relation::Center, None, 0.0, mid);
         if let Some(m) = &view.module {
-            let x = if view.parent.is_some() { -0.5 } else { 0.0 };
+            let x = if parent.is_some() { -0.5 } else { 0.0 };
             let i = push(&mut g, m, Relation::Module, None, x, 0.0);
             g.edges.push((i, center));
         }
-        if let Some(p) = &view.parent {
+        if let Some(p) = parent {
             let x = if view.module.is_some() { 0.5 } else { 0.0 };
             let i = push(&mut g, p, Relation::Parent, None, x, 0.0);
             g.edges.push((i, center));

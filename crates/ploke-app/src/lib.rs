@@ -53,7 +53,9 @@ pub struct App {
     opts: OpenOptions,
     queries: Option<Sender<Query>>,
     model: Option<Sender<ModelCmd>>,
-    cancel: Sender<()>,
+    cancel: Sender<u64>,
+    /// The newest chat turn sent to the model lane (what a cancel names).
+    turn: u64,
     replies: Receiver<Reply>,
     threads: Vec<JoinHandle<()>>,
     /// The newest request of each kind sent, and the one whose answer is shown.
@@ -103,6 +105,7 @@ impl App {
             queries: Some(qtx),
             model: Some(mtx),
             cancel: ctx,
+            turn: 0,
             replies,
             threads,
             search_seq: 0,
@@ -333,15 +336,17 @@ impl App {
             footer: None,
             error: None,
         });
+        self.turn += 1;
+        let turn = self.turn;
         match kind {
-            TurnKind::Ask => self.model(ModelCmd::Ask(request)),
+            TurnKind::Ask => self.model(ModelCmd::Ask { turn, request }),
             TurnKind::Edit => {
                 self.state.edit = EditState {
                     phase: EditPhase::Proposing,
                     request: request.clone(),
                     ..EditState::default()
                 };
-                self.model(ModelCmd::Edit(request))
+                self.model(ModelCmd::Edit { turn, request })
             }
         }
         Ok(())
@@ -350,7 +355,7 @@ impl App {
     /// Stops the model's answer or proposal under way (nothing is written).
     pub fn cancel(&mut self) {
         if self.state.chat.busy {
-            let _ = self.cancel.send(());
+            let _ = self.cancel.send(self.turn);
         }
     }
 
@@ -718,7 +723,7 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.cancel.send(());
+        let _ = self.cancel.send(u64::MAX);
         // Closing the channels ends the lanes once they finish what they are doing.
         self.queries = None;
         self.model = None;

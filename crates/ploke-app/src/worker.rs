@@ -59,8 +59,15 @@ impl Query {
 
 /// Work for the model lane.
 pub(crate) enum ModelCmd {
-    Ask(String),
-    Edit(String),
+    /// A question, numbered: a cancel names the turn it cancels.
+    Ask {
+        turn: u64,
+        request: String,
+    },
+    Edit {
+        turn: u64,
+        request: String,
+    },
     Decide {
         file: String,
         accept: bool,
@@ -315,7 +322,7 @@ pub(crate) fn subscribe(session: &Session, out: &Outbox) {
 pub(crate) fn model_lane(
     shared: Shared,
     rx: Receiver<ModelCmd>,
-    cancel: Receiver<()>,
+    cancel: Receiver<u64>,
     out: Outbox,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -331,17 +338,30 @@ pub(crate) fn model_lane(
         }
     };
     while let Ok(cmd) = rx.recv() {
-        // A cancel sent while nothing ran means nothing now.
-        cancel.drain().for_each(drop);
         let session = current(&shared);
         match cmd {
-            ModelCmd::Ask(request) => ask(&rt, &session, &request, &cancel, &out),
-            ModelCmd::Edit(request) => edit(&rt, &session, &request, &rx, &cancel, &out),
+            ModelCmd::Ask { turn, request } => ask(&rt, &session, &request, (&cancel, turn), &out),
+            ModelCmd::Edit { turn, request } => {
+                edit(&rt, &session, &request, &rx, (&cancel, turn), &out)
+            }
             ModelCmd::Decide { .. } | ModelCmd::Apply | ModelCmd::Check | ModelCmd::Discard => {
                 out.send(Reply::Edit(EditUpdate::Ended(Some(
                     "no edit is under review".into(),
                 ))));
             }
+        }
+    }
+}
+
+/// Resolves when the turn is cancelled: a cancel names the turn it was sent in (sent before
+/// the lane took the turn up, it still counts; one left over from an earlier turn does not).
+async fn cancelled((rx, turn): (&Receiver<u64>, u64)) {
+    loop {
+        match rx.recv_async().await {
+            Ok(t) if t >= turn => return,
+            Ok(_) => continue,
+            // The app is gone: nothing will cancel.
+            Err(_) => std::future::pending::<()>().await,
         }
     }
 }
@@ -364,7 +384,7 @@ fn ask(
     rt: &tokio::runtime::Runtime,
     session: &Session,
     request: &str,
-    cancel: &Receiver<()>,
+    cancel: (&Receiver<u64>, u64),
     out: &Outbox,
 ) {
     let req = AskRequest::new(request);
@@ -372,7 +392,7 @@ fn ask(
     let result = rt.block_on(async {
         tokio::select! {
             r = session.ask(&req, &mut sink) => Some(r),
-            _ = cancel.recv_async() => None,
+            _ = cancelled(cancel) => None,
         }
     });
     let update = match result {
@@ -389,7 +409,7 @@ fn edit(
     session: &Session,
     request: &str,
     rx: &Receiver<ModelCmd>,
-    cancel: &Receiver<()>,
+    cancel: (&Receiver<u64>, u64),
     out: &Outbox,
 ) {
     let failed = |e: SessionError| {
@@ -413,7 +433,7 @@ fn edit(
         let proposed = rt.block_on(async {
             tokio::select! {
                 r = flow.propose(&mut sink) => Some(r.map(|files| files.to_vec())),
-                _ = cancel.recv_async() => None,
+                _ = cancelled(cancel) => None,
             }
         });
         drop(sink);
@@ -523,9 +543,9 @@ fn edit(
                     out.send(Reply::Edit(EditUpdate::Ended(None)));
                     return;
                 }
-                ModelCmd::Ask(_) | ModelCmd::Edit(_) => out.send(Reply::Chat(ChatUpdate::Failed(
-                    "an edit is under way: apply or discard it first".into(),
-                ))),
+                ModelCmd::Ask { .. } | ModelCmd::Edit { .. } => out.send(Reply::Chat(
+                    ChatUpdate::Failed("an edit is under way: apply or discard it first".into()),
+                )),
             }
         }
     }

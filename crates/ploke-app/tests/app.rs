@@ -413,9 +413,8 @@ fn a_question_can_be_cancelled() {
     until(&mut app, "the first index", |a| {
         a.state().status.last_index.is_some() && settled(a)
     });
+    // Cancelled at once, before the model lane has even taken the question up.
     app.dispatch(Action::Ask("anything?".into())).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    app.poll();
     assert!(app.state().chat.busy);
     app.dispatch(Action::Cancel).unwrap();
     until(&mut app, "the cancel", |a| !a.state().chat.busy);

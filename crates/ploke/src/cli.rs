@@ -168,6 +168,29 @@ pub enum Command {
         #[arg(long)]
         no_embed: bool,
     },
+    /// Open the workspace in a window: search as you type, items and their neighbourhood
+    /// drawn as a graph, the module tree, context packs, chat, and the review of edits.
+    /// Indexes if needed.
+    Gui {
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        llm: LlmFlags,
+        /// Do not embed (search then uses the lexical and graph signals).
+        #[arg(long)]
+        no_embed: bool,
+    },
+    /// The same flows in the terminal (keyboard first, mouse optional, works over SSH).
+    /// Indexes if needed.
+    Tui {
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        llm: LlmFlags,
+        /// Do not embed (search then uses the lexical and graph signals).
+        #[arg(long)]
+        no_embed: bool,
+    },
     /// Search indexed items: BM25, embeddings and the code graph, fused (see --mode).
     Search {
         /// The query; quote a query of several words (omit with --batch).

@@ -107,6 +107,35 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             http,
         } => mcp(&where_(&loc, None)?, env, !no_embed, allow_edits, http, &ui),
         Command::Lsp { loc, no_embed } => lsp(&where_(&loc, None)?, env, !no_embed, &ui),
+        Command::Gui { loc, llm, no_embed } => {
+            // The front end opens the workspace on its own threads (creating and indexing
+            // it when needed).
+            let overrides = Overrides {
+                no_embed,
+                ..llm_overrides(&llm)
+            };
+            gui(options(
+                &where_(&loc, None)?,
+                env,
+                overrides,
+                true,
+                "ploke gui",
+            ))
+        }
+        Command::Tui { loc, llm, no_embed } => {
+            let overrides = Overrides {
+                no_embed,
+                ..llm_overrides(&llm)
+            };
+            ploke_tui::run(options(
+                &where_(&loc, None)?,
+                env,
+                overrides,
+                true,
+                "ploke tui",
+            ))?;
+            Ok(Outcome::Found)
+        }
         Command::Search {
             query,
             loc,
@@ -291,13 +320,23 @@ fn open(
     create: bool,
     holder: &str,
 ) -> Result<Session, SessionError> {
+    Session::open(&options(at, env, overrides, create, holder))
+}
+
+fn options(
+    at: &Where,
+    env: &Environment,
+    overrides: Overrides,
+    create: bool,
+    holder: &str,
+) -> OpenOptions {
     let mut opts = OpenOptions::new(at.path.clone());
     opts.db = at.db.clone();
     opts.env = env.clone();
     opts.overrides = overrides;
     opts.create = create;
     opts.holder = holder.to_string();
-    Session::open(&opts)
+    opts
 }
 
 /// Brings the index up to date with the files before answering (unless --no-refresh), and
@@ -409,13 +448,8 @@ fn index(
         no_embed: !embed,
         ..Overrides::default()
     };
-    let mut opts = OpenOptions::new(at.path.clone());
-    opts.db = at.db.clone();
-    opts.env = env.clone();
-    opts.overrides = overrides;
-    opts.create = true;
+    let mut opts = options(at, env, overrides, true, "ploke index");
     opts.rebuild = rebuild;
-    opts.holder = "ploke index".into();
     let session = Session::open(&opts)?;
     let events = ui.events(!json);
     session.subscribe(events.sink());
@@ -786,6 +820,17 @@ fn keep_live(
             }
         }
     })
+}
+
+#[cfg(feature = "gui")]
+fn gui(opts: OpenOptions) -> anyhow::Result<Outcome> {
+    ploke_gui::run(opts)?;
+    Ok(Outcome::Found)
+}
+
+#[cfg(not(feature = "gui"))]
+fn gui(_: OpenOptions) -> anyhow::Result<Outcome> {
+    bail!("this ploke was built without its GUI (the `gui` feature): build it with `cargo install --path crates/ploke --features gui`, or use `ploke tui`")
 }
 
 /// `ploke lsp`: the session served as a Language Server on stdio. stdout carries only the
