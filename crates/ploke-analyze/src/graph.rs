@@ -81,7 +81,13 @@ impl<'a> CodeGraph<'a> {
         let mut dependents = vec![Vec::new(); n];
         let mut depends_on = vec![Vec::new(); n];
         let mut children = vec![Vec::new(); n];
-        fn add(dependents: &mut [Vec<(u32, Via)>], depends_on: &mut [Vec<(u32, Via)>], src: u32, dst: u32, via: Via) {
+        fn add(
+            dependents: &mut [Vec<(u32, Via)>],
+            depends_on: &mut [Vec<(u32, Via)>],
+            src: u32,
+            dst: u32,
+            via: Via,
+        ) {
             if src != dst {
                 dependents[dst as usize].push((src, via));
                 depends_on[src as usize].push((dst, via));

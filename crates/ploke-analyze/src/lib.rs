@@ -189,9 +189,18 @@ pub fn dead_code(g: &CodeGraph<'_>) -> Vec<Dead> {
             if !dead_candidate_kind(n.kind) || api.contains(&i) || is_entry(g, i) {
                 return None;
             }
-            // Uses from elsewhere: not itself, not its own members.
+            // Uses from elsewhere: not itself, not its own members, not its inherent impls.
+            let impls_of_it: FxHashSet<u32> = g
+                .dependents_of(i)
+                .iter()
+                .filter(|&&(_, via)| via == Via::ImplFor)
+                .map(|&(d, _)| d)
+                .collect();
             let used = g.dependents_of(i).iter().any(|&(d, via)| {
-                via != Via::Holds && !is_inside(g, d, i) && !(via == Via::Dispatch && is_trait_member(g, i))
+                !matches!(via, Via::Holds | Via::ImplFor)
+                    && !impls_of_it.contains(&d)
+                    && !is_inside(g, d, i)
+                    && !(via == Via::Dispatch && is_trait_member(g, i))
             });
             if used {
                 return None;
@@ -199,7 +208,8 @@ pub fn dead_code(g: &CodeGraph<'_>) -> Vec<Dead> {
             // A type is used when one of its impls' or its members' items is.
             if matches!(n.kind, ItemKind::Struct | ItemKind::Enum | ItemKind::Union) {
                 let via_impl = g.dependents_of(i).iter().any(|&(imp, via)| {
-                    via == Via::ImplFor && g.node(imp).kind == ItemKind::Impl
+                    via == Via::ImplFor
+                        && g.node(imp).kind == ItemKind::Impl
                         && implements_trait(g, imp)
                 });
                 if via_impl {

@@ -16,7 +16,14 @@ pub(crate) const TESTS_OF_COLS: [&str; 3] = ["item", "test", "depth"];
 pub(crate) const DEAD_COLS: [&str; 2] = ["id", "reason"];
 pub(crate) const MODULE_DEP_COLS: [&str; 3] = ["src", "dst", "uses"];
 pub(crate) const CYCLE_COLS: [&str; 2] = ["cycle", "module"];
-pub(crate) const API_COLS: [&str; 6] = ["generation", "crate_name", "path", "kind", "id", "signature"];
+pub(crate) const API_COLS: [&str; 6] = [
+    "generation",
+    "crate_name",
+    "path",
+    "kind",
+    "id",
+    "signature",
+];
 pub(crate) const METRIC_COLS: [&str; 10] = [
     "id",
     "hash",
@@ -88,16 +95,16 @@ impl AnalysisDelta {
     }
 
     /// Adds this delta's rows to a transaction being assembled (removals under `-name`).
-    pub(crate) fn add_to(
-        &self,
-        add: &mut dyn FnMut(&str, &[&str], Vec<Vec<DataValue>>),
-    ) {
+    pub(crate) fn add_to(&self, add: &mut dyn FnMut(&str, &[&str], Vec<Vec<DataValue>>)) {
         let id = |n: &NodeId| codec::id(*n);
         let int = |n: u64| DataValue::from(n as i64);
         add(
             "-tests_of",
             &TESTS_OF_COLS[..2],
-            self.rm_tests.iter().map(|(i, t)| vec![id(i), id(t)]).collect(),
+            self.rm_tests
+                .iter()
+                .map(|(i, t)| vec![id(i), id(t)])
+                .collect(),
         );
         add(
             "tests_of",

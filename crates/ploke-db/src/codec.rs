@@ -108,7 +108,11 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(what: &'static str, row: &'a [DataValue], arity: usize) -> Result<Self, DbError> {
+    pub(crate) fn new(
+        what: &'static str,
+        row: &'a [DataValue],
+        arity: usize,
+    ) -> Result<Self, DbError> {
         if row.len() < arity {
             return Err(DbError::Corrupt(format!(
                 "{what} row has {} columns, expected {arity}",

@@ -51,8 +51,9 @@ pub(crate) fn update(
             changed.insert(e.dst);
         }
         let changed: Vec<NodeId> = changed.into_iter().collect();
-        let mut affected: FxHashSet<NodeId> =
-            ploke_analyze::tests_reaching(&g, &changed).into_iter().collect();
+        let mut affected: FxHashSet<NodeId> = ploke_analyze::tests_reaching(&g, &changed)
+            .into_iter()
+            .collect();
         let changed_set: FxHashSet<NodeId> = changed.iter().copied().collect();
         for r in &old.tests {
             if changed_set.contains(&r.item) || changed_set.contains(&r.test) {
@@ -209,7 +210,12 @@ pub(crate) fn files_to_measure<'a>(
 ) -> FxHashSet<&'a str> {
     let fns = |n: &&Node| matches!(n.kind, ItemKind::Fn | ItemKind::Method);
     if current {
-        delta.put_nodes.iter().filter(fns).map(|n| n.file.as_str()).collect()
+        delta
+            .put_nodes
+            .iter()
+            .filter(fns)
+            .map(|n| n.file.as_str())
+            .collect()
     } else {
         nodes.iter().filter(fns).map(|n| n.file.as_str()).collect()
     }

@@ -26,8 +26,9 @@ pub(crate) struct RefCollector<'a> {
     /// Names bound by `use` items inside the blocks being visited (`use some_dep::Client;` in a
     /// fn body): name -> full path. Paths starting with such a name are written out in full.
     local_uses: HashMap<String, Vec<String>>,
-    /// Local names (parameters, `let` bindings) whose type the code names: name -> type path.
-    locals: HashMap<String, Vec<String>>,
+    /// Local names (parameters, `let` bindings) whose value the code names: what a method
+    /// call on them is a call on.
+    locals: HashMap<String, Receiver>,
 }
 
 /// Types that hold one value a method call reaches through `Deref`: `Arc<Foo>` is used as
@@ -103,9 +104,7 @@ impl<'a> RefCollector<'a> {
                     }
                 }
                 let mut segs = Self::path_segments(&p.path);
-                if self.is_generic_or_primitive(&segs)
-                    || self.generics.contains(&segs[0])
-                {
+                if self.is_generic_or_primitive(&segs) || self.generics.contains(&segs[0]) {
                     return None;
                 }
                 self.expand_local_use(&mut segs);
@@ -126,11 +125,7 @@ impl<'a> RefCollector<'a> {
                         fields: Vec::new(),
                     });
                 }
-                let ty = self.locals.get(&name)?;
-                Some(Receiver {
-                    base: RecvBase::Typed(ty.clone()),
-                    fields: Vec::new(),
-                })
+                self.locals.get(&name).cloned()
             }
             syn::Expr::Field(f) => {
                 let syn::Member::Named(name) = &f.member else {
@@ -196,13 +191,13 @@ impl<'a> RefCollector<'a> {
         }
     }
 
-    /// Binds the name a pattern introduces to `ty`.
-    fn bind(&mut self, pat: &syn::Pat, ty: Option<Vec<String>>) {
+    /// Binds the name a pattern introduces to what it holds.
+    fn bind(&mut self, pat: &syn::Pat, value: Option<Receiver>) {
         if let syn::Pat::Ident(p) = pat {
             let name = p.ident.to_string();
-            match ty {
-                Some(t) => {
-                    self.locals.insert(name, t);
+            match value {
+                Some(v) => {
+                    self.locals.insert(name, v);
                 }
                 // A new binding of the name hides the old one's type.
                 None => {
@@ -423,23 +418,20 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
     /// Parameters and typed `let`s: `x: &Foo` makes `x.f()` a call of `Foo`'s `f`.
     fn visit_pat_type(&mut self, node: &'ast syn::PatType) {
         visit::visit_pat_type(self, node);
-        let ty = self.type_of(&node.ty);
-        self.bind(&node.pat, ty);
+        let value = self.type_of(&node.ty).map(|t| Receiver {
+            base: RecvBase::Typed(t),
+            fields: Vec::new(),
+        });
+        self.bind(&node.pat, value);
     }
 
     fn visit_local(&mut self, node: &'ast syn::Local) {
         visit::visit_local(self, node);
-        // `let x = Foo::new()` (a typed `let` was bound by its pattern's type).
+        // `let x = Foo::new()`, `let s = &self.sem` (a typed `let` was bound by its
+        // pattern's type).
         if !matches!(node.pat, syn::Pat::Type(_)) {
-            let ty = node
-                .init
-                .as_ref()
-                .and_then(|i| self.receiver_of(&i.expr))
-                .and_then(|r| match r.base {
-                    RecvBase::Typed(t) if r.fields.is_empty() => Some(t),
-                    _ => None,
-                });
-            self.bind(&node.pat, ty);
+            let value = node.init.as_ref().and_then(|i| self.receiver_of(&i.expr));
+            self.bind(&node.pat, value);
         }
     }
 
