@@ -20,6 +20,7 @@
 //! }
 //! ```
 
+mod analysis;
 mod ask;
 mod edit;
 mod error;
@@ -42,7 +43,9 @@ use ploke_db::Db;
 use ploke_embed::Embedder;
 use ploke_retrieve::{Mode, RankParams, Retriever, Scope, Vectors};
 
+pub use analysis::{DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest};
 pub use ask::{AskAnswer, AskRequest};
+pub use ploke_analyze::{ApiDiff, ApiItem, FnMetrics};
 pub use edit::{
     AppliedEdit, ApplyOutcome, CheckOutcome, DirectEdit, EditFlow, EditOptions, EditState, Review,
     ReviewFile,

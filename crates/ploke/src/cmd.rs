@@ -223,6 +223,30 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
         ),
         Command::Status { loc, json } => status(&where_(&loc, None)?, env, json, &ui),
         Command::Cache { action } => crate::cache::run(action),
+        Command::Impact {
+            target,
+            diff,
+            depth,
+            loc,
+            fresh,
+            json,
+        } => {
+            let at = where_(&loc, target.as_deref().map(|t| ("impact", t)))?;
+            let session = open(&at, env, Overrides::default(), false, "ploke impact")?;
+            refresh(&session, fresh, false, &ui);
+            crate::analyze::impact(&session, target.as_deref(), diff.as_deref(), depth, json)
+        }
+        Command::Analyze {
+            what,
+            loc,
+            fresh,
+            json,
+        } => {
+            let at = where_(&loc, None)?;
+            let session = open(&at, env, Overrides::default(), false, "ploke analyze")?;
+            refresh(&session, fresh, false, &ui);
+            crate::analyze::run(&session, what, json)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();
