@@ -327,10 +327,7 @@ fn crate_root_file(cg: &CodeGraph<'_>, n: &Node) -> String {
         if c.kind == ItemKind::Crate {
             return c.file.clone();
         }
-        at = c
-            .parent
-            .and_then(|p| cg.index_of(p))
-            .map(|i| cg.node(i));
+        at = c.parent.and_then(|p| cg.index_of(p)).map(|i| cg.node(i));
     }
     String::new()
 }
@@ -355,7 +352,9 @@ fn test_target(
         args.extend(["-p".to_string(), c.package.clone()]);
     }
     match krate.map(|c| c.kind) {
-        Some(ploke_core::TargetKind::Test) => args.extend(["--test".into(), test.crate_name.clone()]),
+        Some(ploke_core::TargetKind::Test) => {
+            args.extend(["--test".into(), test.crate_name.clone()])
+        }
         Some(ploke_core::TargetKind::Bin) => args.extend(["--bin".into(), test.crate_name.clone()]),
         Some(ploke_core::TargetKind::Example) => {
             args.extend(["--example".into(), test.crate_name.clone()])
@@ -403,7 +402,10 @@ fn git_diff_ranges(
             let len: u32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(1);
             // A pure removal (`+N,0`) touches the item around line N.
             let end = start + len.saturating_sub(1);
-            ranges.entry(f.clone()).or_default().push((start.max(1), end.max(start.max(1))));
+            ranges
+                .entry(f.clone())
+                .or_default()
+                .push((start.max(1), end.max(start.max(1))));
         }
     }
     Ok(ranges)

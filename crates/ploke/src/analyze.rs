@@ -146,7 +146,10 @@ pub fn run(session: &Session, what: Option<AnalyzeWhat>, json: bool) -> anyhow::
             .map(|m| m.metrics.unwraps + m.metrics.expects + m.metrics.panics)
             .sum();
         writeln!(out, "unsafe blocks         {unsafe_blocks}")?;
-        writeln!(out, "panic sites           {panics} (unwrap, expect, panic!)")?;
+        writeln!(
+            out,
+            "panic sites           {panics} (unwrap, expect, panic!)"
+        )?;
         writeln!(out, "most complex:")?;
         for m in metrics.iter().take(5) {
             writeln!(
@@ -191,11 +194,18 @@ pub fn run(session: &Session, what: Option<AnalyzeWhat>, json: bool) -> anyhow::
             } else {
                 writeln!(out, "{}", count(cycles.len(), "cycle", "cycles"))?;
                 for c in &cycles {
-                    let names: Vec<String> =
-                        c.modules.iter().map(|m| paint(style::PATH, &m.path)).collect();
+                    let names: Vec<String> = c
+                        .modules
+                        .iter()
+                        .map(|m| paint(style::PATH, &m.path))
+                        .collect();
                     writeln!(out, "  {} → (back)", names.join(" → "))?;
                 }
-                writeln!(out, "{}", count(deps.len(), "module dependency", "module dependencies"))?;
+                writeln!(
+                    out,
+                    "{}",
+                    count(deps.len(), "module dependency", "module dependencies")
+                )?;
                 for (from, to, uses) in &deps {
                     writeln!(out, "  {from} → {to}  ({uses})")?;
                 }
@@ -209,7 +219,13 @@ pub fn run(session: &Session, what: Option<AnalyzeWhat>, json: bool) -> anyhow::
                 emit(&mut out, serde_json::to_value(&api)?)?;
             } else {
                 for a in &api {
-                    writeln!(out, "{} {}  {}", paint(style::KIND, &a.kind), a.path, a.signature)?;
+                    writeln!(
+                        out,
+                        "{} {}  {}",
+                        paint(style::KIND, &a.kind),
+                        a.path,
+                        a.signature
+                    )?;
                 }
             }
             out.flush()?;

@@ -214,6 +214,10 @@ pub enum Command {
         mode: Mode,
         #[command(flatten)]
         scope: ScopeFlags,
+        /// Bring in up to N tests of each primary item (those that reach it in the fewest
+        /// calls), for a change to keep them passing.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        tests: usize,
     },
     /// Ask a chat model about the code: the request's context pack goes with it, and the model
     /// may call read-only tools (search, items, callers, callees, files). Streams the answer.
