@@ -157,7 +157,8 @@ pub(crate) fn update(
             let text = files
                 .get(&n.file)?
                 .get(n.span.start_byte as usize..n.span.end_byte as usize)?;
-            let m = ploke_analyze::metrics::of_fn(text)?;
+            // syn recurses: deep code gets the parser's deep stack, as in parsing.
+            let m = ploke_parse::on_parser_stack(text, || ploke_analyze::metrics::of_fn(text))?;
             Some((n.id, n.content_hash, m))
         })
         .collect();
