@@ -189,22 +189,16 @@ impl<'a> CodeGraph<'a> {
     }
 }
 
-/// Whether `n` is a test function: `#[test]` or a test framework's attribute
-/// (`#[tokio::test]`, `#[rstest]`, `#[test_case(…)]`, …) on a function.
+/// Whether `n` is a test function: `#[test]` or a test framework's attribute on a function
+/// (`#[tokio::test]`, `#[wasm_bindgen_test]`, a crate's own `#[maybe_tokio_test]`,
+/// `#[rstest]`, `#[test_case(…)]`, `#[cfg_attr(…, test)]`, …).
 pub fn is_test_fn(n: &Node) -> bool {
     matches!(n.kind, ItemKind::Fn | ItemKind::Method)
         && n.attrs.iter().any(|a| {
-            let inner = a
-                .trim_start_matches("#[")
-                .trim_end_matches(']')
-                .split(['(', ' '])
-                .next()
-                .unwrap_or("");
-            inner == "test"
-                || inner.ends_with("::test")
-                || inner == "rstest"
-                || inner == "test_case"
-                || inner == "quickcheck"
-                || inner == "proptest"
+            let body = a.trim_start_matches("#[").trim_end_matches(']');
+            let name = body.split(['(', ' ', '=']).next().unwrap_or("");
+            name.ends_with("test")
+                || matches!(name, "rstest" | "test_case" | "quickcheck" | "proptest")
+                || (name == "cfg_attr" && (body.contains(", test") || body.contains("::test")))
         })
 }
