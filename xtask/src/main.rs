@@ -30,6 +30,7 @@
 // A command-line program: printing its results is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_analyze;
 mod bench_cli;
 mod bench_deps;
 mod bench_lsp;
@@ -603,6 +604,7 @@ fn main() -> Result<()> {
         Some("bench-mcp") => bench_mcp::run(&args[1..]),
         Some("bench-cli") => bench_cli::run(&args[1..]),
         Some("bench-deps") => bench_deps::run(&args[1..]),
+        Some("bench-analyze") => bench_analyze::run(&args[1..]),
         Some("bench-lsp") => bench_lsp::run(&args[1..]),
         Some("graph-stats") => graph_stats(Path::new(args.get(1).context("graph-stats DB_DIR")?)),
         Some("coverage") => coverage(
@@ -612,7 +614,7 @@ fn main() -> Result<()> {
         Some("coverage-top") => coverage_top::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }

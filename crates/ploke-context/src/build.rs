@@ -99,6 +99,7 @@ pub(crate) fn build(
     }
 
     // 2. Outlines of the neighbours of what pass 1 placed, by the rank of their primary.
+    let tests_for = anchors.clone();
     for anchor in anchors {
         let mut added = 0;
         for n in neighbours(db, anchor)? {
@@ -109,6 +110,43 @@ pub(crate) fn build(
                 && packer.place_outline(&n.node, Role::Neighbour, &n.reason, &n.members, budget)?
             {
                 added += 1;
+            }
+        }
+    }
+
+    // 2b. The tests that reach each primary, nearest first, as text when it fits.
+    if opts.tests_per_item > 0 {
+        for anchor in &tests_for {
+            let me = &anchor.display_name;
+            let mut added = 0;
+            for (test, depth) in db.tests_of(anchor.id)? {
+                if added == opts.tests_per_item {
+                    break;
+                }
+                let Some(node) = db.node(test)? else { continue };
+                if packer.shows(&node) {
+                    continue;
+                }
+                let reason = if depth == 1 {
+                    format!("test of {me} (calls it)")
+                } else {
+                    format!("test of {me} (reaches it in {depth} calls)")
+                };
+                let placed = match packer.views.full_text(&node)? {
+                    Some(text) => {
+                        packer.try_place(&node, Role::Neighbour, reason.clone(), text, budget)
+                    }
+                    None => false,
+                } || packer.place_outline(
+                    &node,
+                    Role::Neighbour,
+                    &reason,
+                    &Members::All,
+                    budget,
+                )?;
+                if placed {
+                    added += 1;
+                }
             }
         }
     }

@@ -74,6 +74,10 @@ pub struct PackOptions {
     pub max_primaries: usize,
     /// How many neighbours one primary brings in at most.
     pub max_neighbours_per_item: usize,
+    /// How many of the tests that reach a primary item (the index's test map, nearest
+    /// first) it brings in at most, after the neighbours: for an edit, the tests that will
+    /// tell whether it still works. 0 (the default) for none.
+    pub tests_per_item: usize,
 }
 
 impl Default for PackOptions {
@@ -83,6 +87,7 @@ impl Default for PackOptions {
             primary_share: 0.7,
             max_primaries: 10,
             max_neighbours_per_item: 6,
+            tests_per_item: 0,
         }
     }
 }

@@ -101,14 +101,18 @@ pub(crate) fn skipped_row(s: &Skipped) -> Row {
 // Decoding
 
 /// Reads the columns of one row in order, reporting which relation a bad value came from.
-struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     what: &'static str,
     row: &'a [DataValue],
     pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(what: &'static str, row: &'a [DataValue], arity: usize) -> Result<Self, DbError> {
+    pub(crate) fn new(
+        what: &'static str,
+        row: &'a [DataValue],
+        arity: usize,
+    ) -> Result<Self, DbError> {
         if row.len() < arity {
             return Err(DbError::Corrupt(format!(
                 "{what} row has {} columns, expected {arity}",
@@ -140,7 +144,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<String, DbError> {
+    pub(crate) fn string(&mut self) -> Result<String, DbError> {
         self.str().map(str::to_owned)
     }
 
@@ -151,7 +155,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn u32(&mut self) -> Result<u32, DbError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DbError> {
         let v = self.i64()?;
         u32::try_from(v).map_err(|_| self.bad("a 32-bit unsigned integer"))
     }
@@ -168,7 +172,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn id(&mut self) -> Result<NodeId, DbError> {
+    pub(crate) fn id(&mut self) -> Result<NodeId, DbError> {
         self.i64().map(NodeId::from_i64)
     }
 
@@ -180,7 +184,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn hash(&mut self) -> Result<ContentHash, DbError> {
+    pub(crate) fn hash(&mut self) -> Result<ContentHash, DbError> {
         let s = self.str()?;
         ContentHash::from_hex(s).ok_or_else(|| self.bad("a hex hash"))
     }

@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod analysis;
 mod codec;
 mod error;
 pub mod lock;
@@ -51,6 +52,7 @@ use ploke_core::{
     Unresolved,
 };
 
+pub use analysis::{AnalysisDelta, StoredAnalysis};
 pub use error::DbError;
 pub use reexport::Found;
 pub use schema::SCHEMA_VERSION;
@@ -89,6 +91,9 @@ pub const GENERATION_KEY: &str = "generation";
 /// The `meta` key naming the dependency store attached to the index (its directory; empty
 /// or absent for none): see [`Db::dependencies`]. Written with the generation.
 pub const DEPS_STORE_KEY: &str = "deps_store";
+
+/// The `meta` key naming the generation whose analysis the analysis relations hold.
+pub const ANALYSIS_KEY: &str = "analysis_generation";
 
 /// The code-graph store. Cheap to share across threads (`Send + Sync`); every method takes
 /// `&self`, and CozoDB serialises writes internally.
@@ -444,7 +449,7 @@ impl Db {
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
-        self.write_delta(delta, &texts, rm_sources, None, &[])
+        self.write_delta(delta, &texts, rm_sources, None, &[], None)
     }
 
     /// Writes the crates, files, nodes and edges of `graphs` (their unresolved references
@@ -526,8 +531,21 @@ impl Db {
         generation: u64,
         meta: &[(&str, &str)],
     ) -> Result<(), DbError> {
+        self.commit_with_analysis(delta, sources, rm_sources, generation, meta, None)
+    }
+
+    /// [`Db::commit_with_meta`], with the analysis of the new graph in the same transaction.
+    pub fn commit_with_analysis(
+        &self,
+        delta: &GraphDelta,
+        sources: &[(String, std::sync::Arc<str>)],
+        rm_sources: &[String],
+        generation: u64,
+        meta: &[(&str, &str)],
+        analysis: Option<&AnalysisDelta>,
+    ) -> Result<(), DbError> {
         let texts: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (p.as_str(), &**t)).collect();
-        self.write_delta(delta, &texts, rm_sources, Some(generation), meta)
+        self.write_delta(delta, &texts, rm_sources, Some(generation), meta, analysis)
     }
 
     fn write_delta(
@@ -537,7 +555,12 @@ impl Db {
         rm_sources: &[String],
         generation: Option<u64>,
         meta: &[(&str, &str)],
+        analysis: Option<&AnalysisDelta>,
     ) -> Result<(), DbError> {
+        let old_cycles = match analysis {
+            Some(a) if a.cycles.is_some() => self.cycle_rows()?,
+            _ => Vec::new(),
+        };
         // CozoDB imports relations in the order of the map's keys; `-name` (removals) sorts
         // before every plain name (puts), which gives removals-then-puts in one transaction.
         let mut data: BTreeMap<String, NamedRows> = BTreeMap::new();
@@ -639,6 +662,11 @@ impl Db {
             delta.put_skipped.iter().map(codec::skipped_row).collect(),
         );
 
+        if let Some(a) = analysis {
+            add("-cycles", &analysis::CYCLE_COLS, old_cycles);
+            a.add_to(&mut add);
+        }
+
         let mut meta_rows: Vec<Vec<DataValue>> = meta
             .iter()
             .map(|(k, v)| vec![DataValue::from(*k), DataValue::from(*v)])
@@ -656,7 +684,10 @@ impl Db {
             return Ok(());
         }
         tracing::debug!(
-            rows = delta.len() + sources.len() + rm_sources.len(),
+            rows = delta.len()
+                + sources.len()
+                + rm_sources.len()
+                + analysis.map_or(0, AnalysisDelta::len),
             "applying graph delta"
         );
         self.import("applying a graph delta", data)
@@ -1434,6 +1465,8 @@ fn add_rows(
 fn key_len(rel: &str) -> usize {
     match rel {
         "edges" | "edges_in" | "unresolved" | "skipped" => 4,
+        "api" => 4,
+        "tests_of" | "module_deps" | "cycles" => 2,
         _ => 1,
     }
 }

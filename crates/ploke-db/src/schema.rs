@@ -26,11 +26,12 @@
 
 /// The version of the schema below. Bump it whenever a relation, column or index changes: a
 /// store with another version is refused with [`crate::DbError::SchemaMismatch`].
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Older versions that [`SCHEMA_VERSION`] only adds relations to: such a store is upgraded in
-/// place by creating the missing relations (version 2 added `embeddings`).
-pub(crate) const UPGRADABLE_FROM: &[i64] = &[1];
+/// place by creating the missing relations (version 2 added `embeddings`, version 3 the
+/// analysis relations).
+pub(crate) const UPGRADABLE_FROM: &[i64] = &[1, 2];
 
 /// The `meta` key that holds [`SCHEMA_VERSION`].
 pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
@@ -67,6 +68,21 @@ pub(crate) const RELATIONS: &[(&str, &str)] = &[
         "{path: String, line: Int, reason: String, whole_file: Bool}",
     ),
     ("embeddings", "{model: String, hash: String => vec: Bytes}"),
+    // What `ploke-analyze` derived from the graph (written with the delta it follows).
+    ("tests_of", "{item: Int, test: Int => depth: Int}"),
+    ("dead", "{id: Int => reason: String}"),
+    ("module_deps", "{src: Int, dst: Int => uses: Int}"),
+    ("cycles", "{cycle: Int, module: Int}"),
+    (
+        "api",
+        "{generation: Int, crate_name: String, path: String, kind: String => id: Int, \
+         signature: String}",
+    ),
+    (
+        "metrics",
+        "{id: Int => hash: String, lines: Int, body_lines: Int, nesting: Int, cyclomatic: Int, \
+         unsafe_blocks: Int, unwraps: Int, expects: Int, panics: Int}",
+    ),
 ];
 
 /// Indices as `(relation, index name, columns)`.

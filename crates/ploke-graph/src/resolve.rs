@@ -4,7 +4,7 @@
 use fxhash::{FxHashMap, FxHashSet};
 
 use ploke_core::{EdgeKind, ItemKind, NodeId, Visibility};
-use ploke_parse::{Detail, RefKind, UseEntry};
+use ploke_parse::{Detail, Receiver, RecvBase, RefKind, UseEntry};
 
 use crate::build::B;
 use crate::externs::{ExtItem, Externs};
@@ -157,6 +157,8 @@ pub(crate) struct Resolver<'n, 'a> {
     macros: FxHashMap<(usize, String), Vec<usize>>,
     /// Impl members named after their impl's self type: node -> path (see [`Self::place_impl_members`]).
     member_paths: FxHashMap<usize, String>,
+    /// (struct / union / enum node, field name) -> field node: what `self.field.method()` calls.
+    fields: FxHashMap<(usize, String), usize>,
     edges: Vec<RawEdge>,
     ext_edges: Vec<RawExtEdge>,
     unresolved: Vec<RawUnresolved>,
@@ -220,6 +222,7 @@ impl<'n, 'a> Resolver<'n, 'a> {
             methods: FxHashMap::default(),
             macros: FxHashMap::default(),
             member_paths: FxHashMap::default(),
+            fields: FxHashMap::default(),
             edges: Vec::new(),
             ext_edges: Vec::new(),
             unresolved: Vec::new(),
@@ -240,6 +243,13 @@ impl<'n, 'a> Resolver<'n, 'a> {
         self.resolve_imports();
         self.resolve_impls();
         self.place_impl_members();
+        for (i, b) in self.nodes.iter().enumerate() {
+            if b.kind == ItemKind::Field {
+                if let Some(p) = b.parent {
+                    self.fields.insert((p, b.name.clone()), i);
+                }
+            }
+        }
         self.resolve_refs();
     }
 
@@ -1043,7 +1053,19 @@ impl<'n, 'a> Resolver<'n, 'a> {
                     },
                     RefKind::Method => {
                         let name = &r.path[0];
-                        let targets = self.method_targets(ci, name, &self_ty);
+                        let targets = match &r.recv {
+                            // `self.f()`: the caller's own type first, as without a receiver.
+                            Some(Receiver {
+                                base: RecvBase::SelfValue,
+                                fields,
+                            }) if fields.is_empty() => self.method_targets(ci, name, &self_ty),
+                            Some(recv) => match self.receiver_types(scope, &self_ty, recv) {
+                                Some(tys) => self.method_targets(ci, name, &tys),
+                                // A type outside the workspace and its dependencies (std).
+                                None => Vec::new(),
+                            },
+                            None => self.method_targets(ci, name, &self_ty),
+                        };
                         if targets.is_empty() {
                             self.unresolved(i, EdgeKind::Calls, format!(".{name}"), r.line);
                         } else {
@@ -1113,6 +1135,64 @@ impl<'n, 'a> Resolver<'n, 'a> {
                 }
             }
         }
+    }
+
+    /// The types a method call's receiver has, as far as the code names them: `Self` or a
+    /// named type, then the declared type of each field taken. `Some(empty)` when the code
+    /// says nothing resolvable (the caller falls back to the method's name alone); `None`
+    /// when the receiver is of a type outside what is indexed (`Vec`, `String`), whose
+    /// methods no indexed method is.
+    fn receiver_types(
+        &self,
+        scope: usize,
+        self_ty: &[usize],
+        recv: &Receiver,
+    ) -> Option<Vec<usize>> {
+        let is_type = |n: usize| {
+            matches!(
+                self.nodes[n].kind,
+                ItemKind::Struct | ItemKind::Enum | ItemKind::Union | ItemKind::Trait
+            )
+        };
+        let mut tys: Vec<usize> = match &recv.base {
+            RecvBase::SelfValue => self_ty.to_vec(),
+            RecvBase::Typed(path) => match self.walk_path(scope, path, self_ty) {
+                None => return Some(Vec::new()),
+                Some(defs) => {
+                    if defs.iter().all(|d| matches!(d, Def::External(_))) {
+                        return None;
+                    }
+                    defs.iter()
+                        .filter_map(|d| match d {
+                            Def::Node(n) if is_type(*n) => Some(*n),
+                            _ => None,
+                        })
+                        .collect()
+                }
+            },
+        };
+        for field in &recv.fields {
+            let mut next = Vec::new();
+            for &t in &tys {
+                let Some(&f) = self.fields.get(&(t, field.clone())) else {
+                    continue;
+                };
+                let fb = &self.nodes[f];
+                let Some(raw) = fb.raw else { continue };
+                for r in raw.refs.iter().filter(|r| r.kind == RefKind::Type) {
+                    if let Ok(defs) = self.resolve_path(fb.scope, &r.path, &[t]) {
+                        next.extend(defs.iter().filter_map(|d| match d {
+                            Def::Node(n) if is_type(*n) => Some(*n),
+                            _ => None,
+                        }));
+                    }
+                }
+            }
+            next.sort_unstable();
+            next.dedup();
+            tys = next;
+        }
+        Some(tys)
     }
 
     /// Which crate methods a `.name()` call can mean: the caller's own type's method when it

@@ -12,6 +12,7 @@
 //! modification time and hash of each), so that [`freshness`] can tell whether the index still
 //! matches the files from a `stat` of each, without reading them.
 
+mod analysis;
 mod deps;
 mod fresh;
 mod macros;

@@ -278,6 +278,9 @@ pub struct Indexer {
     deps_store: Option<PathBuf>,
     /// ... and what attaching them did, for the next report.
     deps_report: Option<DepsReport>,
+    /// The analysis stored with `generation` (and its newest API surface), when this
+    /// process wrote or read it: the next commit writes only what changed.
+    analysis: Option<(ploke_db::StoredAnalysis, Vec<ploke_analyze::ApiItem>, u64)>,
 }
 
 impl Indexer {
@@ -410,6 +413,7 @@ impl Indexer {
             attached: None,
             deps_store: None,
             deps_report: None,
+            analysis: None,
         })
     }
 
@@ -1330,13 +1334,21 @@ impl Indexer {
             (Some(dir), _) => dir.to_string_lossy().into_owned(),
             _ => String::new(),
         };
-        self.db.commit_with_meta(
+        let (analysis, stored) = self.analyze(&delta, db_generation, generation)?;
+        t.lap("analyze");
+        let generation_text = generation.to_string();
+        self.db.commit_with_analysis(
             &delta,
             &sources,
             &rm_sources,
             generation,
-            &[(ploke_db::DEPS_STORE_KEY, &store)],
+            &[
+                (ploke_db::DEPS_STORE_KEY, &store),
+                (ploke_db::ANALYSIS_KEY, &generation_text),
+            ],
+            Some(&analysis),
         )?;
+        self.analysis = Some(stored);
         tracing::debug!(
             ms = ta.elapsed().as_secs_f64() * 1000.0,
             rows = delta.len(),
@@ -1352,6 +1364,77 @@ impl Indexer {
             stages: t.stages,
             ..report
         })
+    }
+
+    /// The analysis of the graph after `delta` (see [`crate::analysis`]), as the rows to
+    /// write and the state to keep.
+    #[allow(clippy::type_complexity)]
+    fn analyze(
+        &mut self,
+        delta: &GraphDelta,
+        db_generation: u64,
+        generation: u64,
+    ) -> Result<
+        (
+            ploke_db::AnalysisDelta,
+            (ploke_db::StoredAnalysis, Vec<ploke_analyze::ApiItem>, u64),
+        ),
+        IndexError,
+    > {
+        let prev = match self.analysis.take() {
+            Some((stored, last_api, g)) if g == db_generation => crate::analysis::Previous {
+                stored,
+                last_api,
+                current: true,
+            },
+            _ => {
+                let stored = self.db.stored_analysis()?;
+                let current = db_generation > 0
+                    && self.db.get_meta(ploke_db::ANALYSIS_KEY)?.as_deref()
+                        == Some(db_generation.to_string().as_str());
+                let last_api = match stored.api_generations.last() {
+                    Some(&g) => self.db.api_surface(g)?,
+                    None => Vec::new(),
+                };
+                crate::analysis::Previous {
+                    stored,
+                    last_api,
+                    current,
+                }
+            }
+        };
+        let nodes: Vec<ploke_core::Node> = self
+            .targets
+            .iter()
+            .flat_map(|t| t.part.nodes.iter().cloned())
+            .collect();
+        let edges: Vec<ploke_core::Edge> = self
+            .targets
+            .iter()
+            .flat_map(|t| t.part.edges.iter().cloned())
+            .collect();
+        let wanted = crate::analysis::files_to_measure(&nodes, delta, prev.current);
+        let files: FxHashMap<String, Arc<str>> = self
+            .table
+            .iter()
+            .filter_map(|(p, l)| {
+                let rel = rel(&self.ws.root, p);
+                if !wanted.contains(rel.as_str()) {
+                    return None;
+                }
+                Some((rel, self.text_of(p, l)?))
+            })
+            .collect();
+        let (mut out, mut stored, last_api) =
+            crate::analysis::update(&nodes, &edges, delta, prev, generation, &files);
+        // Only the newest surfaces are kept.
+        while stored.api_generations.len() > crate::analysis::API_GENERATIONS_KEPT {
+            let g = stored.api_generations.remove(0);
+            for a in self.db.api_surface(g)? {
+                out.rm_api.push((g, a.crate_name, a.path, a.kind));
+            }
+        }
+        Ok((out, (stored, last_api, generation)))
     }
 
     /// The text of a file (read again when this process has not read it yet). `None` when it

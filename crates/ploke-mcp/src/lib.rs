@@ -90,6 +90,18 @@ pub struct ContextArgs {
     /// Which items are ranked for the pack: `workspace` (the default), `all` (also the
     /// dependencies indexed with it, read-only), or one crate of either (`hyper`).
     pub scope: Option<String>,
+    /// For a change: up to this many tests of each primary item (those that reach it in the
+    /// fewest calls) join the pack. Default 0.
+    pub tests: Option<usize>,
+}
+
+/// Arguments of `impact`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ImpactArgs {
+    /// The item about to change: canonical path or name, as the search tools show it.
+    pub path: String,
+    /// Steps of dependence followed (default 6).
+    pub depth: Option<u32>,
 }
 
 /// Arguments of `replace_item`.
@@ -301,6 +313,7 @@ impl PlokeMcp {
                 budget,
                 mode: SearchMode::Hybrid,
                 scope,
+                tests: a.tests.unwrap_or(0),
             })
             .map(|p| p.to_markdown())
             .map_err(|e| s.redact(&e.to_string()))
@@ -394,6 +407,22 @@ impl PlokeMcp {
             s.status()
                 .map_err(|e| s.redact(&e.to_string()))
                 .and_then(|st| serde_json::to_string_pretty(&st).map_err(|e| e.to_string()))
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Before changing an item: what depends on it (callers, implementors, users of its type, re-exports, through trait dispatch), nearest first, and the tests that reach it through calls with the `cargo test` arguments that run only them. JSON.",
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn impact(
+        &self,
+        Parameters(a): Parameters<ImpactArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        self.blocking(move |s| {
+            s.impact(&a.path, a.depth.unwrap_or(6).min(20))
+                .map_err(|e| s.redact(&e.to_string()))
+                .and_then(|r| serde_json::to_string_pretty(&r).map_err(|e| e.to_string()))
         })
         .await
     }

@@ -26,7 +26,7 @@ pub use text::LineIndex;
 
 /// Changes whenever what [`parse_file`] extracts changes, so caches of parse results made by
 /// an older parser are thrown away.
-pub const PARSER_VERSION: u32 = 12;
+pub const PARSER_VERSION: u32 = 13;
 
 /// Everything read from one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -261,6 +261,32 @@ pub struct RawRef {
     pub kind: RefKind,
     pub path: Vec<String>,
     pub line: u32,
+    /// For a method call, what its receiver is when the code says (`self.sem.acquire()`,
+    /// `let m = Mutex::new(0); m.lock()`); `None` when only the method name is known.
+    pub recv: Option<Receiver>,
+}
+
+/// The receiver of a method call as far as the code names its type: a base value and the
+/// fields taken from it (`self.inner.sem` is `Self` then `inner`, `sem`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Receiver {
+    pub base: RecvBase,
+    pub fields: Vec<String>,
+}
+
+/// Where a receiver starts.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum RecvBase {
+    /// `self`.
+    SelfValue,
+    /// A value of a named type: a parameter `x: &Foo`, `let x: Foo`, `let x = Foo::new(…)`,
+    /// `Foo { … }`, or such an expression itself (smart pointers `Arc`, `Rc`, `Box`, `Pin`
+    /// and references looked through).
+    Typed(Vec<String>),
 }
 
 /// The default [`ParseOptions::max_file_bytes`]: a larger file is skipped whole. Whoever writes

@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 
 use crate::text::LineIndex;
-use crate::{RawRef, RefKind};
+use crate::{RawRef, Receiver, RecvBase, RefKind};
 
 const PRIMITIVES: &[&str] = &[
     "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
@@ -20,13 +20,20 @@ pub(crate) struct RefCollector<'a> {
     lines: &'a LineIndex,
     /// Generic parameter names in scope: `T` in a body refers to no item.
     generics: &'a HashSet<String>,
-    seen: HashSet<(RefKind, Vec<String>)>,
+    seen: HashSet<(RefKind, Vec<String>, Option<Receiver>)>,
     pub(crate) refs: Vec<RawRef>,
     depth: u32,
     /// Names bound by `use` items inside the blocks being visited (`use some_dep::Client;` in a
     /// fn body): name -> full path. Paths starting with such a name are written out in full.
     local_uses: HashMap<String, Vec<String>>,
+    /// Local names (parameters, `let` bindings) whose value the code names: what a method
+    /// call on them is a call on.
+    locals: HashMap<String, Receiver>,
 }
+
+/// Types that hold one value a method call reaches through `Deref`: `Arc<Foo>` is used as
+/// a `Foo`.
+const WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Pin", "ManuallyDrop", "Weak"];
 
 /// Macro bodies re-parsed as expressions can nest; past this depth they are left alone.
 const MAX_MACRO_DEPTH: u32 = 8;
@@ -40,21 +47,163 @@ impl<'a> RefCollector<'a> {
             refs: Vec::new(),
             depth: 0,
             local_uses: HashMap::new(),
+            locals: HashMap::new(),
         }
     }
 
-    fn push(&mut self, kind: RefKind, mut path: Vec<String>, span: proc_macro2::Span) {
+    fn push(&mut self, kind: RefKind, path: Vec<String>, span: proc_macro2::Span) {
+        self.push_ref(kind, path, None, span)
+    }
+
+    fn push_ref(
+        &mut self,
+        kind: RefKind,
+        mut path: Vec<String>,
+        recv: Option<Receiver>,
+        span: proc_macro2::Span,
+    ) {
         if path.is_empty() {
             return;
         }
         if matches!(kind, RefKind::Call | RefKind::Type | RefKind::Value) {
-            if let Some(full) = self.local_uses.get(&path[0]) {
-                path.splice(0..1, full.iter().cloned());
-            }
+            self.expand_local_use(&mut path);
         }
-        if self.seen.insert((kind, path.clone())) {
+        if self.seen.insert((kind, path.clone(), recv.clone())) {
             let line = self.lines.line_of(span.byte_range().start as u32);
-            self.refs.push(RawRef { kind, path, line });
+            self.refs.push(RawRef {
+                kind,
+                path,
+                line,
+                recv,
+            });
+        }
+    }
+
+    /// A path whose first segment a block's `use` binds, written out in full.
+    fn expand_local_use(&self, path: &mut Vec<String>) {
+        if let Some(full) = path.first().and_then(|p| self.local_uses.get(p)) {
+            path.splice(0..1, full.iter().cloned());
+        }
+    }
+
+    /// The type path a written type names for method calls: references and smart pointers
+    /// looked through; `None` for generics, primitives, tuples, slices, trait objects.
+    fn type_of(&self, ty: &syn::Type) -> Option<Vec<String>> {
+        match ty {
+            syn::Type::Reference(r) => self.type_of(&r.elem),
+            syn::Type::Paren(p) => self.type_of(&p.elem),
+            syn::Type::Group(g) => self.type_of(&g.elem),
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last()?;
+                if WRAPPERS.contains(&last.ident.to_string().as_str()) {
+                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                        return a.args.iter().find_map(|g| match g {
+                            syn::GenericArgument::Type(t) => self.type_of(t),
+                            _ => None,
+                        });
+                    }
+                }
+                let mut segs = Self::path_segments(&p.path);
+                if self.is_generic_or_primitive(&segs) || self.generics.contains(&segs[0]) {
+                    return None;
+                }
+                self.expand_local_use(&mut segs);
+                Some(segs)
+            }
+            _ => None,
+        }
+    }
+
+    /// What the code says an expression's value is, for the receiver of a method call.
+    fn receiver_of(&self, e: &syn::Expr) -> Option<Receiver> {
+        match e {
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                let name = p.path.segments[0].ident.to_string();
+                if name == "self" {
+                    return Some(Receiver {
+                        base: RecvBase::SelfValue,
+                        fields: Vec::new(),
+                    });
+                }
+                self.locals.get(&name).cloned()
+            }
+            syn::Expr::Field(f) => {
+                let syn::Member::Named(name) = &f.member else {
+                    return None;
+                };
+                let mut r = self.receiver_of(&f.base)?;
+                r.fields.push(name.to_string());
+                Some(r)
+            }
+            syn::Expr::Reference(r) => self.receiver_of(&r.expr),
+            syn::Expr::Paren(p) => self.receiver_of(&p.expr),
+            syn::Expr::Group(g) => self.receiver_of(&g.expr),
+            syn::Expr::Struct(s) if s.qself.is_none() => {
+                let mut segs = Self::path_segments(&s.path);
+                if self.is_generic_or_primitive(&segs) {
+                    return None;
+                }
+                self.expand_local_use(&mut segs);
+                Some(Receiver {
+                    base: RecvBase::Typed(segs),
+                    fields: Vec::new(),
+                })
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() {
+                    return None;
+                }
+                let mut segs = Self::path_segments(&p.path);
+                if segs.len() < 2 {
+                    return None;
+                }
+                segs.pop();
+                let ty = segs.last()?;
+                // `Arc::new(Foo::new())` is a `Foo` to a method call.
+                if WRAPPERS.contains(&ty.as_str()) {
+                    return c.args.first().and_then(|a| self.receiver_of(a));
+                }
+                // `Type::new(…)`, `module::Type::with(…)`: constructors of `Type`.
+                if !ty.starts_with(|ch: char| ch.is_ascii_uppercase())
+                    || self.generics.contains(&segs[0])
+                {
+                    return None;
+                }
+                self.expand_local_use(&mut segs);
+                Some(Receiver {
+                    base: RecvBase::Typed(segs),
+                    fields: Vec::new(),
+                })
+            }
+            // `x.clone()`, `x.as_ref()` are still `x`.
+            syn::Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "clone" | "as_ref" | "borrow" | "as_mut" | "by_ref"
+                ) =>
+            {
+                self.receiver_of(&m.receiver)
+            }
+            _ => None,
+        }
+    }
+
+    /// Binds the name a pattern introduces to what it holds.
+    fn bind(&mut self, pat: &syn::Pat, value: Option<Receiver>) {
+        if let syn::Pat::Ident(p) = pat {
+            let name = p.ident.to_string();
+            match value {
+                Some(v) => {
+                    self.locals.insert(name, v);
+                }
+                // A new binding of the name hides the old one's type.
+                None => {
+                    self.locals.remove(&name);
+                }
+            }
         }
     }
 
@@ -193,8 +342,11 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
                 use_bindings(&u.tree, &mut prefix, &mut bindings);
             }
         }
+        // `let` bindings end with the block.
+        let locals = self.locals.clone();
         if bindings.is_empty() {
             visit::visit_block(self, node);
+            self.locals = locals;
             return;
         }
         let saved = self.local_uses.clone();
@@ -206,6 +358,7 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
         }
         visit::visit_block(self, node);
         self.local_uses = saved;
+        self.locals = locals;
     }
 
     /// `&self` / `&mut self` carry a `Self` type that is not written: no reference. An explicit
@@ -252,12 +405,34 @@ impl<'ast> Visit<'ast> for RefCollector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        self.push(
+        let recv = self.receiver_of(&node.receiver);
+        self.push_ref(
             RefKind::Method,
             vec![node.method.to_string()],
+            recv,
             node.method.span(),
         );
         visit::visit_expr_method_call(self, node);
+    }
+
+    /// Parameters and typed `let`s: `x: &Foo` makes `x.f()` a call of `Foo`'s `f`.
+    fn visit_pat_type(&mut self, node: &'ast syn::PatType) {
+        visit::visit_pat_type(self, node);
+        let value = self.type_of(&node.ty).map(|t| Receiver {
+            base: RecvBase::Typed(t),
+            fields: Vec::new(),
+        });
+        self.bind(&node.pat, value);
+    }
+
+    fn visit_local(&mut self, node: &'ast syn::Local) {
+        visit::visit_local(self, node);
+        // `let x = Foo::new()`, `let s = &self.sem` (a typed `let` was bound by its
+        // pattern's type).
+        if !matches!(node.pat, syn::Pat::Type(_)) {
+            let value = node.init.as_ref().and_then(|i| self.receiver_of(&i.expr));
+            self.bind(&node.pat, value);
+        }
     }
 
     fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {

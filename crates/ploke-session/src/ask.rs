@@ -95,6 +95,7 @@ impl Session {
             &req.request,
             budget,
             Mode::Hybrid,
+            0,
         )?;
         let model = self.connect()?;
         let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);

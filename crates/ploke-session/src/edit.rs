@@ -24,6 +24,10 @@ use serde::Serialize;
 use crate::events::IndexProgress;
 use crate::{Session, SessionError};
 
+/// Tests of each primary item an edit's context pack brings in (those that reach it in the
+/// fewest calls): what the model needs to keep passing.
+pub const EDIT_TESTS_PER_ITEM: usize = 2;
+
 /// Bounds and permissions of an edit.
 #[derive(Debug, Clone)]
 pub struct EditOptions {
@@ -246,6 +250,7 @@ impl EditFlow<'_> {
             &self.prompt,
             self.opts.budget,
             Mode::Hybrid,
+            EDIT_TESTS_PER_ITEM,
         )?;
         let embed = |q: &str| crate::embed_query(embedder.as_deref(), q);
         let scoped = |scope: &Scope| s.scoped(snap, scope).map_err(|e| s.redact(&e.to_string()));

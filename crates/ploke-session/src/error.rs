@@ -31,6 +31,9 @@ pub enum SessionError {
     /// The index could not be read or written.
     #[error(transparent)]
     Db(#[from] ploke_db::DbError),
+    /// An analysis could not be made (a `git diff` that failed, with git's words).
+    #[error("{0}")]
+    Analysis(String),
     /// An index run failed as a whole.
     #[error(transparent)]
     Index(#[from] ploke_index::IndexError),

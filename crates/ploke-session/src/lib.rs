@@ -20,6 +20,7 @@
 //! }
 //! ```
 
+mod analysis;
 mod ask;
 mod edit;
 mod error;
@@ -42,6 +43,7 @@ use ploke_db::Db;
 use ploke_embed::Embedder;
 use ploke_retrieve::{Mode, RankParams, Retriever, Scope, Vectors};
 
+pub use analysis::{DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest};
 pub use ask::{AskAnswer, AskRequest};
 pub use edit::{
     AppliedEdit, ApplyOutcome, CheckOutcome, DirectEdit, EditFlow, EditOptions, EditState, Review,
@@ -50,6 +52,7 @@ pub use edit::{
 pub use error::SessionError;
 pub use events::{Event, EventSink, Update};
 pub use fresh::{Refresh, Staleness};
+pub use ploke_analyze::{ApiDiff, ApiItem, FnMetrics};
 
 pub use live::{LiveOptions, WatchHandle};
 pub use location::{Location, WORKSPACE_ROOT_KEY};
@@ -153,6 +156,8 @@ pub struct ContextRequest {
     /// Which items are ranked for the pack (see [`SearchRequest::scope`]); the outlines of
     /// their neighbours may come from anywhere in the index.
     pub scope: Scope,
+    /// Tests of each primary item to bring in (nearest first; 0: none), for a change.
+    pub tests: usize,
 }
 
 impl ContextRequest {
@@ -163,6 +168,7 @@ impl ContextRequest {
             budget: 8000,
             mode: Mode::Hybrid,
             scope: Scope::Workspace,
+            tests: 0,
         }
     }
 }
@@ -625,6 +631,7 @@ impl Session {
             &req.request,
             req.budget,
             req.mode,
+            req.tests,
         )
     }
 
@@ -635,6 +642,7 @@ impl Session {
         request: &str,
         budget: usize,
         mode: Mode,
+        tests_per_item: usize,
     ) -> Result<Pack, SessionError> {
         let v = self
             .embed_queries(embedder, &[request.to_string()])?
@@ -644,6 +652,7 @@ impl Session {
         let ranked: Vec<_> = hits.iter().map(|h| (h.node.id, h.score)).collect();
         let opts = ploke_context::PackOptions {
             budget,
+            tests_per_item,
             ..ploke_context::PackOptions::default()
         };
         let counter =

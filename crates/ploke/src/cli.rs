@@ -237,6 +237,10 @@ pub enum Command {
         mode: Mode,
         #[command(flatten)]
         scope: ScopeFlags,
+        /// Bring in up to N tests of each primary item (those that reach it in the fewest
+        /// calls), for a change to keep them passing.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        tests: usize,
     },
     /// Ask a chat model about the code: the request's context pack goes with it, and the model
     /// may call read-only tools (search, items, callers, callees, files). Streams the answer.
@@ -311,6 +315,39 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// What changing an item (or the files of a diff) reaches: the items that depend on it
+    /// (callers, implementors, users of a type, re-exports, through trait dispatch) and the
+    /// tests that exercise it, with the `cargo test` arguments that run only those.
+    Impact {
+        /// A canonical path or a name, as `ploke item` takes; omit with --diff.
+        target: Option<String>,
+        /// The items a `git diff REV` changes (default HEAD: the uncommitted changes).
+        #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "HEAD")]
+        diff: Option<String>,
+        /// Steps of dependence followed.
+        #[arg(long, default_value_t = 6)]
+        depth: u32,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The analyses the index keeps: dead code candidates, module cycles, the public API
+    /// and how it changed, per-function metrics (size, nesting, complexity, unsafe, panics).
+    Analyze {
+        #[command(subcommand)]
+        what: Option<AnalyzeWhat>,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        fresh: Fresh,
+        /// JSON output (everything, for dashboards, without a subcommand).
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Where the index stands: age, files changed since, items, vectors and model, size on
     /// disk, and whether a live index (`ploke watch`, `ploke mcp`) keeps it current.
     Status {
@@ -333,6 +370,22 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `ploke man > ~/.local/share/man/man1/ploke.1`.
     Man,
+}
+
+/// One analysis of `ploke analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum AnalyzeWhat {
+    /// Items nothing in the workspace uses that are not public API or entry points.
+    Dead,
+    /// Modules that depend on each other in a cycle, and the module dependencies.
+    Modules,
+    /// The public API of the library crates.
+    Api,
+    /// How the public API changed between the two newest surfaces the index keeps (what a
+    /// semver check would flag).
+    ApiDiff,
+    /// Per-function metrics, most complex first.
+    Metrics,
 }
 
 #[derive(Debug, clap::Subcommand)]

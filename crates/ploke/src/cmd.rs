@@ -177,15 +177,19 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             json,
             mode,
             scope,
+            tests,
         } => context(
             &where_(&loc, Some(("context", &request)))?,
             env,
             fresh,
-            &request,
-            budget,
+            ContextRequest {
+                request: request.clone(),
+                budget,
+                mode,
+                scope: scope.scope(),
+                tests,
+            },
             json,
-            mode,
-            &scope.scope(),
             &ui,
         ),
         Command::Ask {
@@ -252,6 +256,30 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
         ),
         Command::Status { loc, json } => status(&where_(&loc, None)?, env, json, &ui),
         Command::Cache { action } => crate::cache::run(action),
+        Command::Impact {
+            target,
+            diff,
+            depth,
+            loc,
+            fresh,
+            json,
+        } => {
+            let at = where_(&loc, target.as_deref().map(|t| ("impact", t)))?;
+            let session = open(&at, env, Overrides::default(), false, "ploke impact")?;
+            refresh(&session, fresh, false, &ui);
+            crate::analyze::impact(&session, target.as_deref(), diff.as_deref(), depth, json)
+        }
+        Command::Analyze {
+            what,
+            loc,
+            fresh,
+            json,
+        } => {
+            let at = where_(&loc, None)?;
+            let session = open(&at, env, Overrides::default(), false, "ploke analyze")?;
+            refresh(&session, fresh, false, &ui);
+            crate::analyze::run(&session, what, json)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();
@@ -1008,23 +1036,20 @@ fn context(
     at: &Where,
     env: &Environment,
     fresh: Fresh,
-    request: &str,
-    budget: usize,
+    req: ContextRequest,
     json: bool,
-    mode: ploke_retrieve::Mode,
-    scope: &ploke_retrieve::Scope,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
     let session = open(at, env, Overrides::default(), false, "ploke context")?;
     let events = ui.events(false);
     session.subscribe(events.sink());
-    refresh(&session, fresh, mode != ploke_retrieve::Mode::Lexical, ui);
-    let pack = session.context(&ContextRequest {
-        request: request.to_string(),
-        budget,
-        mode,
-        scope: scope.clone(),
-    })?;
+    refresh(
+        &session,
+        fresh,
+        req.mode != ploke_retrieve::Mode::Lexical,
+        ui,
+    );
+    let pack = session.context(&req)?;
     let mut out = stdout();
     if json {
         let doc = with_schema(serde_json::to_value(&pack)?);
@@ -1034,7 +1059,7 @@ fn context(
     }
     out.flush()?;
     if pack.items.is_empty() {
-        ui.note(format!("nothing in the index matches {request:?}"));
+        ui.note(format!("nothing in the index matches {:?}", req.request));
         return Ok(Outcome::Nothing);
     }
     Ok(Outcome::Found)

@@ -7,6 +7,7 @@
 // A command-line program: printing its results is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod analyze;
 mod cache;
 mod cli;
 mod cmd;

@@ -27,6 +27,7 @@ pub mod style {
     pub const ADDED: Style = AnsiColor::Green.on_default();
     pub const REMOVED: Style = AnsiColor::Red.on_default();
     pub const HUNK: Style = AnsiColor::Cyan.on_default();
+    pub const HEADER: Style = Style::new().bold().underline();
 }
 
 /// Sets the colour choice of the whole process from `--color` (`auto` leaves it to
