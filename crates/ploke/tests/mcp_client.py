@@ -30,6 +30,7 @@ TOOLS = {
     "list_module",
     "read_file_range",
     "index_status",
+    "impact",
 }
 
 
@@ -184,6 +185,16 @@ async def real(binary, workspace):
             check(not r.is_error and "blocking" in text_of(r), "tokio: get_context", text_of(r)[:300])
             r = await call(session, "index_status", {})
             check('"items"' in text_of(r), "tokio: index_status", text_of(r))
+            r = await call(session, "impact", {"path": "tokio::sync::batch_semaphore::Semaphore::acquire"})
+            t = text_of(r)
+            check(
+                not r.is_error
+                and "tokio::sync::mutex::Mutex::lock" in t
+                and "tokio::sync::rwlock::RwLock::write" in t
+                and "tests/sync_rwlock.rs" in t,
+                "tokio: impact of the internal semaphore's acquire",
+                t[:400],
+            )
 
 
 async def main(binary, workspace):
@@ -283,6 +294,10 @@ async def main(binary, workspace):
             r = await call(session, "index_status", {})
             t = text_of(r)
             check(not r.is_error and '"generation"' in t and '"items"' in t, "index_status", t)
+
+            r = await call(session, "impact", {"path": "shape_kit::area"})
+            t = text_of(r)
+            check(not r.is_error and '"changed"' in t and "shape_kit::area" in t, "impact names the item", t[:400])
 
             # Bad calls: tool errors or protocol errors, never a dead server.
             r = await call(session, "get_item", {"path": "shape_kit::no_such_thing"})
