@@ -93,7 +93,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let t = Instant::now();
     let impact = s.impact("tokio::sync::batch_semaphore::Semaphore::acquire", 6)?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let reached: Vec<&str> = impact.impacted.iter().map(|i| i.item.path.as_str()).collect();
+    let reached: Vec<&str> = impact
+        .impacted
+        .iter()
+        .map(|i| i.item.path.as_str())
+        .collect();
     println!(
         "  impact of batch_semaphore::Semaphore::acquire: {} items, {} tests, {ms:.0} ms",
         impact.impacted.len(),
@@ -105,9 +109,20 @@ pub fn run(args: &[String]) -> Result<()> {
         "tokio::sync::rwlock::RwLock::write",
         "tokio::sync::semaphore::Semaphore::acquire",
     ] {
-        println!("    {} {want}", if reached.contains(&want) { "✓" } else { "✗" });
+        println!(
+            "    {} {want}",
+            if reached.contains(&want) {
+                "✓"
+            } else {
+                "✗"
+            }
+        );
     }
-    for f in ["tests/sync_mutex.rs", "tests/sync_rwlock.rs", "tests/sync_semaphore.rs"] {
+    for f in [
+        "tests/sync_mutex.rs",
+        "tests/sync_rwlock.rs",
+        "tests/sync_semaphore.rs",
+    ] {
         let n = impact.tests.iter().filter(|t| t.item.file == f).count();
         println!("    {} {n} tests in {f}", if n > 0 { "✓" } else { "✗" });
     }

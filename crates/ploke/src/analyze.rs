@@ -113,7 +113,12 @@ pub fn impact(
 }
 
 /// `ploke analyze [dead|modules|api|api-diff|metrics]`.
-pub fn run(session: &Session, what: Option<AnalyzeWhat>, json: bool) -> anyhow::Result<Outcome> {
+pub fn run(
+    session: &Session,
+    what: Option<AnalyzeWhat>,
+    json: bool,
+    env: &ploke_session::Environment,
+) -> anyhow::Result<Outcome> {
     let mut out = stdout();
     let root = session.location().root.clone();
     let mut places = Places::default();
@@ -231,8 +236,18 @@ pub fn run(session: &Session, what: Option<AnalyzeWhat>, json: bool) -> anyhow::
             out.flush()?;
             Ok(found(!api.is_empty()))
         }
-        AnalyzeWhat::ApiDiff => {
-            let d = session.api_diff(None, None)?;
+        AnalyzeWhat::ApiDiff { against } => {
+            let d = match against {
+                Some(dir) => {
+                    let other = Session::open(&ploke_session::OpenOptions {
+                        env: env.clone(),
+                        ..ploke_session::OpenOptions::new(&dir)
+                    })
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+                    session.api_diff_against(&other)?
+                }
+                None => session.api_diff(None, None)?,
+            };
             if json {
                 emit(&mut out, serde_json::to_value(&d)?)?;
             } else {

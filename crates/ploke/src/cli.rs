@@ -373,7 +373,7 @@ pub enum Command {
 }
 
 /// One analysis of `ploke analyze`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum AnalyzeWhat {
     /// Items nothing in the workspace uses that are not public API or entry points.
     Dead,
@@ -381,9 +381,13 @@ pub enum AnalyzeWhat {
     Modules,
     /// The public API of the library crates.
     Api,
-    /// How the public API changed between the two newest surfaces the index keeps (what a
-    /// semver check would flag).
-    ApiDiff,
+    /// How the public API changed between the two newest surfaces the index keeps, or from
+    /// another index's (what a semver check would flag).
+    ApiDiff {
+        /// The old side: another workspace (or checkout, or version) with its own index.
+        #[arg(long, value_name = "PATH")]
+        against: Option<std::path::PathBuf>,
+    },
     /// Per-function metrics, most complex first.
     Metrics,
 }

@@ -278,7 +278,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             let at = where_(&loc, None)?;
             let session = open(&at, env, Overrides::default(), false, "ploke analyze")?;
             refresh(&session, fresh, false, &ui);
-            crate::analyze::run(&session, what, json)
+            crate::analyze::run(&session, what, json, env)
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
