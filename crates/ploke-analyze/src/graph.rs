@@ -142,18 +142,19 @@ impl<'a> CodeGraph<'a> {
             list.sort_unstable();
             list.dedup();
         }
-        let mut module = vec![None; n];
-        for i in 0..n {
-            let mut at = Some(i as u32);
-            while let Some(c) = at {
-                let node = &nodes[c as usize];
-                if matches!(node.kind, ItemKind::Module | ItemKind::Crate) {
-                    module[i] = Some(c);
-                    break;
+        let module: Vec<Option<u32>> = (0..n as u32)
+            .map(|i| {
+                let mut at = Some(i);
+                while let Some(c) = at {
+                    let node = &nodes[c as usize];
+                    if matches!(node.kind, ItemKind::Module | ItemKind::Crate) {
+                        return Some(c);
+                    }
+                    at = node.parent.and_then(|p| pos.get(&p).copied());
                 }
-                at = node.parent.and_then(|p| pos.get(&p).copied());
-            }
-        }
+                None
+            })
+            .collect();
         CodeGraph {
             nodes,
             pos,

@@ -196,12 +196,16 @@ pub fn dead_code(g: &CodeGraph<'_>) -> Vec<Dead> {
                 .filter(|&&(_, via)| via == Via::ImplFor)
                 .map(|&(d, _)| d)
                 .collect();
-            let used = g.dependents_of(i).iter().any(|&(d, via)| {
-                !matches!(via, Via::Holds | Via::ImplFor)
-                    && !impls_of_it.contains(&d)
-                    && !is_inside(g, d, i)
-                    && !(via == Via::Dispatch && is_trait_member(g, i))
-            });
+            let not_a_use = |d: u32, via: Via| {
+                matches!(via, Via::Holds | Via::ImplFor)
+                    || impls_of_it.contains(&d)
+                    || is_inside(g, d, i)
+                    || (via == Via::Dispatch && is_trait_member(g, i))
+            };
+            let used = g
+                .dependents_of(i)
+                .iter()
+                .any(|&(d, via)| !not_a_use(d, via));
             if used {
                 return None;
             }
@@ -227,7 +231,7 @@ pub fn dead_code(g: &CodeGraph<'_>) -> Vec<Dead> {
             })
         })
         .collect();
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort_by_key(|d| d.id);
     out
 }
 
@@ -549,8 +553,8 @@ fn scc(nodes: &[u32], adj: &FxHashMap<u32, Vec<u32>>) -> Vec<Vec<u32>> {
             if *k < succ.len() {
                 let w = succ[*k];
                 *k += 1;
-                if !index.contains_key(&w) {
-                    index.insert(w, next);
+                if let std::collections::hash_map::Entry::Vacant(e) = index.entry(w) {
+                    e.insert(next);
                     low.insert(w, next);
                     next += 1;
                     stack.push(w);

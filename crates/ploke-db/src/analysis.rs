@@ -37,6 +37,9 @@ pub(crate) const METRIC_COLS: [&str; 10] = [
     "panics",
 ];
 
+/// Adds rows of a relation (name, columns, rows) to a transaction being assembled.
+pub(crate) type AddRows<'a> = dyn FnMut(&str, &[&str], Vec<Vec<DataValue>>) + 'a;
+
 /// What changes in the analysis relations with a commit.
 #[derive(Debug, Clone, Default)]
 pub struct AnalysisDelta {
@@ -95,7 +98,7 @@ impl AnalysisDelta {
     }
 
     /// Adds this delta's rows to a transaction being assembled (removals under `-name`).
-    pub(crate) fn add_to(&self, add: &mut dyn FnMut(&str, &[&str], Vec<Vec<DataValue>>)) {
+    pub(crate) fn add_to(&self, add: &mut AddRows<'_>) {
         let id = |n: &NodeId| codec::id(*n);
         let int = |n: u64| DataValue::from(n as i64);
         add(

@@ -350,7 +350,7 @@ fn an_edit_updates_the_analysis_as_a_clean_index_would() {
     // A new test; `lock` changes its signature; `a` goes (and with it the cycle).
     p.write(
         "tests/sync_mutex.rs",
-        &format!("{TEST_MUTEX}\n#[test]\nfn calls_it() {{\n    let _ = locks::Mutex::new().lock();\n}}\n"),
+        format!("{TEST_MUTEX}\n#[test]\nfn calls_it() {{\n    let _ = locks::Mutex::new().lock();\n}}\n"),
     );
     p.edit(
         "src/lib.rs",

@@ -34,7 +34,7 @@ pub fn impact(
     }
     if report.changed.is_empty() {
         match target {
-            Some(t) => crate::render::note(&format!(
+            Some(t) => crate::render::note(format!(
                 "no item named `{t}`; `ploke search {t:?}` finds items by words"
             )),
             None => crate::render::note("the diff changes no indexed item"),
