@@ -98,25 +98,10 @@ pub(crate) fn build(
         deferred.push(hit);
     }
 
-    // 2. Outlines of the neighbours of what pass 1 placed, by the rank of their primary.
-    let tests_for = anchors.clone();
-    for anchor in anchors {
-        let mut added = 0;
-        for n in neighbours(db, anchor)? {
-            if added == opts.max_neighbours_per_item {
-                break;
-            }
-            if !packer.shows(&n.node)
-                && packer.place_outline(&n.node, Role::Neighbour, &n.reason, &n.members, budget)?
-            {
-                added += 1;
-            }
-        }
-    }
-
-    // 2b. The tests that reach each primary, nearest first, as text when it fits.
+    // 2. With `tests_per_item`: the tests that reach each primary, nearest first, as text
+    // when it fits (before the neighbours: for a change, they say what must keep working).
     if opts.tests_per_item > 0 {
-        for anchor in &tests_for {
+        for anchor in &anchors {
             let me = &anchor.display_name;
             let mut added = 0;
             for (test, depth) in db.tests_of(anchor.id)? {
@@ -151,7 +136,22 @@ pub(crate) fn build(
         }
     }
 
-    // 3. The remaining ranked items as outlines.
+    // 3. Outlines of the neighbours of what pass 1 placed, by the rank of their primary.
+    for anchor in anchors {
+        let mut added = 0;
+        for n in neighbours(db, anchor)? {
+            if added == opts.max_neighbours_per_item {
+                break;
+            }
+            if !packer.shows(&n.node)
+                && packer.place_outline(&n.node, Role::Neighbour, &n.reason, &n.members, budget)?
+            {
+                added += 1;
+            }
+        }
+    }
+
+    // 4. The remaining ranked items as outlines.
     for hit in deferred {
         if !packer.shows(&hit.node) {
             packer.place_outline(

@@ -11,19 +11,23 @@
 //! stored file by its span, so doc comments and attributes come with it, and widened to the
 //! start of its first line so that every line keeps its indentation) or an outline built
 //! from stored signatures (a function's signature; a container's header with its members'
-//! signatures). Three greedy passes fill the budget:
+//! signatures). Greedy passes fill the budget:
 //!
 //! 1. **Primaries.** Ranked items in rank order get their full text while the pack stays within
 //!    [`PackOptions::primary_share`] of the budget (70% by default). A ranked container
 //!    (impl, trait, module, type) whose text does not fit is outlined instead, on the spot;
-//!    any other item that does not fit waits for pass 3. Smaller items further down still get
+//!    any other item that does not fit waits for pass 4. Smaller items further down still get
 //!    their turn.
-//! 2. **Neighbours.** For each item placed in pass 1, in rank order, up to
+//! 2. **Tests** (only with [`PackOptions::tests_per_item`], as for an edit). For each item
+//!    placed in pass 1, the tests that reach it through calls (the index's test map), nearest
+//!    first, as text when it fits (else an outline): `test of X (calls it)`, `test of X
+//!    (reaches it in 2 calls)`.
+//! 3. **Neighbours.** For each item placed in pass 1, in rank order, up to
 //!    [`PackOptions::max_neighbours_per_item`] related items as outlines, each tagged with why
 //!    it is there: `callee of X` and `caller of X` (interleaved), `type of method X`,
 //!    `trait implemented by X` (showing the trait's declaration of that method),
 //!    `implementation of X (2 of 5)`, `impl of X`.
-//! 3. **Outlines.** The ranked items pass 1 could not place, as outlines, in rank order.
+//! 4. **Outlines.** The ranked items pass 1 could not place, as outlines, in rank order.
 //!
 //! An item appears once: a primary wins over a neighbour, and an item inside a primary's text
 //! (a method of an included impl) is not repeated; a primary placed after an item it contains

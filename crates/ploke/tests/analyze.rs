@@ -1,6 +1,7 @@
 //! `ploke impact` and `ploke analyze` run the way a user runs them: the impact of the items a
 //! `git diff` changes, with the tests that reach them and the `cargo test` line that runs
-//! them; the summary and each analysis as JSON; and the public API of two published indexmap
+//! them; a context pack with the tests of its primaries; the summary and each analysis as
+//! JSON; and the public API of two published indexmap
 //! versions compared (`api-diff --against`), listing what was added between them.
 
 mod common;
@@ -24,6 +25,19 @@ fn backoff(n: u32) -> u64 {
 
 fn unused_helper() -> u32 {
     1
+}
+
+/// Plans the next attempt.
+pub fn schedule(n: u32) -> u64 {
+    retry_delay(n)
+}
+";
+
+const SCHED_TEST: &str = "use retry::schedule;
+
+#[test]
+fn scheduling_works() {
+    assert!(schedule(1) > 0);
 }
 ";
 
@@ -84,6 +98,7 @@ fn impact_of_a_diff_names_the_tests_and_analyze_reports_everything() {
             ("src/lib.rs", LIB),
             ("src/wire.rs", WIRE),
             ("tests/delays.rs", TEST),
+            ("tests/sched.rs", SCHED_TEST),
         ],
     );
     git(&p.root, &["init", "-q"]);
@@ -100,7 +115,11 @@ fn impact_of_a_diff_names_the_tests_and_analyze_reports_everything() {
         paths(&v["impacted"]).contains(&"retry::retry_delay".to_string()),
         "{v}"
     );
-    assert_eq!(paths(&v["tests"]), ["delays::delay_grows"], "{v}");
+    assert_eq!(
+        paths(&v["tests"]),
+        ["delays::delay_grows", "sched::scheduling_works"],
+        "nearest first: {v}"
+    );
     assert_eq!(v["tests"][0]["depth"], 2, "{v}");
     assert_eq!(
         v["tests"][0]["run"],
@@ -123,6 +142,44 @@ fn impact_of_a_diff_names_the_tests_and_analyze_reports_everything() {
             .contains("cargo test -p retry --test delays -- --exact frames_have_headers"),
         "{}",
         out.show()
+    );
+
+    // A pack for a change brings the tests of its primary items, with why.
+    let out = ok(&mut ploke(
+        &p.root,
+        &[
+            "context",
+            "make the retry delay configurable",
+            "--tests",
+            "1",
+            "--budget",
+            "300",
+            "--json",
+        ],
+    ));
+    let v = json(&out);
+    // Within a small budget, the nearest test of the top item comes in before the rest.
+    let test = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "delays::delay_grows")
+        .unwrap_or_else(|| panic!("the test in the pack: {v}"));
+    assert_eq!(test["reason"], "test of retry_delay (calls it)", "{test}");
+    assert_eq!(test["role"], "neighbour", "{test}");
+    let without = json(&ok(&mut ploke(
+        &p.root,
+        &[
+            "context",
+            "make the retry delay configurable",
+            "--budget",
+            "300",
+            "--json",
+        ],
+    )));
+    assert!(
+        !without.to_string().contains("\"test of "),
+        "no tests unless asked: {without}"
     );
 
     let out = ok(&mut ploke(&p.root, &["analyze", "--json"]));
