@@ -77,6 +77,15 @@ pub struct FunctionMetrics {
 }
 
 impl Session {
+    /// Whether the index holds the analyses (an index written before ploke kept them has
+    /// none until its next index run).
+    pub fn has_analysis(&self) -> Result<bool, SessionError> {
+        Ok(self
+            .db
+            .get_meta(ploke_db::ANALYSIS_KEY)?
+            .is_some_and(|g| !g.is_empty()))
+    }
+
     fn item_ref(&self, db: &Db, n: &Node) -> ItemRef {
         let c = self.crate_of(db, &n.crate_name, &n.file);
         ItemRef::of(

@@ -8,6 +8,17 @@ use crate::cli::AnalyzeWhat;
 use crate::cmd::{count, stdout, with_schema, Outcome};
 use crate::render::{paint, style, Places};
 
+/// Fails with what to do when the index holds no analyses yet.
+pub fn ready(session: &Session) -> anyhow::Result<()> {
+    if !session.has_analysis()? {
+        anyhow::bail!(
+            "{}: this index was written before ploke kept its analyses; run `ploke index` once to add them",
+            session.location().db_dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// `ploke impact TARGET | --diff [REV]`.
 pub fn impact(
     session: &Session,

@@ -267,6 +267,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             let at = where_(&loc, target.as_deref().map(|t| ("impact", t)))?;
             let session = open(&at, env, Overrides::default(), false, "ploke impact")?;
             refresh(&session, fresh, false, &ui);
+            crate::analyze::ready(&session)?;
             crate::analyze::impact(&session, target.as_deref(), diff.as_deref(), depth, json)
         }
         Command::Analyze {
@@ -278,6 +279,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             let at = where_(&loc, None)?;
             let session = open(&at, env, Overrides::default(), false, "ploke analyze")?;
             refresh(&session, fresh, false, &ui);
+            crate::analyze::ready(&session)?;
             crate::analyze::run(&session, what, json, env)
         }
         Command::Completions { shell } => {

@@ -199,6 +199,21 @@ fn impact_of_a_diff_names_the_tests_and_analyze_reports_everything() {
     }
     assert_eq!(v["module_cycles"], serde_json::json!([]), "{v}");
 
+    // An index written before ploke kept analyses: one line that says what to do.
+    ploke_db::Db::open(&p.root.join(".ploke"))
+        .unwrap()
+        .set_meta(ploke_db::ANALYSIS_KEY, "")
+        .unwrap();
+    let out = common::run(&mut ploke(&p.root, &["analyze", "--no-refresh"]));
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(
+        out.stderr.trim().lines().count() == 1 && out.stderr.contains("run `ploke index` once"),
+        "{}",
+        out.show()
+    );
+    ok(&mut ploke(&p.root, &["index", "-q"]));
+    ok(&mut ploke(&p.root, &["analyze", "dead", "--json"]));
+
     // A public signature changes: the API diff between the two newest surfaces.
     p.edit(
         "src/wire.rs",
