@@ -53,6 +53,19 @@ pub struct Impact {
     pub targets: Vec<String>,
 }
 
+/// What running the tests an edit reaches said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TestRun {
+    /// Whether every run passed.
+    pub passed: bool,
+    /// The `cargo test` commands run.
+    pub commands: Vec<String>,
+    /// Their `test result:` lines (or the last lines of a run that did not get that far).
+    pub results: Vec<String>,
+    /// The tests that failed.
+    pub failed: Vec<String>,
+}
+
 /// A dead code candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadItem {
@@ -123,6 +136,16 @@ impl Session {
     pub fn impact_of_diff(&self, rev: Option<&str>, depth: u32) -> Result<Impact, SessionError> {
         let root = &self.location().root;
         let ranges = git_diff_ranges(root, rev.unwrap_or("HEAD"))?;
+        let ids = self.items_in_ranges(&ranges)?;
+        self.impact_of(&ids, depth)
+    }
+
+    /// The innermost items whose lines meet `ranges` (1-based, inclusive, by
+    /// workspace-relative file): a changed method, not its impl and module too.
+    pub(crate) fn items_in_ranges(
+        &self,
+        ranges: &std::collections::HashMap<String, Vec<(u32, u32)>>,
+    ) -> Result<Vec<NodeId>, SessionError> {
         let nodes = self.db.all_nodes()?;
         let mut ids: Vec<NodeId> = Vec::new();
         for n in &nodes {
@@ -151,7 +174,69 @@ impl Session {
             })
             .map(|n| n.id)
             .collect();
-        self.impact_of(&inner, depth)
+        Ok(inner)
+    }
+
+    /// Runs `tests` with `cargo test`, one run per target (`-- --exact` and their names), in
+    /// the workspace root; what they said.
+    pub fn run_tests(&self, tests: &[ReachingTest]) -> Result<TestRun, SessionError> {
+        let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        for t in tests {
+            let Some((filter, target)) = t.run.split_last() else {
+                continue;
+            };
+            match groups.iter_mut().find(|(g, _)| g.as_slice() == target) {
+                Some((_, fs)) => fs.push(filter.clone()),
+                None => groups.push((target.to_vec(), vec![filter.clone()])),
+            }
+        }
+        let mut run = TestRun {
+            passed: true,
+            ..TestRun::default()
+        };
+        for (target, filters) in groups {
+            let mut cmd = Command::new("cargo");
+            cmd.arg("test")
+                .args(&target)
+                .arg("--")
+                .arg("--exact")
+                .args(&filters)
+                .current_dir(&self.location().root)
+                .env("CARGO_TERM_COLOR", "never");
+            run.commands.push(format!(
+                "cargo test {} -- --exact {}",
+                target.join(" "),
+                filters.join(" ")
+            ));
+            let out = cmd
+                .output()
+                .map_err(|e| SessionError::Analysis(format!("running cargo test: {e}")))?;
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for line in text.lines() {
+                if line.starts_with("test result:") {
+                    run.results.push(line.to_string());
+                } else if let Some(name) = line
+                    .strip_prefix("test ")
+                    .and_then(|l| l.strip_suffix(" ... FAILED"))
+                {
+                    run.failed.push(name.to_string());
+                }
+            }
+            if !out.status.success() {
+                run.passed = false;
+                if run.failed.is_empty() {
+                    // It did not build, or cargo refused: its last words.
+                    let tail: Vec<&str> = text.lines().rev().take(20).collect();
+                    run.results
+                        .extend(tail.into_iter().rev().map(str::to_string));
+                }
+            }
+        }
+        Ok(run)
     }
 
     /// What changing the items `ids` reaches.

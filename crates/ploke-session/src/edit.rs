@@ -142,6 +142,9 @@ pub struct EditFlow<'s> {
     opts: EditOptions,
     round: usize,
     state: EditState,
+    /// The lines the applied edits changed (new side, 1-based), by workspace-relative file,
+    /// over every round.
+    changed: std::collections::HashMap<String, Vec<(u32, u32)>>,
 }
 
 impl Session {
@@ -162,6 +165,7 @@ impl Session {
             opts,
             round: 0,
             state: EditState::Ready,
+            changed: Default::default(),
         })
     }
 
@@ -389,6 +393,12 @@ impl EditFlow<'_> {
         match outcome {
             Ok(applied) => {
                 self.session.after_write()?;
+                for f in &reviewed {
+                    self.changed
+                        .entry(f.path.clone())
+                        .or_default()
+                        .extend(changed_lines(&f.before, &f.after));
+                }
                 self.state = EditState::Applied(applied.clone());
                 Ok(ApplyOutcome::Applied(applied))
             }
@@ -413,6 +423,16 @@ impl EditFlow<'_> {
                 Ok(ApplyOutcome::Changed { files: changed })
             }
         }
+    }
+
+    /// The tests that reach the items the applied edits changed (through calls; the
+    /// index's test map), nearest first: what `ploke edit --check --test` runs.
+    pub fn affected_tests(&self) -> Result<Vec<crate::ReachingTest>, SessionError> {
+        let ids = self.session.items_in_ranges(&self.changed)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.session.impact_of(&ids, 0)?.tests)
     }
 
     /// Runs `cargo check` on the workspace. When it fails and repair rounds are left, its
@@ -564,4 +584,19 @@ fn cargo_check(root: &Path) -> Result<Option<String>, SessionError> {
             .collect::<Vec<_>>()
             .join("\n"),
     ))
+}
+
+/// The lines of `after` (1-based, inclusive) that differ from `before`; a removal is the line
+/// where it happened.
+fn changed_lines(before: &str, after: &str) -> Vec<(u32, u32)> {
+    similar::TextDiff::from_lines(before, after)
+        .ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let r = op.new_range();
+            let start = r.start as u32 + 1;
+            (start, (r.end as u32).max(start))
+        })
+        .collect()
 }

@@ -43,7 +43,9 @@ use ploke_db::Db;
 use ploke_embed::Embedder;
 use ploke_retrieve::{Mode, RankParams, Retriever, Scope, Vectors};
 
-pub use analysis::{DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest};
+pub use analysis::{
+    DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest, TestRun,
+};
 pub use ask::{AskAnswer, AskRequest};
 pub use edit::{
     AppliedEdit, ApplyOutcome, CheckOutcome, DirectEdit, EditFlow, EditOptions, EditState, Review,

@@ -287,6 +287,10 @@ pub enum Command {
         /// Run `cargo check` afterwards and let the model repair errors.
         #[arg(long)]
         check: bool,
+        /// With --check: then run only the tests that reach the edited items (the index's
+        /// test map), with `cargo test`.
+        #[arg(long, requires = "check")]
+        test: bool,
         /// Repair rounds with --check.
         #[arg(long, default_value_t = 2)]
         repair_rounds: usize,

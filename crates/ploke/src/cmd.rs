@@ -220,6 +220,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
             max_steps,
             yes,
             check,
+            test,
             repair_rounds,
             allow_build_scripts,
         } => edit(
@@ -235,7 +236,7 @@ pub fn run(cli: Cli, env: &Environment) -> anyhow::Result<Outcome> {
                 allow_build_scripts,
             },
             yes,
-            check,
+            Check { check, test },
             &ui,
         ),
         Command::Undo { loc } => undo(&where_(&loc, None)?, env, &ui),
@@ -1170,7 +1171,7 @@ fn edit(
     request: &str,
     opts: EditOptions,
     yes: bool,
-    check: bool,
+    Check { check, test }: Check,
     ui: &Ui,
 ) -> anyhow::Result<Outcome> {
     let session = open(at, env, llm_overrides(llm), true, "ploke edit")?;
@@ -1267,6 +1268,9 @@ fn edit(
             ploke_session::CheckOutcome::Passed => {
                 writeln!(out, "cargo check: ok")?;
                 out.flush()?;
+                if test {
+                    run_affected_tests(&session, &flow, ui)?;
+                }
                 return Ok(Outcome::Found);
             }
             ploke_session::CheckOutcome::Failed {
@@ -1292,6 +1296,54 @@ fn edit(
             ),
         }
     }
+}
+
+/// What `ploke edit` checks after applying: `cargo check` (`--check`), then the tests that
+/// reach the edited items (`--test`).
+struct Check {
+    check: bool,
+    test: bool,
+}
+
+/// `ploke edit --check --test`: runs the tests that reach the edited items; an error when one
+/// fails (the edits stay applied).
+fn run_affected_tests(
+    session: &Session,
+    flow: &ploke_session::EditFlow<'_>,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    let tests = flow.affected_tests()?;
+    let mut out = stdout();
+    if tests.is_empty() {
+        ui.note("no test reaches the edited items (the index's test map): nothing to run");
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "running the {} the edit reaches:",
+        count(tests.len(), "test", "tests")
+    )?;
+    out.flush()?;
+    let run = session.run_tests(&tests)?;
+    for c in &run.commands {
+        writeln!(out, "  {c}")?;
+    }
+    for r in &run.results {
+        writeln!(out, "{r}")?;
+    }
+    out.flush()?;
+    if !run.passed {
+        bail!(
+            "{} after the edit ({}); the edits stay applied: `ploke undo` reverts each",
+            if run.failed.is_empty() {
+                "the tests did not run".to_string()
+            } else {
+                format!("{} failed", count(run.failed.len(), "test", "tests"))
+            },
+            crate::render::files_line(&run.failed, 5)
+        );
+    }
+    Ok(())
 }
 
 fn short(s: &str) -> String {

@@ -311,6 +311,93 @@ fn check_feeds_cargo_errors_back_until_the_model_repairs_them() {
 }
 
 #[test]
+fn check_then_test_runs_only_the_tests_that_reach_the_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("askt");
+    krate(&dir);
+    // Two tests reach `retry_delay`; the edit breaks one. A third reaches nothing edited.
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(
+        dir.join("tests/delay.rs"),
+        "#[test]\nfn grows() {\n    assert!(askt::retry_delay(2) > askt::retry_delay(1));\n}\n\n#[test]\nfn base_is_100() {\n    assert_eq!(askt::retry_delay(0), 100);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tests/other.rs"),
+        "#[test]\nfn unrelated() {\n    assert_eq!(1 + 1, 2);\n}\n",
+    )
+    .unwrap();
+    assert!(ploke(&dir, &["index"]).status.success());
+    let good = "/// Waits before trying the request again.\npub fn retry_delay(attempt: u32) -> u64 {\n    250 * backoff(attempt)\n}";
+    let model = server(vec![
+        completion(
+            None,
+            vec![tool_call(
+                "a",
+                "replace_item",
+                json!({"path": "askt::retry_delay", "code": good}),
+            )],
+        ),
+        completion(Some("Raised the base delay."), vec![]),
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_ploke"))
+        .args([
+            "edit",
+            "make the base retry delay 250 ms",
+            "--yes",
+            "--check",
+            "--test",
+            "--provider",
+            "openai",
+            "--model",
+            "test",
+            "--base-url",
+            &model.url_at("/v1"),
+        ])
+        .current_dir(&dir)
+        .env("PLOKE_EMBED", "off")
+        .env("PLOKE_API_KEY", "k")
+        .env("PLOKE_CONFIG_DIR", tmp.path().join("no-config"))
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("cargo check: ok"), "{stdout}");
+    assert!(
+        stdout.contains("running the 2 tests the edit reaches:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cargo test -p askt --test delay -- --exact grows base_is_100")
+            || stdout.contains("cargo test -p askt --test delay -- --exact base_is_100 grows"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("unrelated"),
+        "only the tests that reach it: {stdout}"
+    );
+    assert!(stdout.contains("1 passed; 1 failed"), "{stdout}");
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(
+        last.contains("1 test failed after the edit (base_is_100)") && last.contains("ploke undo"),
+        "{stderr}"
+    );
+    // The edit stays applied; undo reverts it.
+    assert!(std::fs::read_to_string(dir.join("src/lib.rs"))
+        .unwrap()
+        .contains("250 * backoff"));
+    assert!(ploke(&dir, &["undo"]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("src/lib.rs")).unwrap(),
+        LIB
+    );
+}
+
+#[test]
 fn a_file_changed_while_the_model_works_is_reindexed_and_the_edit_resolved_again() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("askt");
