@@ -788,6 +788,16 @@ impl Server {
                     if impls == 1 { "impl" } else { "impls" }
                 ));
             }
+            // The tests that reach it through calls (the index's test map), when any do.
+            if matches!(i.kind.as_str(), "fn" | "method") && !v.is_test {
+                let tests = self.session.test_count(&i.id).map_err(|e| self.err(e))?;
+                if tests > 0 {
+                    parts.push(format!(
+                        "{tests} {}",
+                        if tests == 1 { "test" } else { "tests" }
+                    ));
+                }
+            }
             out.push(CodeLens {
                 range: range_of(i.start_line, i.start_line),
                 command: Some(Command {

@@ -99,6 +99,14 @@ impl Session {
             .is_some_and(|g| !g.is_empty()))
     }
 
+    /// How many tests reach the item with id `id` (16 hex digits) through calls.
+    pub fn test_count(&self, id: &str) -> Result<usize, SessionError> {
+        match NodeId::from_hex(id) {
+            Some(id) => Ok(self.db.tests_of(id)?.len()),
+            None => Ok(0),
+        }
+    }
+
     fn item_ref(&self, db: &Db, n: &Node) -> ItemRef {
         let c = self.crate_of(db, &n.crate_name, &n.file);
         ItemRef::of(

@@ -81,6 +81,42 @@ fn pygls_client_gets_symbols_hover_references_calls_lenses_and_model_actions() {
     );
 }
 
+#[test]
+fn pygls_client_sees_the_tests_that_reach_a_function_in_its_lens() {
+    let dir = common::tempdir();
+    common::krate(
+        dir.path(),
+        "lensws",
+        &[(
+            "src/lib.rs",
+            "pub fn retry_delay(attempt: u32) -> u64 {\n    100 * backoff(attempt)\n}\n\nfn backoff(n: u32) -> u64 {\n    1 << n\n}\n\npub fn untested() -> u32 {\n    1\n}\n",
+        )],
+    );
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(
+        dir.path().join("tests/delays.rs"),
+        "#[test]\nfn grows() {\n    assert!(lensws::retry_delay(2) > lensws::retry_delay(1));\n}\n\n#[test]\nfn starts_at_100() {\n    assert_eq!(lensws::retry_delay(0), 100);\n}\n",
+    )
+    .unwrap();
+    common::ok(&mut common::ploke(dir.path(), &["index"]));
+    let python = common::python_with("lsp-venv", "pygls", "1.3.1");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lsp_client.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(&script)
+        .arg(env!("CARGO_BIN_EXE_ploke"))
+        .arg(dir.path())
+        .arg("lenses");
+    common::clean_env(&mut cmd);
+    cmd.env("PLOKE_EMBED", "off")
+        .env("PLOKE_CONFIG_DIR", dir.path().join("no-user-config"));
+    let out = common::run(&mut cmd);
+    assert!(
+        out.ok() && out.stdout.trim_end().ends_with("ok"),
+        "the LSP client script failed:\n{}",
+        out.show()
+    );
+}
+
 /// A `ploke lsp` process spoken to frame by frame.
 struct Raw {
     child: std::process::Child,

@@ -266,5 +266,33 @@ async def main(binary: str, ws: str) -> None:
     print("ok")
 
 
+async def lenses(binary: str, ws: str) -> None:
+    """The code lenses of a workspace whose tests reach its functions (tests/lsp.rs writes
+    it): callers, then the tests that reach each function."""
+    root = pathlib.Path(ws).resolve()
+    lib = (root / "src" / "lib.rs").as_uri()
+    client = BaseLanguageClient("ploke-test", "1")
+    await client.start_io(binary, "lsp", cwd=str(root))
+    await client.initialize_async(
+        t.InitializeParams(capabilities=t.ClientCapabilities(), root_uri=root.as_uri())
+    )
+    client.initialized(t.InitializedParams())
+    lenses = await client.text_document_code_lens_async(
+        t.CodeLensParams(text_document=t.TextDocumentIdentifier(uri=lib))
+    )
+    titles = {l.range.start.line: l.command.title for l in lenses}
+    check(titles.get(0) == "2 callers · 2 tests", f"retry_delay's lens: {titles}")
+    check(titles.get(4) == "1 caller · 2 tests", f"backoff's lens: {titles}")
+    check(titles.get(8) == "0 callers", f"untested's lens: {titles}")
+    await client.shutdown_async(None)
+    client.exit(None)
+    await asyncio.sleep(0.5)
+    await client.stop()
+    print("ok")
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    if len(sys.argv) > 3 and sys.argv[3] == "lenses":
+        asyncio.run(lenses(sys.argv[1], sys.argv[2]))
+    else:
+        asyncio.run(main(sys.argv[1], sys.argv[2]))
