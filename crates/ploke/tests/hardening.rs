@@ -478,7 +478,11 @@ fn searches_while_the_index_is_rebuilt_see_one_whole_state() {
             let mut n = 0;
             while !done.load(Ordering::SeqCst) {
                 let text = if n % 2 == 0 { STATE_B } else { STATE_A };
-                std::fs::write(dir.join("src/lib.rs"), text).unwrap();
+                // Whole states only: a reader that re-indexes the file (a one-shot search
+                // refreshes first) must never read it half-written.
+                let tmp = dir.join("src/lib.rs.tmp");
+                std::fs::write(&tmp, text).unwrap();
+                std::fs::rename(&tmp, dir.join("src/lib.rs")).unwrap();
                 let out = run(&mut ploke(&dir, &["index", "--rebuild", "--no-embed"]));
                 no_panic(&out);
                 assert!(out.ok(), "rebuild {n}:\n{}", out.show());
