@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ploke_app::{Action, App, EditPhase, Filters, Relation, TestFilter, TurnKind};
 use ploke_session::{Environment, OpenOptions, Overrides};
 use ploke_test_support::http::{Request, Response, Server};
-use ploke_test_support::openai::{completion, tool_call};
+use ploke_test_support::openai::{completion, completion_stream, tool_call};
 use ploke_test_support::Project;
 use serde_json::json;
 
@@ -61,21 +61,6 @@ pub fn retry_delay(attempt: u32) -> u64 {
     250 * backoff(attempt)
 }";
 
-/// An SSE stream of a chat answer in `pieces`.
-fn streamed(pieces: &[&str]) -> String {
-    let mut sse = String::new();
-    for p in pieces {
-        let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-            "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
-        sse.push_str(&format!("data: {chunk}\n\n"));
-    }
-    let end = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 7}});
-    sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
-    sse
-}
-
 /// A model that edits both files when asked to edit, answers a question with a tool call
 /// then a streamed answer, and sums up after tool results of an edit.
 fn model() -> Server {
@@ -93,7 +78,7 @@ fn model() -> Server {
                     &completion(Some("Raised the delay and the header length."), vec![]),
                 );
             }
-            return Response::sse(&streamed(&[
+            return Response::sse(&completion_stream(&[
                 "`retry_delay` waits ",
                 "100 ms times ",
                 "`backoff`.",

@@ -16,7 +16,7 @@ use ploke_app::{App, EditPhase};
 use ploke_gui::{Tab, Window};
 use ploke_session::{Environment, OpenOptions, Overrides};
 use ploke_test_support::http::{Request, Response, Server};
-use ploke_test_support::openai::{completion, tool_call};
+use ploke_test_support::openai::{completion, completion_stream, tool_call};
 use ploke_test_support::Project;
 use serde_json::json;
 
@@ -51,21 +51,6 @@ const NEW_FN: &str = "/// Waits a quintessential moment before trying the reques
 pub fn retry_delay(attempt: u32) -> u64 {
     250 * backoff(attempt)
 }";
-
-/// An SSE stream of a chat answer in `pieces`.
-fn streamed(pieces: &[&str]) -> String {
-    let mut sse = String::new();
-    for p in pieces {
-        let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-            "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
-        sse.push_str(&format!("data: {chunk}\n\n"));
-    }
-    let end = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 7}});
-    sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
-    sse
-}
 
 /// A model that edits both files when asked to edit (then sums up), and answers a question
 /// with a search tool call, then a streamed answer.
@@ -102,7 +87,7 @@ fn model() -> Server {
                     ],
                 ),
             ),
-            (false, true) => Response::sse(&streamed(&[
+            (false, true) => Response::sse(&completion_stream(&[
                 "`retry_delay` waits ",
                 "100 ms times ",
                 "`backoff`.",

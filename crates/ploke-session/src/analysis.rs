@@ -188,16 +188,7 @@ impl Session {
     /// Runs `tests` with `cargo test`, one run per target (`-- --exact` and their names), in
     /// the workspace root; what they said.
     pub fn run_tests(&self, tests: &[ReachingTest]) -> Result<TestRun, SessionError> {
-        let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-        for t in tests {
-            let Some((filter, target)) = t.run.split_last() else {
-                continue;
-            };
-            match groups.iter_mut().find(|(g, _)| g.as_slice() == target) {
-                Some((_, fs)) => fs.push(filter.clone()),
-                None => groups.push((target.to_vec(), vec![filter.clone()])),
-            }
-        }
+        let groups = test_runs(tests);
         let mut run = TestRun {
             passed: true,
             ..TestRun::default()
@@ -420,6 +411,22 @@ impl Session {
         });
         Ok(out)
     }
+}
+
+/// `tests` by the `cargo test` target arguments that run them (`-p P --test T`), each with
+/// the names that select them there, in the order the targets first appear.
+pub fn test_runs(tests: &[ReachingTest]) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for t in tests {
+        let Some((filter, target)) = t.run.split_last() else {
+            continue;
+        };
+        match groups.iter_mut().find(|(g, _)| g.as_slice() == target) {
+            Some((_, fs)) => fs.push(filter.clone()),
+            None => groups.push((target.to_vec(), vec![filter.clone()])),
+        }
+    }
+    groups
 }
 
 /// The file of the crate root that holds `n`.

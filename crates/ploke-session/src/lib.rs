@@ -44,7 +44,7 @@ use ploke_embed::Embedder;
 use ploke_retrieve::{Mode, RankParams, Retriever, Scope, Vectors};
 
 pub use analysis::{
-    DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest, TestRun,
+    test_runs, DeadItem, FunctionMetrics, Impact, ImpactedItem, ModuleCycle, ReachingTest, TestRun,
 };
 pub use ask::{AskAnswer, AskRequest};
 pub use edit::{

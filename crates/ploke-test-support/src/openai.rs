@@ -21,6 +21,22 @@ pub fn completion(content: Option<&str>, calls: Vec<Value>) -> Value {
     })
 }
 
+/// A streamed chat answer (SSE, `chat.completion.chunk`s) saying `pieces` one after the
+/// other, then `stop` with the usage and `[DONE]`: the body of a [`crate::http::Response::sse`].
+pub fn completion_stream(pieces: &[&str]) -> String {
+    let mut sse = String::new();
+    for p in pieces {
+        let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
+            "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
+        sse.push_str(&format!("data: {chunk}\n\n"));
+    }
+    let end = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 7}});
+    sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
+    sse
+}
+
 /// One tool call of a [`completion`]: `name` with `arguments` (sent as a JSON string, as the
 /// API does).
 pub fn tool_call(id: &str, name: &str, arguments: Value) -> Value {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ploke_app::{App, EditPhase, State};
 use ploke_session::{Environment, OpenOptions, Overrides};
 use ploke_test_support::http::{Request, Response, Server};
-use ploke_test_support::openai::{completion, tool_call};
+use ploke_test_support::openai::{completion, completion_stream, tool_call};
 use ploke_test_support::Project;
 use ploke_tui::{on_key, Screen, ViewState};
 use ratatui::backend::TestBackend;
@@ -49,21 +49,6 @@ pub fn retry_delay(attempt: u32) -> u64 {
     250 * backoff(attempt)
 }";
 
-/// An SSE stream of a chat answer in `pieces`.
-fn streamed(pieces: &[&str]) -> String {
-    let mut sse = String::new();
-    for p in pieces {
-        let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-            "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]});
-        sse.push_str(&format!("data: {chunk}\n\n"));
-    }
-    let end = json!({"id": "c1", "object": "chat.completion.chunk", "model": "test",
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 7}});
-    sse.push_str(&format!("data: {end}\n\ndata: [DONE]\n\n"));
-    sse
-}
-
 /// A model that proposes edits to both files when asked for an edit, answers a question
 /// with a search then a streamed answer, and never answers a question that says "slowly".
 fn model() -> Server {
@@ -86,7 +71,7 @@ fn model() -> Server {
                     &completion(Some("Raised the delay and the header length."), vec![]),
                 );
             }
-            return Response::sse(&streamed(&[
+            return Response::sse(&completion_stream(&[
                 "`retry_delay` waits ",
                 "100 ms times ",
                 "`backoff`.",

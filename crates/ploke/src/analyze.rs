@@ -101,19 +101,14 @@ pub fn impact(
             places.at(&root, &t.item.file, t.item.start_line)
         )?;
     }
-    if !report.targets.is_empty() {
+    let runs = ploke_session::test_runs(&report.tests);
+    if !runs.is_empty() {
         writeln!(out, "{}", paint(style::HEADER, "run them"))?;
-        for target in &report.targets {
-            let filters: Vec<&str> = report
-                .tests
-                .iter()
-                .filter(|t| t.run[..t.run.len() - 1].join(" ") == *target)
-                .map(|t| t.run[t.run.len() - 1].as_str())
-                .collect();
-            // One filter runs the test alone; several are run by their common prefix or
-            // one `cargo test` each.
-            if filters.len() == 1 {
-                writeln!(out, "  cargo test {target} -- --exact {}", filters[0])?;
+        for (target, filters) in &runs {
+            let target = target.join(" ");
+            // One filter runs the test alone; several run with the whole target.
+            if let [only] = filters.as_slice() {
+                writeln!(out, "  cargo test {target} -- --exact {only}")?;
             } else {
                 writeln!(out, "  cargo test {target}   # {} tests", filters.len())?;
             }
