@@ -37,6 +37,7 @@ mod bench_lsp;
 mod bench_mcp;
 mod bench_watch;
 mod coverage_top;
+mod eval_questions;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -599,6 +600,7 @@ fn main() -> Result<()> {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval") => eval(&args[1..]),
+        Some("eval-questions") => eval_questions::run(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
         Some("bench-watch") => bench_watch::run(&args[1..]),
         Some("bench-mcp") => bench_mcp::run(&args[1..]),
@@ -614,7 +616,7 @@ fn main() -> Result<()> {
         Some("coverage-top") => coverage_top::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | eval-questions [CRATE…] [--rank-params JSON] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
             std::process::exit(2);
         }
     }
