@@ -24,6 +24,8 @@
 //! - `coverage DB ITEMS.jsonl`: which items of an item list an index lacks.
 //! - `coverage-top [--list-only] [CRATE…]`: item coverage on the 30 most downloaded crates
 //!   against an independent tree-sitter lister (see `coverage_top.rs`).
+//! - `mine [--repos FILE] [--out DIR] [--fresh] [OWNER/NAME…]`: re-ranker training pairs (commit
+//!   message, items it changed) from git histories, into `target/mine/` (see `mine.rs`).
 //!
 //! Both materialise the exact crate sources with the benchmark's `corpus.sh` (cargo only).
 
@@ -38,6 +40,8 @@ mod bench_mcp;
 mod bench_watch;
 mod coverage_top;
 mod eval_questions;
+mod mine;
+mod rank;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -300,11 +304,12 @@ fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
     Ok(e)
 }
 
-/// Builds the `ploke` binary (release) and returns its path.
+/// Builds the `ploke` binary (release, without the GUI, which no benchmark runs) and returns
+/// its path.
 fn build_ploke() -> Result<PathBuf> {
     let root = repo_root();
     let status = Command::new("cargo")
-        .args(["build", "--release", "-p", "ploke"])
+        .args(["build", "--release", "-p", "ploke", "--no-default-features"])
         .current_dir(&root)
         .status()?;
     if !status.success() {
@@ -600,6 +605,8 @@ fn main() -> Result<()> {
         Some("bench-index") => bench_index(&args[1..]),
         Some("index-one") => index_one(Path::new(args.get(1).context("index-one DIR")?)),
         Some("eval") => eval(&args[1..]),
+        Some("rank-features") => rank::features(&args[1..]),
+        Some("train-ranker") => rank::train(&args[1..]),
         Some("eval-questions") => eval_questions::run(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
         Some("bench-watch") => bench_watch::run(&args[1..]),
@@ -614,9 +621,10 @@ fn main() -> Result<()> {
             Path::new(args.get(2).context("ITEMS.jsonl")?),
         ),
         Some("coverage-top") => coverage_top::run(&args[1..]),
+        Some("mine") => mine::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | eval-questions [CRATE…] [--rank-params JSON] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | rank-features [--dev] [--pairs FILE] --out FILE | train-ranker --train FILE… --dev FILE | eval-questions [CRATE…] [--rank-params JSON] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR | mine [--repos FILE] [--out DIR] [--fresh] [OWNER/NAME…]");
             std::process::exit(2);
         }
     }

@@ -119,6 +119,47 @@ impl DocGraph {
         }
     }
 
+    /// How central each document is: PageRank over the references between documents (calls,
+    /// type uses and impls, from the referrer to what it names; containment is not a
+    /// reference), scaled so that the most central document has 1 and one of average rank
+    /// about `ln 2 / ln(1 + max/mean)`: `ln(1 + rank/mean) / ln(1 + max/mean)`.
+    pub fn centrality(&self) -> Vec<f32> {
+        const DAMPING: f32 = 0.85;
+        const ROUNDS: usize = 30;
+        let n = self.start.len().saturating_sub(1);
+        if n == 0 {
+            return Vec::new();
+        }
+        let refers = |r: Rel| matches!(r, Rel::Calls | Rel::UsesType | Rel::ImplOf);
+        let out: Vec<u32> = (0..n as u32)
+            .map(|d| self.neighbours(d).filter(|&(_, r)| refers(r)).count() as u32)
+            .collect();
+        let mut rank = vec![1.0 / n as f32; n];
+        let mut next = vec![0.0f32; n];
+        for _ in 0..ROUNDS {
+            // Rank of documents that name nothing is spread over all of them.
+            let dangling: f32 = (0..n).filter(|&d| out[d] == 0).map(|d| rank[d]).sum();
+            let base = (1.0 - DAMPING) / n as f32 + DAMPING * dangling / n as f32;
+            next.iter_mut().for_each(|x| *x = base);
+            for d in 0..n {
+                if out[d] == 0 {
+                    continue;
+                }
+                let share = DAMPING * rank[d] / out[d] as f32;
+                for (nb, r) in self.neighbours(d as u32) {
+                    if refers(r) {
+                        next[nb as usize] += share;
+                    }
+                }
+            }
+            std::mem::swap(&mut rank, &mut next);
+        }
+        let mean = 1.0 / n as f32;
+        let max = rank.iter().copied().fold(0.0f32, f32::max);
+        let top = (1.0 + max / mean).ln().max(1e-6);
+        rank.iter().map(|&r| (1.0 + r / mean).ln() / top).collect()
+    }
+
     /// Total number of (directed) adjacency entries.
     pub fn len(&self) -> usize {
         self.nbr.len()

@@ -32,6 +32,7 @@ mod corpus;
 pub mod embed_text;
 pub mod embedding;
 mod graph;
+pub mod rerank;
 mod scope;
 
 use fxhash::FxHashMap;
@@ -124,6 +125,15 @@ pub struct RankParams {
     pub file: f32,
     /// Items averaged into a file's score.
     pub file_items: usize,
+    /// Added (times the item's best scaled score) per unit of the item's centrality in the
+    /// code graph ([`DocGraph::centrality`]): among equally relevant items, the ones much of
+    /// the code refers to first.
+    pub centrality: f32,
+    /// Re-rank the first stage's best [`RankParams::rerank_depth`] hybrid candidates with
+    /// the learned model ([`rerank::Ranker::builtin`]).
+    pub rerank: bool,
+    /// Candidates the learned model orders; the rest follow in first-stage order.
+    pub rerank_depth: usize,
 }
 
 impl Default for RankParams {
@@ -144,6 +154,9 @@ impl Default for RankParams {
             scope: 0.6,
             file: 0.0,
             file_items: 3,
+            centrality: 0.0,
+            rerank: false,
+            rerank_depth: 100,
         }
     }
 }
@@ -181,6 +194,10 @@ pub struct Retriever {
     doc_of: FxHashMap<NodeId, u32>,
     /// Set once, when vectors are wanted (see [`Retriever::attach_vectors`]).
     vectors: OnceLock<Arc<Vectors>>,
+    /// [`DocGraph::centrality`] of each document, computed when first wanted.
+    centrality: OnceLock<Vec<f32>>,
+    /// The last line any item reaches in each file, computed when first wanted.
+    file_lines: OnceLock<HashMap<String, u32>>,
     pub params: RankParams,
     /// The items the corpus holds.
     scope: Scope,
@@ -401,6 +418,8 @@ impl Retriever {
             graph: doc_graph,
             doc_of,
             vectors: OnceLock::new(),
+            centrality: OnceLock::new(),
+            file_lines: OnceLock::new(),
             params: RankParams::default(),
             scope: scope.clone(),
         }
@@ -466,6 +485,45 @@ impl Retriever {
 
     /// [`Retriever::search`] with other ranking parameters than this retriever's.
     pub fn search_with(
+        &self,
+        p: &RankParams,
+        query: &str,
+        query_vec: Option<&[f32]>,
+        mode: Mode,
+        k: usize,
+    ) -> Result<Vec<Hit<'_>>, RetrieveError> {
+        if mode != Mode::Hybrid || !p.rerank || k == 0 {
+            return self.first_stage(p, query, query_vec, mode, k);
+        }
+        let mut hits = self.first_stage(p, query, query_vec, mode, k.max(p.rerank_depth))?;
+        self.rerank(rerank::Ranker::builtin(), query, &mut hits, p.rerank_depth);
+        hits.truncate(k);
+        Ok(hits)
+    }
+
+    /// Orders the best `depth` of `hits` (first-stage candidates, best first) by `ranker`.
+    /// Their scores become `1 + sigmoid(model score)`; the hits after them keep their order,
+    /// scaled below 1.
+    pub fn rerank(&self, ranker: &rerank::Ranker, query: &str, hits: &mut [Hit<'_>], depth: usize) {
+        let depth = depth.min(hits.len());
+        if depth == 0 || ranker.is_empty() {
+            return;
+        }
+        let top = hits[0].score.max(1e-6);
+        let rows = self.features(query, &hits[..depth]);
+        for (h, row) in hits[..depth].iter_mut().zip(&rows) {
+            h.score = 1.0 + 1.0 / (1.0 + (-ranker.score(row)).exp());
+        }
+        for h in &mut hits[depth..] {
+            h.score = (h.score / top).min(1.0);
+        }
+        // Stable: equal model scores keep the first stage's order.
+        hits[..depth].sort_by(|a, b| b.score.total_cmp(&a.score));
+    }
+
+    /// The first stage of a search: BM25F, vectors and the graph walk fused (hybrid), or one
+    /// of the first two alone; the best `k`, best first.
+    pub fn first_stage(
         &self,
         p: &RankParams,
         query: &str,
@@ -571,6 +629,8 @@ impl Retriever {
         } else {
             None
         };
+        let centrality = (mode == Mode::Hybrid && p.centrality > 0.0)
+            .then(|| self.centrality.get_or_init(|| self.graph.centrality()));
         let mut hits: Vec<Hit> = sig
             .into_iter()
             .map(|(d, s)| {
@@ -582,6 +642,9 @@ impl Retriever {
                     } else {
                         0.0
                     };
+                if let Some(c) = centrality {
+                    score += p.centrality * c[i] * s.lexical.max(s.dense);
+                }
                 if let Some(scope) = &scope {
                     if in_scope(scope, &node.module, self.corpus.rel_file(i)) {
                         score += p.scope * s.lexical.max(s.dense);

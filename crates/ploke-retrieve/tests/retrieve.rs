@@ -525,6 +525,87 @@ fn graph_brings_in_the_callee_of_the_top_hit() {
     assert_eq!(names(&hybrid), ["schedule_retry_delay"]);
 }
 
+#[test]
+fn centrality_ranks_what_much_of_the_code_refers_to() {
+    let ix = Indexed::files(
+        "hub",
+        &[(
+            "src/lib.rs",
+            "pub fn hub() -> u32 { 1 }\n\
+             pub fn a() -> u32 { hub() + 1 }\n\
+             pub fn b() -> u32 { hub() + 2 }\n\
+             pub fn c() -> u32 { hub() + a() }\n\
+             pub fn lonely() -> u32 { 4 }\n",
+        )],
+    );
+    let r = Retriever::load(&ix.db(), None).unwrap();
+    let c = r.graph.centrality();
+    assert_eq!(c.len(), r.corpus.nodes.len());
+    let at = |name: &str| c[doc(&r.corpus, name)];
+    assert!(
+        (at("hub") - 1.0).abs() < 1e-6,
+        "the most central item has 1"
+    );
+    assert!(at("hub") > at("a") && at("a") > at("b"), "{c:?}");
+    assert!(at("b") >= at("lonely") && at("lonely") > 0.0);
+}
+
+#[test]
+fn features_describe_candidates_and_a_ranker_reorders_them() {
+    let ix = Indexed::files("sched", &[("src/lib.rs", SCHEDULER)]);
+    let r = Retriever::load(&ix.db(), None).unwrap();
+    let p = ploke_retrieve::RankParams::default();
+    let query = "make the retry delay of `compute_backoff_jitter` configurable";
+    let hits = r.first_stage(&p, query, None, Mode::Hybrid, 10).unwrap();
+    let rows = r.features(query, &hits);
+    assert_eq!(rows.len(), hits.len());
+    let f = |name: &str| {
+        ploke_retrieve::rerank::FEATURE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .unwrap()
+    };
+    let row = |item: &str| {
+        rows[hits
+            .iter()
+            .position(|h| h.node.display_name == item)
+            .unwrap()]
+    };
+    let (jitter, schedule) = (row("compute_backoff_jitter"), row("schedule_retry_delay"));
+    assert_eq!(jitter[f("name_exact")], 1.0);
+    assert_eq!(schedule[f("name_exact")], 0.0);
+    assert_eq!(
+        schedule[f("name_words")],
+        0.0,
+        "`schedule` is not in the request"
+    );
+    assert!(schedule[f("cov_name")] > 0.0 && schedule[f("cov_name")] < 1.0);
+    assert_eq!(jitter[f("query_code")], 1.0);
+    assert_eq!(jitter[f("public")], 0.0);
+    assert_eq!(schedule[f("public")], 1.0);
+    assert_eq!(schedule[f("kind_fn")], 1.0);
+    assert!(
+        jitter[f("top5_calls")] >= 1.0,
+        "its caller is among the best: {jitter:?}"
+    );
+    assert_eq!(rows[0][f("first_score")], 1.0);
+
+    // A one-tree model that prefers private items puts the callee first.
+    let public = f("public");
+    let model = format!(
+        r#"{{"learner": {{"gradient_booster": {{"model": {{"trees": [{{
+            "left_children": [1, -1, -1], "right_children": [2, -1, -1],
+            "split_indices": [{public}, 0, 0], "split_conditions": [0.5, 2.0, -2.0],
+            "default_left": [0, 0, 0]}}]}}}}}}}}"#
+    );
+    let ranker = ploke_retrieve::rerank::Ranker::from_xgboost_json(&model).unwrap();
+    let mut reranked = hits.clone();
+    r.rerank(&ranker, query, &mut reranked, 10);
+    assert_eq!(reranked[0].node.display_name, "compute_backoff_jitter");
+    assert_sorted(&reranked);
+    assert_eq!(reranked.len(), hits.len());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Test code
 

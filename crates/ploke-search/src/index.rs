@@ -263,6 +263,9 @@ pub struct LexicalIndex {
     posting_doc: Vec<u32>,
     /// `idf(t) * saturated BM25F term frequency` of the posting.
     posting_weight: Vec<f32>,
+    /// Bit `f` set when the posting's term occurs in field `f` of its document.
+    #[serde(default)]
+    posting_fields: Vec<u8>,
     /// Lower-cased item name keys (last segment, and full name when qualified) → documents.
     names: FxHashMap<Box<str>, Vec<u32>>,
     /// Per-document multiplier (see [`Bm25Params::length_prior`]).
@@ -332,6 +335,7 @@ impl LexicalIndex {
         let mut cursor: Vec<u32> = postings_start[..n_terms].to_vec();
         let mut posting_doc = vec![0u32; total];
         let mut posting_weight = vec![0f32; total];
+        let mut posting_fields = vec![0u8; total];
         let mut names: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
         let mut file_ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut doc_file: Vec<u32> = Vec::with_capacity(n_docs);
@@ -344,9 +348,9 @@ impl LexicalIndex {
                 let b = fp.b.clamp(0.0, 1.0);
                 norm[f] = fp.weight / (1.0 - b + b * doc.lens[f] as f32 / avg[f]);
             }
-            for &(t, tf) in &doc.terms {
+            for &(t, counts) in &doc.terms {
                 let t = t as usize;
-                let tf: f32 = tf.iter().zip(&norm).map(|(&c, &n)| c as f32 * n).sum();
+                let tf: f32 = counts.iter().zip(&norm).map(|(&c, &n)| c as f32 * n).sum();
                 let sat = if tf > 0.0 {
                     tf * (k1 + 1.0) / (tf + k1)
                 } else {
@@ -356,6 +360,11 @@ impl LexicalIndex {
                 cursor[t] += 1;
                 posting_doc[p] = d as u32;
                 posting_weight[p] = idf[t] * sat;
+                posting_fields[p] = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .fold(0u8, |m, (f, _)| m | 1 << f);
             }
             for key in &doc.name_keys {
                 names.entry(key.clone()).or_default().push(d as u32);
@@ -374,6 +383,7 @@ impl LexicalIndex {
             postings_start,
             posting_doc,
             posting_weight,
+            posting_fields,
             names,
         }
     }
@@ -464,6 +474,50 @@ impl LexicalIndex {
 }
 
 impl LexicalIndex {
+    /// How much of `query` each of `docs` holds, field by field: for each document, the share
+    /// of the query's weight (each term's query weight times its idf) whose terms occur in
+    /// each field ([`ItemDoc`] order), and last the share that occurs in any field. Features
+    /// for a re-ranker: which part of an item the request's words name.
+    pub fn field_coverage(&self, query: &str, docs: &[u32]) -> Vec<[f32; NUM_FIELDS + 1]> {
+        let mut out = vec![[0f32; NUM_FIELDS + 1]; docs.len()];
+        if docs.is_empty() || self.n_docs == 0 || self.posting_fields.is_empty() {
+            return out;
+        }
+        let slot: FxHashMap<u32, usize> = docs.iter().enumerate().map(|(i, &d)| (d, i)).collect();
+        let q = query::analyze(query, &self.params);
+        let mut total = 0.0;
+        for (term, weight) in &q.terms {
+            let Some(t) = self.vocab.get(term.as_str()) else {
+                // A word no item has still counts against the coverage.
+                total += weight * idf(self.n_docs as f32, 0.0);
+                continue;
+            };
+            let (s, e) = (
+                self.postings_start[t as usize] as usize,
+                self.postings_start[t as usize + 1] as usize,
+            );
+            let w = weight * idf(self.n_docs as f32, (e - s) as f32);
+            total += w;
+            for p in s..e {
+                if let Some(&i) = slot.get(&self.posting_doc[p]) {
+                    let m = self.posting_fields[p];
+                    for (f, c) in out[i][..NUM_FIELDS].iter_mut().enumerate() {
+                        if m & (1 << f) != 0 {
+                            *c += w;
+                        }
+                    }
+                    out[i][NUM_FIELDS] += w;
+                }
+            }
+        }
+        if total > 0.0 {
+            for row in &mut out {
+                row.iter_mut().for_each(|c| *c /= total);
+            }
+        }
+        out
+    }
+
     /// Adds to each hit the weighted mean of the best scores in its file.
     fn add_file_context(&self, hits: &mut [(u32, f32)]) {
         let m = self.params.file_context_items.max(1) as usize;

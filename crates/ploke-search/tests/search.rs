@@ -233,3 +233,45 @@ fn index_round_trips_through_serde() {
     let back: LexicalIndex = serde_json::from_str(&json).unwrap();
     assert_eq!(back.search("udp writer", 5), index.search("udp writer", 5));
 }
+
+#[test]
+fn field_coverage_says_which_fields_hold_the_query() {
+    let docs = [
+        ItemDoc {
+            name: "retry_delay",
+            path: "net::retry_delay",
+            body: "fn retry_delay() -> Duration { backoff() }",
+            file: "src/net.rs",
+            ..Default::default()
+        },
+        ItemDoc {
+            name: "connect",
+            docs: "Connects, with a retry on failure.",
+            body: "fn connect() {}",
+            file: "src/net.rs",
+            ..Default::default()
+        },
+        ItemDoc {
+            name: "unrelated",
+            body: "fn unrelated() {}",
+            file: "src/other.rs",
+            ..Default::default()
+        },
+    ];
+    let index = LexicalIndex::build(docs, Bm25Params::default());
+    let cov = index.field_coverage("retry delay", &[0, 1, 2]);
+    // Fields: name, path, signature, docs, body, file; then any field.
+    assert!(cov[0][0] > 0.99 && cov[0][6] > 0.99, "{:?}", cov[0]);
+    assert_eq!(cov[0][3], 0.0);
+    assert!(
+        cov[1][3] > 0.0 && cov[1][3] < 1.0 && cov[1][0] == 0.0,
+        "{:?}",
+        cov[1]
+    );
+    assert_eq!(cov[1][3], cov[1][6]);
+    assert_eq!(cov[2], [0.0; 7]);
+    // A word no document has lowers every share.
+    let cov = index.field_coverage("retry delay zeppelin", &[0]);
+    assert!(cov[0][6] < 0.9, "{:?}", cov[0]);
+    assert!(index.field_coverage("retry", &[]).is_empty());
+}
