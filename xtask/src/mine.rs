@@ -642,7 +642,7 @@ fn prepare_snapshot(
             std::fs::create_dir_all(&src)?;
             let status = Command::new("sh")
                 .arg("-c")
-                .arg(r#"git --git-dir="$1" archive "$2" -- ':(glob)**/*.rs' ':(glob)**/Cargo.toml' ':(glob)**/Cargo.lock' | tar -x -C "$3""#)
+                .arg(r#"git --git-dir="$1" archive "$2" -- ':(glob)**/*.rs' ':(glob)**/Cargo.toml' | tar -x -C "$3""#)
                 .arg("sh")
                 .arg(git_dir)
                 .arg(rev)
