@@ -500,6 +500,12 @@ fn bench_search(args: &[String]) -> Result<()> {
         .filter_map(|q| q["query"].as_str().map(str::to_string))
         .collect();
     let (mut embed_ms, mut search_ms, mut total_ms) = (Vec::new(), Vec::new(), Vec::new());
+    // The learned re-ranker (off by default), measured on the same requests side by side.
+    let rerank = ploke_retrieve::RankParams {
+        rerank: true,
+        ..retriever.params.clone()
+    };
+    let mut rerank_ms = Vec::new();
     for q in &queries {
         let t0 = Instant::now();
         let v = embedder.embed(&[q.as_str()])?.pop().context("one vector")?;
@@ -507,6 +513,10 @@ fn bench_search(args: &[String]) -> Result<()> {
         let hits = retriever.search(q, Some(&v), ploke_retrieve::Mode::Hybrid, 10)?;
         let t2 = Instant::now();
         std::hint::black_box(hits);
+        let t3 = Instant::now();
+        let hits = retriever.search_with(&rerank, q, Some(&v), ploke_retrieve::Mode::Hybrid, 10)?;
+        std::hint::black_box(hits);
+        rerank_ms.push(t3.elapsed().as_secs_f64() * 1000.0);
         embed_ms.push((t1 - t0).as_secs_f64() * 1000.0);
         search_ms.push((t2 - t1).as_secs_f64() * 1000.0);
         total_ms.push((t2 - t0).as_secs_f64() * 1000.0);
@@ -519,6 +529,12 @@ fn bench_search(args: &[String]) -> Result<()> {
     println!("{name}: {} items ({with_vec}/{embeddable} with vectors), {} queries (all DEV requests), retriever load {load_s:.2} s", retriever.corpus.nodes.len(), queries.len());
     let (e, s, tt) = (med(&mut embed_ms), med(&mut search_ms), med(&mut total_ms));
     println!("median per query: total {tt:.1} ms (p90 {:.1}) = embed request {e:.1} ms (p90 {:.1}) + hybrid search {s:.1} ms (p90 {:.1})", p90(&total_ms), p90(&embed_ms), p90(&search_ms));
+    let r = med(&mut rerank_ms);
+    println!(
+        "hybrid search with the learned re-ranker (100 candidates): {r:.2} ms (p90 {:.2}), {:.2} ms more than without",
+        p90(&rerank_ms),
+        r - s
+    );
     Ok(())
 }
 

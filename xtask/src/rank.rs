@@ -92,14 +92,16 @@ fn embedder() -> Result<ploke_embed::Embedder> {
 /// `cargo xtask rank-features`.
 pub fn features(args: &[String]) -> Result<()> {
     let (mut dev, mut pairs, mut out, mut depth) = (false, None, None, 100usize);
+    let mut no_vectors = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--dev" => dev = true,
+            "--no-vectors" => no_vectors = true,
             "--pairs" => pairs = Some(PathBuf::from(it.next().context("--pairs FILE")?)),
             "--out" => out = Some(PathBuf::from(it.next().context("--out FILE")?)),
             "--depth" => depth = it.next().context("--depth N")?.parse()?,
-            other => bail!("unknown option {other}; usage: cargo xtask rank-features [--dev] [--pairs FILE] [--depth N] --out FILE"),
+            other => bail!("unknown option {other}; usage: cargo xtask rank-features [--dev] [--pairs FILE] [--depth N] [--no-vectors] --out FILE"),
         }
     }
     let out = out.context("--out FILE is required")?;
@@ -119,9 +121,19 @@ pub fn features(args: &[String]) -> Result<()> {
             .with_context(|| p.display().to_string())?
             .lines()
         {
-            if !l.trim().is_empty() {
-                requests.push(serde_json::from_str(l)?);
+            if l.trim().is_empty() {
+                continue;
             }
+            let mut q: Value = serde_json::from_str(l)?;
+            // As in the benchmark, the targets are the library and binary code a change edited:
+            // its tests, benches and examples are not asked for.
+            if let Some(ts) = q["targets"].as_array_mut() {
+                ts.retain(|t| !is_aux_target(t));
+                if ts.is_empty() {
+                    continue;
+                }
+            }
+            requests.push(q);
         }
     }
     if requests.is_empty() {
@@ -145,7 +157,11 @@ pub fn features(args: &[String]) -> Result<()> {
         }
         let db = ploke_db::Db::open(db_dir)?;
         let retriever = Retriever::load(&db, Some(embedder.model_id()))?;
-        let (with_vec, all) = retriever.vector_coverage();
+        let (with_vec, all) = if no_vectors {
+            (0, 0)
+        } else {
+            retriever.vector_coverage()
+        };
         let texts: Vec<&str> = qs
             .iter()
             .map(|q| q["query"].as_str().unwrap_or(""))
@@ -229,6 +245,16 @@ pub fn features(args: &[String]) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// Whether a mined target is test, bench or example code.
+fn is_aux_target(t: &Value) -> bool {
+    t["is_test"].as_bool().unwrap_or(false)
+        || t["file"].as_str().is_some_and(|f| {
+            f.split('/')
+                .any(|seg| matches!(seg, "tests" | "benches" | "examples" | "test" | "bench"))
+                || f.ends_with("build.rs")
+        })
 }
 
 /// The position of a feature in a row.
@@ -449,7 +475,9 @@ use ploke_retrieve::rerank::Ranker;
 /// `cargo xtask train-ranker`.
 pub fn train(args: &[String]) -> Result<()> {
     let (mut train_files, mut dev_file, mut rounds, mut out) = (Vec::new(), None, 400usize, None);
-    let (mut depth, mut eta, mut holdout) = (6usize, 0.05f64, 0.2f64);
+    let (mut depth, mut eta, mut holdout) = (4usize, 0.05f64, 0.2f64);
+    let mut model = None;
+    let mut drop: Vec<usize> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -460,15 +488,47 @@ pub fn train(args: &[String]) -> Result<()> {
             "--eta" => eta = it.next().context("--eta X")?.parse()?,
             "--holdout" => holdout = it.next().context("--holdout SHARE")?.parse()?,
             "--out" => out = Some(PathBuf::from(it.next().context("--out PATH")?)),
-            other => bail!("unknown option {other}; usage: cargo xtask train-ranker --train FILE… --dev FILE [--rounds N] [--max-depth N] [--eta X] [--holdout SHARE] [--out PATH]"),
+            "--drop" => {
+                // Ablation: these features are missing everywhere (train, held-out, DEV).
+                for f in it.next().context("--drop F1,F2")?.split(',') {
+                    drop.push(
+                        FEATURE_NAMES
+                            .iter()
+                            .position(|n| *n == f)
+                            .with_context(|| format!("no feature {f}"))?,
+                    );
+                }
+            }
+            "--model" => {
+                // Evaluate a trained model on --dev only.
+                let m = PathBuf::from(it.next().context("--model PATH")?);
+                model = Some(Ranker::from_xgboost_json(&std::fs::read_to_string(&m)?)?);
+            }
+            other => bail!("unknown option {other}; usage: cargo xtask train-ranker [--model PATH] --train FILE… --dev FILE [--rounds N] [--max-depth N] [--eta X] [--holdout SHARE] [--drop F1,F2] [--out PATH]"),
         }
+    }
+    let read = |p: &Path| -> Result<Vec<Group>> {
+        let mut gs = read_groups(p)?;
+        for g in &mut gs {
+            for row in &mut g.rows {
+                for &f in &drop {
+                    row[f] = f32::NAN;
+                }
+            }
+        }
+        Ok(gs)
+    };
+    if let Some(model) = &model {
+        let dev = dev_file.context("--model needs --dev FILE")?;
+        report("DEV benchmark", &read(&dev)?, model);
+        return Ok(());
     }
     if train_files.is_empty() {
         bail!("--train FILE is required (from `cargo xtask rank-features --pairs …`)");
     }
     let mut groups = Vec::new();
     for f in &train_files {
-        groups.extend(read_groups(f)?);
+        groups.extend(read(f)?);
     }
     // Only requests with a target among the candidates teach an order.
     groups.retain(|g| g.masks.iter().any(|&m| m != 0) && g.masks.contains(&0));
@@ -539,7 +599,7 @@ pub fn train(args: &[String]) -> Result<()> {
         &ranker,
     );
     if let Some(dev) = &dev_file {
-        report("DEV benchmark", &read_groups(dev)?, &ranker);
+        report("DEV benchmark", &read(dev)?, &ranker);
     }
     std::fs::write(&out, model_json)?;
     println!("\nmodel: {} ({} trees)", out.display(), ranker.len());
@@ -574,8 +634,8 @@ fn base_score(xgb_json: &str) -> f32 {
         .unwrap_or(0.0) as f32
 }
 
-/// The model's JSON with the trees up to the best iteration, the feature names set, and the
-/// numbers written compactly.
+/// The model's JSON with the trees up to the best iteration, the feature names set, and of
+/// each tree only the arrays inference reads.
 fn trim_model(xgb_json: &str, best: Option<usize>) -> Result<String> {
     let mut v: Value = serde_json::from_str(xgb_json)?;
     let learner = &mut v["learner"];
@@ -585,6 +645,23 @@ fn trim_model(xgb_json: &str, best: Option<usize>) -> Result<String> {
         learner["gradient_booster"]["model"]["trees"].as_array_mut(),
     ) {
         trees.truncate(best + 1);
+    }
+    // Only what inference reads (`ploke_retrieve::rerank::Ranker`): the split arrays.
+    if let Some(trees) = learner["gradient_booster"]["model"]["trees"].as_array_mut() {
+        for t in trees {
+            if let Some(t) = t.as_object_mut() {
+                t.retain(|k, _| {
+                    matches!(
+                        k.as_str(),
+                        "id" | "left_children"
+                            | "right_children"
+                            | "split_indices"
+                            | "split_conditions"
+                            | "default_left"
+                    )
+                });
+            }
+        }
     }
     Ok(serde_json::to_string(&v)?)
 }

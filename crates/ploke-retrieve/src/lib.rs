@@ -20,6 +20,10 @@
 //! for every crate), the graph adds its share, and test code is scaled down unless the request
 //! is about tests.
 //!
+//! That is the first stage ([`Retriever::first_stage`]). A learned second stage
+//! ([`rerank`], opt-in through [`RankParams::rerank`]) orders its best candidates by 47
+//! features with a tree ensemble trained on changes mined from public repositories.
+//!
 //! A retriever holds the items of one [`Scope`]: the workspace's (the default), or also those
 //! of the dependencies attached to the index (their files are absolute paths; their texts are
 //! read from cargo's cache, not from the store), or one crate's. The scope picks the corpus's
@@ -130,7 +134,10 @@ pub struct RankParams {
     /// the code refers to first.
     pub centrality: f32,
     /// Re-rank the first stage's best [`RankParams::rerank_depth`] hybrid candidates with
-    /// the learned model ([`rerank::Ranker::builtin`]).
+    /// the learned model ([`rerank::Ranker::builtin`]). Off by default: trained on 4,215
+    /// mined changes from 73 repositories, it lifts item_R@10 on 18 held-out repositories
+    /// (0.699 → 0.724) but not on the DEV benchmark (0.621 → 0.608) nor the question set
+    /// (file NDCG@10 0.813 → 0.803); see the README's retrieval section.
     pub rerank: bool,
     /// Candidates the learned model orders; the rest follow in first-stage order.
     pub rerank_depth: usize,

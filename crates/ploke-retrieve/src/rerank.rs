@@ -526,6 +526,10 @@ mod tests {
     #[test]
     fn the_shipped_model_loads() {
         let r = Ranker::builtin();
+        assert!(r.len() > 10, "a trained model has trees: {}", r.len());
+        // It was trained with this build's features (`from_xgboost_json` checks the names).
+        let text = include_str!("../ranker/ranker.json");
+        assert!(text.contains(r#""feature_names":["first_score","#));
         assert!(r.score(&[0.0; NUM_FEATURES]).is_finite());
         assert!(r.score(&[f32::NAN; NUM_FEATURES]).is_finite());
     }
