@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use hessboost::objective::LambdaRank;
 use hessboost::prelude::*;
-use ploke_retrieve::rerank::{FEATURE_NAMES, NUM_FEATURES};
+use ploke_retrieve::rerank::{Ranker, FEATURE_NAMES, NUM_FEATURES};
 use ploke_retrieve::{Mode, RankParams, Retriever};
 use serde_json::{json, Value};
 
@@ -283,8 +283,8 @@ fn hits_any(h: &ploke_retrieve::Hit<'_>, t: &Target) -> bool {
 }
 
 /// One request's candidates, read back from a features file.
+#[derive(Clone)]
 struct Group {
-    id: String,
     repo: String,
     krate: String,
     n_targets: usize,
@@ -306,7 +306,6 @@ fn read_groups(path: &Path) -> Result<Vec<Group>> {
         let v: Value = serde_json::from_str(&l)?;
         let cands = v["cands"].as_array().context("cands")?;
         let mut g = Group {
-            id: v["id"].as_str().unwrap_or_default().to_string(),
             repo: v["repo"].as_str().unwrap_or_default().to_string(),
             krate: v["crate"].as_str().unwrap_or_default().to_string(),
             n_targets: v["n_targets"].as_u64().unwrap_or(1) as usize,
@@ -470,8 +469,6 @@ fn report(title: &str, groups: &[Group], model: &Ranker) {
     line("names no target", &base_nn, &new_nn);
 }
 
-use ploke_retrieve::rerank::Ranker;
-
 /// `cargo xtask train-ranker`.
 pub fn train(args: &[String]) -> Result<()> {
     let (mut train_files, mut dev_file, mut rounds, mut out) = (Vec::new(), None, 400usize, None);
@@ -606,22 +603,6 @@ pub fn train(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-impl Clone for Group {
-    fn clone(&self) -> Self {
-        Group {
-            id: self.id.clone(),
-            repo: self.repo.clone(),
-            krate: self.krate.clone(),
-            n_targets: self.n_targets,
-            target_files: self.target_files.clone(),
-            names_target: self.names_target,
-            files: self.files.clone(),
-            masks: self.masks.clone(),
-            rows: self.rows.clone(),
-        }
-    }
-}
-
 fn base_score(xgb_json: &str) -> f32 {
     serde_json::from_str::<Value>(xgb_json)
         .ok()
@@ -689,7 +670,6 @@ mod tests {
     #[test]
     fn metrics_count_targets_files_and_the_first_hit() {
         let g = Group {
-            id: "q".into(),
             repo: "r".into(),
             krate: "c".into(),
             n_targets: 2,
