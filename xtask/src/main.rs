@@ -40,6 +40,7 @@ mod bench_mcp;
 mod bench_watch;
 mod coverage_top;
 mod eval_questions;
+mod finetune;
 mod mine;
 mod rank;
 
@@ -623,6 +624,7 @@ fn main() -> Result<()> {
         Some("eval") => eval(&args[1..]),
         Some("rank-features") => rank::features(&args[1..]),
         Some("train-ranker") => rank::train(&args[1..]),
+        Some("finetune-embed") => finetune::run(&args[1..]),
         Some("eval-questions") => eval_questions::run(&args[1..]),
         Some("bench-search") => bench_search(&args[1..]),
         Some("bench-watch") => bench_watch::run(&args[1..]),
@@ -640,7 +642,7 @@ fn main() -> Result<()> {
         Some("mine") => mine::run(&args[1..]),
         Some("parse-cost") => parse_cost(Path::new(args.get(1).context("parse-cost DIR")?)),
         _ => {
-            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | rank-features [--dev] [--pairs FILE] --out FILE | train-ranker --train FILE… --dev FILE | eval-questions [CRATE…] [--rank-params JSON] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR | mine [--repos FILE] [--out DIR] [--fresh] [OWNER/NAME…]");
+            eprintln!("usage: cargo xtask bench-index [CRATE…] | bench-watch [--edits N] [--memory-edits N] [--ra DIR] [tokio|ra]… | eval [--mode M] [--fresh] [CRATE…] | rank-features [--dev] [--pairs FILE] --out FILE | train-ranker --train FILE… --dev FILE | finetune-embed --texts FILE [--out DIR] | eval-questions [CRATE…] [--rank-params JSON] | bench-search | bench-mcp [--embed] | bench-cli [ROUNDS] | bench-deps [ROUNDS] | bench-analyze [ROUNDS] | bench-lsp [ROUNDS] | coverage DB ITEMS | coverage-top [--list-only] [CRATE…] | graph-stats DB | parse-cost DIR | mine [--repos FILE] [--out DIR] [--fresh] [OWNER/NAME…]");
             std::process::exit(2);
         }
     }

@@ -93,15 +93,17 @@ fn embedder() -> Result<ploke_embed::Embedder> {
 pub fn features(args: &[String]) -> Result<()> {
     let (mut dev, mut pairs, mut out, mut depth) = (false, None, None, 100usize);
     let mut no_vectors = false;
+    let mut texts_out: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--dev" => dev = true,
             "--no-vectors" => no_vectors = true,
+            "--texts-out" => texts_out = Some(PathBuf::from(it.next().context("--texts-out FILE")?)),
             "--pairs" => pairs = Some(PathBuf::from(it.next().context("--pairs FILE")?)),
             "--out" => out = Some(PathBuf::from(it.next().context("--out FILE")?)),
             "--depth" => depth = it.next().context("--depth N")?.parse()?,
-            other => bail!("unknown option {other}; usage: cargo xtask rank-features [--dev] [--pairs FILE] [--depth N] [--no-vectors] --out FILE"),
+            other => bail!("unknown option {other}; usage: cargo xtask rank-features [--dev] [--pairs FILE] [--depth N] [--no-vectors] [--texts-out FILE] --out FILE"),
         }
     }
     let out = out.context("--out FILE is required")?;
@@ -147,6 +149,12 @@ pub fn features(args: &[String]) -> Result<()> {
     let embedder = embedder()?;
     let params = RankParams::default();
     let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
+    // (request, texts of the targets among the candidates, texts of the best other
+    // candidates): data for fine-tuning the embedding model (`cargo xtask finetune-embed`).
+    let mut texts_w = match &texts_out {
+        Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => None,
+    };
     let t = Instant::now();
     let (mut n_req, mut n_found, mut n_targets) = (0usize, 0usize, 0usize);
     for (db_path, qs) in &by_db {
@@ -215,6 +223,57 @@ pub fn features(args: &[String]) -> Result<()> {
                     })
                 })
                 .collect();
+            if let Some(tw) = texts_w.as_mut() {
+                let text = |h: &ploke_retrieve::Hit<'_>| {
+                    ploke_retrieve::embed_text::embed_text(
+                        h.node,
+                        &retriever.corpus.bodies[h.doc as usize],
+                    )
+                };
+                let mut pos: Vec<String> = hits
+                    .iter()
+                    .zip(&cands)
+                    .filter(|(_, c)| c["hits"].as_u64() != Some(0))
+                    .map(|(h, _)| text(h))
+                    .collect();
+                // Targets the first stage missed are the ones to learn most from: their
+                // items found in the whole corpus.
+                let c = &retriever.corpus;
+                for (ti, t) in targets.iter().enumerate().take(64) {
+                    if found & (1 << ti) != 0 {
+                        continue;
+                    }
+                    if let Some(d) = (0..c.nodes.len()).find(|&d| {
+                        let n = &c.nodes[d];
+                        self::hits(
+                            c.rel_file(d),
+                            &n.display_name,
+                            n.span.start_line,
+                            n.span.end_line,
+                            t,
+                        )
+                    }) {
+                        pos.push(ploke_retrieve::embed_text::embed_text(
+                            &c.nodes[d],
+                            &c.bodies[d],
+                        ));
+                    }
+                }
+                let neg: Vec<String> = hits
+                    .iter()
+                    .zip(&cands)
+                    .filter(|(_, c)| c["hits"].as_u64() == Some(0))
+                    .take(3)
+                    .map(|(h, _)| text(h))
+                    .collect();
+                if !pos.is_empty() {
+                    writeln!(
+                        tw,
+                        "{}",
+                        json!({"repo": q["repo"], "query": query, "pos": pos, "neg": neg})
+                    )?;
+                }
+            }
             n_req += 1;
             n_targets += targets.len();
             n_found += found.count_ones() as usize;
@@ -238,6 +297,9 @@ pub fn features(args: &[String]) -> Result<()> {
         eprintln!("{db_path}: {} requests, vectors {with_vec}/{all}", qs.len());
     }
     w.flush()?;
+    if let Some(tw) = texts_w.as_mut() {
+        tw.flush()?;
+    }
     println!(
         "{n_req} requests, {n_found}/{n_targets} targets among the first {depth} candidates ({:.3}), {:.1} s → {}",
         n_found as f64 / n_targets.max(1) as f64,
