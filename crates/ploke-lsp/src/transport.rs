@@ -69,27 +69,33 @@ pub fn over(
 
 fn write_loop(
     mut out: Box<dyn Write>,
-    messages: Receiver<Message>,
-    raw: Receiver<String>,
+    mut messages: Receiver<Message>,
+    mut raw: Receiver<String>,
     stop: Receiver<()>,
 ) {
     let frame = |out: &mut Box<dyn Write>, body: &str| -> std::io::Result<()> {
         write!(out, "Content-Length: {}\r\n\r\n{body}", body.len())?;
         out.flush()
     };
-    // Once the reader is done (no more raw frames), only messages and the stop signal.
-    let never = crossbeam_channel::never::<String>();
-    let mut raw = raw;
+    // A channel whose senders are all gone is swapped for one that never delivers, so that
+    // the other still drains: the server may drop its connection while the reader's error
+    // frames are still queued, and those go out too. Both gone, or the stop signal: done.
+    let (mut messages_open, mut raw_open) = (true, true);
     loop {
         let result = select! {
             recv(messages) -> m => match m {
                 Ok(m) => m.write(&mut out),
-                Err(_) => return,
+                Err(_) => {
+                    messages = crossbeam_channel::never();
+                    messages_open = false;
+                    Ok(())
+                }
             },
             recv(raw) -> r => match r {
                 Ok(body) => frame(&mut out, &body),
                 Err(_) => {
-                    raw = never.clone();
+                    raw = crossbeam_channel::never();
+                    raw_open = false;
                     Ok(())
                 }
             },
@@ -108,8 +114,8 @@ fn write_loop(
                 return;
             },
         };
-        if result.is_err() {
-            // The client is gone.
+        if result.is_err() || !(messages_open || raw_open) {
+            // The client is gone, or nothing more can come.
             return;
         }
     }
