@@ -191,7 +191,7 @@ fn listed_kind(
 }
 
 /// The item kinds of the lists for a node kind of the index.
-fn list_kind(kind: ploke_core::ItemKind) -> &'static str {
+pub(crate) fn list_kind(kind: ploke_core::ItemKind) -> &'static str {
     use ploke_core::ItemKind as K;
     match kind {
         K::AssocType | K::TypeAlias => "type",

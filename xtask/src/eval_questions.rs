@@ -9,7 +9,6 @@
 //! names an identifier. The raw run goes to `target/eval-questions/run.jsonl`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -163,32 +162,6 @@ fn parse_args(args: &[String]) -> Result<Args> {
     Ok(a)
 }
 
-/// (crate, version, source dir) for every crate of the question set's manifest.
-fn corpus(manifest: &std::path::Path) -> Result<Vec<(String, String, PathBuf)>> {
-    let bench = crate::bench_dir();
-    let scratch = std::env::temp_dir().join("ploke-corpus-questions");
-    let out = Command::new("bash")
-        .arg(bench.join("corpus.sh"))
-        .arg(manifest)
-        .arg(&scratch)
-        .output()
-        .with_context(|| format!("running {}/corpus.sh", bench.display()))?;
-    if !out.status.success() {
-        bail!("corpus.sh failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut it = l.split('\t');
-            Some((
-                it.next()?.to_string(),
-                it.next()?.to_string(),
-                PathBuf::from(it.next()?),
-            ))
-        })
-        .collect())
-}
-
 fn row(label: &str, n: usize, s: Scores) -> String {
     format!(
         "{label:<22} {n:>5} {:>8.3} {:>6.3} {:>6.3} {:>6.3}",
@@ -207,25 +180,14 @@ pub fn run(args: &[String]) -> Result<()> {
         .map(parse_question)
         .collect::<Result<_>>()?;
     let ploke = crate::build_ploke()?;
-    let model_dir = root.join("target/models/all-MiniLM-L6-v2");
-    if std::env::var_os("PLOKE_EMBED_DIR").is_none()
-        && !model_dir.join("model.safetensors").exists()
-    {
-        let st = Command::new("bash")
-            .arg(root.join("scripts/fetch-models.sh"))
-            .arg("minilm")
-            .status()?;
-        if !st.success() {
-            bail!("scripts/fetch-models.sh minilm failed");
-        }
-    }
-    let embed_dir = std::env::var_os("PLOKE_EMBED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or(model_dir);
+    let embed_dir = crate::fetched_local_model_dir()?;
     let work = root.join("target/eval-questions");
     std::fs::create_dir_all(&work)?;
     let t_all = Instant::now();
-    let corpus = corpus(&qdir.join("crates.tsv"))?;
+    let corpus = crate::corpus_of(
+        &qdir.join("crates.tsv"),
+        &std::env::temp_dir().join("ploke-corpus-questions"),
+    )?;
     let mut all_runs = String::new();
     // (crate, question) → scores, in corpus order.
     let mut scored: Vec<(String, Question, Scores)> = Vec::new();

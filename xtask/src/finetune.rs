@@ -294,9 +294,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let texts = texts
         .context("--texts FILE is required (from `cargo xtask rank-features --texts-out FILE`)")?;
-    let base = std::env::var_os("PLOKE_EMBED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/models/all-MiniLM-L6-v2"));
+    let base = crate::local_model_dir();
     let out = out.unwrap_or_else(|| repo_root().join("target/models/minilm-ploke"));
     let mut examples = read_examples(&texts)?;
     // A fixed shuffle (xorshift), so that a batch mixes repositories.

@@ -70,12 +70,20 @@ fn bench_dir() -> PathBuf {
 
 /// (crate, version, source dir) for every benchmark crate.
 fn corpus() -> Result<Vec<(String, String, PathBuf)>> {
+    corpus_of(
+        &bench_dir().join("crates.tsv"),
+        &std::env::temp_dir().join("ploke-corpus"),
+    )
+}
+
+/// (crate, version, source dir) for every crate of `manifest` (the benchmark's `crates.tsv`
+/// format), materialised under `scratch` by the benchmark's `corpus.sh`.
+fn corpus_of(manifest: &Path, scratch: &Path) -> Result<Vec<(String, String, PathBuf)>> {
     let bench = bench_dir();
-    let scratch = std::env::temp_dir().join("ploke-corpus");
     let out = Command::new("bash")
         .arg(bench.join("corpus.sh"))
-        .arg(bench.join("crates.tsv"))
-        .arg(&scratch)
+        .arg(manifest)
+        .arg(scratch)
         .output()
         .with_context(|| format!("running {}/corpus.sh", bench.display()))?;
     if !out.status.success() {
@@ -307,6 +315,38 @@ fn parse_eval_args(args: &[String]) -> Result<EvalArgs> {
 
 /// Builds the `ploke` binary (release, without the GUI, which no benchmark runs) and returns
 /// its path.
+/// The local embedding model: `PLOKE_EMBED_DIR`, else the MiniLM of `scripts/fetch-models.sh`.
+fn local_model_dir() -> PathBuf {
+    std::env::var_os("PLOKE_EMBED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/models/all-MiniLM-L6-v2"))
+}
+
+/// [`local_model_dir`], fetching the MiniLM first when it is the default and not there yet.
+fn fetched_local_model_dir() -> Result<PathBuf> {
+    let dir = local_model_dir();
+    if std::env::var_os("PLOKE_EMBED_DIR").is_none() && !dir.join("model.safetensors").exists() {
+        let st = Command::new("bash")
+            .arg(repo_root().join("scripts/fetch-models.sh"))
+            .arg("minilm")
+            .status()?;
+        if !st.success() {
+            bail!("scripts/fetch-models.sh minilm failed");
+        }
+    }
+    Ok(dir)
+}
+
+/// The local embedding model ([`local_model_dir`]) loaded as ploke embeds items.
+fn local_embedder() -> Result<ploke_embed::Embedder> {
+    let mut config = ploke_embed::EmbedConfig {
+        max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS,
+        ..Default::default()
+    };
+    config.local.dir = Some(local_model_dir());
+    Ok(ploke_embed::Embedder::from_config(&config)?)
+}
+
 fn build_ploke() -> Result<PathBuf> {
     let root = repo_root();
     let status = Command::new("cargo")
@@ -327,22 +367,11 @@ fn eval(args: &[String]) -> Result<()> {
     let args = parse_eval_args(args)?;
     let root = repo_root();
     let ploke = build_ploke()?;
-    let model_dir = root.join("target/models/all-MiniLM-L6-v2");
-    if args.mode != "lexical"
-        && std::env::var_os("PLOKE_EMBED_DIR").is_none()
-        && !model_dir.join("model.safetensors").exists()
-    {
-        let st = Command::new("bash")
-            .arg(root.join("scripts/fetch-models.sh"))
-            .arg("minilm")
-            .status()?;
-        if !st.success() {
-            bail!("scripts/fetch-models.sh minilm failed");
-        }
-    }
-    let embed_dir = std::env::var_os("PLOKE_EMBED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or(model_dir);
+    let embed_dir = if args.mode == "lexical" {
+        local_model_dir()
+    } else {
+        fetched_local_model_dir()?
+    };
     let bench = bench_dir();
     let queries = std::fs::read_to_string(bench.join("queries.jsonl"))?;
     let work = root.join("target/eval");
@@ -474,16 +503,7 @@ fn bench_search(args: &[String]) -> Result<()> {
         );
     }
     let db = ploke_db::Db::open(&db_dir)?;
-    let mut config = ploke_embed::EmbedConfig {
-        max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS,
-        ..Default::default()
-    };
-    config.local.dir = Some(
-        std::env::var_os("PLOKE_EMBED_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/models/all-MiniLM-L6-v2")),
-    );
-    let embedder = ploke_embed::Embedder::from_config(&config)?;
+    let embedder = local_embedder()?;
     let t = Instant::now();
     let retriever = ploke_retrieve::Retriever::load(&db, Some(embedder.model_id()))?;
     let load_s = t.elapsed().as_secs_f64();

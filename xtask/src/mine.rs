@@ -628,27 +628,24 @@ fn prepare_snapshot(
         }
         let _ = std::fs::remove_file(&done);
         std::fs::create_dir_all(&src)?;
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(r#"git --git-dir="$1" archive "$2" | tar -x -C "$3""#)
-            .arg("sh")
-            .arg(git_dir)
-            .arg(rev)
-            .arg(&src)
-            .status()?;
-        if !status.success() {
-            // A mirror can lack some large blobs: the Rust sources and manifests are enough.
-            std::fs::remove_dir_all(&src)?;
-            std::fs::create_dir_all(&src)?;
-            let status = Command::new("sh")
+        // `git archive REV [-- PATHSPEC…]` unpacked into `src`.
+        let archive = |pathspec: &str| -> Result<bool> {
+            let script = format!(r#"git --git-dir="$1" archive "$2" {pathspec} | tar -x -C "$3""#);
+            Ok(Command::new("sh")
                 .arg("-c")
-                .arg(r#"git --git-dir="$1" archive "$2" -- ':(glob)**/*.rs' ':(glob)**/Cargo.toml' | tar -x -C "$3""#)
+                .arg(script)
                 .arg("sh")
                 .arg(git_dir)
                 .arg(rev)
                 .arg(&src)
-                .status()?;
-            if !status.success() {
+                .status()?
+                .success())
+        };
+        if !archive("")? {
+            // A mirror can lack some large blobs: the Rust sources and manifests are enough.
+            std::fs::remove_dir_all(&src)?;
+            std::fs::create_dir_all(&src)?;
+            if !archive("-- ':(glob)**/*.rs' ':(glob)**/Cargo.toml'")? {
                 bail!("git archive failed");
             }
         }
@@ -785,7 +782,7 @@ fn read_items(db: &Path, prefix: &str) -> Result<HashMap<String, Vec<Item>>> {
                 .unwrap_or(&n.file)
                 .to_string(),
             crate_name: n.crate_name.clone(),
-            kind: list_kind(n.kind).to_string(),
+            kind: crate::coverage_top::list_kind(n.kind).to_string(),
             name: n.display_name.clone(),
             module: n.module.clone(),
             start: n.span.start_line,
@@ -794,18 +791,6 @@ fn read_items(db: &Path, prefix: &str) -> Result<HashMap<String, Vec<Item>>> {
         });
     }
     Ok(by_file)
-}
-
-/// The benchmark's kind names for a node kind.
-fn list_kind(kind: ploke_core::ItemKind) -> &'static str {
-    use ploke_core::ItemKind as K;
-    match kind {
-        K::AssocType | K::TypeAlias => "type",
-        K::AssocConst => "const",
-        K::ForeignFn => "fn",
-        K::ForeignStatic => "static",
-        k => k.as_str(),
-    }
 }
 
 /// Why a commit gave no pair.

@@ -76,19 +76,6 @@ fn hits(file: &str, name: &str, start: u32, end: u32, t: &Target) -> bool {
     hi >= lo && (hi - lo + 1) * 2 >= (re - rs + 1)
 }
 
-fn embedder() -> Result<ploke_embed::Embedder> {
-    let mut config = ploke_embed::EmbedConfig {
-        max_tokens: ploke_retrieve::embed_text::DEFAULT_MAX_TOKENS,
-        ..Default::default()
-    };
-    config.local.dir = Some(
-        std::env::var_os("PLOKE_EMBED_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target/models/all-MiniLM-L6-v2")),
-    );
-    Ok(ploke_embed::Embedder::from_config(&config)?)
-}
-
 /// `cargo xtask rank-features`.
 pub fn features(args: &[String]) -> Result<()> {
     let (mut dev, mut pairs, mut out, mut depth) = (false, None, None, 100usize);
@@ -146,7 +133,7 @@ pub fn features(args: &[String]) -> Result<()> {
         let db = q["db"].as_str().context("a request without `db`")?;
         by_db.entry(db.to_string()).or_default().push(q);
     }
-    let embedder = embedder()?;
+    let embedder = crate::local_embedder()?;
     let params = RankParams::default();
     let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
     // (request, texts of the targets among the candidates, texts of the best other
